@@ -1,0 +1,71 @@
+# AgentAuth — every developer command. `make help` lists them.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+NPM ?= npm
+STAMP := node_modules/.agentauth-installed
+
+.PHONY: help dev up down build migrate migrate-revert migrate-create db-setup run api worker test test-unit \
+        test-integration lint format typecheck clean
+
+help: ## Show all available commands
+	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}'
+
+$(STAMP): package.json package-lock.json
+	$(NPM) ci --no-audit --no-fund
+	@touch $(STAMP)
+
+dev: $(STAMP) ## Install dependencies (npm ci from the lock file)
+
+up: ## Start PostgreSQL 16 and Redis 7 with docker compose (needs a Docker engine)
+	docker compose up -d --wait
+
+down: ## Stop the docker compose services
+	docker compose down
+
+.env:
+	@cp .env.example .env && echo "created .env from .env.example (edit it for anything but local development)"
+
+build: $(STAMP) ## Compile apps, libs, migrations and scripts to dist/
+	$(NPM) run --silent build
+
+db-setup: build .env ## Create the database role and database from DATABASE_URL when the local superuser can
+	$(NPM) run --silent db:setup
+
+migrate: build .env ## Apply pending migrations
+	$(NPM) run --silent migrate
+
+migrate-revert: build .env ## Revert the last applied migration
+	$(NPM) run --silent migrate:revert
+
+migrate-create: build ## Create a new migration: make migrate-create NAME=add-something
+	$(NPM) run --silent migration:create -- $(NAME)
+
+run: db-setup ## Install, set up the database, migrate, then start the API on :8000 and the worker
+	$(NPM) run --silent migrate
+	@bash scripts/run-all.sh
+
+api: build .env ## Start the API only (compiled)
+	$(NPM) run --silent start:api
+
+worker: build .env ## Start the worker only (compiled)
+	$(NPM) run --silent start:worker
+
+test: $(STAMP) lint typecheck test-unit test-integration ## Run the full suite: lint, typecheck, unit, integration
+
+test-unit: $(STAMP) ## Unit tests only (pure logic, no I/O)
+	$(NPM) run --silent test:unit
+
+test-integration: $(STAMP) ## Integration tests (real PostgreSQL + Redis; see README for where they are found)
+	$(NPM) run --silent test:integration
+
+lint: $(STAMP) ## ESLint (type-aware) and Prettier check
+	$(NPM) run --silent lint
+
+format: $(STAMP) ## Format code with Prettier and fix lint
+	$(NPM) run --silent format
+
+typecheck: $(STAMP) ## TypeScript type check (tsc --noEmit)
+	$(NPM) run --silent typecheck
+
+clean: ## Remove build output
+	rm -rf dist coverage .jest-logs

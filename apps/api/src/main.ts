@@ -1,0 +1,32 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { Logger } from 'nestjs-pino';
+import {
+  APP_CONFIG,
+  type AppConfig,
+  configureApiApp,
+  loadConfig,
+  writeFatalStartupError,
+} from '@agentauth/core';
+import { ApiModule } from './api.module';
+
+async function bootstrap(): Promise<void> {
+  // Validate configuration before anything else so a bad variable fails with a readable message.
+  loadConfig();
+  const app = await NestFactory.create<NestExpressApplication>(ApiModule, {
+    bufferLogs: true,
+    bodyParser: false,
+  });
+  configureApiApp(app);
+  const config = app.get<AppConfig>(APP_CONFIG);
+  await app.listen(config.port, config.host);
+  app
+    .get(Logger)
+    .log(`AgentAuth API listening on ${config.publicBaseUrl} (docs: ${config.publicBaseUrl}/docs)`);
+}
+
+bootstrap().catch((error: unknown) => {
+  writeFatalStartupError('agentauth-api', error);
+  process.exit(1);
+});

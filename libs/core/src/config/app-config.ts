@@ -1,0 +1,241 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parse as parseDotenv } from 'dotenv';
+import { isValidCidr } from '../net/ip';
+
+/** The example secrets shipped in `.env.example`: refused in production. */
+export const EXAMPLE_SECRETS = ['your-secret-key-here', 'your-admin-api-key-here'];
+
+export type Environment = 'development' | 'test' | 'staging' | 'production';
+
+/**
+ * Typed, validated configuration. Built once at start-up from the environment (and `.env`,
+ * whose values never override the real environment). Nothing outside `core` reads `process.env`.
+ */
+export interface AppConfig {
+  appName: string;
+  environment: Environment;
+  debug: boolean;
+  port: number;
+  host: string;
+  publicBaseUrl: string;
+  apiPrefix: string;
+  /** `undefined` when unset: the embedded mode (a later issue) takes over. */
+  databaseUrl: string | undefined;
+  /** Role the API switches to after connecting (least privilege); empty = connect as-is. */
+  databaseAppRole: string;
+  databasePoolSize: number;
+  redisUrl: string | undefined;
+  redisKeyPrefix: string;
+  secretKey: string;
+  adminApiKey: string;
+  accessTokenExpireMinutes: number;
+  refreshTokenExpireDays: number;
+  corsOrigins: string[] | '*';
+  bodyLimitBytes: number;
+  logLevel: string;
+  trustProxyCidrs: string[];
+  bootstrapToken: string | undefined;
+  bootstrapOpen: boolean;
+  rateLimitAgentPerMinute: number;
+  rateLimitIpPerMinute: number;
+  bootstrapRateLimitPerHour: number;
+  argon2MemoryKib: number;
+  argon2TimeCost: number;
+  argon2Parallelism: number;
+  maxCredentialGraceSeconds: number;
+  maxEphemeralLifetimeSeconds: number;
+  tokenAudience: string;
+  jwksMaxAgeSeconds: number;
+  keyRotationDays: number;
+  webhookAllowPrivateTargets: boolean;
+  metricsToken: string | undefined;
+}
+
+export class ConfigValidationError extends Error {
+  constructor(public readonly problems: string[]) {
+    super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigValidationError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+/** Reads `.env` from the working directory (if any) under the real environment. */
+export function readEnvironment(env: Env = process.env, cwd = process.cwd()): Env {
+  const file = path.join(cwd, '.env');
+  const fromFile = fs.existsSync(file) ? parseDotenv(fs.readFileSync(file)) : {};
+  return { ...fromFile, ...env };
+}
+
+class Reader {
+  readonly problems: string[] = [];
+  constructor(private readonly env: Env) {}
+
+  raw(name: string): string | undefined {
+    const value = this.env[name];
+    return value === undefined || value.trim() === '' ? undefined : value.trim();
+  }
+
+  string(name: string, fallback: string): string {
+    return this.raw(name) ?? fallback;
+  }
+
+  int(name: string, fallback: number, min: number, max: number): number {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    if (!/^-?\d+$/.test(value)) {
+      this.problems.push(`${name} must be an integer (got "${value}")`);
+      return fallback;
+    }
+    const n = Number(value);
+    if (n < min || n > max) this.problems.push(`${name} must be between ${min} and ${max} (got ${n})`);
+    return n;
+  }
+
+  bool(name: string, fallback: boolean): boolean {
+    const value = this.raw(name)?.toLowerCase();
+    if (value === undefined) return fallback;
+    if (['true', '1', 'yes', 'on'].includes(value)) return true;
+    if (['false', '0', 'no', 'off'].includes(value)) return false;
+    this.problems.push(`${name} must be true or false (got "${value}")`);
+    return fallback;
+  }
+
+  url(name: string, protocols: string[]): string | undefined {
+    const value = this.raw(name);
+    if (value === undefined) return undefined;
+    try {
+      const parsed = new URL(value);
+      if (!protocols.includes(parsed.protocol)) {
+        this.problems.push(`${name} must use ${protocols.join(' or ')} (got ${parsed.protocol})`);
+      }
+    } catch {
+      this.problems.push(`${name} is not a valid URL`);
+    }
+    return value;
+  }
+
+  list(name: string): string[] | undefined {
+    const value = this.raw(name);
+    if (value === undefined) return undefined;
+    if (value.startsWith('[')) {
+      try {
+        const parsed: unknown = JSON.parse(value);
+        if (Array.isArray(parsed) && parsed.every((v) => typeof v === 'string')) return parsed;
+      } catch {
+        /* reported below */
+      }
+      this.problems.push(`${name} must be a JSON array of strings or a comma-separated list`);
+      return [];
+    }
+    return value
+      .split(',')
+      .map((v) => v.trim())
+      .filter(Boolean);
+  }
+}
+
+const ENVIRONMENTS: Environment[] = ['development', 'test', 'staging', 'production'];
+
+export function loadConfig(env: Env = readEnvironment()): AppConfig {
+  const r = new Reader(env);
+  const environment = r.string('ENVIRONMENT', 'development') as Environment;
+  if (!ENVIRONMENTS.includes(environment)) {
+    r.problems.push(`ENVIRONMENT must be one of ${ENVIRONMENTS.join(', ')} (got "${environment}")`);
+  }
+  const port = r.int('PORT', 8000, 0, 65535);
+  const apiPrefix = r.string('API_V1_PREFIX', '/api/v1');
+  if (!/^\/[A-Za-z0-9/_-]*[A-Za-z0-9_-]$/.test(apiPrefix)) {
+    r.problems.push(`API_V1_PREFIX must start with "/" and not end with "/" (got "${apiPrefix}")`);
+  }
+  const publicBaseUrl = (r.url('PUBLIC_BASE_URL', ['http:', 'https:']) ?? `http://localhost:${port}`).replace(
+    /\/+$/,
+    '',
+  );
+  if (r.raw('PUBLIC_BASE_URL') && new URL(publicBaseUrl).pathname !== '/') {
+    r.problems.push('PUBLIC_BASE_URL must have no path (it is the token issuer)');
+  }
+  const secretKey = r.raw('SECRET_KEY') ?? '';
+  const adminApiKey = r.raw('ADMIN_API_KEY') ?? '';
+  const isProduction = environment === 'production';
+  for (const [name, value] of [
+    ['SECRET_KEY', secretKey],
+    ['ADMIN_API_KEY', adminApiKey],
+  ] as const) {
+    if (!value) {
+      r.problems.push(`${name} is required`);
+    } else if (isProduction && EXAMPLE_SECRETS.includes(value)) {
+      r.problems.push(`${name} still has the example value from .env.example; set a real secret`);
+    } else if (isProduction && value.length < 32) {
+      r.problems.push(`${name} must be at least 32 characters in production`);
+    }
+  }
+  const corsList = r.list('CORS_ORIGINS');
+  const corsOrigins = !corsList || corsList.includes('*') ? '*' : corsList;
+  const trustProxyCidrs = r.list('TRUST_PROXY_CIDRS') ?? [];
+  const invalidCidrs = trustProxyCidrs.filter((cidr) => !isValidCidr(cidr));
+  if (invalidCidrs.length)
+    r.problems.push(`TRUST_PROXY_CIDRS has invalid entries: ${invalidCidrs.join(', ')}`);
+  const debug = r.bool('DEBUG', false);
+  const config: AppConfig = {
+    appName: r.string('APP_NAME', 'AgentAuth'),
+    environment,
+    debug,
+    port,
+    host: r.string('HOST', '0.0.0.0'),
+    publicBaseUrl,
+    apiPrefix,
+    databaseUrl: r.url('DATABASE_URL', ['postgres:', 'postgresql:']),
+    databaseAppRole: r.string('DATABASE_APP_ROLE', 'agentauth_app'),
+    databasePoolSize: r.int('DATABASE_POOL_SIZE', 10, 1, 200),
+    redisUrl: r.url('REDIS_URL', ['redis:', 'rediss:']),
+    redisKeyPrefix: r.string('REDIS_KEY_PREFIX', 'aa:'),
+    secretKey,
+    adminApiKey,
+    accessTokenExpireMinutes: r.int('ACCESS_TOKEN_EXPIRE_MINUTES', 15, 1, 24 * 60),
+    refreshTokenExpireDays: r.int('REFRESH_TOKEN_EXPIRE_DAYS', 7, 1, 365),
+    corsOrigins,
+    bodyLimitBytes: r.int('BODY_LIMIT_BYTES', 100 * 1024, 1024, 10 * 1024 * 1024),
+    logLevel: r.string('LOG_LEVEL', debug ? 'debug' : 'info'),
+    trustProxyCidrs,
+    bootstrapToken: r.raw('BOOTSTRAP_TOKEN'),
+    bootstrapOpen: r.bool('BOOTSTRAP_OPEN', !isProduction),
+    rateLimitAgentPerMinute: r.int('RATE_LIMIT_AGENT_PER_MINUTE', 600, 1, 10_000_000),
+    rateLimitIpPerMinute: r.int('RATE_LIMIT_IP_PER_MINUTE', 120, 1, 10_000_000),
+    bootstrapRateLimitPerHour: r.int('BOOTSTRAP_RATE_LIMIT_PER_HOUR', 20, 1, 10_000_000),
+    argon2MemoryKib: r.int('ARGON2_MEMORY_KIB', 19456, 1024, 1024 * 1024),
+    argon2TimeCost: r.int('ARGON2_TIME_COST', 2, 1, 10),
+    argon2Parallelism: r.int('ARGON2_PARALLELISM', 1, 1, 16),
+    maxCredentialGraceSeconds: r.int('MAX_CREDENTIAL_GRACE_SECONDS', 7 * 24 * 3600, 0, 90 * 24 * 3600),
+    maxEphemeralLifetimeSeconds: r.int('MAX_EPHEMERAL_LIFETIME_SECONDS', 24 * 3600, 60, 30 * 24 * 3600),
+    tokenAudience: r.string('TOKEN_AUDIENCE', 'agentauth'),
+    jwksMaxAgeSeconds: r.int('JWKS_MAX_AGE_SECONDS', 300, 0, 86400),
+    keyRotationDays: r.int('KEY_ROTATION_DAYS', 30, 1, 3650),
+    webhookAllowPrivateTargets: r.bool('WEBHOOK_ALLOW_PRIVATE_TARGETS', false),
+    metricsToken: r.raw('METRICS_TOKEN'),
+  };
+  if (isProduction && config.webhookAllowPrivateTargets) {
+    r.problems.push('WEBHOOK_ALLOW_PRIVATE_TARGETS must not be true in production');
+  }
+  if (r.problems.length > 0) throw new ConfigValidationError(r.problems);
+  return Object.freeze(config);
+}
+
+/**
+ * The database URLs alone, for tools that run before the app's secrets matter (migrations, setup):
+ * `MIGRATIONS_DATABASE_URL` (the owner) falls back to `DATABASE_URL`.
+ */
+export function databaseUrlsFromEnvironment(env: Env = readEnvironment()): {
+  databaseUrl: string | undefined;
+  migrationsDatabaseUrl: string | undefined;
+} {
+  const r = new Reader(env);
+  const databaseUrl = r.url('DATABASE_URL', ['postgres:', 'postgresql:']);
+  const migrationsDatabaseUrl = r.url('MIGRATIONS_DATABASE_URL', ['postgres:', 'postgresql:']) ?? databaseUrl;
+  if (r.problems.length > 0) throw new ConfigValidationError(r.problems);
+  return { databaseUrl, migrationsDatabaseUrl };
+}
+
+/** DI token for the one `AppConfig` instance. */
+export const APP_CONFIG = Symbol('APP_CONFIG');

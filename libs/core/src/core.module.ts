@@ -1,0 +1,44 @@
+import { DynamicModule, Global, Module } from '@nestjs/common';
+import { APP_FILTER, APP_PIPE } from '@nestjs/core';
+import type { AppConfig } from './config/app-config';
+import { ConfigModule } from './config/config.module';
+import { Clock } from './clock/clock';
+import { DatabaseModule } from './database/database.module';
+import { ProblemDetailsFilter } from './errors/problem-details.filter';
+import { ClientIpResolver } from './http/client-ip';
+import { createValidationPipe } from './http/validation';
+import { LoggingModule } from './logging/logging.module';
+import { RedisModule } from './redis/redis.module';
+
+export interface CoreModuleOptions {
+  serviceName: string;
+  /** A prebuilt config (tests, tools); the environment is read when absent. */
+  config?: AppConfig;
+}
+
+/** Shared infrastructure every process imports once: config, logging, database, Redis, clock. */
+@Global()
+@Module({})
+export class CoreModule {
+  static forRoot(options: CoreModuleOptions): DynamicModule {
+    return {
+      module: CoreModule,
+      imports: [
+        ConfigModule.forRoot(options.config),
+        LoggingModule.forRoot(options.serviceName),
+        DatabaseModule,
+        RedisModule,
+      ],
+      providers: [Clock, ClientIpResolver],
+      exports: [ConfigModule, LoggingModule, RedisModule, Clock, ClientIpResolver],
+    };
+  }
+
+  /** HTTP-only pieces (problem+json filter, validation pipe) for the API process. */
+  static httpProviders() {
+    return [
+      { provide: APP_FILTER, useClass: ProblemDetailsFilter },
+      { provide: APP_PIPE, useFactory: createValidationPipe },
+    ];
+  }
+}

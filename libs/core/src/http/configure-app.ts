@@ -1,0 +1,87 @@
+import type { INestApplication } from '@nestjs/common';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import helmet from 'helmet';
+import { Logger } from 'nestjs-pino';
+import type { Logger as PinoBaseLogger } from 'pino';
+import { pinoHttp } from 'pino-http';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { httpLoggerOptions } from '../logging/logger-options';
+import { ROOT_LOGGER } from '../logging/logging.module';
+import { accessLogMiddleware } from './access-log.middleware';
+import { bodyParsers } from './body-parsers';
+import { contentTypeMiddleware } from './content-type.middleware';
+
+/** Paths (below the API prefix) whose bodies may be form-encoded: the OAuth endpoints. */
+export const FORM_ENCODED_PATHS = ['/auth/token', '/auth/token/introspect', '/auth/token/revoke'];
+
+/**
+ * Everything HTTP-level the API needs, shared by `main.ts` and the integration tests so tests exercise
+ * exactly the production wiring.
+ */
+export function configureApiApp(app: INestApplication): INestApplication {
+  const expressApp = app as NestExpressApplication;
+  const config = app.get<AppConfig>(APP_CONFIG);
+  const logger = app.get(Logger);
+  const rootLogger = app.get<PinoBaseLogger>(ROOT_LOGGER);
+  app.useLogger(logger);
+  app.flushLogs();
+
+  expressApp.set('trust proxy', false); // the client IP is resolved by ClientIpResolver from TRUST_PROXY_CIDRS
+  expressApp.disable('x-powered-by');
+  expressApp.set('etag', false);
+  app.use(pinoHttp(httpLoggerOptions(rootLogger)));
+  app.use(accessLogMiddleware(rootLogger));
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        // Swagger UI needs inline styles; nothing else is served as HTML.
+        directives: {
+          defaultSrc: ["'self'"],
+          styleSrc: ["'self'", "'unsafe-inline'"],
+          imgSrc: ["'self'", 'data:'],
+        },
+      },
+    }),
+  );
+  app.enableCors({
+    origin: config.corsOrigins === '*' ? '*' : config.corsOrigins,
+    exposedHeaders: [
+      'X-Request-ID',
+      'Retry-After',
+      'RateLimit-Limit',
+      'RateLimit-Remaining',
+      'RateLimit-Reset',
+    ],
+  });
+  const formPaths = new Set(FORM_ENCODED_PATHS.map((p) => `${config.apiPrefix}${p}`));
+  app.use(contentTypeMiddleware((path) => formPaths.has(path)));
+  for (const parser of bodyParsers(config.bodyLimitBytes)) app.use(parser);
+  app.setGlobalPrefix(config.apiPrefix, {
+    exclude: [
+      'health',
+      'ready',
+      'metrics',
+      '.well-known/(.*)',
+      '.well-known/agent-configuration',
+      '.well-known/oauth-authorization-server',
+    ],
+  });
+  app.enableShutdownHooks();
+
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle(config.appName)
+      .setDescription(
+        'Identity and authentication for AI agents: OAuth 2.0 grants, agent hierarchy, API keys, policies, delegations and audit.',
+      )
+      .setVersion('1.0')
+      .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' }, 'bearer')
+      .addApiKey({ type: 'apiKey', in: 'header', name: 'X-Admin-Key' }, 'admin')
+      .addBasicAuth({ type: 'http', scheme: 'basic' }, 'client')
+      .build(),
+  );
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json', useGlobalPrefix: false });
+  return app;
+}

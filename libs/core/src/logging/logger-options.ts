@@ -1,0 +1,81 @@
+import { randomUUID } from 'node:crypto';
+import * as os from 'node:os';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import pino, { DestinationStream, Logger, LoggerOptions } from 'pino';
+import type { Options as PinoHttpOptions } from 'pino-http';
+import type { AppConfig } from '../config/app-config';
+
+export const REQUEST_ID_HEADER = 'x-request-id';
+const SANE_REQUEST_ID = /^[A-Za-z0-9._:@-]{1,128}$/;
+
+/** Keeps a client's request id when it is a sane token, otherwise makes a new one. */
+export function requestIdFor(header: string | string[] | undefined): string {
+  const value = Array.isArray(header) ? header[0] : header;
+  return value && SANE_REQUEST_ID.test(value) ? value : randomUUID();
+}
+
+/** Header and body fields that may hold secrets; pino replaces them wherever they appear. */
+export const REDACTED_PATHS = [
+  'authorization',
+  'password',
+  'client_secret',
+  'secret',
+  'token',
+  'access_token',
+  'refresh_token',
+  'api_key',
+  'raw_key',
+  'key',
+  '*.authorization',
+  '*.client_secret',
+  '*.secret',
+  '*.token',
+  '*.access_token',
+  '*.refresh_token',
+  '*.api_key',
+  '*.raw_key',
+  'headers["x-admin-key"]',
+  'headers.authorization',
+];
+
+/** The base pino options every process (API, worker, scripts) shares. */
+export function basePinoOptions(config: AppConfig, serviceName: string): LoggerOptions {
+  return {
+    level: config.logLevel,
+    messageKey: 'msg',
+    base: { service_name: serviceName, environment: config.environment, hostname: os.hostname() },
+    timestamp: () => `,"timestamp":"${new Date().toISOString()}"`,
+    formatters: { level: (label) => ({ level: label }) },
+    redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+  };
+}
+
+let destinationOverride: DestinationStream | undefined;
+
+/** Test hook: every logger created afterwards writes here (tests parse the JSON lines). */
+export function setLogDestination(destination: DestinationStream | undefined): void {
+  destinationOverride = destination;
+}
+
+export function createRootLogger(config: AppConfig, serviceName: string): Logger {
+  return pino(basePinoOptions(config, serviceName), destinationOverride ?? pino.destination({ sync: false }));
+}
+
+/**
+ * pino-http options: the request logger only binds `request_id` (so every line of the request carries
+ * it through nestjs-pino's async context); the access-log line is written by RequestLogInterceptor with
+ * exactly the fields the dashboards read.
+ */
+export function httpLoggerOptions(logger: Logger): PinoHttpOptions {
+  return {
+    logger,
+    autoLogging: false,
+    quietReqLogger: true,
+    customAttributeKeys: { reqId: 'request_id' },
+    genReqId: (req: IncomingMessage, res: ServerResponse) => {
+      const id = requestIdFor(req.headers[REQUEST_ID_HEADER]);
+      res.setHeader('X-Request-ID', id);
+      return id;
+    },
+  };
+}

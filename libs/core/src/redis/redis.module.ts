@@ -1,0 +1,62 @@
+import { Global, Inject, Injectable, Module, OnApplicationShutdown } from '@nestjs/common';
+import Redis, { RedisOptions } from 'ioredis';
+import type { Logger } from 'pino';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { ROOT_LOGGER } from '../logging/logging.module';
+
+/** DI token of the one shared ioredis client. */
+export const REDIS = Symbol('REDIS');
+
+/**
+ * Options for every ioredis connection: fail fast (a revocation check must fail closed quickly rather
+ * than hang), reconnect forever in the background.
+ */
+export function redisOptions(config: AppConfig, extra: RedisOptions = {}): RedisOptions {
+  return {
+    keyPrefix: config.redisKeyPrefix,
+    maxRetriesPerRequest: 1,
+    connectTimeout: 2000,
+    commandTimeout: 2000,
+    enableReadyCheck: true,
+    retryStrategy: (times) => Math.min(times * 200, 2000),
+    ...extra,
+  };
+}
+
+@Injectable()
+class RedisLifecycle implements OnApplicationShutdown {
+  constructor(@Inject(REDIS) private readonly redis: Redis) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.redis.quit().catch(() => this.redis.disconnect());
+  }
+}
+
+@Global()
+@Module({
+  providers: [
+    {
+      provide: REDIS,
+      inject: [APP_CONFIG, ROOT_LOGGER],
+      useFactory: (config: AppConfig, logger: Logger) => {
+        if (!config.redisUrl)
+          throw new Error('REDIS_URL is not set (the embedded mode is not available yet)');
+        const client = new Redis(config.redisUrl, redisOptions(config));
+        let lastError = '';
+        client.on('error', (error: Error) => {
+          // one line per distinct error, not one per reconnect attempt
+          if (error.message !== lastError)
+            logger.warn({ component: 'redis', error: error.message }, 'redis error');
+          lastError = error.message;
+        });
+        client.on('ready', () => {
+          lastError = '';
+        });
+        return client;
+      },
+    },
+    RedisLifecycle,
+  ],
+  exports: [REDIS],
+})
+export class RedisModule {}

@@ -1,0 +1,33 @@
+/** Where the test suite finds PostgreSQL and Redis, and how it names its per-run, per-worker state. */
+export const TEST_DB_PREFIX = 'agentauth_t_';
+
+export function adminUrl(): string {
+  return process.env.TEST_PG_ADMIN_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
+}
+
+export function redisUrl(): string {
+  return process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/0';
+}
+
+/** The jest main process's pid: unique among runs alive on this machine. */
+export function runId(): string {
+  return process.env.AGENTAUTH_TEST_RUN_ID ?? String(process.pid);
+}
+
+export function workerId(): string {
+  return process.env.JEST_WORKER_ID ?? '1';
+}
+
+export function databaseName(suffix: string): string {
+  return `${TEST_DB_PREFIX}${runId()}_${suffix}`;
+}
+
+export function databaseUrl(suffix: string): string {
+  const url = new URL(adminUrl());
+  url.pathname = `/${databaseName(suffix)}`;
+  return url.toString();
+}
+
+export function redisKeyPrefix(): string {
+  return `aa:test:${runId()}:${workerId()}:`;
+}

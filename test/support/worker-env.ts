@@ -1,0 +1,18 @@
+// Runs before each integration test file, inside its module registry: the environment of this jest worker.
+import { setLogDestination } from '@agentauth/core';
+import { logCapture } from './log-capture';
+import { databaseUrl, redisKeyPrefix, redisUrl, workerId } from './test-env';
+
+process.env.ENVIRONMENT = 'test';
+process.env.DATABASE_URL = databaseUrl(workerId());
+process.env.REDIS_URL = redisUrl();
+process.env.REDIS_KEY_PREFIX = redisKeyPrefix();
+process.env.SECRET_KEY = 'test-secret-key-that-is-long-enough-0123456789';
+process.env.ADMIN_API_KEY = 'test-admin-key-that-is-long-enough-0123456789';
+process.env.PUBLIC_BASE_URL = 'http://127.0.0.1:8000';
+// Cheap argon2 in tests: the parameters are configuration, the code path is the same.
+process.env.ARGON2_MEMORY_KIB = process.env.ARGON2_MEMORY_KIB ?? '1024';
+process.env.ARGON2_TIME_COST = process.env.ARGON2_TIME_COST ?? '1';
+process.env.LOG_LEVEL = 'debug';
+
+setLogDestination(logCapture);

@@ -1,0 +1,114 @@
+import { ConfigValidationError, loadConfig } from '@agentauth/core';
+
+const valid = {
+  SECRET_KEY: 'a-development-secret',
+  ADMIN_API_KEY: 'an-admin-key',
+};
+
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigValidationError) return error.problems;
+    throw error;
+  }
+  return [];
+}
+
+describe('loadConfig', () => {
+  it('applies the documented defaults', () => {
+    const config = loadConfig(valid);
+    expect(config).toMatchObject({
+      appName: 'AgentAuth',
+      environment: 'development',
+      port: 8000,
+      apiPrefix: '/api/v1',
+      publicBaseUrl: 'http://localhost:8000',
+      accessTokenExpireMinutes: 15,
+      refreshTokenExpireDays: 7,
+      corsOrigins: '*',
+      rateLimitAgentPerMinute: 600,
+      rateLimitIpPerMinute: 120,
+      bootstrapRateLimitPerHour: 20,
+      databaseUrl: undefined,
+      redisUrl: undefined,
+    });
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it('requires SECRET_KEY and ADMIN_API_KEY', () => {
+    expect(problemsOf({})).toEqual(['SECRET_KEY is required', 'ADMIN_API_KEY is required']);
+  });
+
+  it('refuses the example secrets in production', () => {
+    const problems = problemsOf({
+      ENVIRONMENT: 'production',
+      SECRET_KEY: 'your-secret-key-here',
+      ADMIN_API_KEY: 'your-admin-api-key-here',
+    });
+    expect(problems).toEqual([
+      'SECRET_KEY still has the example value from .env.example; set a real secret',
+      'ADMIN_API_KEY still has the example value from .env.example; set a real secret',
+    ]);
+  });
+
+  it('refuses secrets shorter than 32 characters in production only', () => {
+    expect(problemsOf({ ...valid, ENVIRONMENT: 'production' })).toEqual([
+      'SECRET_KEY must be at least 32 characters in production',
+      'ADMIN_API_KEY must be at least 32 characters in production',
+    ]);
+    expect(problemsOf(valid)).toEqual([]);
+    const long = 'x'.repeat(32);
+    expect(problemsOf({ ENVIRONMENT: 'production', SECRET_KEY: long, ADMIN_API_KEY: `${long}y` })).toEqual(
+      [],
+    );
+  });
+
+  it('explains malformed values precisely', () => {
+    expect(
+      problemsOf({
+        ...valid,
+        PORT: 'eighty',
+        ACCESS_TOKEN_EXPIRE_MINUTES: '0',
+        DATABASE_URL: 'mysql://x@y/z',
+        REDIS_URL: 'not a url',
+        DEBUG: 'maybe',
+        ENVIRONMENT: 'prod',
+      }).sort(),
+    ).toEqual(
+      [
+        'ENVIRONMENT must be one of development, test, staging, production (got "prod")',
+        'PORT must be an integer (got "eighty")',
+        'DATABASE_URL must use postgres: or postgresql: (got mysql:)',
+        'REDIS_URL is not a valid URL',
+        'DEBUG must be true or false (got "maybe")',
+        'ACCESS_TOKEN_EXPIRE_MINUTES must be between 1 and 1440 (got 0)',
+      ].sort(),
+    );
+    expect(problemsOf({ ...valid, TRUST_PROXY_CIDRS: '10.0.0.0/8,bogus' })).toEqual([
+      'TRUST_PROXY_CIDRS has invalid entries: bogus',
+    ]);
+  });
+
+  it('accepts CORS_ORIGINS as the seed JSON array or a comma list', () => {
+    expect(loadConfig({ ...valid, CORS_ORIGINS: '["*"]' }).corsOrigins).toBe('*');
+    expect(
+      loadConfig({ ...valid, CORS_ORIGINS: '["https://a.example","https://b.example"]' }).corsOrigins,
+    ).toEqual(['https://a.example', 'https://b.example']);
+    expect(
+      loadConfig({ ...valid, CORS_ORIGINS: 'https://a.example, https://b.example' }).corsOrigins,
+    ).toEqual(['https://a.example', 'https://b.example']);
+    expect(problemsOf({ ...valid, CORS_ORIGINS: '[1,2]' })).toEqual([
+      'CORS_ORIGINS must be a JSON array of strings or a comma-separated list',
+    ]);
+  });
+
+  it('keeps the issuer free of a path and trailing slash', () => {
+    expect(loadConfig({ ...valid, PUBLIC_BASE_URL: 'https://auth.example.com/' }).publicBaseUrl).toBe(
+      'https://auth.example.com',
+    );
+    expect(problemsOf({ ...valid, PUBLIC_BASE_URL: 'https://auth.example.com/base' })).toEqual([
+      'PUBLIC_BASE_URL must have no path (it is the token issuer)',
+    ]);
+  });
+});
