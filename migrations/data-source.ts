@@ -1,5 +1,7 @@
 import { DataSource } from 'typeorm';
-import { buildDataSourceOptions, databaseUrlsFromEnvironment } from '../libs/core/src';
+// Direct file imports (no path aliases): jest's global setup loads this without the module mapper.
+import { databaseUrlsFromEnvironment } from '../libs/core/src/config/app-config';
+import { buildDataSourceOptions } from '../libs/core/src/database/data-source-options';
 import { MIGRATIONS } from './index';
 
 /**

@@ -1,5 +1,6 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
-import { APP_FILTER, APP_PIPE } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
+import { AuthGuard } from './auth-metadata/auth.guard';
 import type { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { Clock } from './clock/clock';
@@ -34,9 +35,13 @@ export class CoreModule {
     };
   }
 
-  /** HTTP-only pieces (problem+json filter, validation pipe) for the API process. */
+  /**
+   * HTTP-only pieces for the API process: problem+json filter, validation pipe, and the deny-by-default
+   * authentication guard (global guards run in registration order: authentication first, then e.g. rate limits).
+   */
   static httpProviders() {
     return [
+      { provide: APP_GUARD, useClass: AuthGuard },
       { provide: APP_FILTER, useClass: ProblemDetailsFilter },
       { provide: APP_PIPE, useFactory: createValidationPipe },
     ];

@@ -18,3 +18,8 @@ export * from './logging/logging.module';
 export * from './net/ip';
 export * from './redis/redis.module';
 export * from './logging/fatal';
+export * from './auth-metadata/auth.decorator';
+export * from './auth-metadata/auth.guard';
+export * from './auth-metadata/bearer-authenticator';
+export * from './auth-metadata/principal';
+export * from './crypto/constant-time';

@@ -1,0 +1,46 @@
+import { createParamDecorator, ExecutionContext } from '@nestjs/common';
+import { UnauthorizedProblem } from '../errors/problems';
+
+/** RFC 8693 `act` claim: the current actor, with the previous actors nested inside. */
+export interface ActClaim {
+  sub: string;
+  client_id?: string;
+  act?: ActClaim;
+}
+
+/**
+ * Who is calling, as established by the authentication guard (CONTRACT §4 "authority of a token"):
+ * the token acts for `subjectAgentId`, within `scopes`, never beyond that agent's subtree; `actorAgentId`
+ * (the token's `client_id`) is who is actually calling.
+ */
+export interface Principal {
+  /** `client_id`: the agent making the call. */
+  actorAgentId: string;
+  /** `sub`: the agent on whose authority the call is made (the same as the actor unless `act` is present). */
+  subjectAgentId: string;
+  /** Root of the subject's tree: the tenant boundary. */
+  rootAgentId: string;
+  /** The calling token's scopes: nothing written may exceed them. */
+  scopes: readonly string[];
+  /** `act` claim when the token is delegated or exchanged. */
+  act?: ActClaim;
+  delegationId?: string;
+  tokenId?: string;
+  credentialId?: string;
+}
+
+export interface RequestWithPrincipal {
+  principal?: Principal;
+}
+
+/** The authenticated principal of the request (routes behind `@Auth`). */
+export const CurrentPrincipal = createParamDecorator((_data: unknown, ctx: ExecutionContext): Principal => {
+  const principal = ctx.switchToHttp().getRequest<RequestWithPrincipal>().principal;
+  if (!principal) throw new UnauthorizedProblem();
+  return principal;
+});
+
+/** True when the token carries `act` (delegated or exchanged): such tokens have narrower write rights (§5). */
+export function actsOnBehalf(principal: Principal): boolean {
+  return principal.act !== undefined;
+}
