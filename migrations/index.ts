@@ -1,4 +1,5 @@
 // Every migration, in order. `make migrate-create` appends here.
 import { AppRole1764400000000 } from './1764400000000-app-role';
+import { AuditEvents1764400200000 } from './1764400200000-audit-events';
 
-export const MIGRATIONS = [AppRole1764400000000];
+export const MIGRATIONS = [AppRole1764400000000, AuditEvents1764400200000];
