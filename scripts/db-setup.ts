@@ -4,7 +4,10 @@
  * leaves the database to the operator: it never fails `make run` on its own.
  */
 import { Client } from 'pg';
-import { databaseUrlsFromEnvironment } from '../libs/core/src';
+import { databaseUrlsFromEnvironment, readEnvironment } from '../libs/core/src/config/app-config';
+import { createScriptLogger } from '../libs/core/src/logging/logger-options';
+
+const logger = createScriptLogger('agentauth-db-setup', readEnvironment());
 
 function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
@@ -17,7 +20,7 @@ function quoteLiteral(value: string): string {
 async function main(): Promise<void> {
   const { migrationsDatabaseUrl } = databaseUrlsFromEnvironment();
   if (!migrationsDatabaseUrl) {
-    console.log(JSON.stringify({ level: 'info', msg: 'DATABASE_URL not set: nothing to set up' }));
+    logger.info('DATABASE_URL not set: nothing to set up');
     return;
   }
   const target = new URL(migrationsDatabaseUrl);
@@ -32,12 +35,9 @@ async function main(): Promise<void> {
   try {
     await client.connect();
   } catch (error) {
-    console.log(
-      JSON.stringify({
-        level: 'warn',
-        msg: 'could not connect as the PostgreSQL superuser; assuming the role and database exist',
-        error: error instanceof Error ? error.message : String(error),
-      }),
+    logger.warn(
+      { error: error instanceof Error ? error.message : String(error) },
+      'could not connect as the PostgreSQL superuser; assuming the role and database exist',
     );
     return;
   }
@@ -47,12 +47,12 @@ async function main(): Promise<void> {
       await client.query(
         `CREATE ROLE ${quoteIdent(user)} LOGIN CREATEROLE${password ? ` PASSWORD ${quoteLiteral(password)}` : ''}`,
       );
-      console.log(JSON.stringify({ level: 'info', msg: 'created database role', role: user }));
+      logger.info({ role: user }, 'created database role');
     }
     const db = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
     if (db.rowCount === 0) {
       await client.query(`CREATE DATABASE ${quoteIdent(database)} OWNER ${quoteIdent(user)}`);
-      console.log(JSON.stringify({ level: 'info', msg: 'created database', database }));
+      logger.info({ database }, 'created database');
     }
   } finally {
     await client.end();
@@ -60,12 +60,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  console.error(
-    JSON.stringify({
-      level: 'error',
-      msg: 'database setup failed',
-      error: error instanceof Error ? error.message : String(error),
-    }),
-  );
+  logger.error({ error: error instanceof Error ? error.message : String(error) }, 'database setup failed');
   process.exit(1);
 });

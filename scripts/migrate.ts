@@ -2,7 +2,11 @@
  * `make migrate` (apply pending migrations) and `make migrate-revert` (undo the last one).
  * Usage: node dist/scripts/migrate.js [up|down]
  */
+import { readEnvironment } from '../libs/core/src/config/app-config';
+import { createScriptLogger } from '../libs/core/src/logging/logger-options';
 import { migrationDataSource } from '../migrations/data-source';
+
+const logger = createScriptLogger('agentauth-migrate', readEnvironment());
 
 async function main(): Promise<void> {
   const direction = process.argv[2] ?? 'up';
@@ -10,17 +14,10 @@ async function main(): Promise<void> {
   try {
     if (direction === 'down') {
       await dataSource.undoLastMigration({ transaction: 'each' });
-      console.log(JSON.stringify({ level: 'info', msg: 'reverted the last migration' }));
+      logger.info('reverted the last migration');
     } else {
       const applied = await dataSource.runMigrations({ transaction: 'each' });
-      console.log(
-        JSON.stringify({
-          level: 'info',
-          msg: 'migrations applied',
-          count: applied.length,
-          names: applied.map((m) => m.name),
-        }),
-      );
+      logger.info({ count: applied.length, names: applied.map((m) => m.name) }, 'migrations applied');
     }
   } finally {
     await dataSource.destroy();
@@ -28,12 +25,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  console.error(
-    JSON.stringify({
-      level: 'fatal',
-      msg: 'migration failed',
-      error: error instanceof Error ? error.message : String(error),
-    }),
-  );
+  logger.fatal({ error: error instanceof Error ? error.message : String(error) }, 'migration failed');
   process.exit(1);
 });

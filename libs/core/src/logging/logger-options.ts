@@ -79,3 +79,21 @@ export function httpLoggerOptions(logger: Logger): PinoHttpOptions {
     },
   };
 }
+
+/**
+ * A logger for command-line tools (migrations, setup, verifiers) that have no full AppConfig: the same
+ * JSON shape and base fields as the services, written synchronously so nothing is lost on exit.
+ */
+export function createScriptLogger(serviceName: string, env: Record<string, string | undefined>): Logger {
+  const environment = env.ENVIRONMENT ?? 'development';
+  return pino(
+    {
+      level: env.LOG_LEVEL ?? 'info',
+      messageKey: 'msg',
+      base: { service_name: serviceName, environment, hostname: os.hostname() },
+      timestamp: () => `,"timestamp":"${new Date().toISOString()}"`,
+      formatters: { level: (label) => ({ level: label }) },
+    },
+    pino.destination({ sync: true }),
+  );
+}
