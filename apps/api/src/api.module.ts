@@ -1,9 +1,10 @@
 import { Module } from '@nestjs/common';
 import { AuditModule } from '@agentauth/audit';
+import { AuthModule } from '@agentauth/auth';
 import { CoreModule, HealthModule } from '@agentauth/core';
 
 @Module({
-  imports: [CoreModule.forRoot({ serviceName: 'agentauth-api' }), HealthModule, AuditModule],
+  imports: [CoreModule.forRoot({ serviceName: 'agentauth-api' }), HealthModule, AuditModule, AuthModule],
   providers: [...CoreModule.httpProviders()],
 })
 export class ApiModule {}

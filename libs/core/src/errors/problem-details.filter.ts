@@ -109,3 +109,32 @@ export function sendProblem(res: Response, problem: Problem, requestId: string |
       }),
     );
 }
+
+const OAUTH_CODE_BY_STATUS: Record<number, string> = {
+  400: 'invalid_request',
+  401: 'invalid_client',
+  403: 'unauthorized_client',
+  404: 'invalid_request',
+  405: 'invalid_request',
+  413: 'invalid_request',
+  415: 'invalid_request',
+  429: 'rate_limited',
+  503: 'temporarily_unavailable',
+};
+
+/**
+ * A problem rendered the RFC 6749 way, for the OAuth endpoints (`{error, error_description}`), keeping the
+ * problem's status and headers (e.g. Retry-After on 429). 5xx never carry internals.
+ */
+export function sendOAuthError(res: Response, problem: Problem): void {
+  for (const [name, value] of Object.entries(problem.extra.headers ?? {})) res.setHeader(name, value);
+  res.setHeader('Cache-Control', 'no-store');
+  res.setHeader('Pragma', 'no-cache');
+  const error =
+    OAUTH_CODE_BY_STATUS[problem.status] ?? (problem.status >= 500 ? 'server_error' : 'invalid_request');
+  const description =
+    problem.status >= 500 && problem.status !== 503
+      ? 'The server could not process the request'
+      : problem.detail;
+  res.status(problem.status).json({ error, error_description: description });
+}

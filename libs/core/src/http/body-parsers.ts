@@ -1,13 +1,13 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { json, urlencoded } from 'express';
-import { toProblem, sendProblem } from '../errors/problem-details.filter';
+import { sendOAuthError, sendProblem, toProblem } from '../errors/problem-details.filter';
 import { requestIdOf } from './request-context';
 
 /**
  * JSON and form body parsers whose errors (malformed body, too large, bad charset) are answered here as
  * problem+json with stable codes, instead of travelling through Express's error path.
  */
-export function bodyParsers(limitBytes: number): RequestHandler[] {
+export function bodyParsers(limitBytes: number, isOAuthPath: (path: string) => boolean): RequestHandler[] {
   const parsers = [
     json({ limit: limitBytes, type: ['application/json', 'application/*+json'] }),
     urlencoded({ limit: limitBytes, extended: false, parameterLimit: 100 }),
@@ -16,8 +16,9 @@ export function bodyParsers(limitBytes: number): RequestHandler[] {
     (parser) =>
       (req: Request, res: Response, next: NextFunction): void =>
         parser(req, res, (error?: unknown) => {
-          if (error) sendProblem(res, toProblem(error), requestIdOf(req));
-          else next();
+          if (!error) return next();
+          if (isOAuthPath(req.path)) sendOAuthError(res, toProblem(error));
+          else sendProblem(res, toProblem(error), requestIdOf(req));
         }),
   );
 }

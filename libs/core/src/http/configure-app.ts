@@ -12,7 +12,7 @@ import { accessLogMiddleware } from './access-log.middleware';
 import { bodyParsers } from './body-parsers';
 import { contentTypeMiddleware } from './content-type.middleware';
 
-/** Paths (below the API prefix) whose bodies may be form-encoded: the OAuth endpoints. */
+/** The OAuth endpoints (below the API prefix): form-encoded bodies allowed, RFC 6749 error bodies. */
 export const FORM_ENCODED_PATHS = ['/auth/token', '/auth/token/introspect', '/auth/token/revoke'];
 
 /**
@@ -54,9 +54,10 @@ export function configureApiApp(app: INestApplication): INestApplication {
       'RateLimit-Reset',
     ],
   });
-  const formPaths = new Set(FORM_ENCODED_PATHS.map((p) => `${config.apiPrefix}${p}`));
-  app.use(contentTypeMiddleware((path) => formPaths.has(path)));
-  for (const parser of bodyParsers(config.bodyLimitBytes)) app.use(parser);
+  const oauthPaths = new Set(FORM_ENCODED_PATHS.map((p) => `${config.apiPrefix}${p}`));
+  const isOAuthPath = (path: string) => oauthPaths.has(path);
+  app.use(contentTypeMiddleware(isOAuthPath));
+  for (const parser of bodyParsers(config.bodyLimitBytes, isOAuthPath)) app.use(parser);
   app.setGlobalPrefix(config.apiPrefix, {
     exclude: [
       'health',

@@ -1,6 +1,6 @@
 import type { NextFunction, Request, Response } from 'express';
 import { Problem } from '../errors/problems';
-import { sendProblem } from '../errors/problem-details.filter';
+import { sendOAuthError, sendProblem } from '../errors/problem-details.filter';
 import { requestIdOf } from './request-context';
 
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
@@ -23,10 +23,12 @@ export function contentTypeMiddleware(formPaths: (path: string) => boolean) {
     const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
     if (allowed.includes(type) || (type.endsWith('+json') && allowed.includes('application/json')))
       return next();
-    sendProblem(
-      res,
-      new Problem(415, 'unsupported_media_type', `Content-Type must be one of: ${allowed.join(', ')}`),
-      requestIdOf(req),
+    const problem = new Problem(
+      415,
+      'unsupported_media_type',
+      `Content-Type must be one of: ${allowed.join(', ')}`,
     );
+    if (formPaths(req.path)) sendOAuthError(res, problem);
+    else sendProblem(res, problem, requestIdOf(req));
   };
 }

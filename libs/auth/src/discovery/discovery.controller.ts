@@ -1,0 +1,63 @@
+import { Controller, Get, Header, Inject } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { APP_CONFIG, type AppConfig, Public } from '@agentauth/core';
+import { BUILT_IN_SCOPES } from '@agentauth/scopes';
+import { GrantRegistry } from '../grants/grant-registry';
+
+const CLIENT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post'];
+
+/** RFC 8414 metadata and AgentAuth's superset of it. Every URL is absolute, built from PUBLIC_BASE_URL. */
+@ApiTags('discovery')
+@Public()
+@Controller('.well-known')
+export class DiscoveryController {
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly grants: GrantRegistry,
+  ) {}
+
+  @Get('oauth-authorization-server')
+  @Header('Cache-Control', 'public, max-age=300')
+  @ApiOperation({ summary: 'OAuth 2.0 Authorization Server Metadata (RFC 8414)' })
+  oauthMetadata(): Record<string, unknown> {
+    const api = `${this.config.publicBaseUrl}${this.config.apiPrefix}`;
+    return {
+      issuer: this.config.publicBaseUrl,
+      token_endpoint: `${api}/auth/token`,
+      jwks_uri: `${api}/auth/jwks`,
+      introspection_endpoint: `${api}/auth/token/introspect`,
+      revocation_endpoint: `${api}/auth/token/revoke`,
+      grant_types_supported: this.grants.grantTypes(),
+      token_endpoint_auth_methods_supported: CLIENT_AUTH_METHODS,
+      introspection_endpoint_auth_methods_supported: CLIENT_AUTH_METHODS,
+      revocation_endpoint_auth_methods_supported: CLIENT_AUTH_METHODS,
+      scopes_supported: [...BUILT_IN_SCOPES, 'offline_access'],
+      // There is no authorization endpoint: agents use the token endpoint's grants only.
+      response_types_supported: [],
+      token_endpoint_auth_signing_alg_values_supported: ['RS256'],
+      service_documentation: `${this.config.publicBaseUrl}/docs`,
+    };
+  }
+
+  @Get('agent-configuration')
+  @Header('Cache-Control', 'public, max-age=300')
+  @ApiOperation({ summary: "AgentAuth server metadata: RFC 8414's fields plus AgentAuth's own endpoints" })
+  agentConfiguration(): Record<string, unknown> {
+    const api = `${this.config.publicBaseUrl}${this.config.apiPrefix}`;
+    return {
+      ...this.oauthMetadata(),
+      access_token_signing_alg_values_supported: ['RS256'],
+      access_token_type: 'at+jwt',
+      delegation_token_type: 'delegation+jwt',
+      token_exchange_token_types_supported: ['urn:ietf:params:oauth:token-type:access_token'],
+      agents_endpoint: `${api}/agents`,
+      agent_bootstrap_endpoint: `${api}/agents/bootstrap`,
+      credentials_endpoint: `${api}/credentials`,
+      delegations_endpoint: `${api}/delegations`,
+      policies_endpoint: `${api}/policies`,
+      policy_evaluation_endpoint: `${api}/policies/evaluate`,
+      scopes_endpoint: `${api}/scopes`,
+      webhooks_endpoint: `${api}/webhooks`,
+    };
+  }
+}

@@ -1,0 +1,74 @@
+import type { Request } from 'express';
+import { InvalidClientError, InvalidRequestError } from './oauth-errors';
+
+export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post';
+
+export interface PresentedClientCredentials {
+  clientId: string;
+  clientSecret: string;
+  method: ClientAuthMethod;
+}
+
+const MAX_CREDENTIAL_LENGTH = 512;
+
+/** RFC 6749 §2.3.1 / Appendix B: the id and secret inside Basic are form-urlencoded by the client. */
+function formDecode(value: string): string {
+  try {
+    return decodeURIComponent(value.replace(/\+/g, ' '));
+  } catch {
+    throw new InvalidClientError('malformed_basic_encoding');
+  }
+}
+
+/** Parses `Authorization: Basic …` into id and secret, or undefined when no Basic header is present. */
+export function parseBasicAuthorization(
+  header: string | undefined,
+): { clientId: string; clientSecret: string } | undefined {
+  if (!header || !/^Basic /i.test(header.trim())) return undefined;
+  const match = /^Basic +([A-Za-z0-9+/=]+)$/i.exec(header.trim());
+  if (!match) throw new InvalidClientError('malformed_basic_header');
+  const decoded = Buffer.from(match[1], 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon < 0) throw new InvalidClientError('malformed_basic_header');
+  const clientId = formDecode(decoded.slice(0, colon));
+  const clientSecret = formDecode(decoded.slice(colon + 1));
+  if (
+    !clientId ||
+    !clientSecret ||
+    clientId.length > MAX_CREDENTIAL_LENGTH ||
+    clientSecret.length > MAX_CREDENTIAL_LENGTH
+  ) {
+    throw new InvalidClientError('malformed_basic_credentials');
+  }
+  return { clientId, clientSecret };
+}
+
+/**
+ * The client credentials of a token, introspection or revocation request: HTTP Basic
+ * (`client_secret_basic`) or body fields (`client_secret_post`). Using both at once is refused
+ * (RFC 6749 §2.3: a client MUST NOT use more than one authentication method per request).
+ */
+export function presentedClientCredentials(
+  req: Request,
+  params: Record<string, string | undefined>,
+): PresentedClientCredentials | undefined {
+  const basic = parseBasicAuthorization(req.headers.authorization);
+  const postId = params.client_id;
+  const postSecret = params.client_secret;
+  if (basic && postSecret !== undefined) {
+    throw new InvalidRequestError('Use only one client authentication method');
+  }
+  if (basic) {
+    if (postId !== undefined && postId !== basic.clientId) {
+      throw new InvalidRequestError('client_id does not match the authenticated client');
+    }
+    return { ...basic, method: 'client_secret_basic' };
+  }
+  if (postSecret !== undefined) {
+    if (!postId || postId.length > MAX_CREDENTIAL_LENGTH || postSecret.length > MAX_CREDENTIAL_LENGTH) {
+      throw new InvalidClientError('malformed_post_credentials');
+    }
+    return { clientId: postId, clientSecret: postSecret, method: 'client_secret_post' };
+  }
+  return undefined;
+}

@@ -1,0 +1,63 @@
+import { Controller, Header, HttpCode, Post, Req, UseFilters } from '@nestjs/common';
+import { ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { Request } from 'express';
+import { ClientIpResolver, Public, requestIdOf } from '@agentauth/core';
+import type { TokenResponse } from '../grants/grant-handler';
+import { GrantRegistry } from '../grants/grant-registry';
+import { OAuthExceptionFilter } from './oauth-exception.filter';
+import { UnsupportedGrantTypeError } from './oauth-errors';
+import { oauthParams, requireParam } from './token-request';
+
+@ApiTags('oauth')
+@Controller('auth')
+@UseFilters(OAuthExceptionFilter)
+export class TokenController {
+  constructor(
+    private readonly grants: GrantRegistry,
+    private readonly clientIp: ClientIpResolver,
+  ) {}
+
+  @Post('token')
+  @Public()
+  @HttpCode(200)
+  @Header('Cache-Control', 'no-store')
+  @Header('Pragma', 'no-cache')
+  @ApiOperation({
+    summary:
+      'Token endpoint (RFC 6749 §3.2): client_credentials, refresh_token, token exchange (RFC 8693), agent_delegation',
+    description:
+      'Form-encoded (or JSON) body. Client authentication by HTTP Basic (client_secret_basic, id and secret form-urlencoded) or client_id/client_secret fields (client_secret_post). Errors are RFC 6749 §5.2 bodies.',
+  })
+  @ApiConsumes('application/x-www-form-urlencoded', 'application/json')
+  @ApiBody({
+    schema: {
+      type: 'object',
+      required: ['grant_type'],
+      properties: {
+        grant_type: { type: 'string', example: 'client_credentials' },
+        scope: { type: 'string', example: 'agents:read offline_access' },
+        resource: { type: 'string' },
+        audience: { type: 'string' },
+        client_id: { type: 'string' },
+        client_secret: { type: 'string' },
+        refresh_token: { type: 'string' },
+        delegation_token: { type: 'string' },
+        subject_token: { type: 'string' },
+        subject_token_type: { type: 'string' },
+        actor_token: { type: 'string' },
+        actor_token_type: { type: 'string' },
+        requested_token_type: { type: 'string' },
+      },
+    },
+  })
+  @ApiOkResponse({
+    description: '{access_token, token_type, expires_in, scope, refresh_token?, issued_token_type?}',
+  })
+  async token(@Req() req: Request): Promise<TokenResponse> {
+    const params = oauthParams(req);
+    const grantType = requireParam(params, 'grant_type');
+    const handler = this.grants.find(grantType);
+    if (!handler) throw new UnsupportedGrantTypeError(grantType);
+    return handler.handle({ params, req, ip: this.clientIp.resolve(req), requestId: requestIdOf(req) });
+  }
+}

@@ -1,0 +1,95 @@
+import request from 'supertest';
+import { createTestApp, type TestApp } from '../../support/app';
+
+/** The token endpoint's error surface (RFC 6749 §5.2), independent of any grant. */
+describe('POST /auth/token errors', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp();
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  const token = () => request(t.http).post('/api/v1/auth/token');
+
+  it('answers a missing grant_type with invalid_request and no-store', async () => {
+    const res = await token().type('form').send('scope=agents:read').expect(400);
+    expect(res.body).toEqual({
+      error: 'invalid_request',
+      error_description: 'The parameter "grant_type" is required',
+    });
+    expect(res.headers['cache-control']).toBe('no-store');
+    expect(res.headers['pragma']).toBe('no-cache');
+  });
+
+  it('answers an unknown grant with unsupported_grant_type', async () => {
+    const res = await token().type('form').send('grant_type=password&username=a&password=b').expect(400);
+    expect(res.body.error).toBe('unsupported_grant_type');
+  });
+
+  it('refuses repeated parameters', async () => {
+    const res = await token()
+      .type('form')
+      .send('grant_type=client_credentials&grant_type=password')
+      .expect(400);
+    expect(res.body.error).toBe('invalid_request');
+  });
+
+  it('accepts JSON bodies and rejects malformed ones in the OAuth shape', async () => {
+    const ok = await token().send({ grant_type: 'nope' }).expect(400);
+    expect(ok.body.error).toBe('unsupported_grant_type');
+    const bad = await token().set('Content-Type', 'application/json').send('{"grant_type":').expect(400);
+    expect(bad.body).toEqual({ error: 'invalid_request', error_description: expect.any(String) });
+  });
+
+  it('answers a wrong content type with 415 in the OAuth shape', async () => {
+    const res = await token()
+      .set('Content-Type', 'text/plain')
+      .send('grant_type=client_credentials')
+      .expect(415);
+    expect(res.body.error).toBe('invalid_request');
+  });
+
+  it('answers an oversized body with 413 in the OAuth shape', async () => {
+    const res = await token()
+      .type('form')
+      .send(`grant_type=client_credentials&scope=${'a'.repeat(t.config.bodyLimitBytes)}`)
+      .expect(413);
+    expect(res.body.error).toBe('invalid_request');
+  });
+});
+
+describe('discovery', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp();
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('serves RFC 8414 metadata with absolute URLs under the issuer', async () => {
+    const res = await request(t.http).get('/.well-known/oauth-authorization-server').expect(200);
+    const issuer = t.config.publicBaseUrl;
+    expect(res.body).toMatchObject({
+      issuer,
+      token_endpoint: `${issuer}/api/v1/auth/token`,
+      jwks_uri: `${issuer}/api/v1/auth/jwks`,
+      introspection_endpoint: `${issuer}/api/v1/auth/token/introspect`,
+      revocation_endpoint: `${issuer}/api/v1/auth/token/revoke`,
+      token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+      response_types_supported: [],
+    });
+    expect(Array.isArray(res.body.grant_types_supported)).toBe(true);
+    expect(res.body.scopes_supported).toEqual(expect.arrayContaining(['agents:read', 'tokens:introspect']));
+  });
+
+  it('serves the agent configuration as a superset', async () => {
+    const oauth = await request(t.http).get('/.well-known/oauth-authorization-server').expect(200);
+    const agent = await request(t.http).get('/.well-known/agent-configuration').expect(200);
+    expect(agent.body).toMatchObject(oauth.body);
+    expect(agent.body.agents_endpoint).toBe(`${t.config.publicBaseUrl}/api/v1/agents`);
+    expect(agent.body.delegations_endpoint).toBe(`${t.config.publicBaseUrl}/api/v1/delegations`);
+  });
+});
