@@ -36,7 +36,8 @@ async function main(): Promise<boolean> {
   const redis = new Redis(config.redisUrl, redisOptions(config, { retryStrategy: () => null }));
   try {
     const beat = await redis.get(`worker:heartbeat:${os.hostname()}:${pid}`);
-    if (!beat) console.error(JSON.stringify({ level: 'error', msg: 'worker healthcheck: heartbeat missing', pid }));
+    if (!beat)
+      console.error(JSON.stringify({ level: 'error', msg: 'worker healthcheck: heartbeat missing', pid }));
     return beat !== null;
   } finally {
     redis.disconnect();

@@ -44,11 +44,14 @@ export function interpolateGrafanaVariables(expr: string, variables: Record<stri
     __range: '1h',
   };
   const all = { ...builtIns, ...variables };
-  return expr.replace(/\$\{(\w+)\}|\$(\w+)/g, (match, braced: string | undefined, bare: string | undefined) => {
-    const name = braced ?? bare ?? '';
-    if (!(name in all)) throw new Error(`unknown Grafana variable ${match} in ${expr}`);
-    return all[name];
-  });
+  return expr.replace(
+    /\$\{(\w+)\}|\$(\w+)/g,
+    (match, braced: string | undefined, bare: string | undefined) => {
+      const name = braced ?? bare ?? '';
+      if (!(name in all)) throw new Error(`unknown Grafana variable ${match} in ${expr}`);
+      return all[name];
+    },
+  );
 }
 
 export function analyzeLogQL(query: string): LogQLAnalysis {
@@ -70,7 +73,9 @@ export function analyzeLogQL(query: string): LogQLAnalysis {
       const name = ref.type.name;
       const node = ref.node;
       if (ref.type.isError) {
-        result.errors.push(`syntax error at ${ref.from}: …${text(Math.max(0, ref.from - 20), ref.from + 20)}…`);
+        result.errors.push(
+          `syntax error at ${ref.from}: …${text(Math.max(0, ref.from - 20), ref.from + 20)}…`,
+        );
       }
       if (UNSUPPORTED.has(name)) result.errors.push(`stage not analysed by this test: ${name}`);
       const child = (type: string) => node.getChild(type);
@@ -104,7 +109,10 @@ export function analyzeLogQL(query: string): LogQLAnalysis {
         const filter = child('Filter');
         const value = child('String');
         if (filter && value) {
-          result.lineFilters.push({ op: text(filter.from, filter.to), value: unquote(text(value.from, value.to)) });
+          result.lineFilters.push({
+            op: text(filter.from, filter.to),
+            value: unquote(text(value.from, value.to)),
+          });
         } else {
           result.errors.push(`line filter not understood: ${text(ref.from, ref.to)}`);
         }
@@ -119,7 +127,10 @@ export function analyzeLogQL(query: string): LogQLAnalysis {
         const path = child('String');
         if (label) {
           const labelName = text(label.from, label.to);
-          result.jsonFields.push({ label: labelName, path: path ? unquote(text(path.from, path.to)) : labelName });
+          result.jsonFields.push({
+            label: labelName,
+            path: path ? unquote(text(path.from, path.to)) : labelName,
+          });
         }
       }
       if (name === 'UnwrapExpr' && !stack.includes('UnwrapExpr')) {

@@ -10,12 +10,7 @@ export type QueueDepthCollector = () => QueueDepths | Promise<QueueDepths>;
 /** Known values of the code-supplied labels; other codes are accepted up to a bound, then `other`. */
 export type RateLimitKind = 'agent' | 'ip' | 'client_auth' | 'bootstrap' | (string & {});
 export type AuthFailureReason =
-  | 'invalid_client'
-  | 'invalid_token'
-  | 'invalid_grant'
-  | 'admin_key'
-  | 'metrics_token'
-  | (string & {});
+  'invalid_client' | 'invalid_token' | 'invalid_grant' | 'admin_key' | 'metrics_token' | (string & {});
 
 const COLLECTOR_TIMEOUT_MS = 2000;
 

@@ -7,7 +7,12 @@ import { parse as parseYaml } from 'yaml';
 import { Metrics } from '@agentauth/observability';
 import { createTestApp, type TestApp } from '../../support/app';
 import { logCapture } from '../../support/log-capture';
-import { analyzeLogQL, interpolateGrafanaVariables, type LogQLAnalysis, logqlBlocks } from '../../support/logql';
+import {
+  analyzeLogQL,
+  interpolateGrafanaVariables,
+  type LogQLAnalysis,
+  logqlBlocks,
+} from '../../support/logql';
 import { parsePrometheusText } from './prometheus-text';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
@@ -93,7 +98,8 @@ function promtailLabels(): { labels: Map<string, string | undefined>; dropSelect
   for (const scrape of config.scrape_configs) {
     labels.set('filename', undefined); // Promtail's own label for file targets
     for (const sc of scrape.static_configs ?? []) {
-      for (const name of Object.keys(sc.labels ?? {})) if (!name.startsWith('__')) labels.set(name, undefined);
+      for (const name of Object.keys(sc.labels ?? {}))
+        if (!name.startsWith('__')) labels.set(name, undefined);
     }
     const extracted = new Map<string, string>();
     for (const stage of scrape.pipeline_stages ?? []) {
@@ -137,7 +143,9 @@ describe('AgentAuth Operations dashboard and docs/deployment.md LogQL', () => {
     await agent.get('/ready').expect(200);
     await agent.get('/metrics').set('Authorization', `Bearer ${metricsToken}`).expect(200);
     await agent.get('/metrics').expect(401);
-    await agent.get(`/api/v1/agents/${randomUUID()}`).expect((res) => expect([401, 404]).toContain(res.status));
+    await agent
+      .get(`/api/v1/agents/${randomUUID()}`)
+      .expect((res) => expect([401, 404]).toContain(res.status));
     await agent
       .get('/api/v1/agents')
       .set('Authorization', 'Bearer not-a-real-token')
@@ -171,11 +179,21 @@ describe('AgentAuth Operations dashboard and docs/deployment.md LogQL', () => {
     expect(targets('loki').length).toBeGreaterThanOrEqual(15);
     expect(targets('prometheus').length).toBeGreaterThanOrEqual(8);
     const titles = dashboard.panels.map((p) => p.title.toLowerCase()).join(' | ');
-    for (const topic of ['request rate', '4xx', '5xx', 'p95', 'authentication failures', 'rate-limit', 'top agents', 'per-endpoint']) {
+    for (const topic of [
+      'request rate',
+      '4xx',
+      '5xx',
+      'p95',
+      'authentication failures',
+      'rate-limit',
+      'top agents',
+      'per-endpoint',
+    ]) {
       expect(titles).toContain(topic);
     }
     for (const panel of dashboard.panels) {
-      for (const target of panel.targets ?? []) expect(['loki', 'prometheus']).toContain(target.datasource.uid);
+      for (const target of panel.targets ?? [])
+        expect(['loki', 'prometheus']).toContain(target.datasource.uid);
     }
   });
 
@@ -211,10 +229,15 @@ describe('AgentAuth Operations dashboard and docs/deployment.md LogQL', () => {
         if (field === 'level') observed.push(...Object.values(levels.labels));
         if (field === 'service_name') observed.push(...serviceNamesInSource());
         const matches =
-          m.op === '=' ? observed.includes(m.value)
-          : m.op === '=~' ? observed.some((v) => new RegExp(`^(?:${m.value})$`).test(v))
-          : true;
-        if (!matches) problems.push(`${where}: ${m.label}${m.op}"${m.value}" matches no logged ${field} (${observed.join(', ')})`);
+          m.op === '='
+            ? observed.includes(m.value)
+            : m.op === '=~'
+              ? observed.some((v) => new RegExp(`^(?:${m.value})$`).test(v))
+              : true;
+        if (!matches)
+          problems.push(
+            `${where}: ${m.label}${m.op}"${m.value}" matches no logged ${field} (${observed.join(', ')})`,
+          );
       }
     }
     expect(problems).toEqual([]);
@@ -244,7 +267,7 @@ describe('AgentAuth Operations dashboard and docs/deployment.md LogQL', () => {
     }
   });
 
-  it('every field a query reads (json, label filters, unwrap, by) appears in the app\'s real log lines', () => {
+  it("every field a query reads (json, label filters, unwrap, by) appears in the app's real log lines", () => {
     const streamLabels = new Set(promtailLabels().labels.keys());
     const problems: string[] = [];
     for (const { where, expr } of lokiQueries) {
@@ -279,12 +302,9 @@ describe('AgentAuth Operations dashboard and docs/deployment.md LogQL', () => {
         LOKI_BUILT_IN_LABELS.has(label) ||
         extracted.has(label) ||
         (a.bareJson && fieldLogged(label));
-      for (const label of [
-        ...a.labelFilters.map((f) => f.label),
-        ...a.unwrapFields,
-        ...a.groupings,
-      ]) {
-        if (!known(label)) problems.push(`${where}: "${label}" is neither a stream label nor an extracted field`);
+      for (const label of [...a.labelFilters.map((f) => f.label), ...a.unwrapFields, ...a.groupings]) {
+        if (!known(label))
+          problems.push(`${where}: "${label}" is neither a stream label nor an extracted field`);
       }
     }
     expect(problems).toEqual([]);
@@ -296,7 +316,10 @@ describe('AgentAuth Operations dashboard and docs/deployment.md LogQL', () => {
   });
 
   it('every Prometheus panel queries metrics and labels /metrics really exports', async () => {
-    const res = await request(t.http).get('/metrics').set('Authorization', `Bearer ${metricsToken}`).expect(200);
+    const res = await request(t.http)
+      .get('/metrics')
+      .set('Authorization', `Bearer ${metricsToken}`)
+      .expect(200);
     const { types } = parsePrometheusText(res.text);
     const registry = t.app.get(Metrics).registry;
     const labelNamesOf = (metric: string): Set<string> => {
@@ -321,11 +344,15 @@ describe('AgentAuth Operations dashboard and docs/deployment.md LogQL', () => {
           [...m[1].matchAll(/([a-zA-Z_]\w*)\s*(?:=~|!~|!=|=)/g)].map((l) => l[1]),
         ),
         ...[...expr.matchAll(/\b(?:by|without)\s*\(([^)]*)\)/g)].flatMap((m) =>
-          m[1].split(',').map((s) => s.trim()).filter(Boolean),
+          m[1]
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean),
         ),
       ];
       for (const label of used) {
-        if (!allowed.has(label)) problems.push(`${where}: label "${label}" is not a label of ${bases.join(', ')}`);
+        if (!allowed.has(label))
+          problems.push(`${where}: label "${label}" is not a label of ${bases.join(', ')}`);
       }
     }
     expect(problems).toEqual([]);

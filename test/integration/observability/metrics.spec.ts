@@ -80,9 +80,7 @@ describe('GET /metrics (no METRICS_TOKEN)', () => {
     const res = await request(t.http).get('/metrics').expect(200);
     expect(res.text).not.toContain(id);
     const { samples } = parsePrometheusText(res.text);
-    const routes = new Set(
-      samples.filter((s) => s.name === METRIC.httpRequests).map((s) => s.labels.route),
-    );
+    const routes = new Set(samples.filter((s) => s.name === METRIC.httpRequests).map((s) => s.labels.route));
     for (const route of routes) expect(route === 'unmatched' || route.startsWith('/')).toBe(true);
     expect([...routes].filter((r) => r.includes('agents/'))).toEqual([]);
   });
@@ -120,7 +118,9 @@ describe('GET /metrics (no METRICS_TOKEN)', () => {
     let depth = 4;
     const unregister = metrics.registerQueueDepthCollector(() => ({ webhooks: depth }));
     const unregisterAsync = metrics.registerQueueDepthCollector(async () => ({ 'audit-export': 2 }));
-    const unregisterBroken = metrics.registerQueueDepthCollector(() => Promise.reject(new Error('redis down')));
+    const unregisterBroken = metrics.registerQueueDepthCollector(() =>
+      Promise.reject(new Error('redis down')),
+    );
     try {
       const first = await scrape(t);
       expect(valueOf(first, METRIC.queueDepth, { queue: 'webhooks' })).toBe(4);
@@ -169,11 +169,16 @@ describe('GET /metrics with METRICS_TOKEN set', () => {
     expect(missing.text).not.toContain('agentauth_http_requests_total');
     await request(t.http).get('/metrics').set('Authorization', `Bearer ${token}x`).expect(401);
     await request(t.http).get('/metrics').set('Authorization', `Basic ${token}`).expect(401);
-    await request(t.http).get('/metrics').set('Authorization', `Bearer ${token.slice(0, -1)}`).expect(401);
+    await request(t.http)
+      .get('/metrics')
+      .set('Authorization', `Bearer ${token.slice(0, -1)}`)
+      .expect(401);
 
     const samples = await scrape(t, token);
     expect(valueOf(samples, METRIC.authFailures, { reason: 'metrics_token' })).toBe(4);
-    expect(valueOf(samples, METRIC.httpRequests, { method: 'GET', route: '/metrics', status: '401' })).toBe(4);
+    expect(valueOf(samples, METRIC.httpRequests, { method: 'GET', route: '/metrics', status: '401' })).toBe(
+      4,
+    );
   });
 
   it('does not let an X-Admin-Key or a token in the query string in', async () => {

@@ -38,7 +38,9 @@ export function valueOf(samples: Sample[], name: string, labels: Record<string, 
     (s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v),
   );
   if (matching.length > 1) {
-    throw new Error(`${matching.length} samples of ${name} match ${JSON.stringify(labels)}: be more specific`);
+    throw new Error(
+      `${matching.length} samples of ${name} match ${JSON.stringify(labels)}: be more specific`,
+    );
   }
   return matching[0]?.value ?? 0;
 }

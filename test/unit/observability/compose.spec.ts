@@ -38,11 +38,14 @@ function loadCompose(file: string): ComposeFile {
 
 /** Compose variable interpolation with an empty environment: defaults apply, required ones give a marker. */
 function interpolate(value: string): string {
-  return value.replace(/\$\$|\$\{([A-Za-z_]\w*)(?:(:?-)([^}]*)|(:?\?)([^}]*))?\}/g, (match, _name, dash, def) => {
-    if (match === '$$') return '$';
-    if (dash) return def as string;
-    return '<required>';
-  });
+  return value.replace(
+    /\$\$|\$\{([A-Za-z_]\w*)(?:(:?-)([^}]*)|(:?\?)([^}]*))?\}/g,
+    (match, _name, dash, def) => {
+      if (match === '$$') return '$';
+      if (dash) return def as string;
+      return '<required>';
+    },
+  );
 }
 
 const SECRET_NAME = /(PASSWORD|PASSWD|SECRET|SECRET_KEY|API_KEY|_TOKEN|_AUTH|PRIVATE_KEY)$/;
@@ -86,7 +89,8 @@ function imageProblems(name: string, image: string | undefined): string[] {
   const match = /^([^:@\s]+(?::\d+)?[^:@\s]*):([^:@\s]+)$/.exec(resolved);
   if (!match) return [`${name}: image "${image}" has no tag`];
   const tag = match[2];
-  if (tag === 'latest' || !/\d/.test(tag)) return [`${name}: image "${image}" is not pinned to a version (${tag})`];
+  if (tag === 'latest' || !/\d/.test(tag))
+    return [`${name}: image "${image}" is not pinned to a version (${tag})`];
   return [];
 }
 
@@ -119,7 +123,18 @@ describe('docker-compose.prod.yml', () => {
 
   it('has the whole stack', () => {
     expect(Object.keys(services).sort()).toEqual(
-      ['api', 'grafana', 'lb', 'loki', 'migrate', 'postgres', 'prometheus', 'promtail', 'redis', 'worker'].sort(),
+      [
+        'api',
+        'grafana',
+        'lb',
+        'loki',
+        'migrate',
+        'postgres',
+        'prometheus',
+        'promtail',
+        'redis',
+        'worker',
+      ].sort(),
     );
   });
 
@@ -219,7 +234,14 @@ describe('docker-compose.prod.yml', () => {
     expect(problems).toEqual([]);
 
     const text = read('docker-compose.prod.yml');
-    for (const secret of ['POSTGRES_PASSWORD', 'REDIS_PASSWORD', 'SECRET_KEY', 'ADMIN_API_KEY', 'METRICS_TOKEN', 'GRAFANA_PASSWORD']) {
+    for (const secret of [
+      'POSTGRES_PASSWORD',
+      'REDIS_PASSWORD',
+      'SECRET_KEY',
+      'ADMIN_API_KEY',
+      'METRICS_TOKEN',
+      'GRAFANA_PASSWORD',
+    ]) {
       expect(text).toContain(`\${${secret}:?`);
       expect(text).not.toMatch(new RegExp(`\\$\\{${secret}:-[^}]`)); // no default value for a secret
     }
@@ -244,8 +266,7 @@ describe('docker-compose.prod.yml', () => {
     expect(env.GF_SECURITY_ADMIN_USER).toBe('admin');
     expect(env.GF_SECURITY_ADMIN_PASSWORD).toMatch(/^\$\{GRAFANA_PASSWORD:\?/);
     const mounts = (svc('grafana').volumes ?? []).map(String);
-    const mountTarget = (source: string) =>
-      mounts.find((m) => m.startsWith(`${source}:`))?.split(':')[1];
+    const mountTarget = (source: string) => mounts.find((m) => m.startsWith(`${source}:`))?.split(':')[1];
     expect(mountTarget('./deploy/grafana/provisioning')).toBe('/etc/grafana/provisioning');
     const dashboardsDir = mountTarget('./deploy/grafana/dashboards');
 
@@ -276,7 +297,8 @@ describe('docker-compose.prod.yml', () => {
     for (const [name, service] of Object.entries(services)) {
       for (const volume of service.volumes ?? []) {
         const source = typeof volume === 'string' ? volume.split(':')[0] : volume.source;
-        if (source.startsWith('./') && !fs.existsSync(path.join(ROOT, source))) missing.push(`${name}: ${source}`);
+        if (source.startsWith('./') && !fs.existsSync(path.join(ROOT, source)))
+          missing.push(`${name}: ${source}`);
       }
     }
     expect(missing).toEqual([]);
@@ -299,10 +321,13 @@ describe('docker-compose.prod.yml', () => {
     expect(command).toContain(`> ${api?.authorization?.credentials_file}`);
     expect(command).toContain('$$METRICS_TOKEN');
     expect(command).toMatch(/--storage\.tsdb\.retention\.time=/);
-    expect(environmentOf(svc('prometheus'))).toContainEqual(['METRICS_TOKEN', expect.stringMatching(SECRET_REFERENCE)]);
+    expect(environmentOf(svc('prometheus'))).toContainEqual([
+      'METRICS_TOKEN',
+      expect.stringMatching(SECRET_REFERENCE),
+    ]);
   });
 
-  it('has Promtail read the containers\' json-file logs read-only and push to the loki service', () => {
+  it("has Promtail read the containers' json-file logs read-only and push to the loki service", () => {
     const promtail = svc('promtail');
     expect(promtail.volumes).toContain('/var/lib/docker/containers:/var/lib/docker/containers:ro');
     for (const [name, service] of Object.entries(services)) {
@@ -313,7 +338,9 @@ describe('docker-compose.prod.yml', () => {
       scrape_configs: { static_configs: { labels: Record<string, string> }[] }[];
     };
     expect(config.clients[0].url).toBe('http://loki:3100/loki/api/v1/push');
-    expect(config.scrape_configs[0].static_configs[0].labels.__path__).toMatch(/^\/var\/lib\/docker\/containers\//);
+    expect(config.scrape_configs[0].static_configs[0].labels.__path__).toMatch(
+      /^\/var\/lib\/docker\/containers\//,
+    );
   });
 
   it('configures Loki retention through the compactor, as a multiple of the index period', () => {
@@ -346,7 +373,8 @@ describe('deploy/Dockerfile', () => {
     expect(base).toMatch(/^node:20\.\d+\.\d+-bookworm-slim$/);
     const froms = instructions.filter((l) => l.startsWith('FROM '));
     expect(froms.length).toBeGreaterThanOrEqual(3);
-    for (const from of froms) expect(from).toMatch(/^FROM (\$\{NODE_IMAGE\}|deps|build|prod-deps)( AS \S+)?$/);
+    for (const from of froms)
+      expect(from).toMatch(/^FROM (\$\{NODE_IMAGE\}|deps|build|prod-deps)( AS \S+)?$/);
   });
 
   it('installs production dependencies only in the runtime and runs as a non-root user', () => {
@@ -384,7 +412,12 @@ describe('deploy/Dockerfile', () => {
   });
 
   it('has the entry points compose runs (api, worker, migrate, worker healthcheck) among the compiled sources', () => {
-    for (const source of ['apps/api/src/main.ts', 'apps/worker/src/main.ts', 'scripts/migrate.ts', 'scripts/worker-healthcheck.ts']) {
+    for (const source of [
+      'apps/api/src/main.ts',
+      'apps/worker/src/main.ts',
+      'scripts/migrate.ts',
+      'scripts/worker-healthcheck.ts',
+    ]) {
       expect(fs.existsSync(path.join(ROOT, source))).toBe(true);
     }
     const worker = loadCompose('docker-compose.prod.yml').services.worker;

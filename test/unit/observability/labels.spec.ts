@@ -1,4 +1,9 @@
-import { BoundedLabel, grantTypeLabel, methodLabel, OTHER } from '../../../libs/observability/src/bounded-label';
+import {
+  BoundedLabel,
+  grantTypeLabel,
+  methodLabel,
+  OTHER,
+} from '../../../libs/observability/src/bounded-label';
 
 describe('metric label bounds', () => {
   it('keeps known values and accepts new codes only up to the bound, then answers "other"', () => {

@@ -32,9 +32,7 @@ describe('LogQL analysis (Grafana lezer grammar)', () => {
   });
 
   it('refuses stages whose field use it cannot see', () => {
-    expect(analyzeLogQL('{a="b"} | logfmt').errors).toEqual([
-      expect.stringContaining('LogfmtParser'),
-    ]);
+    expect(analyzeLogQL('{a="b"} | logfmt').errors).toEqual([expect.stringContaining('LogfmtParser')]);
     expect(analyzeLogQL('{a="b"} | json | line_format "{{.route}}"').errors).toEqual([
       expect.stringContaining('LineFormatExpr'),
     ]);
