@@ -1,6 +1,18 @@
 import { randomUUID } from 'node:crypto';
+import { Controller, Get, type INestApplication } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
 import request from 'supertest';
+import {
+  AdminOnly,
+  APP_CONFIG,
+  Auth,
+  configureApiApp,
+  loadConfig,
+  Public,
+  readEnvironment,
+} from '@agentauth/core';
 import { Metrics, METRIC } from '@agentauth/observability';
+import { ApiModule } from '../../../apps/api/src/api.module';
 import { createTestApp, type TestApp } from '../../support/app';
 import { parsePrometheusText, type Sample, valueOf } from './prometheus-text';
 
@@ -203,5 +215,68 @@ describe('GET /metrics is never rate limited', () => {
     } finally {
       await t.close();
     }
+  });
+});
+
+/** Routes that fail in each way a real route can, mounted on the real ApiModule with the production wiring. */
+@Controller('metrics-probe')
+class ProbeController {
+  @Get('agents/:id')
+  @Auth({ scopes: ['agents:read'] })
+  guarded(): object {
+    return {};
+  }
+
+  @Get('admin')
+  @AdminOnly()
+  admin(): object {
+    return {};
+  }
+
+  @Get('boom')
+  @Public()
+  boom(): object {
+    throw new Error('probe failure');
+  }
+}
+
+describe('HTTP metrics for answers given by guards and the exception filter', () => {
+  let app: INestApplication;
+  beforeAll(async () => {
+    const moduleRef = await Test.createTestingModule({ imports: [ApiModule], controllers: [ProbeController] })
+      .overrideProvider(APP_CONFIG)
+      .useValue(loadConfig({ ...readEnvironment(), METRICS_TOKEN: undefined }))
+      .compile();
+    app = moduleRef.createNestApplication({ bodyParser: false, bufferLogs: true });
+    configureApiApp(app);
+    await app.init();
+  });
+  afterAll(async () => {
+    await app.close();
+  });
+
+  it('counts guard rejections (401) and server errors (500) under the route pattern', async () => {
+    const http = app.getHttpServer();
+    await request(http).get(`/api/v1/metrics-probe/agents/${randomUUID()}`).expect(401);
+    await request(http)
+      .get(`/api/v1/metrics-probe/agents/${randomUUID()}`)
+      .set('Authorization', 'Bearer nope')
+      .expect(401);
+    await request(http).get('/api/v1/metrics-probe/admin').set('X-Admin-Key', 'wrong').expect(401);
+    await request(http).get('/api/v1/metrics-probe/boom').expect(500);
+    const res = await request(http).get('/metrics').expect(200);
+    const { samples } = parsePrometheusText(res.text);
+    const count = (route: string, status: string) =>
+      valueOf(samples, METRIC.httpRequests, { method: 'GET', route, status });
+    expect(count('/api/v1/metrics-probe/agents/:id', '401')).toBe(2);
+    expect(count('/api/v1/metrics-probe/admin', '401')).toBe(1);
+    expect(count('/api/v1/metrics-probe/boom', '500')).toBe(1);
+    expect(
+      valueOf(samples, `${METRIC.httpRequestDuration}_count`, {
+        method: 'GET',
+        route: '/api/v1/metrics-probe/boom',
+        status: '500',
+      }),
+    ).toBe(1);
   });
 });
