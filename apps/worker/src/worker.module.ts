@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { BullModule } from '@nestjs/bullmq';
 import { APP_CONFIG, type AppConfig, CoreModule } from '@agentauth/core';
+import { MetricsModule } from '@agentauth/observability';
 import { WorkerHeartbeat } from './worker-heartbeat';
 
 /** BullMQ connection options: no ioredis keyPrefix (BullMQ refuses it); queues use their own prefix. */
@@ -21,6 +22,8 @@ export function bullConnection(config: AppConfig) {
 @Module({
   imports: [
     CoreModule.forRoot({ serviceName: 'agentauth-worker' }),
+    // Services shared with the API inject Metrics; the worker has no /metrics endpoint to expose them.
+    MetricsModule,
     BullModule.forRootAsync({
       inject: [APP_CONFIG],
       useFactory: (config: AppConfig) => ({

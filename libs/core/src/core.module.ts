@@ -7,6 +7,7 @@ import { Clock } from './clock/clock';
 import { DatabaseModule } from './database/database.module';
 import { ProblemDetailsFilter } from './errors/problem-details.filter';
 import { ClientIpResolver } from './http/client-ip';
+import { RequestObservers } from './http/request-observers';
 import { createValidationPipe } from './http/validation';
 import { LoggingModule } from './logging/logging.module';
 import { RedisModule } from './redis/redis.module';
@@ -30,8 +31,8 @@ export class CoreModule {
         DatabaseModule,
         RedisModule,
       ],
-      providers: [Clock, ClientIpResolver],
-      exports: [ConfigModule, LoggingModule, RedisModule, Clock, ClientIpResolver],
+      providers: [Clock, ClientIpResolver, RequestObservers],
+      exports: [ConfigModule, LoggingModule, RedisModule, Clock, ClientIpResolver, RequestObservers],
     };
   }
 

@@ -12,6 +12,7 @@ export * from './health/readiness.registry';
 export * from './http/client-ip';
 export * from './http/configure-app';
 export * from './http/request-context';
+export * from './http/request-observers';
 export * from './auth-metadata/public.decorator';
 export * from './logging/logger-options';
 export * from './logging/logging.module';

@@ -11,6 +11,7 @@ import { ROOT_LOGGER } from '../logging/logging.module';
 import { accessLogMiddleware } from './access-log.middleware';
 import { bodyParsers } from './body-parsers';
 import { contentTypeMiddleware } from './content-type.middleware';
+import { RequestObservers } from './request-observers';
 
 /** The OAuth endpoints (below the API prefix): form-encoded bodies allowed, RFC 6749 error bodies. */
 export const FORM_ENCODED_PATHS = ['/auth/token', '/auth/token/introspect', '/auth/token/revoke'];
@@ -31,7 +32,7 @@ export function configureApiApp(app: INestApplication): INestApplication {
   expressApp.disable('x-powered-by');
   expressApp.set('etag', false);
   app.use(pinoHttp(httpLoggerOptions(rootLogger)));
-  app.use(accessLogMiddleware(rootLogger));
+  app.use(accessLogMiddleware(rootLogger, app.get(RequestObservers)));
   app.use(
     helmet({
       contentSecurityPolicy: {

@@ -1,0 +1,282 @@
+import { randomUUID } from 'node:crypto';
+import { Controller, Get, type INestApplication } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import request from 'supertest';
+import {
+  AdminOnly,
+  APP_CONFIG,
+  Auth,
+  configureApiApp,
+  loadConfig,
+  Public,
+  readEnvironment,
+} from '@agentauth/core';
+import { Metrics, METRIC } from '@agentauth/observability';
+import { ApiModule } from '../../../apps/api/src/api.module';
+import { createTestApp, type TestApp } from '../../support/app';
+import { parsePrometheusText, type Sample, valueOf } from './prometheus-text';
+
+async function scrape(t: TestApp, token?: string): Promise<Sample[]> {
+  const req = request(t.http).get('/metrics');
+  if (token) req.set('Authorization', `Bearer ${token}`);
+  const res = await req.expect(200);
+  expect(res.headers['content-type']).toMatch(/^text\/plain; version=0\.0\.4/);
+  return parsePrometheusText(res.text).samples;
+}
+
+const requests = (labels: Record<string, string>) => [METRIC.httpRequests, labels] as const;
+const durationCount = (labels: Record<string, string>) =>
+  [`${METRIC.httpRequestDuration}_count`, labels] as const;
+
+describe('GET /metrics (no METRICS_TOKEN)', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp({ METRICS_TOKEN: undefined });
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('is served outside the API prefix, in the Prometheus text format, with the process metrics', async () => {
+    await request(t.http).get('/api/v1/metrics').expect(404);
+    const res = await request(t.http).get('/metrics').expect(200);
+    expect(res.headers['cache-control']).toBe('no-store');
+    const { samples, types } = parsePrometheusText(res.text);
+    expect(types.get('process_cpu_user_seconds_total')).toBe('counter');
+    expect(types.get('nodejs_eventloop_lag_seconds')).toBe('gauge');
+    expect(types.get(METRIC.httpRequests)).toBe('counter');
+    expect(types.get(METRIC.httpRequestDuration)).toBe('histogram');
+    expect(types.get(METRIC.tokensIssued)).toBe('counter');
+    expect(types.get(METRIC.authFailures)).toBe('counter');
+    expect(types.get(METRIC.rateLimitRejections)).toBe('counter');
+    expect(types.get(METRIC.auditBatchSize)).toBe('histogram');
+    expect(types.get(METRIC.queueDepth)).toBe('gauge');
+    expect(samples.length).toBeGreaterThan(10);
+  });
+
+  it('counts real requests by method, route pattern and status, with their latency', async () => {
+    const health = { method: 'GET', route: '/health', status: '200' };
+    const unmatched = { method: 'GET', route: 'unmatched', status: '404' };
+    const malformed = { method: 'POST', route: 'unmatched', status: '400' };
+    const before = await scrape(t);
+
+    for (let i = 0; i < 3; i++) await request(t.http).get('/health').expect(200);
+    await request(t.http).get(`/api/v1/agents/${randomUUID()}`).expect(404);
+    await request(t.http).get('/api/v1/nothing-here').expect(404);
+    // Answered by the body parser before any Nest handler or guard runs: still counted.
+    await request(t.http)
+      .post('/api/v1/anything')
+      .set('Content-Type', 'application/json')
+      .send('{"broken": ')
+      .expect(400);
+
+    const after = await scrape(t);
+    const moved = (name: string, labels: Record<string, string>) =>
+      valueOf(after, name, labels) - valueOf(before, name, labels);
+    expect(moved(...requests(health))).toBe(3);
+    expect(moved(...durationCount(health))).toBe(3);
+    expect(moved(...requests(unmatched))).toBe(2);
+    expect(moved(...requests(malformed))).toBe(1);
+    expect(moved(`${METRIC.httpRequestDuration}_bucket`, { ...health, le: '+Inf' })).toBe(3);
+    expect(valueOf(after, `${METRIC.httpRequestDuration}_sum`, health)).toBeGreaterThan(
+      valueOf(before, `${METRIC.httpRequestDuration}_sum`, health),
+    );
+    // The previous scrape itself was answered and counted under its own route pattern.
+    expect(moved(...requests({ method: 'GET', route: '/metrics', status: '200' }))).toBe(1);
+  });
+
+  it('never labels a series with a raw path, an id or an unknown method', async () => {
+    const id = randomUUID();
+    await request(t.http).get(`/api/v1/agents/${id}/credentials?secret=x`).expect(404);
+    await request(t.http).get(`/ready`).set('X-Request-ID', id).expect(200);
+    const res = await request(t.http).get('/metrics').expect(200);
+    expect(res.text).not.toContain(id);
+    const { samples } = parsePrometheusText(res.text);
+    const routes = new Set(samples.filter((s) => s.name === METRIC.httpRequests).map((s) => s.labels.route));
+    for (const route of routes) expect(route === 'unmatched' || route.startsWith('/')).toBe(true);
+    expect([...routes].filter((r) => r.includes('agents/'))).toEqual([]);
+  });
+
+  it('moves the counters other modules drive through the Metrics helpers', async () => {
+    const metrics = t.app.get(Metrics);
+    const before = await scrape(t);
+    metrics.tokenIssued('client_credentials');
+    metrics.tokenIssued('urn:ietf:params:oauth:grant-type:token-exchange');
+    metrics.tokenIssued('urn:agentauth:grant-type:agent_delegation');
+    metrics.tokenIssued('agent_delegation');
+    metrics.tokenIssued('made-up-grant');
+    metrics.authFailure('invalid_client');
+    metrics.authFailure('invalid_client');
+    metrics.rateLimitRejected('ip');
+    metrics.auditBatch(7);
+    metrics.auditBatch(1);
+    const after = await scrape(t);
+    const moved = (name: string, labels: Record<string, string> = {}) =>
+      valueOf(after, name, labels) - valueOf(before, name, labels);
+    expect(moved(METRIC.tokensIssued, { grant_type: 'client_credentials' })).toBe(1);
+    expect(moved(METRIC.tokensIssued, { grant_type: 'token_exchange' })).toBe(1);
+    expect(moved(METRIC.tokensIssued, { grant_type: 'agent_delegation' })).toBe(2);
+    expect(moved(METRIC.tokensIssued, { grant_type: 'other' })).toBe(1);
+    expect(moved(METRIC.authFailures, { reason: 'invalid_client' })).toBe(2);
+    expect(moved(METRIC.rateLimitRejections, { kind: 'ip' })).toBe(1);
+    expect(moved(`${METRIC.auditBatchSize}_count`)).toBe(2);
+    expect(moved(`${METRIC.auditBatchSize}_sum`)).toBe(8);
+    expect(moved(`${METRIC.auditBatchSize}_bucket`, { le: '5' })).toBe(1);
+    expect(moved(`${METRIC.auditBatchSize}_bucket`, { le: '10' })).toBe(2);
+  });
+
+  it('reads queue depths from registered collectors at scrape time and survives a failing one', async () => {
+    const metrics = t.app.get(Metrics);
+    let depth = 4;
+    const unregister = metrics.registerQueueDepthCollector(() => ({ webhooks: depth }));
+    const unregisterAsync = metrics.registerQueueDepthCollector(async () => ({ 'audit-export': 2 }));
+    const unregisterBroken = metrics.registerQueueDepthCollector(() =>
+      Promise.reject(new Error('redis down')),
+    );
+    try {
+      const first = await scrape(t);
+      expect(valueOf(first, METRIC.queueDepth, { queue: 'webhooks' })).toBe(4);
+      expect(valueOf(first, METRIC.queueDepth, { queue: 'audit-export' })).toBe(2);
+      const errorsBefore = valueOf(first, METRIC.queueDepthCollectorErrors);
+      expect(errorsBefore).toBeGreaterThanOrEqual(1);
+
+      depth = 9;
+      const second = await scrape(t);
+      expect(valueOf(second, METRIC.queueDepth, { queue: 'webhooks' })).toBe(9);
+      expect(valueOf(second, METRIC.queueDepthCollectorErrors)).toBe(errorsBefore + 1);
+    } finally {
+      unregister();
+      unregisterAsync();
+      unregisterBroken();
+    }
+    const third = await scrape(t);
+    expect(third.filter((s) => s.name === METRIC.queueDepth)).toEqual([]);
+  });
+
+  it('is described in the OpenAPI document', async () => {
+    const res = await request(t.http).get('/docs-json').expect(200);
+    expect(Object.keys(res.body.paths)).toContain('/metrics');
+  });
+});
+
+describe('GET /metrics with METRICS_TOKEN set', () => {
+  const token = `metrics-${randomUUID()}`;
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp({ METRICS_TOKEN: token });
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('refuses a missing or wrong token with 401 problem+json and counts the failures', async () => {
+    const missing = await request(t.http).get('/metrics').expect(401);
+    expect(missing.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(missing.headers['www-authenticate']).toBe('Bearer realm="metrics"');
+    expect(missing.body).toMatchObject({
+      type: 'urn:agentauth:problem:metrics_token_required',
+      status: 401,
+      request_id: missing.headers['x-request-id'],
+    });
+    expect(missing.text).not.toContain('agentauth_http_requests_total');
+    await request(t.http).get('/metrics').set('Authorization', `Bearer ${token}x`).expect(401);
+    await request(t.http).get('/metrics').set('Authorization', `Basic ${token}`).expect(401);
+    await request(t.http)
+      .get('/metrics')
+      .set('Authorization', `Bearer ${token.slice(0, -1)}`)
+      .expect(401);
+
+    const samples = await scrape(t, token);
+    expect(valueOf(samples, METRIC.authFailures, { reason: 'metrics_token' })).toBe(4);
+    expect(valueOf(samples, METRIC.httpRequests, { method: 'GET', route: '/metrics', status: '401' })).toBe(
+      4,
+    );
+  });
+
+  it('does not let an X-Admin-Key or a token in the query string in', async () => {
+    await request(t.http).get('/metrics').set('X-Admin-Key', t.config.adminApiKey).expect(401);
+    await request(t.http).get(`/metrics?token=${token}`).expect(401);
+  });
+});
+
+describe('GET /metrics is never rate limited', () => {
+  it('answers every scrape even with the smallest limits configured', async () => {
+    const t = await createTestApp({
+      METRICS_TOKEN: undefined,
+      RATE_LIMIT_IP_PER_MINUTE: '1',
+      RATE_LIMIT_AGENT_PER_MINUTE: '1',
+    });
+    try {
+      for (let i = 0; i < 8; i++) {
+        const res = await request(t.http).get('/metrics');
+        expect(res.status).toBe(200);
+        expect(res.headers['retry-after']).toBeUndefined();
+      }
+    } finally {
+      await t.close();
+    }
+  });
+});
+
+/** Routes that fail in each way a real route can, mounted on the real ApiModule with the production wiring. */
+@Controller('metrics-probe')
+class ProbeController {
+  @Get('agents/:id')
+  @Auth({ scopes: ['agents:read'] })
+  guarded(): object {
+    return {};
+  }
+
+  @Get('admin')
+  @AdminOnly()
+  admin(): object {
+    return {};
+  }
+
+  @Get('boom')
+  @Public()
+  boom(): object {
+    throw new Error('probe failure');
+  }
+}
+
+describe('HTTP metrics for answers given by guards and the exception filter', () => {
+  let app: INestApplication;
+  beforeAll(async () => {
+    const moduleRef = await Test.createTestingModule({ imports: [ApiModule], controllers: [ProbeController] })
+      .overrideProvider(APP_CONFIG)
+      .useValue(loadConfig({ ...readEnvironment(), METRICS_TOKEN: undefined }))
+      .compile();
+    app = moduleRef.createNestApplication({ bodyParser: false, bufferLogs: true });
+    configureApiApp(app);
+    await app.init();
+  });
+  afterAll(async () => {
+    await app.close();
+  });
+
+  it('counts guard rejections (401) and server errors (500) under the route pattern', async () => {
+    const http = app.getHttpServer();
+    await request(http).get(`/api/v1/metrics-probe/agents/${randomUUID()}`).expect(401);
+    await request(http)
+      .get(`/api/v1/metrics-probe/agents/${randomUUID()}`)
+      .set('Authorization', 'Bearer nope')
+      .expect(401);
+    await request(http).get('/api/v1/metrics-probe/admin').set('X-Admin-Key', 'wrong').expect(401);
+    await request(http).get('/api/v1/metrics-probe/boom').expect(500);
+    const res = await request(http).get('/metrics').expect(200);
+    const { samples } = parsePrometheusText(res.text);
+    const count = (route: string, status: string) =>
+      valueOf(samples, METRIC.httpRequests, { method: 'GET', route, status });
+    expect(count('/api/v1/metrics-probe/agents/:id', '401')).toBe(2);
+    expect(count('/api/v1/metrics-probe/admin', '401')).toBe(1);
+    expect(count('/api/v1/metrics-probe/boom', '500')).toBe(1);
+    expect(
+      valueOf(samples, `${METRIC.httpRequestDuration}_count`, {
+        method: 'GET',
+        route: '/api/v1/metrics-probe/boom',
+        status: '500',
+      }),
+    ).toBe(1);
+  });
+});
