@@ -98,7 +98,10 @@ export class AuditProbeModule {}
 class ProbeStatsContributor implements OnModuleInit {
   constructor(private readonly stats: StatsRegistry) {}
   onModuleInit(): void {
-    this.stats.register({ name: 'probe', collect: () => Promise.resolve({ total: 42, by_status: { ok: 42 } }) });
+    this.stats.register({
+      name: 'probe',
+      collect: () => Promise.resolve({ total: 42, by_status: { ok: 42 } }),
+    });
   }
 }
 

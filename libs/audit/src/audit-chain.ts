@@ -87,7 +87,9 @@ export function canonicalEventText(event: PendingAuditEvent, seq: number, prevHa
 
 /** Lower-case hex SHA-256 of the UTF-8 bytes of `canonicalEventText`. */
 export function eventHash(event: PendingAuditEvent, seq: number, prevHash: string): string {
-  return createHash('sha256').update(canonicalEventText(event, seq, prevHash), 'utf8').digest('hex');
+  return createHash('sha256')
+    .update(canonicalEventText(event, seq, prevHash), 'utf8')
+    .digest('hex');
 }
 
 /** Extends the chain from `head` (null = empty chain) with `events`, in order. */

@@ -12,7 +12,8 @@ export function encodeCursor(seq: number): string {
 }
 
 export function decodeCursor(cursor: string): number {
-  const invalid = () => new ValidationProblem('The cursor is invalid', [{ field: 'cursor', message: 'cursor is invalid' }]);
+  const invalid = () =>
+    new ValidationProblem('The cursor is invalid', [{ field: 'cursor', message: 'cursor is invalid' }]);
   if (!/^[A-Za-z0-9_-]+$/.test(cursor)) throw invalid();
   let parsed: unknown;
   try {
@@ -38,11 +39,15 @@ export class AuditQueryService {
       ['until', until],
     ] as const) {
       if (value && Number.isNaN(value.getTime())) {
-        throw new ValidationProblem('The request is invalid', [{ field, message: `${field} is not a valid date` }]);
+        throw new ValidationProblem('The request is invalid', [
+          { field, message: `${field} is not a valid date` },
+        ]);
       }
     }
     if (since && until && since.getTime() > until.getTime()) {
-      throw new ValidationProblem('The request is invalid', [{ field: 'since', message: 'since must not be after until' }]);
+      throw new ValidationProblem('The request is invalid', [
+        { field: 'since', message: 'since must not be after until' },
+      ]);
     }
     const filters: AuditEventFilters = {
       eventType: query.event_type,

@@ -43,7 +43,7 @@ export function isSensitiveKey(key: string): boolean {
  * surrogate (it would come back as U+FFFD and break the event's hash), bounded length.
  */
 export function cleanText(value: string, max = MAX_STRING): string {
-  let text = value.includes('\u0000') ? value.replace(/\u0000/g, '') : value;
+  let text = value.includes('\u0000') ? value.split('\u0000').join('') : value;
   if (text.length > max) text = `${text.slice(0, max - 1)}…`;
   return text.replace(LONE_SURROGATE, '\uFFFD');
 }
@@ -82,7 +82,7 @@ export function sanitizeDetails(
       default:
         return null; // functions, symbols: JSON has no such thing
     }
-    const obj = value as object;
+    const obj = value;
     if (obj instanceof Date) return Number.isNaN(obj.getTime()) ? null : obj.toISOString();
     if (depth >= MAX_DEPTH) return '[truncated]';
     if (seen.has(obj)) return '[circular]';
@@ -132,7 +132,11 @@ export function prepareAuditEvent(
   occurredAt: Date,
   onDropped?: (path: string) => void,
 ): PendingAuditEvent {
-  if (typeof input.eventType !== 'string' || input.eventType.length > 100 || !EVENT_TYPE_PATTERN.test(input.eventType)) {
+  if (
+    typeof input.eventType !== 'string' ||
+    input.eventType.length > 100 ||
+    !EVENT_TYPE_PATTERN.test(input.eventType)
+  ) {
     throw new InvalidAuditEventError(
       `audit event_type must look like <context>.<verb> (lower case, ≤ 100 chars): ${String(input.eventType).slice(0, 100)}`,
     );

@@ -72,7 +72,10 @@ export interface AuditEventFilters {
  * The SQL of one page of `GET /audit/events`: newest first by `seq` (commit order, so a page boundary
  * never skips or repeats an event even while events are being written). Exported for the EXPLAIN test.
  */
-export function buildListQuery(filters: AuditEventFilters, limit: number): { sql: string; params: unknown[] } {
+export function buildListQuery(
+  filters: AuditEventFilters,
+  limit: number,
+): { sql: string; params: unknown[] } {
   const where: string[] = [];
   const params: unknown[] = [];
   const param = (value: unknown): string => {
@@ -87,8 +90,10 @@ export function buildListQuery(filters: AuditEventFilters, limit: number): { sql
   if (filters.rootAgentId !== undefined) where.push(`root_agent_id = ${param(filters.rootAgentId)}::uuid`);
   if (filters.outcome !== undefined) where.push(`outcome = ${param(filters.outcome)}`);
   if (filters.requestId !== undefined) where.push(`request_id = ${param(filters.requestId)}`);
-  if (filters.since !== undefined) where.push(`occurred_at >= ${param(filters.since.toISOString())}::timestamptz`);
-  if (filters.until !== undefined) where.push(`occurred_at < ${param(filters.until.toISOString())}::timestamptz`);
+  if (filters.since !== undefined)
+    where.push(`occurred_at >= ${param(filters.since.toISOString())}::timestamptz`);
+  if (filters.until !== undefined)
+    where.push(`occurred_at < ${param(filters.until.toISOString())}::timestamptz`);
   if (filters.beforeSeq !== undefined) where.push(`seq < ${param(filters.beforeSeq)}::bigint`);
   const sql = `SELECT ${COLUMNS} FROM audit_events${where.length ? ` WHERE ${where.join(' AND ')}` : ''}
     ORDER BY seq DESC LIMIT ${param(limit)}::int`;
@@ -117,9 +122,10 @@ export class AuditRepository {
       await m.query(`SELECT pg_advisory_xact_lock($1::bigint)`, [AUDIT_CHAIN_LOCK_KEY]);
       const stored = new Map<string, RecordedAuditEvent>();
       if (retry) {
-        const rows: EventRow[] = await m.query(`SELECT ${COLUMNS} FROM audit_events WHERE id = ANY($1::uuid[])`, [
-          events.map((e) => e.id),
-        ]);
+        const rows: EventRow[] = await m.query(
+          `SELECT ${COLUMNS} FROM audit_events WHERE id = ANY($1::uuid[])`,
+          [events.map((e) => e.id)],
+        );
         for (const row of rows) stored.set(row.id, rowToEvent(row));
       }
       const todo = events.filter((e) => !stored.has(e.id));
@@ -166,7 +172,9 @@ export class AuditRepository {
     );
     // A skipped row would leave a hole in the chain: roll the whole batch back instead (the retry re-reads).
     if (inserted.length !== linked.length) {
-      throw new Error(`audit batch: ${linked.length - inserted.length} event id(s) already stored; rolled back`);
+      throw new Error(
+        `audit batch: ${linked.length - inserted.length} event id(s) already stored; rolled back`,
+      );
     }
   }
 

@@ -2,7 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { PinoLogger } from 'nestjs-pino';
 import { Clock, pgErrorCode, ServiceUnavailableProblem } from '@agentauth/core';
-import { type ChainVerification, type RecordedAuditEvent, type PendingAuditEvent, verifyChain } from './audit-chain';
+import {
+  type ChainVerification,
+  type RecordedAuditEvent,
+  type PendingAuditEvent,
+  verifyChain,
+} from './audit-chain';
 import type { AuditEventInput } from './audit-event';
 import { AuditRepository } from './audit.repository';
 import { prepareAuditEvent } from './audit-sanitizer';
@@ -30,12 +35,23 @@ export const DEFAULT_AUDIT_OPTIONS: AuditOptions = {
 export const AUDIT_OPTIONS = Symbol('AUDIT_OPTIONS');
 
 /** SQLSTATEs worth retrying: serialization/deadlock, lock timeout, cancellation, shutdown, a racing seq. */
-const TRANSIENT_SQLSTATES = new Set(['40001', '40P01', '55P03', '57014', '57P01', '57P02', '57P03', '53300', '23505']);
+const TRANSIENT_SQLSTATES = new Set([
+  '40001',
+  '40P01',
+  '55P03',
+  '57014',
+  '57P01',
+  '57P02',
+  '57P03',
+  '53300',
+  '23505',
+]);
 
 /** A failure that a new attempt may not meet: a lost connection (no SQLSTATE) or a transient SQLSTATE. */
 export function isTransientDatabaseError(error: unknown): boolean {
   const code = pgErrorCode(error) ?? (error as { code?: unknown } | null)?.code;
-  if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code.startsWith('08') || TRANSIENT_SQLSTATES.has(code);
+  if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code))
+    return code.startsWith('08') || TRANSIENT_SQLSTATES.has(code);
   return true;
 }
 
@@ -73,21 +89,24 @@ export class AuditService implements OnModuleDestroy {
 
   async record(input: AuditEventInput): Promise<void> {
     const event = prepareAuditEvent(input, randomUUID(), this.clock.now(), (key) =>
-      this.logger.warn({ event_type: input.eventType, details_key: key }, 'audit details key dropped (named like a secret)'),
+      this.logger.warn(
+        { event_type: input.eventType, details_key: key },
+        'audit details key dropped (named like a secret)',
+      ),
     );
     const queued: QueuedEvent = { event };
     try {
       await this.queue.enqueue(queued);
     } catch (error) {
       // The act is not in the trail: the log keeps what is known of it, and the caller must not succeed.
-      this.logger.error(
-        { ...this.logFields(event), err: errorSummary(error) },
-        'audit event not recorded',
-      );
+      this.logger.error({ ...this.logFields(event), err: errorSummary(error) }, 'audit event not recorded');
       throw new ServiceUnavailableProblem('The audit trail is unavailable; the request was not completed');
     }
     const recorded = queued.recorded as RecordedAuditEvent;
-    this.logger.info({ ...this.logFields(event), audit_event_id: recorded.id, seq: recorded.seq }, 'audit event');
+    this.logger.info(
+      { ...this.logFields(event), audit_event_id: recorded.id, seq: recorded.seq },
+      'audit event',
+    );
     for (const listener of this.recordedListeners) {
       try {
         listener(recorded);

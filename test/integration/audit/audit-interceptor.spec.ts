@@ -75,7 +75,11 @@ describe('@Audited routes', () => {
       root_agent_id: actor,
     });
     const anon = uniqueRequestId('anon');
-    await request(t.http).post('/api/v1/audit-probe/things').set('X-Request-ID', anon).send({ name: 'x' }).expect(201);
+    await request(t.http)
+      .post('/api/v1/audit-probe/things')
+      .set('X-Request-ID', anon)
+      .send({ name: 'x' })
+      .expect(201);
     expect((await eventsOfRequest(db, anon))[0]).toMatchObject({ actor_agent_id: null, root_agent_id: null });
   });
 
@@ -83,28 +87,34 @@ describe('@Audited routes', () => {
     ['post', '/things/:id/forbidden', 403, 'probe.forbidden', 'denied', 'forbidden'],
     ['get', '/things/:id', 404, 'probe.read', 'denied', 'not_found'],
     ['post', '/crash', 500, 'probe.crashed', 'failure', 'internal_error'],
-  ] as const)('records %s %s → %d as %s/%s with the error code', async (method, path, status, type, outcome, code) => {
-    const rid = uniqueRequestId(`err${status}`);
-    const target = randomUUID();
-    const res = await request(t.http)
-      [method](`/api/v1/audit-probe${path.replace(':id', target)}`)
-      .set(probe(rid))
-      .expect(status);
-    expect(res.body.request_id).toBe(rid);
-    const events = await eventsOfRequest(db, rid);
-    expect(events).toHaveLength(1);
-    expect(events[0]).toMatchObject({
-      event_type: type,
-      outcome,
-      actor_agent_id: actor,
-      target_id: path.includes(':id') ? target : null,
-      details: { error: code },
-    });
-  });
+  ] as const)(
+    'records %s %s → %d as %s/%s with the error code',
+    async (method, path, status, type, outcome, code) => {
+      const rid = uniqueRequestId(`err${status}`);
+      const target = randomUUID();
+      const url = `/api/v1/audit-probe${path.replace(':id', target)}`;
+      const http = request(t.http);
+      const res = await (method === 'get' ? http.get(url) : http.post(url)).set(probe(rid)).expect(status);
+      expect(res.body.request_id).toBe(rid);
+      const events = await eventsOfRequest(db, rid);
+      expect(events).toHaveLength(1);
+      expect(events[0]).toMatchObject({
+        event_type: type,
+        outcome,
+        actor_agent_id: actor,
+        target_id: path.includes(':id') ? target : null,
+        details: { error: code },
+      });
+    },
+  );
 
   it('records a request refused by validation (400) as a failure', async () => {
     const rid = uniqueRequestId('err400');
-    const res = await request(t.http).post('/api/v1/audit-probe/things').set(probe(rid)).send({ name: 7 }).expect(400);
+    const res = await request(t.http)
+      .post('/api/v1/audit-probe/things')
+      .set(probe(rid))
+      .send({ name: 7 })
+      .expect(400);
     expect(res.body.type).toBe('urn:agentauth:problem:validation_error');
     const events = await eventsOfRequest(db, rid);
     expect(events).toHaveLength(1);
@@ -124,7 +134,12 @@ describe('@Audited routes', () => {
     await request(t.http)
       .post(`/api/v1/audit-probe/things/${thing}/annotated`)
       .set(probe(rid))
-      .send({ grace_period_seconds: 30, client_secret: secret, nested: { password: secret, ok: true }, note: JWT })
+      .send({
+        grace_period_seconds: 30,
+        client_secret: secret,
+        nested: { password: secret, ok: true },
+        note: JWT,
+      })
       .expect(201);
     const [event] = await eventsOfRequest(db, rid);
     expect(event.target_id).toBe(thing);
@@ -165,7 +180,11 @@ describe('@Audited routes', () => {
     const off = audit.onRecorded((e) => heard.push(`${e.requestId}:${e.eventType}:${e.seq > 0}`));
     const rid = uniqueRequestId('listener');
     try {
-      await request(t.http).post('/api/v1/audit-probe/things').set(probe(rid)).send({ name: 'x' }).expect(201);
+      await request(t.http)
+        .post('/api/v1/audit-probe/things')
+        .set(probe(rid))
+        .send({ name: 'x' })
+        .expect(201);
     } finally {
       off();
     }
@@ -211,7 +230,11 @@ describe('@Audited routes', () => {
     it('recovers once the database accepts events again, with the chain intact', async () => {
       await db.query('GRANT INSERT ON audit_events TO agentauth_app');
       const rid = uniqueRequestId('recovered');
-      await request(t.http).post('/api/v1/audit-probe/things').set(probe(rid)).send({ name: 'x' }).expect(201);
+      await request(t.http)
+        .post('/api/v1/audit-probe/things')
+        .set(probe(rid))
+        .send({ name: 'x' })
+        .expect(201);
       expect(await eventsOfRequest(db, rid)).toHaveLength(1);
       await expect(t.app.get(AuditService).verifyChain()).resolves.toMatchObject({ valid: true });
     });

@@ -109,7 +109,10 @@ describe('linkEvents', () => {
 });
 
 describe('verifyChain', () => {
-  const chain = linkEvents(null, Array.from({ length: 10 }, (_, i) => event(i + 1)));
+  const chain = linkEvents(
+    null,
+    Array.from({ length: 10 }, (_, i) => event(i + 1)),
+  );
 
   it('accepts an intact chain, walking it page by page', async () => {
     const p = pages(chain);

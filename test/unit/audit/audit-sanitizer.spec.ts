@@ -76,7 +76,12 @@ describe('sanitizeDetails', () => {
       nested: { list: [{ ok: 1 }] },
       token_id: '5b1c9c2e-2a8e-4d4a-9f55-0a6b2c1d3e4f',
     });
-    expect(dropped).toEqual(['client_secret', 'nested.apiKey', 'nested.list[0].password', 'nested.Authorization']);
+    expect(dropped).toEqual([
+      'client_secret',
+      'nested.apiKey',
+      'nested.list[0].password',
+      'nested.Authorization',
+    ]);
     expect(JSON.stringify(out)).not.toMatch(/s3cr3t|Basic abc/);
   });
 
@@ -136,7 +141,10 @@ describe('sanitizeDetails', () => {
   });
 
   it('property: no sensitive key with a structured value survives, and the output round-trips through JSON', () => {
-    const key = fc.oneof(fc.constantFrom('token', 'apiKey', 'password', 'note', 'token_id', 'hash', 'n'), fc.string());
+    const key = fc.oneof(
+      fc.constantFrom('token', 'apiKey', 'password', 'note', 'token_id', 'hash', 'n'),
+      fc.string(),
+    );
     const value = fc.letrec((tie) => ({
       node: fc.oneof(
         { depthSize: 'small' },
@@ -211,7 +219,12 @@ describe('prepareAuditEvent', () => {
 
   it('moves a value that is not a uuid (an unknown client_id) into details instead of failing the batch', () => {
     const e = prepareAuditEvent(
-      { eventType: 'client_auth.failed', outcome: 'failure', actorAgentId: 'not-a-uuid', rootAgentId: API_KEY },
+      {
+        eventType: 'client_auth.failed',
+        outcome: 'failure',
+        actorAgentId: 'not-a-uuid',
+        rootAgentId: API_KEY,
+      },
       'id-2',
       at,
     );
@@ -223,7 +236,9 @@ describe('prepareAuditEvent', () => {
   it.each(['Agent.Created', 'created', 'agent.', 'agent created', `a.${'b'.repeat(100)}`, ''])(
     'refuses the event type %p at once',
     (eventType) => {
-      expect(() => prepareAuditEvent({ eventType, outcome: 'success' }, 'id', at)).toThrow(InvalidAuditEventError);
+      expect(() => prepareAuditEvent({ eventType, outcome: 'success' }, 'id', at)).toThrow(
+        InvalidAuditEventError,
+      );
     },
   );
 

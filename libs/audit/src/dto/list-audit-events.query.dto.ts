@@ -1,6 +1,17 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsISO8601, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min } from 'class-validator';
+import {
+  IsIn,
+  IsInt,
+  IsISO8601,
+  IsOptional,
+  IsString,
+  IsUUID,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+} from 'class-validator';
 import type { AuditOutcome } from '../audit-event';
 import { EVENT_TYPE_PATTERN } from '../audit-sanitizer';
 
@@ -13,7 +24,10 @@ export class ListAuditEventsQueryDto {
   @Matches(EVENT_TYPE_PATTERN, { message: 'event_type must look like <context>.<verb>' })
   event_type?: string;
 
-  @ApiPropertyOptional({ format: 'uuid', description: 'Events where this agent is the actor, on_behalf_of or the target' })
+  @ApiPropertyOptional({
+    format: 'uuid',
+    description: 'Events where this agent is the actor, on_behalf_of or the target',
+  })
   @IsOptional()
   @IsUUID()
   agent_id?: string;

@@ -12,7 +12,10 @@ export class AuditEventCountsDto {
 export class StatsDto {
   @ApiProperty({ format: 'date-time' }) generated_at: string;
   @ApiProperty({ type: AuditEventCountsDto }) audit_events: AuditEventCountsDto;
-  @ApiProperty({ required: false, example: { total: 3, by_status: { active: 2, suspended: 1 }, by_trust_level: { root: 1, delegated: 2 } } })
+  @ApiProperty({
+    required: false,
+    example: { total: 3, by_status: { active: 2, suspended: 1 }, by_trust_level: { root: 1, delegated: 2 } },
+  })
   agents?: Record<string, unknown>;
   @ApiProperty({ required: false, example: { total: 2, by_status: { active: 1, revoked: 1 } } })
   credentials?: Record<string, unknown>;
