@@ -1,6 +1,6 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource, EntityManager } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import { type ChainHead, linkEvents, type PendingAuditEvent, type RecordedAuditEvent } from './audit-chain';
 import type { AuditOutcome } from './audit-event';
 
@@ -100,10 +100,44 @@ export function buildListQuery(
   return { sql, params };
 }
 
-/** The audit trail's SQL. The table is global (operators' view), not tenant data. */
+/**
+ * The audit trail's SQL. The table is global (operators' view), not tenant data.
+ *
+ * Batches are written on a connection of their own (a one-connection pool opened on first use with the
+ * app's connection options): requests waiting for their event may hold every connection of the shared
+ * pool (e.g. inside a transaction), and the writer they wait for must never queue behind them.
+ */
 @Injectable()
-export class AuditRepository {
+export class AuditRepository implements OnApplicationShutdown {
+  private writer: Promise<DataSource> | undefined;
+
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  private writerDataSource(): Promise<DataSource> {
+    if (!this.writer) {
+      const options = this.dataSource.options;
+      const extra = (options.extra ?? {}) as Record<string, unknown>;
+      const writer = new DataSource({
+        ...options,
+        entities: [],
+        migrations: [],
+        subscribers: [],
+        extra: { ...extra, max: 1, application_name: 'agentauth-audit-writer' },
+      } as typeof options);
+      this.writer = writer.initialize().catch((error: unknown) => {
+        this.writer = undefined; // the next batch tries again
+        throw error;
+      });
+    }
+    return this.writer;
+  }
+
+  /** Closes the writer's connection (after AuditService has flushed, in onModuleDestroy). */
+  async onApplicationShutdown(): Promise<void> {
+    const writer = this.writer;
+    this.writer = undefined;
+    if (writer) await (await writer.catch(() => undefined))?.destroy();
+  }
 
   /**
    * Appends `events` to the chain in ONE transaction: takes the chain lock, reads the head (the last row),
@@ -113,7 +147,8 @@ export class AuditRepository {
    */
   async appendBatch(events: PendingAuditEvent[], retry = false): Promise<RecordedAuditEvent[]> {
     if (events.length === 0) return [];
-    return this.dataSource.transaction(async (m) => {
+    const writer = await this.writerDataSource();
+    return writer.transaction(async (m) => {
       // synchronous_commit: the COMMIT returns only once the WAL is flushed, whatever the server default.
       await m.query(
         `SELECT set_config('synchronous_commit', 'on', true), set_config('lock_timeout', '5s', true),

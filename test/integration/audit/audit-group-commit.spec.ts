@@ -5,6 +5,7 @@ import { Test } from '@nestjs/testing';
 import request from 'supertest';
 import { AUDIT_OPTIONS, AuditService, DEFAULT_AUDIT_OPTIONS } from '@agentauth/audit';
 import { APP_CONFIG } from '@agentauth/core';
+import { DataSource } from 'typeorm';
 import { ApiModule } from '../../../apps/api/src/api.module';
 import { createTestApp, type TestApp } from '../../support/app';
 import { AuditProbeModule } from '../../support/audit-probe.controller';
@@ -93,5 +94,36 @@ describe('group commit of audit events', () => {
     await moduleRef.close();
     await expect(Promise.all(pending)).resolves.toHaveLength(20);
     expect(await stored()).toBe('20');
+  });
+
+  it('is never starved by callers that hold every pooled connection while they wait for their event', async () => {
+    const small = await createTestApp({ DATABASE_POOL_SIZE: '2' });
+    try {
+      const dataSource = small.app.get(DataSource);
+      const audit = small.app.get(AuditService);
+      const run = `starve-${randomUUID()}`;
+      // 6 callers, 2 pooled connections, each caller inside a transaction when it records.
+      const started = Date.now();
+      await Promise.all(
+        Array.from({ length: 6 }, (_, i) =>
+          dataSource.transaction(async (m) => {
+            await m.query('SELECT 1');
+            await audit.record({
+              eventType: 'probe.in_transaction',
+              outcome: 'success',
+              requestId: `${run}-${i}`,
+            });
+          }),
+        ),
+      );
+      expect(Date.now() - started).toBeLessThan(3000); // the pool's connect timeout is 5 s
+      const { rows } = await db.query<{ n: string }>(
+        `SELECT count(*) AS n FROM audit_events WHERE request_id LIKE $1`,
+        [`${run}-%`],
+      );
+      expect(rows[0].n).toBe('6');
+    } finally {
+      await small.close();
+    }
   });
 });

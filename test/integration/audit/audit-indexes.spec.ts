@@ -72,6 +72,7 @@ describe('audit_events indexes serve the admin filters', () => {
       }
       await repository.appendBatch(batch);
     }
+    await repository.onApplicationShutdown();
     await owner.query('ANALYZE audit_events');
   });
   afterAll(async () => {
