@@ -110,10 +110,12 @@ export function buildListQuery(
 @Injectable()
 export class AuditRepository implements OnApplicationShutdown {
   private writer: Promise<DataSource> | undefined;
+  private shutDown = false;
 
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   private writerDataSource(): Promise<DataSource> {
+    if (this.shutDown) return Promise.reject(new Error('the audit writer connection is closed (shutdown)'));
     if (!this.writer) {
       const options = this.dataSource.options;
       const extra = (options.extra ?? {}) as Record<string, unknown>;
@@ -123,7 +125,7 @@ export class AuditRepository implements OnApplicationShutdown {
         migrations: [],
         subscribers: [],
         extra: { ...extra, max: 1, application_name: 'agentauth-audit-writer' },
-      } as typeof options);
+      });
       this.writer = writer.initialize().catch((error: unknown) => {
         this.writer = undefined; // the next batch tries again
         throw error;
@@ -134,6 +136,7 @@ export class AuditRepository implements OnApplicationShutdown {
 
   /** Closes the writer's connection (after AuditService has flushed, in onModuleDestroy). */
   async onApplicationShutdown(): Promise<void> {
+    this.shutDown = true;
     const writer = this.writer;
     this.writer = undefined;
     if (writer) await (await writer.catch(() => undefined))?.destroy();
