@@ -47,11 +47,15 @@ const TRANSIENT_SQLSTATES = new Set([
   '23505',
 ]);
 
-/** A failure that a new attempt may not meet: a lost connection (no SQLSTATE) or a transient SQLSTATE. */
+/**
+ * A failure that a new attempt may not meet: a lost connection (no SQLSTATE, or a Node errno such as
+ * `ECONNRESET`/`EPIPE` — no SQLSTATE class starts with `E`) or a transient SQLSTATE.
+ */
 export function isTransientDatabaseError(error: unknown): boolean {
   const code = pgErrorCode(error) ?? (error as { code?: unknown } | null)?.code;
-  if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code))
+  if (typeof code === 'string' && /^[0-9A-DF-Z][0-9A-Z]{4}$/.test(code)) {
     return code.startsWith('08') || TRANSIENT_SQLSTATES.has(code);
+  }
   return true;
 }
 

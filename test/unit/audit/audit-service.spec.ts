@@ -54,6 +54,11 @@ describe('isTransientDatabaseError', () => {
   it.each(['42501', '23514', '22P02', '42P01'])('does not retry SQLSTATE %s', (code) =>
     expect(isTransientDatabaseError(pgError(code))).toBe(false),
   );
+  it('retries a lost connection reported by a Node errno', () => {
+    expect(isTransientDatabaseError(Object.assign(new Error('write EPIPE'), { code: 'EPIPE' }))).toBe(true);
+    expect(isTransientDatabaseError(new Error('timeout exceeded when trying to connect'))).toBe(true);
+  });
+
   it('retries a lost connection (no SQLSTATE)', () => {
     expect(
       isTransientDatabaseError(Object.assign(new Error('Connection terminated'), { code: 'ECONNRESET' })),
