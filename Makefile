@@ -5,7 +5,7 @@ NPM ?= npm
 STAMP := node_modules/.agentauth-installed
 
 .PHONY: help dev up down build migrate migrate-revert migrate-create db-setup run api worker test test-unit \
-        test-integration lint format typecheck clean
+        test-integration lint format typecheck clean audit-verify
 
 help: ## Show all available commands
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}'
@@ -39,6 +39,9 @@ migrate-revert: build .env ## Revert the last applied migration
 
 migrate-create: build ## Create a new migration: make migrate-create NAME=add-something
 	$(NPM) run --silent migration:create -- $(NAME)
+
+audit-verify: build .env ## Walk the audit hash chain and name the first broken event (exit 2 if broken)
+	$(NPM) run --silent audit:verify
 
 run: db-setup ## Install, set up the database, migrate, then start the API on :8000 and the worker
 	$(NPM) run --silent migrate

@@ -35,3 +35,30 @@ export interface AuditedMetadata extends AuditedOptions {
  */
 export const Audited = (eventType: string, options: AuditedOptions): MethodDecorator =>
   SetMetadata(AUDITED, { eventType, ...options } satisfies AuditedMetadata);
+
+/** What a handler may add to (or correct in) the event its `@Audited` route records. */
+export type AuditAnnotation = Partial<
+  Pick<AuditEventInput, 'actorAgentId' | 'onBehalfOf' | 'rootAgentId' | 'targetId' | 'details'>
+>;
+
+const AUDIT_ANNOTATION = Symbol('agentauth:audit-annotation');
+
+/**
+ * Lets an `@Audited` handler add details or fill fields the interceptor cannot know (e.g. the root of an
+ * agent created by bootstrap, which has no principal). Later calls override earlier ones; `details` merge.
+ * The annotation is used whatever the outcome.
+ */
+export function annotateAudit(req: object, patch: AuditAnnotation): void {
+  const holder = req as { [AUDIT_ANNOTATION]?: AuditAnnotation };
+  const current = holder[AUDIT_ANNOTATION] ?? {};
+  holder[AUDIT_ANNOTATION] = {
+    ...current,
+    ...patch,
+    ...(patch.details || current.details ? { details: { ...current.details, ...patch.details } } : {}),
+  };
+}
+
+/** The annotation an `@Audited` handler left on its request (read by the interceptor). */
+export function auditAnnotationOf(req: object): AuditAnnotation {
+  return (req as { [AUDIT_ANNOTATION]?: AuditAnnotation })[AUDIT_ANNOTATION] ?? {};
+}

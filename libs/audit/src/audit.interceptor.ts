@@ -1,19 +1,30 @@
 import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
-import { catchError, from, mergeMap, Observable, throwError } from 'rxjs';
+import { catchError, from, mergeMap, Observable } from 'rxjs';
 import { ClientIpResolver, type Principal, requestIdOf, toProblem } from '@agentauth/core';
-import { AUDITED, type AuditedMetadata, type AuditOutcome } from './audit-event';
+import {
+  AUDITED,
+  auditAnnotationOf,
+  type AuditedMetadata,
+  type AuditEventInput,
+  type AuditOutcome,
+} from './audit-event';
 import { AuditService } from './audit.service';
 
-function outcomeOf(error: unknown): AuditOutcome {
+/** 403 and 404 (refused, or not visible to the caller) are `denied`; every other error is `failure`. */
+export function outcomeOf(error: unknown): AuditOutcome {
   const status = toProblem(error).status;
   return status === 403 || status === 404 ? 'denied' : 'failure';
 }
 
 /**
- * Records every `@Audited` route's outcome. The response (or the error) is released only after the
- * event is committed, so an acknowledged act is never missing from the trail.
+ * Records every `@Audited` route's outcome: exactly one event per request. The response (or the error)
+ * is released only after the event is committed; when the event cannot be committed the request fails
+ * with 503, so an act is never acknowledged without its event.
+ *
+ * Guards run before interceptors: a request refused by the authentication guard (401, insufficient
+ * scope) never reaches this interceptor — failed authentication is recorded where it is detected.
  */
 @Injectable()
 export class AuditInterceptor implements NestInterceptor {
@@ -27,47 +38,47 @@ export class AuditInterceptor implements NestInterceptor {
     const meta = this.reflector.get<AuditedMetadata | undefined>(AUDITED, context.getHandler());
     if (!meta || context.getType() !== 'http') return next.handle();
     const req = context.switchToHttp().getRequest<Request & { principal?: Principal }>();
-    const base = () => {
+
+    const event = (outcome: AuditOutcome, bodyId: string | null, details: Record<string, unknown>) => {
       const principal = req.principal;
-      const onBehalfOf =
-        principal && principal.subjectAgentId !== principal.actorAgentId ? principal.subjectAgentId : null;
-      return {
+      const annotation = auditAnnotationOf(req);
+      const param = req.params?.[meta.targetParam ?? 'id'];
+      const input: AuditEventInput = {
         eventType: meta.eventType,
+        outcome,
         actorAgentId: principal?.actorAgentId ?? null,
-        onBehalfOf,
+        onBehalfOf:
+          principal && principal.subjectAgentId !== principal.actorAgentId ? principal.subjectAgentId : null,
         rootAgentId: principal?.rootAgentId ?? null,
         targetType: meta.targetType,
+        targetId: typeof param === 'string' ? param : bodyId,
         ip: this.clientIp.resolve(req),
         requestId: requestIdOf(req) ?? null,
+        ...annotation,
+        details: { ...details, ...annotation.details },
       };
+      return input;
     };
-    const paramTarget = () => {
-      const value = meta.targetParam ? req.params?.[meta.targetParam] : req.params?.id;
-      return typeof value === 'string' ? value : null;
-    };
+
     return next.handle().pipe(
-      mergeMap((body: unknown) =>
+      // Errors of the handler (and of the pipes before it): record the refusal, then let the error through.
+      catchError((error: unknown) =>
         from(
           (async () => {
-            const bodyId = (body as { id?: unknown } | null)?.id;
-            await this.audit.record({
-              ...base(),
-              outcome: 'success',
-              targetId: paramTarget() ?? (typeof bodyId === 'string' ? bodyId : null),
-            });
-            return body;
+            await this.audit.record(event(outcomeOf(error), null, { error: toProblem(error).code }));
+            throw error;
           })(),
         ),
       ),
-      catchError((error: unknown) =>
+      // Success: the body goes out only once its event is committed (record rejects with 503 otherwise).
+      mergeMap((body: unknown) =>
         from(
-          this.audit.record({
-            ...base(),
-            outcome: outcomeOf(error),
-            targetId: paramTarget(),
-            details: { error: toProblem(error).code },
-          }),
-        ).pipe(mergeMap(() => throwError(() => error))),
+          (async () => {
+            const bodyId = (body as { id?: unknown } | null | undefined)?.id;
+            await this.audit.record(event('success', typeof bodyId === 'string' ? bodyId : null, {}));
+            return body;
+          })(),
+        ),
       ),
     );
   }

@@ -1,0 +1,161 @@
+import { createHash } from 'node:crypto';
+import type { AuditOutcome } from './audit-event';
+
+/** `prev_hash` of the first event (seq 1): 64 zeros. */
+export const GENESIS_HASH = '0'.repeat(64);
+
+/** An event ready to be chained: every field already sanitized and in its stored form. */
+export interface PendingAuditEvent {
+  /** uuid, generated before the event is queued (the idempotency key of a retried batch). */
+  id: string;
+  /** ISO 8601 UTC with milliseconds, e.g. `2026-01-02T03:04:05.000Z`. */
+  occurredAt: string;
+  eventType: string;
+  outcome: AuditOutcome;
+  actorAgentId: string | null;
+  onBehalfOf: string | null;
+  targetType: string | null;
+  targetId: string | null;
+  rootAgentId: string | null;
+  ip: string | null;
+  requestId: string | null;
+  /** Plain JSON (what `sanitizeDetails` returns). */
+  details: Record<string, unknown>;
+}
+
+/** An event as stored: its place in the chain and its hash. */
+export interface RecordedAuditEvent extends PendingAuditEvent {
+  seq: number;
+  prevHash: string;
+  hash: string;
+}
+
+export interface ChainHead {
+  seq: number;
+  hash: string;
+}
+
+/**
+ * RFC 8785 (JCS) canonical JSON of a plain JSON value: no whitespace, object members sorted by the UTF-16
+ * code units of their names, strings and numbers serialized as ECMAScript's JSON.stringify does.
+ */
+export function canonicalJson(value: unknown): string {
+  if (value === null) return 'null';
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return JSON.stringify(value);
+    case 'number':
+      if (!Number.isFinite(value)) throw new Error('canonicalJson: non-finite number');
+      return JSON.stringify(value);
+    case 'object': {
+      if (Array.isArray(value)) return `[${value.map((v) => canonicalJson(v)).join(',')}]`;
+      const record = value as Record<string, unknown>;
+      const members = Object.keys(record)
+        .filter((k) => record[k] !== undefined)
+        .sort()
+        .map((k) => `${JSON.stringify(k)}:${canonicalJson(record[k])}`);
+      return `{${members.join(',')}}`;
+    }
+    default:
+      throw new Error(`canonicalJson: unsupported ${typeof value}`);
+  }
+}
+
+/**
+ * The exact text an event's hash covers (docs/audit.md "Chain format"): the JCS canonical JSON of an
+ * object with the event's 13 content fields, its `seq` and the previous event's hash (`prev_hash`).
+ */
+export function canonicalEventText(event: PendingAuditEvent, seq: number, prevHash: string): string {
+  return canonicalJson({
+    actor_agent_id: event.actorAgentId,
+    details: event.details,
+    event_type: event.eventType,
+    id: event.id,
+    ip: event.ip,
+    occurred_at: event.occurredAt,
+    on_behalf_of: event.onBehalfOf,
+    outcome: event.outcome,
+    prev_hash: prevHash,
+    request_id: event.requestId,
+    root_agent_id: event.rootAgentId,
+    seq,
+    target_id: event.targetId,
+    target_type: event.targetType,
+  });
+}
+
+/** Lower-case hex SHA-256 of the UTF-8 bytes of `canonicalEventText`. */
+export function eventHash(event: PendingAuditEvent, seq: number, prevHash: string): string {
+  return createHash('sha256')
+    .update(canonicalEventText(event, seq, prevHash), 'utf8')
+    .digest('hex');
+}
+
+/** Extends the chain from `head` (null = empty chain) with `events`, in order. */
+export function linkEvents(head: ChainHead | null, events: PendingAuditEvent[]): RecordedAuditEvent[] {
+  let seq = head?.seq ?? 0;
+  let prevHash = head?.hash ?? GENESIS_HASH;
+  return events.map((event) => {
+    seq += 1;
+    const hash = eventHash(event, seq, prevHash);
+    const recorded = { ...event, seq, prevHash, hash };
+    prevHash = hash;
+    return recorded;
+  });
+}
+
+export type ChainBreakReason = 'seq_gap' | 'prev_hash_mismatch' | 'hash_mismatch';
+
+export interface ChainVerification {
+  valid: boolean;
+  /** Events examined (when broken: up to and including the first broken one). */
+  checked: number;
+  first_broken_seq?: number;
+  first_broken_id?: string;
+  /** Why the first broken event fails: its seq does not follow, it does not link, or its content changed. */
+  reason?: ChainBreakReason;
+  /** The last event verified as valid (an operator may note it elsewhere to detect a rewritten tail). */
+  last_seq: number;
+  last_hash: string;
+}
+
+/**
+ * Walks the chain in seq order one page at a time (constant memory). `fetchPage(afterSeq, limit)` returns
+ * the next events with `seq > afterSeq` ordered by seq. The first event must have seq 1; every event
+ * must follow its predecessor (`seq + 1`), link to it (`prev_hash` = its `hash`) and hash to its `hash`.
+ */
+export async function verifyChain(
+  fetchPage: (afterSeq: number, limit: number) => Promise<RecordedAuditEvent[]>,
+  pageSize = 1000,
+): Promise<ChainVerification> {
+  let prev: ChainHead = { seq: 0, hash: GENESIS_HASH };
+  let checked = 0;
+  for (;;) {
+    const page = await fetchPage(prev.seq, pageSize);
+    for (const row of page) {
+      checked += 1;
+      const reason: ChainBreakReason | null =
+        row.seq !== prev.seq + 1
+          ? 'seq_gap'
+          : row.prevHash !== prev.hash
+            ? 'prev_hash_mismatch'
+            : eventHash(row, row.seq, row.prevHash) !== row.hash
+              ? 'hash_mismatch'
+              : null;
+      if (reason) {
+        return {
+          valid: false,
+          checked,
+          first_broken_seq: row.seq,
+          first_broken_id: row.id,
+          reason,
+          last_seq: prev.seq,
+          last_hash: prev.hash,
+        };
+      }
+      prev = { seq: row.seq, hash: row.hash };
+    }
+    if (page.length < pageSize) return { valid: true, checked, last_seq: prev.seq, last_hash: prev.hash };
+  }
+}

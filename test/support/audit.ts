@@ -1,0 +1,47 @@
+import { Client } from 'pg';
+
+/** A raw connection to this worker's database as the owner (the superuser the test suite uses). */
+export async function ownerClient(url = process.env.DATABASE_URL): Promise<Client> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  return client;
+}
+
+/** A raw connection that acts as the API's database role (`SET ROLE agentauth_app`). */
+export async function appRoleClient(url = process.env.DATABASE_URL): Promise<Client> {
+  const client = await ownerClient(url);
+  await client.query('SET ROLE agentauth_app');
+  return client;
+}
+
+export interface AuditRow {
+  id: string;
+  seq: string;
+  occurred_at: Date;
+  event_type: string;
+  outcome: string;
+  actor_agent_id: string | null;
+  on_behalf_of: string | null;
+  target_type: string | null;
+  target_id: string | null;
+  root_agent_id: string | null;
+  ip: string | null;
+  request_id: string | null;
+  details: Record<string, unknown>;
+  prev_hash: string;
+  hash: string;
+}
+
+/** Every stored event of one request, in chain order. */
+export async function eventsOfRequest(client: Client, requestId: string): Promise<AuditRow[]> {
+  const { rows } = await client.query<AuditRow>(
+    'SELECT * FROM audit_events WHERE request_id = $1 ORDER BY seq',
+    [requestId],
+  );
+  return rows;
+}
+
+/** A request id unique to this test run. */
+export function uniqueRequestId(label: string): string {
+  return `${label}-${process.pid}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+}
