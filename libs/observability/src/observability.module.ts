@@ -1,5 +1,6 @@
 import { Module, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { RequestObservers } from '@agentauth/core';
+import { AuditMetricsBridge } from './audit-metrics.bridge';
 import { MetricsAccess } from './metrics-access.service';
 import { MetricsController } from './metrics.controller';
 import { MetricsModule } from './metrics.module';
@@ -13,7 +14,7 @@ import { Metrics } from './metrics.service';
 @Module({
   imports: [MetricsModule],
   controllers: [MetricsController],
-  providers: [MetricsAccess],
+  providers: [MetricsAccess, AuditMetricsBridge],
   exports: [MetricsModule],
 })
 export class ObservabilityModule implements OnModuleInit, OnModuleDestroy {
