@@ -1,1 +1,2 @@
 export * from './scope-algebra';
+export * from './built-in-scopes';
