@@ -19,7 +19,17 @@ const subject = fc.oneof(
   fc.constantFrom(...TREE).map((id) => `agent:${id}/*`),
   fc.constantFrom('trust_level:root', 'trust_level:delegated', 'trust_level:ephemeral', '*'),
 );
-const actionGlob = fc.constantFrom('*', ...scopeNames, ...wildcards, '*:read', 'files*', 'f*:*d');
+const actionGlob = fc.constantFrom(
+  '*',
+  ...scopeNames,
+  ...wildcards,
+  '*:read',
+  'files*',
+  'f*:*d',
+  'files:r*',
+  '*d:own',
+  '*:read:*',
+);
 const resourceGlob = fc.constantFrom('*', 'https://a.example', 'https://b.example', 'https://a.*');
 const conditions = fc.record(
   {

@@ -14,8 +14,10 @@ export class GlobMatcher {
   readonly matchesAll: boolean;
   /** No star: the glob is one literal. */
   readonly literal: string | null;
-  private readonly head: string;
-  private readonly tail: string;
+  /** Text before the first star (the whole literal when there is none). */
+  readonly head: string;
+  /** Text after the last star ('' when there is none). */
+  readonly tail: string;
   private readonly middle: readonly string[];
   private readonly minLength: number;
 

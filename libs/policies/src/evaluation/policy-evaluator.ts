@@ -1,6 +1,5 @@
-import { isIP } from 'node:net';
-import { CidrSet, normalizeIp } from '@agentauth/core';
 import { coveredBy, isWildcard } from '@agentauth/scopes';
+import { CidrMatcher, newIpWords, parseIp, type IpWords } from './cidr-matcher';
 import { GlobMatcher } from './glob-matcher';
 import { parsePolicySubject } from './policy-subject';
 import { validatePolicyConditions } from './policy-validation';
@@ -72,7 +71,7 @@ interface CompiledPolicy {
   readonly resources: readonly GlobMatcher[];
   /** Null = no agent confinement beyond the set's tree. */
   readonly ownerId: string | null;
-  readonly cidrs: CidrSet | null;
+  readonly cidrs: CidrMatcher | null;
   readonly window: CompiledTimeWindow | null;
   /** -1 = no depth condition. */
   readonly maxDepth: number;
@@ -80,29 +79,49 @@ interface CompiledPolicy {
   visited: number;
 }
 
+/** Text before the first `:` ('' when none). */
+function firstSegment(value: string): string {
+  const colon = value.indexOf(':');
+  return colon < 0 ? '' : value.slice(0, colon);
+}
+
+/** Text after the last `:` ('' when none). */
+function lastSegment(value: string): string {
+  const colon = value.lastIndexOf(':');
+  return colon < 0 ? '' : value.slice(colon + 1);
+}
+
+function pushOnce(map: Map<string, CompiledPolicy[]>, key: string, policy: CompiledPolicy): void {
+  const list = map.get(key);
+  if (!list) map.set(key, [policy]);
+  else if (list[list.length - 1] !== policy) list.push(policy);
+}
+
 /**
- * Candidates reached through one subject key, sub-indexed by action: policies whose every action glob is a
- * literal sit in `byAction` under each literal; the rest (any glob with a star) in `globbed`.
+ * Candidates reached through one subject key, sub-indexed by the actions they can match. Each action glob
+ * files its policy under one key that every action it matches shares:
+ * - a literal under itself (`byAction`);
+ * - a glob whose text before the first star holds a `:` (`files:*`, `crm.contacts:re*`) under that first
+ *   segment, since every action it matches starts with it (`byFirstSegment`);
+ * - else a glob whose text after the last star holds a `:` (`*:read`) under that last segment
+ *   (`byLastSegment`);
+ * - else (`*`, `files*`) in `unkeyed`, looked at for every action.
+ * A decision for a concrete action reads four short lists instead of the whole bucket.
  */
 class Bucket {
   readonly all: CompiledPolicy[] = [];
   readonly byAction = new Map<string, CompiledPolicy[]>();
-  readonly globbed: CompiledPolicy[] = [];
+  readonly byFirstSegment = new Map<string, CompiledPolicy[]>();
+  readonly byLastSegment = new Map<string, CompiledPolicy[]>();
+  readonly unkeyed: CompiledPolicy[] = [];
 
   add(policy: CompiledPolicy): void {
     this.all.push(policy);
-    if (policy.actions.some((glob) => glob.literal === null)) {
-      this.globbed.push(policy);
-      return;
-    }
     for (const glob of policy.actions) {
-      const literal = glob.literal as string;
-      const list = this.byAction.get(literal);
-      if (list) {
-        if (list[list.length - 1] !== policy) list.push(policy);
-      } else {
-        this.byAction.set(literal, [policy]);
-      }
+      if (glob.literal !== null) pushOnce(this.byAction, glob.literal, policy);
+      else if (glob.head.includes(':')) pushOnce(this.byFirstSegment, firstSegment(glob.head), policy);
+      else if (glob.tail.includes(':')) pushOnce(this.byLastSegment, lastSegment(glob.tail), policy);
+      else if (this.unkeyed[this.unkeyed.length - 1] !== policy) this.unkeyed.push(policy);
     }
   }
 }
@@ -114,10 +133,6 @@ function bucketIn(map: Map<string, Bucket>, key: string): Bucket {
     map.set(key, bucket);
   }
   return bucket;
-}
-
-function byRank(a: CompiledPolicy, b: CompiledPolicy): number {
-  return a.rank - b.rank;
 }
 
 function compilePolicy(policy: PolicyDefinition, rootAgentId: string | null): CompiledPolicy {
@@ -148,11 +163,45 @@ function compilePolicy(policy: PolicyDefinition, rootAgentId: string | null): Co
     actions: policy.actions.map((glob) => new GlobMatcher(glob)),
     resources: policy.resources.map((glob) => new GlobMatcher(glob)),
     ownerId: owner === rootAgentId ? null : owner,
-    cidrs: conditions.ip_cidrs ? new CidrSet(conditions.ip_cidrs) : null,
+    cidrs: conditions.ip_cidrs ? new CidrMatcher(conditions.ip_cidrs) : null,
     window: conditions.time_window ? new CompiledTimeWindow(conditions.time_window) : null,
     maxDepth: conditions.max_delegation_depth ?? -1,
     visited: 0,
   };
+}
+
+/** Policies of one effect, indexed by subject: exact agent id, subtree root, trust level, tree-wide. */
+class SubjectIndex {
+  readonly byAgent = new Map<string, Bucket>();
+  readonly bySubtree = new Map<string, Bucket>();
+  readonly byTrustLevel = new Map<string, Bucket>();
+  readonly everyone = new Bucket();
+  hasEveryone = false;
+
+  add(policy: CompiledPolicy, subjects: readonly string[]): void {
+    for (const subject of subjects) {
+      const parsed = parsePolicySubject(subject);
+      switch (parsed?.kind) {
+        case 'agent':
+          bucketIn(this.byAgent, parsed.agentId).add(policy);
+          break;
+        case 'subtree':
+          bucketIn(this.bySubtree, parsed.agentId).add(policy);
+          break;
+        case 'trust_level':
+          bucketIn(this.byTrustLevel, parsed.trustLevel).add(policy);
+          break;
+        case 'everyone':
+          // `*` = the owner's subtree; without an owner (or owned by the root) the whole tree.
+          if (policy.ownerId) bucketIn(this.bySubtree, policy.ownerId).add(policy);
+          else {
+            this.everyone.add(policy);
+            this.hasEveryone = true;
+          }
+          break;
+      }
+    }
+  }
 }
 
 export interface CompilePolicySetOptions {
@@ -173,22 +222,29 @@ export interface CompiledPolicySet {
 class PolicySet implements CompiledPolicySet {
   readonly size: number;
   private readonly rootAgentId: string | null;
-  private readonly byAgent = new Map<string, Bucket>();
-  private readonly bySubtree = new Map<string, Bucket>();
-  private readonly byTrustLevel = new Map<string, Bucket>();
-  private readonly everyone = new Bucket();
-  private hasEveryone = false;
+  /** Denies and allows are indexed apart: step 2 reads only denies, step 4 (rarer) only allows. */
+  private readonly denyIndex = new SubjectIndex();
+  private readonly allowIndex = new SubjectIndex();
 
   // Per-evaluation state (evaluate is synchronous, so one set of fields is enough).
   private visit = 0;
-  private readonly denies: CompiledPolicy[] = [];
-  private readonly allows: CompiledPolicy[] = [];
+  /** Ranks of the matching denies/allows of the current decision (each policy is visited once). */
+  private denies = new Int32Array(0);
+  private denyCount = 0;
+  private allows = new Int32Array(0);
+  private allowCount = 0;
+  /** The result entry of each policy, by rank. */
+  private refsByRank: readonly MatchedPolicy[] = [];
   private covered = false;
   private action = '';
   private actionPrefix: string | null = null;
+  private actionFirstSegment = '';
+  private actionLastSegment = '';
   private resource = '*';
   private resourcePrefix: string | null = null;
-  private ip: string | null = null;
+  /** The client IP of the current decision, parsed once; `ipKnown` false when absent or unparseable. */
+  private readonly ip: IpWords = newIpWords();
+  private ipKnown = false;
   private timeMs = Number.NaN;
   private depth = 0;
   private ancestors: readonly string[] = [];
@@ -201,33 +257,15 @@ class PolicySet implements CompiledPolicySet {
       if (policy.enabled === false) continue;
       const entry = compilePolicy(policy, this.rootAgentId);
       compiled.push(entry);
-      for (const subject of policy.subjects) {
-        const parsed = parsePolicySubject(subject);
-        switch (parsed?.kind) {
-          case 'agent':
-            bucketIn(this.byAgent, parsed.agentId).add(entry);
-            break;
-          case 'subtree':
-            bucketIn(this.bySubtree, parsed.agentId).add(entry);
-            break;
-          case 'trust_level':
-            bucketIn(this.byTrustLevel, parsed.trustLevel).add(entry);
-            break;
-          case 'everyone':
-            // `*` = the owner's subtree; without an owner (or owned by the root) the whole tree.
-            if (entry.ownerId) bucketIn(this.bySubtree, entry.ownerId).add(entry);
-            else {
-              this.everyone.add(entry);
-              this.hasEveryone = true;
-            }
-            break;
-        }
-      }
+      (entry.deny ? this.denyIndex : this.allowIndex).add(entry, policy.subjects);
     }
     compiled
       .sort((a, b) => b.priority - a.priority || (a.ref.id < b.ref.id ? -1 : a.ref.id > b.ref.id ? 1 : 0))
       .forEach((entry, i) => (entry.rank = i));
     this.size = compiled.length;
+    this.refsByRank = compiled.map((entry) => entry.ref);
+    this.denies = new Int32Array(compiled.length);
+    this.allows = new Int32Array(compiled.length);
   }
 
   evaluate(input: EvaluationInput): PolicyDecision {
@@ -241,42 +279,53 @@ class PolicySet implements CompiledPolicySet {
     const context = input.context ?? NO_CONTEXT;
     this.action = input.action;
     this.actionPrefix = isWildcard(input.action) ? input.action.slice(0, -1) : null;
+    if (this.actionPrefix === null) {
+      this.actionFirstSegment = firstSegment(input.action);
+      this.actionLastSegment = lastSegment(input.action);
+    }
     this.resource = input.resource ?? '*';
     this.resourcePrefix = this.resource.endsWith('*') ? this.resource.slice(0, -1) : null;
     this.covered = coveredBy(input.action, agent.allowed_scopes);
-    const ip = context.ip === undefined ? '' : normalizeIp(String(context.ip));
-    this.ip = isIP(ip) !== 0 ? ip : null;
+    this.ipKnown = typeof context.ip === 'string' && parseIp(context.ip, this.ip);
     this.timeMs = context.time instanceof Date ? context.time.getTime() : Number.NaN;
     const depth = context.delegation_depth;
     this.depth = depth === undefined ? 0 : typeof depth === 'number' && depth >= 0 ? depth : Number.NaN;
     this.ancestors = ancestors;
     this.agentId = agent.id;
     this.visit++;
-    this.denies.length = 0;
-    this.allows.length = 0;
+    this.denyCount = 0;
+    this.allowCount = 0;
 
-    this.scan(this.byAgent.get(agent.id));
-    for (let i = 0; i < ancestors.length; i++) this.scan(this.bySubtree.get(ancestors[i]));
-    if (ancestors.length === 0 || ancestors[ancestors.length - 1] !== agent.id) {
-      this.scan(this.bySubtree.get(agent.id));
-    }
-    this.scan(this.byTrustLevel.get(agent.trust_level));
-    if (this.hasEveryone) this.scan(this.everyone);
-
-    if (this.denies.length > 0) return this.decide('deny', 'explicit_deny', this.denies);
+    this.collect(this.denyIndex, agent);
+    if (this.denyCount > 0) return this.decide('deny', 'explicit_deny', this.denies, this.denyCount);
     if (!this.covered) return DEFAULT_DENY;
-    if (this.allows.length > 0) return this.decide('allow', 'explicit_allow', this.allows);
+    this.collect(this.allowIndex, agent);
+    if (this.allowCount > 0) return this.decide('allow', 'explicit_allow', this.allows, this.allowCount);
     return SCOPE_GRANT;
+  }
+
+  /** Visits every candidate of `index` that names the agent (by id, ancestor, trust level or `*`). */
+  private collect(index: SubjectIndex, agent: EvaluationInput['agent']): void {
+    const ancestors = agent.ancestor_ids;
+    this.scan(index.byAgent.get(agent.id));
+    for (let i = 0; i < ancestors.length; i++) this.scan(index.bySubtree.get(ancestors[i]));
+    if (ancestors.length === 0 || ancestors[ancestors.length - 1] !== agent.id) {
+      this.scan(index.bySubtree.get(agent.id));
+    }
+    this.scan(index.byTrustLevel.get(agent.trust_level));
+    if (index.hasEveryone) this.scan(index.everyone);
   }
 
   private decide(
     decision: 'allow' | 'deny',
     reason: 'explicit_deny' | 'explicit_allow',
-    matched: CompiledPolicy[],
+    ranks: Int32Array,
+    count: number,
   ): PolicyDecision {
-    if (matched.length > 1) matched.sort(byRank);
-    const refs = new Array<MatchedPolicy>(matched.length);
-    for (let i = 0; i < matched.length; i++) refs[i] = matched[i].ref;
+    // Ranks are (priority desc, id asc) positions: a native numeric sort puts them in result order.
+    if (count > 1) ranks.subarray(0, count).sort();
+    const refs = new Array<MatchedPolicy>(count);
+    for (let i = 0; i < count; i++) refs[i] = this.refsByRank[ranks[i]];
     return { decision, reason, matched_policies: refs };
   }
 
@@ -289,7 +338,11 @@ class PolicySet implements CompiledPolicySet {
     }
     const exact = bucket.byAction.get(this.action);
     if (exact !== undefined) this.consider(exact);
-    this.consider(bucket.globbed);
+    const byFirst = bucket.byFirstSegment.get(this.actionFirstSegment);
+    if (byFirst !== undefined) this.consider(byFirst);
+    const byLast = bucket.byLastSegment.get(this.actionLastSegment);
+    if (byLast !== undefined) this.consider(byLast);
+    this.consider(bucket.unkeyed);
   }
 
   private consider(candidates: readonly CompiledPolicy[]): void {
@@ -298,11 +351,9 @@ class PolicySet implements CompiledPolicySet {
       if (policy.visited === this.visit) continue;
       policy.visited = this.visit;
       if (policy.deny) {
-        if (this.denyApplies(policy)) this.denies.push(policy);
-      } else if (this.covered && this.denies.length === 0 && this.allowApplies(policy)) {
-        // Allows only matter when no deny matched and the ceiling holds; skipping them otherwise is safe
-        // because a later deny discards them anyway.
-        this.allows.push(policy);
+        if (this.denyApplies(policy)) this.denies[this.denyCount++] = policy.rank;
+      } else if (this.allowApplies(policy)) {
+        this.allows[this.allowCount++] = policy.rank;
       }
     }
   }
@@ -322,7 +373,7 @@ class PolicySet implements CompiledPolicySet {
     if (!this.withinOwner(policy)) return false;
     // Unknown context counts as satisfying a deny's condition (fail-closed); NaN compares false.
     if (policy.maxDepth >= 0 && this.depth > policy.maxDepth) return false;
-    if (policy.cidrs !== null && this.ip !== null && !policy.cidrs.contains(this.ip)) return false;
+    if (policy.cidrs !== null && this.ipKnown && !policy.cidrs.contains(this.ip)) return false;
     if (policy.window !== null && !Number.isNaN(this.timeMs) && !policy.window.contains(this.timeMs))
       return false;
     return true;
@@ -335,7 +386,7 @@ class PolicySet implements CompiledPolicySet {
     if (!this.withinOwner(policy)) return false;
     // Unknown context makes an allow's condition fail; `!(x <= y)` is true for NaN.
     if (policy.maxDepth >= 0 && !(this.depth <= policy.maxDepth)) return false;
-    if (policy.cidrs !== null && (this.ip === null || !policy.cidrs.contains(this.ip))) return false;
+    if (policy.cidrs !== null && (!this.ipKnown || !policy.cidrs.contains(this.ip))) return false;
     if (policy.window !== null && (Number.isNaN(this.timeMs) || !policy.window.contains(this.timeMs)))
       return false;
     return true;
