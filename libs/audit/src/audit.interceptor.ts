@@ -4,6 +4,7 @@ import type { Request } from 'express';
 import { catchError, from, mergeMap, Observable, throwError } from 'rxjs';
 import { ClientIpResolver, type Principal, requestIdOf, toProblem } from '@agentauth/core';
 import { AUDITED, type AuditedMetadata, type AuditOutcome } from './audit-event';
+import { auditContextOf } from './audit-context';
 import { AuditService } from './audit.service';
 
 function outcomeOf(error: unknown): AuditOutcome {
@@ -50,10 +51,12 @@ export class AuditInterceptor implements NestInterceptor {
         from(
           (async () => {
             const bodyId = (body as { id?: unknown } | null)?.id;
+            const handlerContext = auditContextOf(req);
             await this.audit.record({
               ...base(),
               outcome: 'success',
               targetId: paramTarget() ?? (typeof bodyId === 'string' ? bodyId : null),
+              ...handlerContext,
             });
             return body;
           })(),
