@@ -144,8 +144,8 @@ export interface ResolvedChild {
  * earliest on its chain).
  * - trust level: `delegated` by default, `ephemeral` by default (and required) under an ephemeral parent;
  * - scopes: `[]` by default (least privilege), else ⊆ parent and ⊆ token;
- * - expiry: required for ephemeral (≤ now + max); ≤ the parent's; inherited when omitted under an
- *   expiring parent.
+ * - expiry: inherited from an expiring parent chain when omitted; never later than it; required for
+ *   ephemeral agents (given or inherited) and ≤ now + MAX_EPHEMERAL_LIFETIME_SECONDS.
  */
 export function resolveChild(
   parent: AgentFacts,
@@ -163,8 +163,8 @@ export function resolveChild(
 
   let expiresAt = request.expiresAt ?? null;
   assertFuture(expiresAt, limits.now);
-  if (trustLevel === 'ephemeral') assertEphemeralExpiry(expiresAt, limits);
   if (!expiresAt && parentChainExpiresAt) expiresAt = parentChainExpiresAt;
+  if (trustLevel === 'ephemeral') assertEphemeralExpiry(expiresAt, limits);
   assertWithinAncestorLifetime(expiresAt, parentChainExpiresAt);
   return { trustLevel, allowedScopes, expiresAt };
 }
