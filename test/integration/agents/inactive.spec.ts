@@ -136,4 +136,33 @@ describe('inactive agents', () => {
       withDb((db) => db.query(`UPDATE agents SET trust_level = 'root' WHERE id = $1`, [middle.agent.id])),
     ).rejects.toThrow(/never change/);
   });
+
+  it('never leaves an active agent or key below a deactivated one, however creation races deactivation', async () => {
+    for (let round = 0; round < 3; round++) {
+      const { root, middle, leaf } = await threeLevels();
+      const creations = Array.from({ length: 8 }, (_, i) =>
+        request(t.http).post(`${API}/agents`).set(root.auth).send({ name: `racer-${i}`, parent_agent_id: leaf.agent.id }),
+      );
+      const keys = Array.from({ length: 4 }, () =>
+        request(t.http).post(`${API}/credentials`).set(root.auth).send({ agent_id: leaf.agent.id }),
+      );
+      const deactivation = request(t.http).delete(`${API}/agents/${middle.agent.id}`).set(root.auth);
+      const results = await Promise.all([...creations, ...keys, deactivation]);
+      expect(results.every((r) => [200, 201, 409].includes(r.status))).toBe(true);
+      const survivors = await withDb(async (db) => {
+        const agents = await db.query(
+          `SELECT count(*)::int AS n FROM agents a JOIN agents m ON m.id = $1
+           WHERE a.path >= m.path AND a.path < m.path || '~' AND a.status <> 'deactivated'`,
+          [middle.agent.id],
+        );
+        const credentials = await db.query(
+          `SELECT count(*)::int AS n FROM credentials c JOIN agents a ON a.id = c.agent_id
+           WHERE a.status = 'deactivated' AND c.status = 'active' AND a.root_agent_id = $1`,
+          [root.agent.id],
+        );
+        return { agents: agents.rows[0].n, credentials: credentials.rows[0].n };
+      });
+      expect(survivors).toEqual({ agents: 0, credentials: 0 });
+    }
+  });
 });
