@@ -48,7 +48,11 @@ export async function aTree(t: TestApp, body: Record<string, unknown> = {}): Pro
 }
 
 /** A child agent created by `caller` (under `caller` unless `body.parent_agent_id`). */
-export async function anAgent(t: TestApp, caller: Caller, body: Record<string, unknown> = {}): Promise<AgentJson> {
+export async function anAgent(
+  t: TestApp,
+  caller: Caller,
+  body: Record<string, unknown> = {},
+): Promise<AgentJson> {
   const res = await request(t.http)
     .post(`${API}/agents`)
     .set(caller.auth)

@@ -16,7 +16,9 @@ export async function withDb<T>(fn: (db: Client) => Promise<T>): Promise<T> {
  * Every agent and credential row of a tree, for "nothing was written" comparisons. `last_used_at` is left
  * out: authenticating the refused request itself records it (bookkeeping, not a write of the request).
  */
-export async function treeSnapshot(rootAgentId: string): Promise<{ agents: unknown[]; credentials: unknown[] }> {
+export async function treeSnapshot(
+  rootAgentId: string,
+): Promise<{ agents: unknown[]; credentials: unknown[] }> {
   return withDb(async (db) => {
     const agents = await db.query(`SELECT * FROM agents WHERE root_agent_id = $1 ORDER BY id`, [rootAgentId]);
     const credentials = await db.query(
@@ -32,9 +34,10 @@ export async function treeSnapshot(rootAgentId: string): Promise<{ agents: unkno
 /** Audit events of one request. */
 export async function auditEventsOf(requestId: string): Promise<Record<string, unknown>[]> {
   return withDb(async (db) => {
-    const { rows } = await db.query(`SELECT * FROM audit_events WHERE request_id = $1 ORDER BY occurred_at, id`, [
-      requestId,
-    ]);
+    const { rows } = await db.query(
+      `SELECT * FROM audit_events WHERE request_id = $1 ORDER BY occurred_at, id`,
+      [requestId],
+    );
     return rows;
   });
 }

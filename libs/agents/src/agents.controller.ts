@@ -4,12 +4,7 @@ import type { Request } from 'express';
 import { Audited, setAuditContext } from '@agentauth/audit';
 import { Auth, CurrentPrincipal, type Principal } from '@agentauth/core';
 import { AgentsService } from './agents.service';
-import {
-  AgentPageResponse,
-  AgentResponse,
-  agentView,
-  DeactivateAgentResponse,
-} from './dto/agent.response';
+import { AgentPageResponse, AgentResponse, agentView, DeactivateAgentResponse } from './dto/agent.response';
 import { CreateAgentDto } from './dto/create-agent.dto';
 import { ListAgentsQuery } from './dto/list-agents.query';
 import { UpdateAgentDto } from './dto/update-agent.dto';
@@ -25,7 +20,10 @@ export class AgentsController {
   @Audited('agent.created', { targetType: 'agent' })
   @ApiOperation({ summary: 'Register a child agent (of the caller, or of an agent of its subtree)' })
   @ApiOkResponse({ type: AgentResponse })
-  async create(@CurrentPrincipal() principal: Principal, @Body() dto: CreateAgentDto): Promise<AgentResponse> {
+  async create(
+    @CurrentPrincipal() principal: Principal,
+    @Body() dto: CreateAgentDto,
+  ): Promise<AgentResponse> {
     return agentView(await this.agents.create(principal, dto));
   }
 
@@ -33,7 +31,10 @@ export class AgentsController {
   @Auth({ scopes: ['agents:read'] })
   @ApiOperation({ summary: "List the caller's subtree (itself included)" })
   @ApiOkResponse({ type: AgentPageResponse })
-  async list(@CurrentPrincipal() principal: Principal, @Query() query: ListAgentsQuery): Promise<AgentPageResponse> {
+  async list(
+    @CurrentPrincipal() principal: Principal,
+    @Query() query: ListAgentsQuery,
+  ): Promise<AgentPageResponse> {
     return this.agents.list(principal, query);
   }
 

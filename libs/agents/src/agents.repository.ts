@@ -71,7 +71,8 @@ export class AgentsRepository {
     const qb = restrictToSubtree(this.qb(), 'a', subjectAgentId);
     if (filter.status) qb.andWhere('a.status = :status', { status: filter.status });
     if (filter.trustLevel) qb.andWhere('a.trust_level = :trustLevel', { trustLevel: filter.trustLevel });
-    if (filter.parentAgentId) qb.andWhere('a.parent_agent_id = :parentId', { parentId: filter.parentAgentId });
+    if (filter.parentAgentId)
+      qb.andWhere('a.parent_agent_id = :parentId', { parentId: filter.parentAgentId });
     if (after) {
       qb.andWhere('(a.created_at, a.id) > (:afterCreatedAt, :afterId)', {
         afterCreatedAt: after.createdAt,
@@ -94,7 +95,10 @@ export class AgentsRepository {
   }
 
   /** The strict descendants of the agent at `path`, locked FOR UPDATE. */
-  async descendantsForUpdate(manager: EntityManager, path: string): Promise<Pick<Agent, 'id' | 'allowedScopes'>[]> {
+  async descendantsForUpdate(
+    manager: EntityManager,
+    path: string,
+  ): Promise<Pick<Agent, 'id' | 'allowedScopes'>[]> {
     const rows: { id: string; allowed_scopes: string[] }[] = await manager.query(
       `SELECT id, allowed_scopes FROM agents
        WHERE path > $1 AND path < $1 || '~' AND status <> 'deactivated'
@@ -121,7 +125,12 @@ export class AgentsRepository {
   }
 
   /** Nothing below the agent at `path` may outlive `expiresAt`: later (or absent) expiries are pulled in. */
-  async clampDescendantExpiry(manager: EntityManager, path: string, expiresAt: Date, at: Date): Promise<void> {
+  async clampDescendantExpiry(
+    manager: EntityManager,
+    path: string,
+    expiresAt: Date,
+    at: Date,
+  ): Promise<void> {
     await manager.query(
       `UPDATE agents SET expires_at = $2, updated_at = $3
        WHERE path > $1 AND path < $1 || '~' AND status <> 'deactivated'
@@ -151,4 +160,3 @@ export class AgentsRepository {
     return rows.sort((x, y) => x.depth - y.depth || x.id.localeCompare(y.id)).map((r) => r.id);
   }
 }
-

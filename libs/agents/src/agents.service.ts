@@ -57,7 +57,10 @@ export interface AgentUpdateResult {
 function toDate(value: string | null | undefined): Date | null | undefined {
   if (value === undefined || value === null) return value;
   const date = parseTimestamp(value);
-  if (!date) throw new ValidationProblem('expires_at is invalid', [{ field: 'expires_at', message: 'invalid timestamp' }]);
+  if (!date)
+    throw new ValidationProblem('expires_at is invalid', [
+      { field: 'expires_at', message: 'invalid timestamp' },
+    ]);
   return date;
 }
 
@@ -115,7 +118,10 @@ export class AgentsService {
    * concurrent deactivation of an ancestor (which waits, or has committed and is seen here).
    * Throws `ConflictProblem('agent_inactive')` when the agent is inactive, NotFound when unknown.
    */
-  async lockActiveChain(manager: EntityManager, agentId: string): Promise<AgentActivity & { chain: Agent[] }> {
+  async lockActiveChain(
+    manager: EntityManager,
+    agentId: string,
+  ): Promise<AgentActivity & { chain: Agent[] }> {
     const chain = await this.agents.chain(agentId, { manager, lock: 'share' });
     if (chain.length === 0) throw new NotFoundProblem('agent');
     const activity = chainActivity(chain, this.clock.now());
@@ -169,7 +175,10 @@ export class AgentsService {
     return this.dataSource.transaction(async (manager) => {
       const { agent: parent, effectiveExpiresAt } = await this.lockActiveChain(manager, parentId);
       if (parent.depth + 1 > MAX_AGENT_DEPTH) {
-        throw new BadRequestProblem(`The hierarchy is at most ${MAX_AGENT_DEPTH} levels deep`, 'max_depth_exceeded');
+        throw new BadRequestProblem(
+          `The hierarchy is at most ${MAX_AGENT_DEPTH} levels deep`,
+          'max_depth_exceeded',
+        );
       }
       const now = this.clock.now();
       const child = resolveChild(
@@ -258,7 +267,8 @@ export class AgentsService {
       let suspendedAgentIds: string[] = [];
       if (governed.length > 0) {
         const parent = parentChain[parentChain.length - 1];
-        if (!parent) throw new ForbiddenProblem('A root agent has no ancestor to govern it', 'not_strict_ancestor');
+        if (!parent)
+          throw new ForbiddenProblem('A root agent has no ancestor to govern it', 'not_strict_ancestor');
         const parentActivity = chainActivity(parentChain, now);
         const change = resolveGovernedChange(
           current,
@@ -277,14 +287,19 @@ export class AgentsService {
           const newScopes = change.allowedScopes;
           const descendants = await this.agents.descendantsForUpdate(manager, current.path);
           const descendantChanges = descendants
-            .map((d) => ({ agentId: d.id, before: d.allowedScopes, after: intersect(d.allowedScopes, newScopes) }))
+            .map((d) => ({
+              agentId: d.id,
+              before: d.allowedScopes,
+              after: intersect(d.allowedScopes, newScopes),
+            }))
             .filter((d) => uncovered(d.before, d.after).length > 0)
             .map(({ agentId, after }) => ({ agentId, allowedScopes: after }));
           await this.agents.setScopesInSubtree(manager, current.path, descendantChanges, now);
           narrowed = [{ agentId: current.id, allowedScopes: newScopes }, ...descendantChanges];
           await this.cascade.scopesNarrowed(manager, narrowed, now);
         }
-        if (change.expiresAt) await this.agents.clampDescendantExpiry(manager, current.path, change.expiresAt, now);
+        if (change.expiresAt)
+          await this.agents.clampDescendantExpiry(manager, current.path, change.expiresAt, now);
         if (change.status === 'suspended' && current.status === 'active') {
           suspendedAgentIds = await this.agents.activeSubtreeIds(manager, current.path);
           await this.cascade.suspended(manager, suspendedAgentIds, now);
@@ -311,7 +326,10 @@ export class AgentsService {
   async deactivate(principal: Principal, id: string): Promise<string[]> {
     const target = await this.findVisible(principal, id);
     if (target.id === principal.subjectAgentId) {
-      throw new ForbiddenProblem('An agent cannot deactivate itself; its ancestor can', 'not_strict_ancestor');
+      throw new ForbiddenProblem(
+        'An agent cannot deactivate itself; its ancestor can',
+        'not_strict_ancestor',
+      );
     }
     return this.dataSource.transaction(async (manager) => {
       const now = this.clock.now();

@@ -19,7 +19,8 @@ export interface ParsedApiKey {
 
 export function generatePrefix(): string {
   let prefix = '';
-  for (let i = 0; i < API_KEY_PREFIX_LENGTH; i++) prefix += PREFIX_ALPHABET[randomInt(PREFIX_ALPHABET.length)];
+  for (let i = 0; i < API_KEY_PREFIX_LENGTH; i++)
+    prefix += PREFIX_ALPHABET[randomInt(PREFIX_ALPHABET.length)];
   return prefix;
 }
 

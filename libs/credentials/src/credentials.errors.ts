@@ -18,7 +18,9 @@ export type InvalidClientReason =
  */
 export class InvalidClientCredentials extends Problem {
   constructor(readonly reason: InvalidClientReason) {
-    super(401, 'invalid_client', 'Client authentication failed', { headers: { 'WWW-Authenticate': 'Bearer' } });
+    super(401, 'invalid_client', 'Client authentication failed', {
+      headers: { 'WWW-Authenticate': 'Bearer' },
+    });
     this.name = 'InvalidClientCredentials';
   }
 }

@@ -22,7 +22,11 @@ export class CredentialsRepository {
   }
 
   private visible(subjectAgentId: string): SelectQueryBuilder<Credential> {
-    return restrictToSubtree(this.qb().innerJoin('agents', 'owner', 'owner.id = c.agent_id'), 'owner', subjectAgentId);
+    return restrictToSubtree(
+      this.qb().innerJoin('agents', 'owner', 'owner.id = c.agent_id'),
+      'owner',
+      subjectAgentId,
+    );
   }
 
   /** Authentication lookup: one unique-index read. */
@@ -69,7 +73,12 @@ export class CredentialsRepository {
     return this.qb(manager).where('c.id = :id', { id }).setLock('pessimistic_write').getOne();
   }
 
-  async markRotated(manager: EntityManager, id: string, rotatedToId: string, graceUntil: Date): Promise<void> {
+  async markRotated(
+    manager: EntityManager,
+    id: string,
+    rotatedToId: string,
+    graceUntil: Date,
+  ): Promise<void> {
     await manager.getRepository(Credential).update({ id }, { rotatedToId, graceUntil });
   }
 

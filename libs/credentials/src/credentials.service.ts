@@ -167,7 +167,10 @@ export class CredentialsService implements OnModuleInit {
       await this.credentials.touchLastUsed(credential.id, now, LAST_USED_RESOLUTION_MS);
     } catch (error) {
       // Bookkeeping only: never fail an authentication because of it.
-      this.logger.warn({ credential_id: credential.id, error: (error as Error).message }, 'last_used_at not recorded');
+      this.logger.warn(
+        { credential_id: credential.id, error: (error as Error).message },
+        'last_used_at not recorded',
+      );
     }
   }
 
@@ -276,7 +279,9 @@ export class CredentialsService implements OnModuleInit {
   /** `GET /credentials`: the caller's subtree's credentials (masked by the view). */
   async list(principal: Principal, query: ListCredentialsQuery): Promise<Page<CredentialResponse>> {
     const after = query.cursor !== undefined ? decodeCursor(query.cursor) : undefined;
-    const agentId = query.agent_id ? (await this.agents.findVisible(principal, query.agent_id)).id : undefined;
+    const agentId = query.agent_id
+      ? (await this.agents.findVisible(principal, query.agent_id)).id
+      : undefined;
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
     const rows = await this.credentials.listVisible(
       principal.subjectAgentId,
@@ -311,7 +316,8 @@ export class CredentialsService implements OnModuleInit {
       if (!old) throw new NotFoundProblem('credential');
       const now = this.clock.now();
       const state = credentialState(old, now);
-      if (old.rotatedToId) throw new ConflictProblem('The credential was already rotated', 'credential_rotated');
+      if (old.rotatedToId)
+        throw new ConflictProblem('The credential was already rotated', 'credential_rotated');
       if (state !== 'usable') throw new ConflictProblem(`The credential is ${state}`, `credential_${state}`);
       this.assertScopesAllowed(old.scopes, agent.allowedScopes, principal.scopes);
       const issued = await this.issue(
@@ -356,14 +362,20 @@ export class CredentialsService implements OnModuleInit {
   }
 
   /** A key's scopes ⊆ its agent's allowed_scopes and ⊆ the calling token's scopes, else 403. */
-  private assertScopesAllowed(scopes: string[], agentScopes: readonly string[], tokenScopes: readonly string[]): void {
+  private assertScopesAllowed(
+    scopes: string[],
+    agentScopes: readonly string[],
+    tokenScopes: readonly string[],
+  ): void {
     const beyondAgent = uncovered(scopes, agentScopes);
     if (beyondAgent.length > 0) {
       throw new ScopeEscalationProblem(`scopes exceed the agent's allowed_scopes: ${beyondAgent.join(' ')}`);
     }
     const beyondToken = uncovered(scopes, tokenScopes);
     if (beyondToken.length > 0) {
-      throw new ScopeEscalationProblem(`scopes exceed the scopes of the calling token: ${beyondToken.join(' ')}`);
+      throw new ScopeEscalationProblem(
+        `scopes exceed the scopes of the calling token: ${beyondToken.join(' ')}`,
+      );
     }
   }
 

@@ -32,9 +32,17 @@ describe('audit trail of agent and credential operations', () => {
       .set(root.auth)
       .send({ description: 'does work' })
       .expect(200);
-    expectEvent(patched, { event_type: 'agent.updated', target_id: created.body.id, details: { fields: ['description'] } });
+    expectEvent(patched, {
+      event_type: 'agent.updated',
+      target_id: created.body.id,
+      details: { fields: ['description'] },
+    });
 
-    const key = await request(t.http).post(`${API}/credentials`).set(root.auth).send({ agent_id: created.body.id }).expect(201);
+    const key = await request(t.http)
+      .post(`${API}/credentials`)
+      .set(root.auth)
+      .send({ agent_id: created.body.id })
+      .expect(201);
     expectEvent(
       key,
       {
@@ -61,22 +69,41 @@ describe('audit trail of agent and credential operations', () => {
       rotated.body.api_key,
     );
 
-    const revoked = await request(t.http).delete(`${API}/credentials/${rotated.body.id}`).set(root.auth).expect(200);
+    const revoked = await request(t.http)
+      .delete(`${API}/credentials/${rotated.body.id}`)
+      .set(root.auth)
+      .expect(200);
     expectEvent(revoked, { event_type: 'credential.revoked', target_id: rotated.body.id });
 
-    const deactivated = await request(t.http).delete(`${API}/agents/${created.body.id}`).set(root.auth).expect(200);
-    expectEvent(deactivated, { event_type: 'agent.deactivated', target_id: created.body.id, details: { deactivated_count: 1 } });
+    const deactivated = await request(t.http)
+      .delete(`${API}/agents/${created.body.id}`)
+      .set(root.auth)
+      .expect(200);
+    expectEvent(deactivated, {
+      event_type: 'agent.deactivated',
+      target_id: created.body.id,
+      details: { deactivated_count: 1 },
+    });
 
     const unknown = randomUUID();
     const denied = await request(t.http).delete(`${API}/agents/${unknown}`).set(root.auth).expect(404);
-    expectEvent(denied, { event_type: 'agent.deactivated', outcome: 'denied', target_id: unknown, details: { error: 'not_found' } });
+    expectEvent(denied, {
+      event_type: 'agent.deactivated',
+      outcome: 'denied',
+      target_id: unknown,
+      details: { error: 'not_found' },
+    });
 
     const escalation = await request(t.http)
       .post(`${API}/agents`)
       .set(root.auth)
       .send({ name: 'x', allowed_scopes: ['files:read'] })
       .expect(403);
-    expectEvent(escalation, { event_type: 'agent.created', outcome: 'denied', details: { error: 'scope_escalation' } });
+    expectEvent(escalation, {
+      event_type: 'agent.created',
+      outcome: 'denied',
+      details: { error: 'scope_escalation' },
+    });
 
     for (const { res, expected, secret } of steps) {
       const events = await auditEventsOf(res.headers['x-request-id']);

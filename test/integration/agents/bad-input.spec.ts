@@ -76,7 +76,12 @@ describe('bad input never gets a 500', () => {
     ['deeply nested JSON', `{"name":"x","metadata":${deep(5000)}}`],
   ];
 
-  const endpoints: { name: string; method: 'get' | 'post' | 'patch' | 'delete'; path: () => string; cases: Case[] }[] = [
+  const endpoints: {
+    name: string;
+    method: 'get' | 'post' | 'patch' | 'delete';
+    path: () => string;
+    cases: Case[];
+  }[] = [
     { name: 'POST /agents', method: 'post', path: () => '/agents', cases: agentBodies },
     {
       name: 'POST /agents/bootstrap',
@@ -101,7 +106,11 @@ describe('bad input never gets a 500', () => {
         ['limit twice', undefined, { limit: [1, 2] }],
         ['cursor garbage', undefined, { cursor: '!!!' }],
         ['cursor SQL', undefined, { cursor: SQL }],
-        ['cursor forged', undefined, { cursor: Buffer.from(`{"t":"${SQL}","i":"${UUID}"}`).toString('base64url') }],
+        [
+          'cursor forged',
+          undefined,
+          { cursor: Buffer.from(`{"t":"${SQL}","i":"${UUID}"}`).toString('base64url') },
+        ],
         ['cursor too long', undefined, { cursor: big(600) }],
         ['status unknown', undefined, { status: 'deleted' }],
         ['trust_level unknown', undefined, { trust_level: 'god' }],
@@ -210,22 +219,33 @@ describe('bad input never gets a 500', () => {
   ];
 
   for (const endpoint of endpoints) {
-    it.each(endpoint.cases.map((c) => [c[0], c] as const))(`${endpoint.name}: %s → 4xx problem+json`, async (_name, c) => {
-      const [, body, query] = c;
-      let req = request(t.http)[endpoint.method](`${API}${endpoint.path()}`).set(root.auth);
-      if (query) req = req.query(query);
-      if (typeof body === 'string') req = req.set('Content-Type', 'application/json').send(body);
-      else if (body !== undefined) req = req.send(body as object);
-      const res = await req;
-      expect(res.status).toBeGreaterThanOrEqual(400);
-      expect(res.status).toBeLessThan(500);
-      expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
-      expect(res.body).toMatchObject({ status: res.status, type: expect.stringMatching(/^urn:agentauth:problem:/) });
-    });
+    it.each(endpoint.cases.map((c) => [c[0], c] as const))(
+      `${endpoint.name}: %s → 4xx problem+json`,
+      async (_name, c) => {
+        const [, body, query] = c;
+        let req = request(t.http)[endpoint.method](`${API}${endpoint.path()}`).set(root.auth);
+        if (query) req = req.query(query);
+        if (typeof body === 'string') req = req.set('Content-Type', 'application/json').send(body);
+        else if (body !== undefined) req = req.send(body as object);
+        const res = await req;
+        expect(res.status).toBeGreaterThanOrEqual(400);
+        expect(res.status).toBeLessThan(500);
+        expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+        expect(res.body).toMatchObject({
+          status: res.status,
+          type: expect.stringMatching(/^urn:agentauth:problem:/),
+        });
+      },
+    );
   }
 
   it('answers a wrong content type with 415', async () => {
-    await request(t.http).post(`${API}/agents`).set(root.auth).set('Content-Type', 'text/plain').send('name=x').expect(415);
+    await request(t.http)
+      .post(`${API}/agents`)
+      .set(root.auth)
+      .set('Content-Type', 'text/plain')
+      .send('name=x')
+      .expect(415);
     await request(t.http)
       .post(`${API}/credentials`)
       .set(root.auth)
@@ -236,7 +256,9 @@ describe('bad input never gets a 500', () => {
 
   it('still has every table, and wrote nothing for the refused requests', async () => {
     const counts = await withDb(async (db) => {
-      const agents = await db.query(`SELECT count(*)::int AS n FROM agents WHERE root_agent_id = $1`, [root.agent.id]);
+      const agents = await db.query(`SELECT count(*)::int AS n FROM agents WHERE root_agent_id = $1`, [
+        root.agent.id,
+      ]);
       const credentials = await db.query(
         `SELECT count(*)::int AS n FROM credentials c JOIN agents a ON a.id = c.agent_id WHERE a.root_agent_id = $1`,
         [root.agent.id],

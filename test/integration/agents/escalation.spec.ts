@@ -25,9 +25,15 @@ describe('escalation attempts are refused with nothing written', () => {
     orchestrator = await aKey(
       t,
       root,
-      await anAgent(t, root, { allowed_scopes: ['agents:read', 'agents:write', 'credentials:read', 'credentials:write'] }),
+      await anAgent(t, root, {
+        allowed_scopes: ['agents:read', 'agents:write', 'credentials:read', 'credentials:write'],
+      }),
     );
-    worker = await aKey(t, orchestrator, await anAgent(t, orchestrator, { allowed_scopes: ['agents:read', 'agents:write'] }));
+    worker = await aKey(
+      t,
+      orchestrator,
+      await anAgent(t, orchestrator, { allowed_scopes: ['agents:read', 'agents:write'] }),
+    );
     ephemeral = await aKey(
       t,
       orchestrator,
@@ -64,7 +70,11 @@ describe('escalation attempts are refused with nothing written', () => {
       caller: () => root,
       method: 'post',
       path: () => '/agents',
-      body: () => ({ name: 'x', parent_agent_id: orchestrator.agent.id, allowed_scopes: ['agents:read', 'policies:write'] }),
+      body: () => ({
+        name: 'x',
+        parent_agent_id: orchestrator.agent.id,
+        allowed_scopes: ['agents:read', 'policies:write'],
+      }),
       status: 403,
       type: 'scope_escalation',
     },
@@ -199,7 +209,11 @@ describe('escalation attempts are refused with nothing written', () => {
       caller: () => root,
       method: 'post',
       path: () => '/agents',
-      body: () => ({ name: 'x', trust_level: 'ephemeral', expires_at: soon(t.config.maxEphemeralLifetimeSeconds * 1000 + 60_000) }),
+      body: () => ({
+        name: 'x',
+        trust_level: 'ephemeral',
+        expires_at: soon(t.config.maxEphemeralLifetimeSeconds * 1000 + 60_000),
+      }),
       status: 400,
       type: 'validation_error',
     },
@@ -213,7 +227,7 @@ describe('escalation attempts are refused with nothing written', () => {
       type: 'validation_error',
     },
     {
-      name: 'removing an ephemeral agent\'s expiry',
+      name: "removing an ephemeral agent's expiry",
       caller: () => worker,
       method: 'patch',
       path: () => `/agents/${ephemeral.agent.id}`,
@@ -258,7 +272,6 @@ describe('escalation attempts are refused with nothing written', () => {
       type: 'insufficient_scope',
     },
   ];
-
 
   it.each(attempts.map((a) => [a.name, a]))('refuses %s', async (_name, attempt) => {
     const before = await treeSnapshot(root.agent.id);

@@ -9,22 +9,38 @@ const ORCHESTRATOR_SCOPES = ['agents:read', 'agents:write', 'credentials:read', 
 /** root → orchestrator → tool worker → ephemeral, each level with its own key created by its parent. */
 async function fourLevels(t: TestApp) {
   const root = await aTree(t);
-  const orchestrator = await aKey(t, root, await anAgent(t, root, { name: 'orchestrator', allowed_scopes: ORCHESTRATOR_SCOPES }));
+  const orchestrator = await aKey(
+    t,
+    root,
+    await anAgent(t, root, { name: 'orchestrator', allowed_scopes: ORCHESTRATOR_SCOPES }),
+  );
   const worker = await aKey(
     t,
     orchestrator,
-    await anAgent(t, orchestrator, { name: 'tool worker', allowed_scopes: ['agents:read', 'agents:write', 'credentials:write'] }),
+    await anAgent(t, orchestrator, {
+      name: 'tool worker',
+      allowed_scopes: ['agents:read', 'agents:write', 'credentials:write'],
+    }),
   );
   const expiresAt = new Date(Date.now() + 3600_000).toISOString();
   const ephemeral = await aKey(
     t,
     worker,
-    await anAgent(t, worker, { name: 'single task', trust_level: 'ephemeral', expires_at: expiresAt, allowed_scopes: ['agents:read'] }),
+    await anAgent(t, worker, {
+      name: 'single task',
+      trust_level: 'ephemeral',
+      expires_at: expiresAt,
+      allowed_scopes: ['agents:read'],
+    }),
   );
   return { root, orchestrator, worker, ephemeral };
 }
 
-async function listAll(t: TestApp, caller: Caller, query: Record<string, string | number> = {}): Promise<AgentJson[]> {
+async function listAll(
+  t: TestApp,
+  caller: Caller,
+  query: Record<string, string | number> = {},
+): Promise<AgentJson[]> {
   const items: AgentJson[] = [];
   let cursor: string | undefined;
   do {
@@ -57,7 +73,9 @@ describe('agent hierarchy', () => {
       ['ephemeral', 3],
     ]);
     expect(ephemeral.agent.parent_agent_id).toBe(worker.agent.id);
-    expect(new Set([orchestrator, worker, ephemeral].map((c) => c.agent.root_agent_id))).toEqual(new Set([root.agent.id]));
+    expect(new Set([orchestrator, worker, ephemeral].map((c) => c.agent.root_agent_id))).toEqual(
+      new Set([root.agent.id]),
+    );
     expect(ephemeral.agent.allowed_scopes).toEqual(['agents:read']);
   });
 
@@ -72,30 +90,46 @@ describe('agent hierarchy', () => {
 
     // creation order, no duplicates, a cursor only while more remain
     const first = await request(t.http).get(`${API}/agents`).query({ limit: 3 }).set(root.auth).expect(200);
-    expect(first.body.items.map((a: AgentJson) => a.id)).toEqual([root, orchestrator, worker].map((c) => c.agent.id));
+    expect(first.body.items.map((a: AgentJson) => a.id)).toEqual(
+      [root, orchestrator, worker].map((c) => c.agent.id),
+    );
     const second = await request(t.http)
       .get(`${API}/agents`)
       .query({ limit: 3, cursor: first.body.next_cursor })
       .set(root.auth)
       .expect(200);
-    expect(second.body).toEqual({ items: [expect.objectContaining({ id: ephemeral.agent.id })], next_cursor: null });
+    expect(second.body).toEqual({
+      items: [expect.objectContaining({ id: ephemeral.agent.id })],
+      next_cursor: null,
+    });
   });
 
   it('filters by status, trust_level and parent_agent_id within the subtree', async () => {
     const { root, orchestrator, worker, ephemeral } = await fourLevels(t);
-    expect((await listAll(t, root, { trust_level: 'ephemeral' })).map((a) => a.id)).toEqual([ephemeral.agent.id]);
-    expect((await listAll(t, root, { parent_agent_id: orchestrator.agent.id })).map((a) => a.id)).toEqual([worker.agent.id]);
-    await request(t.http).patch(`${API}/agents/${worker.agent.id}`).set(root.auth).send({ status: 'suspended' }).expect(200);
-    expect((await listAll(t, root, { status: 'suspended' })).map((a) => a.id)).toEqual([worker.agent.id]);
-    expect((await listAll(t, orchestrator, { status: 'active', trust_level: 'delegated' })).map((a) => a.id)).toEqual([
-      orchestrator.agent.id,
+    expect((await listAll(t, root, { trust_level: 'ephemeral' })).map((a) => a.id)).toEqual([
+      ephemeral.agent.id,
     ]);
+    expect((await listAll(t, root, { parent_agent_id: orchestrator.agent.id })).map((a) => a.id)).toEqual([
+      worker.agent.id,
+    ]);
+    await request(t.http)
+      .patch(`${API}/agents/${worker.agent.id}`)
+      .set(root.auth)
+      .send({ status: 'suspended' })
+      .expect(200);
+    expect((await listAll(t, root, { status: 'suspended' })).map((a) => a.id)).toEqual([worker.agent.id]);
+    expect(
+      (await listAll(t, orchestrator, { status: 'active', trust_level: 'delegated' })).map((a) => a.id),
+    ).toEqual([orchestrator.agent.id]);
   });
 
   it('cascades one DELETE to the whole subtree: every status deactivated, every key revoked and refused', async () => {
     const { root, orchestrator, worker, ephemeral } = await fourLevels(t);
     const extraKey = await aKey(t, orchestrator, worker.agent);
-    const res = await request(t.http).delete(`${API}/agents/${orchestrator.agent.id}`).set(root.auth).expect(200);
+    const res = await request(t.http)
+      .delete(`${API}/agents/${orchestrator.agent.id}`)
+      .set(root.auth)
+      .expect(200);
     expect(res.body).toEqual({
       deactivated_agent_ids: [orchestrator, worker, ephemeral].map((c) => c.agent.id),
     });
@@ -104,16 +138,18 @@ describe('agent hierarchy', () => {
       const agent = await request(t.http).get(`${API}/agents/${caller.agent.id}`).set(root.auth).expect(200);
       expect(agent.body.status).toBe('deactivated');
     }
-    const credentials = await withDb(async (db) =>
-      (
-        await db.query(`SELECT status, revoked_at FROM credentials WHERE agent_id = ANY($1::uuid[])`, [
-          [orchestrator, worker, ephemeral].map((c) => c.agent.id),
-        ])
-      ).rows,
+    const credentials = await withDb(
+      async (db) =>
+        (
+          await db.query(`SELECT status, revoked_at FROM credentials WHERE agent_id = ANY($1::uuid[])`, [
+            [orchestrator, worker, ephemeral].map((c) => c.agent.id),
+          ])
+        ).rows,
     );
     expect(credentials).toHaveLength(4);
     expect(credentials.every((c) => c.status === 'revoked' && c.revoked_at !== null)).toBe(true);
-    for (const key of [orchestrator, worker, ephemeral, extraKey]) expect(await authStatus(t, key.apiKey)).toBe(401);
+    for (const key of [orchestrator, worker, ephemeral, extraKey])
+      expect(await authStatus(t, key.apiKey)).toBe(401);
     expect(await authStatus(t, root.apiKey)).toBe(200);
 
     const events = await auditEventsOf(res.headers['x-request-id']);
@@ -128,14 +164,21 @@ describe('agent hierarchy', () => {
     ]);
 
     // deactivation is final and idempotent
-    const again = await request(t.http).delete(`${API}/agents/${orchestrator.agent.id}`).set(root.auth).expect(200);
+    const again = await request(t.http)
+      .delete(`${API}/agents/${orchestrator.agent.id}`)
+      .set(root.auth)
+      .expect(200);
     expect(again.body).toEqual({ deactivated_agent_ids: [] });
     await request(t.http)
       .patch(`${API}/agents/${worker.agent.id}`)
       .set(root.auth)
       .send({ status: 'active' })
       .expect(409);
-    await request(t.http).post(`${API}/agents`).set(root.auth).send({ name: 'late', parent_agent_id: worker.agent.id }).expect(409);
+    await request(t.http)
+      .post(`${API}/agents`)
+      .set(root.auth)
+      .send({ name: 'late', parent_agent_id: worker.agent.id })
+      .expect(409);
   });
 
   it('lets an agent deactivate strict descendants only (never itself, a root included)', async () => {
@@ -144,7 +187,10 @@ describe('agent hierarchy', () => {
     expect(self.body.type).toBe('urn:agentauth:problem:not_strict_ancestor');
     await request(t.http).delete(`${API}/agents/${orchestrator.agent.id}`).set(orchestrator.auth).expect(403);
     await request(t.http).delete(`${API}/agents/${orchestrator.agent.id}`).set(worker.auth).expect(404);
-    const ok = await request(t.http).delete(`${API}/agents/${ephemeral.agent.id}`).set(worker.auth).expect(200);
+    const ok = await request(t.http)
+      .delete(`${API}/agents/${ephemeral.agent.id}`)
+      .set(worker.auth)
+      .expect(200);
     expect(ok.body.deactivated_agent_ids).toEqual([ephemeral.agent.id]);
   });
 
@@ -157,10 +203,15 @@ describe('agent hierarchy', () => {
       .expect(200);
     expect(res.body.allowed_scopes).toEqual(['agents:read', 'credentials:read']);
     const scopesOf = async (c: Caller) =>
-      (await request(t.http).get(`${API}/agents/${c.agent.id}`).set(root.auth).expect(200)).body.allowed_scopes;
+      (await request(t.http).get(`${API}/agents/${c.agent.id}`).set(root.auth).expect(200)).body
+        .allowed_scopes;
     expect(await scopesOf(worker)).toEqual(['agents:read']);
     expect(await scopesOf(ephemeral)).toEqual(['agents:read']);
-    const keys = await request(t.http).get(`${API}/credentials`).query({ agent_id: worker.agent.id }).set(root.auth).expect(200);
+    const keys = await request(t.http)
+      .get(`${API}/credentials`)
+      .query({ agent_id: worker.agent.id })
+      .set(root.auth)
+      .expect(200);
     expect(keys.body.items.map((k: { scopes: string[] }) => k.scopes)).toEqual([['agents:read']]);
     // the worker's key can no longer write
     await request(t.http).post(`${API}/agents`).set(worker.auth).send({ name: 'x' }).expect(403);
@@ -170,10 +221,14 @@ describe('agent hierarchy', () => {
     });
   });
 
-  it('pulls every descendant\'s expiry in when an ancestor gets an earlier one', async () => {
+  it("pulls every descendant's expiry in when an ancestor gets an earlier one", async () => {
     const { root, orchestrator, worker, ephemeral } = await fourLevels(t);
     const soon = new Date(Date.now() + 600_000).toISOString();
-    await request(t.http).patch(`${API}/agents/${orchestrator.agent.id}`).set(root.auth).send({ expires_at: soon }).expect(200);
+    await request(t.http)
+      .patch(`${API}/agents/${orchestrator.agent.id}`)
+      .set(root.auth)
+      .send({ expires_at: soon })
+      .expect(200);
     for (const c of [orchestrator, worker, ephemeral]) {
       const agent = await request(t.http).get(`${API}/agents/${c.agent.id}`).set(root.auth).expect(200);
       expect(agent.body.expires_at).toBe(soon);
@@ -188,9 +243,20 @@ describe('agent hierarchy', () => {
     const own = await request(t.http)
       .patch(`${API}/agents/${worker.agent.id}`)
       .set(worker.auth)
-      .send({ name: 'renamed', description: 'does tools', version: '2.0', capabilities: ['tools.run'], metadata: { team: 'x' } })
+      .send({
+        name: 'renamed',
+        description: 'does tools',
+        version: '2.0',
+        capabilities: ['tools.run'],
+        metadata: { team: 'x' },
+      })
       .expect(200);
-    expect(own.body).toMatchObject({ name: 'renamed', description: 'does tools', version: '2.0', capabilities: ['tools.run'] });
+    expect(own.body).toMatchObject({
+      name: 'renamed',
+      description: 'does tools',
+      version: '2.0',
+      capabilities: ['tools.run'],
+    });
     const byRoot = await request(t.http)
       .patch(`${API}/agents/${worker.agent.id}`)
       .set(root.auth)
@@ -235,7 +301,9 @@ describe('agent hierarchy', () => {
     const plans = await withDb(async (db) => {
       await db.query('SET enable_seqscan = off');
       const explain = async (sql: string, params: unknown[]) =>
-        (await db.query(`EXPLAIN ${sql}`, params)).rows.map((r: { 'QUERY PLAN': string }) => r['QUERY PLAN']).join('\n');
+        (await db.query(`EXPLAIN ${sql}`, params)).rows
+          .map((r: { 'QUERY PLAN': string }) => r['QUERY PLAN'])
+          .join('\n');
       return {
         subtree: await explain(
           `SELECT a.id FROM agents a JOIN agents s ON s.id = $1 AND (a.path >= s.path AND a.path < (s.path || '~'))`,

@@ -2,7 +2,7 @@ import request from 'supertest';
 import { AgentCascadeRegistry, AgentsService } from '@agentauth/agents';
 import { ConflictProblem } from '@agentauth/core';
 import { createTestApp, type TestApp } from '../../support/app';
-import { aKey, anAgent, API, aTree, authStatus, type Caller } from '../../factories/agents';
+import { aKey, anAgent, API, aTree, authStatus } from '../../factories/agents';
 import { freezeClock } from '../../factories/clock';
 import { auditEventsOf, treeSnapshot, withDb } from '../../factories/db';
 
@@ -49,11 +49,23 @@ describe('inactive agents', () => {
     });
 
     // nothing new under (or for) a suspended agent
-    await request(t.http).post(`${API}/agents`).set(root.auth).send({ name: 'x', parent_agent_id: leaf.agent.id }).expect(409);
-    const key = await request(t.http).post(`${API}/credentials`).set(root.auth).send({ agent_id: middle.agent.id }).expect(409);
+    await request(t.http)
+      .post(`${API}/agents`)
+      .set(root.auth)
+      .send({ name: 'x', parent_agent_id: leaf.agent.id })
+      .expect(409);
+    const key = await request(t.http)
+      .post(`${API}/credentials`)
+      .set(root.auth)
+      .send({ agent_id: middle.agent.id })
+      .expect(409);
     expect(key.body.type).toBe('urn:agentauth:problem:agent_inactive');
 
-    await request(t.http).patch(`${API}/agents/${middle.agent.id}`).set(root.auth).send({ status: 'active' }).expect(200);
+    await request(t.http)
+      .patch(`${API}/agents/${middle.agent.id}`)
+      .set(root.auth)
+      .send({ status: 'active' })
+      .expect(200);
     expect(await authStatus(t, middle.apiKey)).toBe(200);
     expect(await authStatus(t, leaf.apiKey)).toBe(200);
   });
@@ -74,14 +86,24 @@ describe('inactive agents', () => {
         if (fail) throw new ConflictProblem('refused by a hook', 'hook_refused');
       },
     });
-    await request(t.http).patch(`${API}/agents/${middle.agent.id}`).set(root.auth).send({ status: 'suspended' }).expect(200);
-    expect(seen).toEqual([{ event: 'suspended', ids: [middle.agent.id, leaf.agent.id], statusInTx: 'suspended' }]);
+    await request(t.http)
+      .patch(`${API}/agents/${middle.agent.id}`)
+      .set(root.auth)
+      .send({ status: 'suspended' })
+      .expect(200);
+    expect(seen).toEqual([
+      { event: 'suspended', ids: [middle.agent.id, leaf.agent.id], statusInTx: 'suspended' },
+    ]);
 
     // a hook that fails rolls the whole deactivation back: statuses and credentials untouched
     fail = true;
     const before = await treeSnapshot(root.agent.id);
     await request(t.http).delete(`${API}/agents/${middle.agent.id}`).set(root.auth).expect(409);
-    expect(seen[1]).toEqual({ event: 'deactivated', ids: [middle.agent.id, leaf.agent.id], statusInTx: 'deactivated' });
+    expect(seen[1]).toEqual({
+      event: 'deactivated',
+      ids: [middle.agent.id, leaf.agent.id],
+      statusInTx: 'deactivated',
+    });
     expect(await treeSnapshot(root.agent.id)).toEqual(before);
     fail = false;
     await request(t.http).delete(`${API}/agents/${middle.agent.id}`).set(root.auth).expect(200);
@@ -95,13 +117,18 @@ describe('inactive agents', () => {
       const eph = await aKey(
         t,
         root,
-        await anAgent(t, root, { trust_level: 'ephemeral', expires_at: expiresAt.toISOString(), allowed_scopes: SCOPES }),
+        await anAgent(t, root, {
+          trust_level: 'ephemeral',
+          expires_at: expiresAt.toISOString(),
+          allowed_scopes: SCOPES,
+        }),
       );
       const child = await aKey(t, eph, await anAgent(t, eph, { allowed_scopes: ['agents:read'] }));
       expect(child.agent).toMatchObject({ trust_level: 'ephemeral', expires_at: expiresAt.toISOString() });
       // keys default to their agent's expiry
-      const keys = await withDb(async (db) =>
-        (await db.query(`SELECT expires_at FROM credentials WHERE agent_id = $1`, [eph.agent.id])).rows,
+      const keys = await withDb(
+        async (db) =>
+          (await db.query(`SELECT expires_at FROM credentials WHERE agent_id = $1`, [eph.agent.id])).rows,
       );
       expect(keys.map((k) => (k.expires_at as Date).toISOString())).toEqual([expiresAt.toISOString()]);
 
@@ -125,7 +152,11 @@ describe('inactive agents', () => {
     const { root, middle } = await threeLevels();
     await request(t.http).delete(`${API}/agents/${middle.agent.id}`).set(root.auth).expect(200);
     for (const body of [{ status: 'active' }, { name: 'zombie' }]) {
-      const res = await request(t.http).patch(`${API}/agents/${middle.agent.id}`).set(root.auth).send(body).expect(409);
+      const res = await request(t.http)
+        .patch(`${API}/agents/${middle.agent.id}`)
+        .set(root.auth)
+        .send(body)
+        .expect(409);
       expect(res.body.type).toBe('urn:agentauth:problem:agent_deactivated');
     }
     // and the database refuses it too (trigger), whoever asks
@@ -141,7 +172,10 @@ describe('inactive agents', () => {
     for (let round = 0; round < 3; round++) {
       const { root, middle, leaf } = await threeLevels();
       const creations = Array.from({ length: 8 }, (_, i) =>
-        request(t.http).post(`${API}/agents`).set(root.auth).send({ name: `racer-${i}`, parent_agent_id: leaf.agent.id }),
+        request(t.http)
+          .post(`${API}/agents`)
+          .set(root.auth)
+          .send({ name: `racer-${i}`, parent_agent_id: leaf.agent.id }),
       );
       const keys = Array.from({ length: 4 }, () =>
         request(t.http).post(`${API}/credentials`).set(root.auth).send({ agent_id: leaf.agent.id }),

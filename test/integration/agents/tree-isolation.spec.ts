@@ -45,16 +45,18 @@ describe('tree isolation', () => {
     'POST credentials/:id/rotate': { grace_period_seconds: 0 },
   };
 
-  it('answers every {id} route for another tree\'s id exactly as for an unknown id, and writes nothing', async () => {
+  it("answers every {id} route for another tree's id exactly as for an unknown id, and writes nothing", async () => {
     const idRoutes = listRoutes(t.app).filter((r) => r.path.includes(':id'));
     expect(idRoutes.length).toBeGreaterThanOrEqual(5);
     for (const route of idRoutes) {
       const resource = route.path.split('/')[0];
       const foreign = foreignIds[resource];
-      if (!foreign) throw new Error(`no foreign-id factory for ${route.method} ${route.path}: add one to this test`);
+      if (!foreign)
+        throw new Error(`no foreign-id factory for ${route.method} ${route.path}: add one to this test`);
       const send = (id: string) => {
         const method = route.method.toLowerCase() as 'get' | 'post' | 'patch' | 'delete' | 'put';
-        const req = request(t.http)[method](`${API}/${route.path.replace(':id', id)}`).set(mine.auth);
+        const agent = request(t.http);
+        const req = agent[method](`${API}/${route.path.replace(':id', id)}`).set(mine.auth);
         const body = validBodies[`${route.method} ${route.path}`];
         return body ? req.send(body) : req;
       };
@@ -70,10 +72,16 @@ describe('tree isolation', () => {
     }
   });
 
-  it('answers another tree\'s id in a body exactly as an unknown one', async () => {
+  it("answers another tree's id in a body exactly as an unknown one", async () => {
     const cases: [string, (id: string) => request.Test][] = [
-      ['POST /agents parent_agent_id', (id) => request(t.http).post(`${API}/agents`).set(mine.auth).send({ name: 'x', parent_agent_id: id })],
-      ['POST /credentials agent_id', (id) => request(t.http).post(`${API}/credentials`).set(mine.auth).send({ agent_id: id })],
+      [
+        'POST /agents parent_agent_id',
+        (id) => request(t.http).post(`${API}/agents`).set(mine.auth).send({ name: 'x', parent_agent_id: id }),
+      ],
+      [
+        'POST /credentials agent_id',
+        (id) => request(t.http).post(`${API}/credentials`).set(mine.auth).send({ agent_id: id }),
+      ],
     ];
     for (const [name, send] of cases) {
       const before = await treeSnapshot(theirs.agent.id);
@@ -87,10 +95,16 @@ describe('tree isolation', () => {
     }
   });
 
-  it('answers another tree\'s id in a filter exactly as an unknown one', async () => {
+  it("answers another tree's id in a filter exactly as an unknown one", async () => {
     const cases: [string, (id: string) => request.Test][] = [
-      ['GET /agents?parent_agent_id', (id) => request(t.http).get(`${API}/agents`).query({ parent_agent_id: id }).set(mine.auth)],
-      ['GET /credentials?agent_id', (id) => request(t.http).get(`${API}/credentials`).query({ agent_id: id }).set(mine.auth)],
+      [
+        'GET /agents?parent_agent_id',
+        (id) => request(t.http).get(`${API}/agents`).query({ parent_agent_id: id }).set(mine.auth),
+      ],
+      [
+        'GET /credentials?agent_id',
+        (id) => request(t.http).get(`${API}/credentials`).query({ agent_id: id }).set(mine.auth),
+      ],
     ];
     for (const [name, send] of cases) {
       const unknown = await send(randomUUID());
@@ -111,10 +125,20 @@ describe('tree isolation', () => {
     expect(list.body.items.map((a: { id: string }) => a.id)).toEqual([myChild.agent.id]);
   });
 
-  it('never lists another tree\'s agents or credentials', async () => {
-    const agents = await request(t.http).get(`${API}/agents`).query({ limit: 200 }).set(mine.auth).expect(200);
-    expect(agents.body.items.every((a: { root_agent_id: string }) => a.root_agent_id === mine.agent.id)).toBe(true);
-    const credentials = await request(t.http).get(`${API}/credentials`).query({ limit: 200 }).set(mine.auth).expect(200);
+  it("never lists another tree's agents or credentials", async () => {
+    const agents = await request(t.http)
+      .get(`${API}/agents`)
+      .query({ limit: 200 })
+      .set(mine.auth)
+      .expect(200);
+    expect(agents.body.items.every((a: { root_agent_id: string }) => a.root_agent_id === mine.agent.id)).toBe(
+      true,
+    );
+    const credentials = await request(t.http)
+      .get(`${API}/credentials`)
+      .query({ limit: 200 })
+      .set(mine.auth)
+      .expect(200);
     const theirIds = new Set([theirs.credentialId, theirChild.credentialId]);
     expect(credentials.body.items.some((c: { id: string }) => theirIds.has(c.id))).toBe(false);
     expect(credentials.body.items.length).toBeGreaterThanOrEqual(2);

@@ -18,7 +18,10 @@ describe('POST /agents/bootstrap', () => {
     });
 
     it('creates a root agent with every built-in scope and its first key, and audits it', async () => {
-      const res = await request(t.http).post(`${API}/agents/bootstrap`).send({ name: 'acme', version: '1.0' }).expect(201);
+      const res = await request(t.http)
+        .post(`${API}/agents/bootstrap`)
+        .send({ name: 'acme', version: '1.0' })
+        .expect(201);
       expect(res.body.agent).toMatchObject({
         name: 'acme',
         trust_level: 'root',
@@ -55,7 +58,10 @@ describe('POST /agents/bootstrap', () => {
       expect(narrow.body.agent.allowed_scopes).toEqual(['agents:read', 'agents:write']);
       expect(narrow.body.credential.scopes).toEqual(['agents:read', 'agents:write']);
       for (const allowed_scopes of [['files:read'], ['Agents:Read'], ['agents:*', 'nope nope']]) {
-        const res = await request(t.http).post(`${API}/agents/bootstrap`).send({ name: 'x', allowed_scopes }).expect(400);
+        const res = await request(t.http)
+          .post(`${API}/agents/bootstrap`)
+          .send({ name: 'x', allowed_scopes })
+          .expect(400);
         expect(res.body.type).toBe('urn:agentauth:problem:validation_error');
       }
     });
@@ -67,9 +73,17 @@ describe('POST /agents/bootstrap', () => {
       try {
         const res = await request(t.http).post(`${API}/agents/bootstrap`).send({ name: 'x' }).expect(403);
         expect(res.body.type).toBe('urn:agentauth:problem:bootstrap_closed');
-        await request(t.http).post(`${API}/agents/bootstrap`).set('X-Bootstrap-Token', 'guess').send({ name: 'x' }).expect(403);
+        await request(t.http)
+          .post(`${API}/agents/bootstrap`)
+          .set('X-Bootstrap-Token', 'guess')
+          .send({ name: 'x' })
+          .expect(403);
         // the operator's admin key opens it
-        await request(t.http).post(`${API}/agents/bootstrap`).set('X-Admin-Key', t.config.adminApiKey).send({ name: 'x' }).expect(201);
+        await request(t.http)
+          .post(`${API}/agents/bootstrap`)
+          .set('X-Admin-Key', t.config.adminApiKey)
+          .send({ name: 'x' })
+          .expect(201);
       } finally {
         await t.close();
       }
@@ -80,8 +94,16 @@ describe('POST /agents/bootstrap', () => {
       const t = await createTestApp({ ...PRODUCTION, BOOTSTRAP_TOKEN: token });
       try {
         await request(t.http).post(`${API}/agents/bootstrap`).send({ name: 'x' }).expect(403);
-        await request(t.http).post(`${API}/agents/bootstrap`).set('X-Bootstrap-Token', `${token}x`).send({ name: 'x' }).expect(403);
-        await request(t.http).post(`${API}/agents/bootstrap`).set('X-Bootstrap-Token', token).send({ name: 'x' }).expect(201);
+        await request(t.http)
+          .post(`${API}/agents/bootstrap`)
+          .set('X-Bootstrap-Token', `${token}x`)
+          .send({ name: 'x' })
+          .expect(403);
+        await request(t.http)
+          .post(`${API}/agents/bootstrap`)
+          .set('X-Bootstrap-Token', token)
+          .send({ name: 'x' })
+          .expect(201);
       } finally {
         await t.close();
       }
@@ -103,14 +125,47 @@ describe('POST /agents/bootstrap', () => {
       REDIS_KEY_PREFIX: `${redisKeyPrefix()}bootstrap-limit-${Date.now()}:`,
     });
     try {
-      for (let i = 0; i < 3; i++) await request(t.http).post(`${API}/agents/bootstrap`).send({ name: `r${i}` }).expect(201);
-      const limited = await request(t.http).post(`${API}/agents/bootstrap`).send({ name: 'fourth' }).expect(429);
+      for (let i = 0; i < 3; i++)
+        await request(t.http)
+          .post(`${API}/agents/bootstrap`)
+          .send({ name: `r${i}` })
+          .expect(201);
+      const limited = await request(t.http)
+        .post(`${API}/agents/bootstrap`)
+        .send({ name: 'fourth' })
+        .expect(429);
       expect(limited.headers['content-type']).toMatch(/^application\/problem\+json/);
       expect(limited.body.type).toBe('urn:agentauth:problem:rate_limited');
       const retryAfter = Number(limited.headers['retry-after']);
       expect(Number.isInteger(retryAfter) && retryAfter >= 1 && retryAfter <= 3600).toBe(true);
       const events = await auditEventsOf(limited.headers['x-request-id']);
-      expect(events).toEqual([expect.objectContaining({ event_type: 'agent.bootstrapped', outcome: 'failure' })]);
+      expect(events).toEqual([
+        expect.objectContaining({ event_type: 'agent.bootstrapped', outcome: 'failure' }),
+      ]);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('counts refused (closed) attempts too, so a bootstrap token cannot be guessed at speed', async () => {
+    const t = await createTestApp({
+      ...PRODUCTION,
+      BOOTSTRAP_RATE_LIMIT_PER_HOUR: '2',
+      REDIS_KEY_PREFIX: `${redisKeyPrefix()}bootstrap-guess-${Date.now()}:`,
+    });
+    try {
+      for (const guess of ['a', 'b']) {
+        await request(t.http)
+          .post(`${API}/agents/bootstrap`)
+          .set('X-Bootstrap-Token', guess)
+          .send({ name: 'x' })
+          .expect(403);
+      }
+      await request(t.http)
+        .post(`${API}/agents/bootstrap`)
+        .set('X-Admin-Key', t.config.adminApiKey)
+        .send({ name: 'x' })
+        .expect(429);
     } finally {
       await t.close();
     }

@@ -29,12 +29,20 @@ describe('raw API keys never leak', () => {
     expect(boot.status).toBe(201);
     const rootKey: string = boot.body.credential.api_key;
     const child = await record(
-      request(t.http).post(`${API}/agents`).set(bearer(rootKey)).send({ name: 'child', allowed_scopes: ['agents:read'] }),
+      request(t.http)
+        .post(`${API}/agents`)
+        .set(bearer(rootKey))
+        .send({ name: 'child', allowed_scopes: ['agents:read'] }),
     );
-    const issued = await record(request(t.http).post(`${API}/credentials`).set(bearer(rootKey)).send({ agent_id: child.body.id }));
+    const issued = await record(
+      request(t.http).post(`${API}/credentials`).set(bearer(rootKey)).send({ agent_id: child.body.id }),
+    );
     const childKey: string = issued.body.api_key;
     const rotated = await record(
-      request(t.http).post(`${API}/credentials/${issued.body.id}/rotate`).set(bearer(rootKey)).send({ grace_period_seconds: 30 }),
+      request(t.http)
+        .post(`${API}/credentials/${issued.body.id}/rotate`)
+        .set(bearer(rootKey))
+        .send({ grace_period_seconds: 30 }),
     );
     const rotatedKey: string = rotated.body.api_key;
     for (const key of [rootKey, childKey, rotatedKey]) {
@@ -45,7 +53,11 @@ describe('raw API keys never leak', () => {
     await record(request(t.http).delete(`${API}/credentials/${rotated.body.id}`).set(bearer(rootKey)));
     // failed authentications with the revoked key and a tampered one
     await record(request(t.http).get(`${API}/agents`).set(bearer(rotatedKey)));
-    await record(request(t.http).get(`${API}/agents`).set(bearer(`${rootKey.slice(0, -2)}xx`)));
+    await record(
+      request(t.http)
+        .get(`${API}/agents`)
+        .set(bearer(`${rootKey.slice(0, -2)}xx`)),
+    );
 
     for (const key of [rootKey, childKey, rotatedKey]) {
       const secret = key.split('_').slice(2).join('_');

@@ -74,15 +74,15 @@ describe('resolveChild', () => {
   });
 
   it('refuses scopes beyond the parent and beyond the calling token with scope_escalation', () => {
-    expect(codeOf(() => resolveChild(parent, null, { allowedScopes: ['policies:read'] }, ['*:*'], limits))).toBe(
-      'scope_escalation',
-    );
+    expect(
+      codeOf(() => resolveChild(parent, null, { allowedScopes: ['policies:read'] }, ['*:*'], limits)),
+    ).toBe('scope_escalation');
     expect(
       codeOf(() => resolveChild(parent, null, { allowedScopes: ['files:read'] }, ['agents:write'], limits)),
     ).toBe('scope_escalation');
-    expect(resolveChild(parent, null, { allowedScopes: ['files:read'] }, ['files:*'], limits).allowedScopes).toEqual([
-      'files:read',
-    ]);
+    expect(
+      resolveChild(parent, null, { allowedScopes: ['files:read'] }, ['files:*'], limits).allowedScopes,
+    ).toEqual(['files:read']);
   });
 
   it('makes children of an ephemeral agent ephemeral, expiring no later than it', () => {
@@ -91,7 +91,9 @@ describe('resolveChild', () => {
       'trust_escalation',
     );
     expect(resolveChild(eph, at(600_000), {}, [], limits).expiresAt).toEqual(at(600_000)); // inherited
-    expect(() => resolveChild(parent, null, { trustLevel: 'ephemeral' }, [], limits)).toThrow(ValidationProblem);
+    expect(() => resolveChild(parent, null, { trustLevel: 'ephemeral' }, [], limits)).toThrow(
+      ValidationProblem,
+    );
     expect(codeOf(() => resolveChild(eph, at(600_000), { expiresAt: at(600_001) }, [], limits))).toBe(
       'lifetime_escalation',
     );
@@ -102,18 +104,20 @@ describe('resolveChild', () => {
   });
 
   it('bounds an ephemeral lifetime by configuration and refuses the past', () => {
-    expect(() => resolveChild(parent, null, { trustLevel: 'ephemeral', expiresAt: at(3_600_001) }, [], limits)).toThrow(
-      ValidationProblem,
-    );
-    expect(resolveChild(parent, null, { trustLevel: 'ephemeral', expiresAt: at(3_600_000) }, [], limits).expiresAt).toEqual(
-      at(3_600_000),
-    );
+    expect(() =>
+      resolveChild(parent, null, { trustLevel: 'ephemeral', expiresAt: at(3_600_001) }, [], limits),
+    ).toThrow(ValidationProblem);
+    expect(
+      resolveChild(parent, null, { trustLevel: 'ephemeral', expiresAt: at(3_600_000) }, [], limits).expiresAt,
+    ).toEqual(at(3_600_000));
     expect(() => resolveChild(parent, null, { expiresAt: now }, [], limits)).toThrow(ValidationProblem);
   });
 
-  it('inherits an expiring parent chain\'s expiry when none is asked, and refuses a later one', () => {
+  it("inherits an expiring parent chain's expiry when none is asked, and refuses a later one", () => {
     expect(resolveChild(parent, at(5000), {}, [], limits).expiresAt).toEqual(at(5000));
-    expect(() => resolveChild(parent, at(5000), { expiresAt: at(5001) }, [], limits)).toThrow(ForbiddenProblem);
+    expect(() => resolveChild(parent, at(5000), { expiresAt: at(5001) }, [], limits)).toThrow(
+      ForbiddenProblem,
+    );
   });
 
   it('never yields scopes beyond the parent or the token (property)', () => {
@@ -121,7 +125,13 @@ describe('resolveChild', () => {
     fc.assert(
       fc.property(fc.array(scope), fc.array(scope), fc.array(scope), (parentScopes, token, requested) => {
         try {
-          const child = resolveChild(agent({ allowedScopes: parentScopes }), null, { allowedScopes: requested }, token, limits);
+          const child = resolveChild(
+            agent({ allowedScopes: parentScopes }),
+            null,
+            { allowedScopes: requested },
+            token,
+            limits,
+          );
           return isSubset(child.allowedScopes, parentScopes) && isSubset(child.allowedScopes, token);
         } catch (e) {
           return e instanceof ScopeEscalationProblem;
@@ -136,35 +146,58 @@ describe('resolveGovernedChange', () => {
 
   it('detects narrowing (the new set does not cover the old one)', () => {
     const target = agent({ allowedScopes: ['agents:read', 'agents:write'] });
-    expect(resolveGovernedChange(target, parent, null, { allowedScopes: ['agents:read'] }, ['agents:*'], limits)).toEqual({
+    expect(
+      resolveGovernedChange(target, parent, null, { allowedScopes: ['agents:read'] }, ['agents:*'], limits),
+    ).toEqual({
       allowedScopes: ['agents:read'],
       narrowsScopes: true,
     });
     expect(
-      resolveGovernedChange(agent({ allowedScopes: [] }), parent, null, { allowedScopes: ['agents:read'] }, ['agents:*'], limits)
-        .narrowsScopes,
+      resolveGovernedChange(
+        agent({ allowedScopes: [] }),
+        parent,
+        null,
+        { allowedScopes: ['agents:read'] },
+        ['agents:*'],
+        limits,
+      ).narrowsScopes,
     ).toBe(false);
   });
 
   it('refuses widening beyond the parent or the token', () => {
-    expect(codeOf(() => resolveGovernedChange(agent(), parent, null, { allowedScopes: ['files:read'] }, ['*:*'], limits))).toBe(
-      'scope_escalation',
-    );
     expect(
-      codeOf(() => resolveGovernedChange(agent(), parent, null, { allowedScopes: ['agents:write'] }, ['agents:read'], limits)),
+      codeOf(() =>
+        resolveGovernedChange(agent(), parent, null, { allowedScopes: ['files:read'] }, ['*:*'], limits),
+      ),
+    ).toBe('scope_escalation');
+    expect(
+      codeOf(() =>
+        resolveGovernedChange(
+          agent(),
+          parent,
+          null,
+          { allowedScopes: ['agents:write'] },
+          ['agents:read'],
+          limits,
+        ),
+      ),
     ).toBe('scope_escalation');
   });
 
-  it('keeps ephemeral agents expiring and everything within the parent chain\'s lifetime', () => {
+  it("keeps ephemeral agents expiring and everything within the parent chain's lifetime", () => {
     const eph = agent({ trustLevel: 'ephemeral', expiresAt: at(1000) });
-    expect(() => resolveGovernedChange(eph, parent, null, { expiresAt: null }, [], limits)).toThrow(ValidationProblem);
-    expect(codeOf(() => resolveGovernedChange(agent(), parent, at(1000), { expiresAt: null }, [], limits))).toBe(
-      'lifetime_escalation',
+    expect(() => resolveGovernedChange(eph, parent, null, { expiresAt: null }, [], limits)).toThrow(
+      ValidationProblem,
     );
-    expect(codeOf(() => resolveGovernedChange(agent(), parent, at(1000), { expiresAt: at(1001) }, [], limits))).toBe(
-      'lifetime_escalation',
-    );
-    expect(resolveGovernedChange(agent(), parent, null, { expiresAt: null }, [], limits).expiresAt).toBeNull();
+    expect(
+      codeOf(() => resolveGovernedChange(agent(), parent, at(1000), { expiresAt: null }, [], limits)),
+    ).toBe('lifetime_escalation');
+    expect(
+      codeOf(() => resolveGovernedChange(agent(), parent, at(1000), { expiresAt: at(1001) }, [], limits)),
+    ).toBe('lifetime_escalation');
+    expect(
+      resolveGovernedChange(agent(), parent, null, { expiresAt: null }, [], limits).expiresAt,
+    ).toBeNull();
   });
 
   it('narrowing by intersection keeps every descendant within both sets (property)', () => {

@@ -1,13 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import {
-  ArrayMaxSize,
-  IsArray,
-  IsIn,
-  IsOptional,
-  IsString,
-  MaxLength,
-  MinLength,
-} from 'class-validator';
+import { ArrayMaxSize, IsArray, IsIn, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
 import {
   HasNoNul,
   IsJsonObject,
@@ -52,7 +44,11 @@ export class AgentDescriptionDto {
   @HasNoNul({ each: true })
   capabilities?: string[];
 
-  @ApiPropertyOptional({ type: 'object', additionalProperties: true, description: `≤ ${MAX_METADATA_BYTES} bytes` })
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: true,
+    description: `≤ ${MAX_METADATA_BYTES} bytes`,
+  })
   @IsOptionalNotNull()
   @IsJsonObject()
   metadata?: Record<string, unknown>;
@@ -60,7 +56,7 @@ export class AgentDescriptionDto {
 
 /** `POST /agents` (CONTRACT §2). `root` can never be asked for here. */
 export class CreateAgentDto extends AgentDescriptionDto {
-  @ApiPropertyOptional({ description: 'An agent of the caller\'s subtree; default: the caller.' })
+  @ApiPropertyOptional({ description: "An agent of the caller's subtree; default: the caller." })
   @IsOptionalNotNull()
   @IsUuidString()
   parent_agent_id?: string;
@@ -76,7 +72,7 @@ export class CreateAgentDto extends AgentDescriptionDto {
   @ApiPropertyOptional({
     type: [String],
     maxItems: AGENT_LIMITS.scopes,
-    description: '⊆ the parent\'s allowed_scopes and ⊆ the calling token\'s scopes. Default: none.',
+    description: "⊆ the parent's allowed_scopes and ⊆ the calling token's scopes. Default: none.",
   })
   @IsOptionalNotNull()
   @IsArray()
@@ -87,7 +83,7 @@ export class CreateAgentDto extends AgentDescriptionDto {
   @ApiPropertyOptional({
     format: 'date-time',
     nullable: true,
-    description: 'Required for ephemeral agents; never later than the parent\'s.',
+    description: "Required for ephemeral agents; never later than the parent's.",
   })
   @IsOptional()
   @IsTimestamp()

@@ -16,7 +16,9 @@ export class ListAgentsQuery extends PageQuery {
   @IsIn(TRUST_LEVELS)
   trust_level?: TrustLevel;
 
-  @ApiPropertyOptional({ description: 'Direct children of this agent (which must be visible to the caller).' })
+  @ApiPropertyOptional({
+    description: 'Direct children of this agent (which must be visible to the caller).',
+  })
   @IsOptional()
   @IsUuidString()
   parent_agent_id?: string;

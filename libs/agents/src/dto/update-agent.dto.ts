@@ -1,20 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import {
-  ArrayMaxSize,
-  IsArray,
-  IsIn,
-  IsOptional,
-  IsString,
-  MaxLength,
-  MinLength,
-} from 'class-validator';
-import {
-  HasNoNul,
-  IsJsonObject,
-  IsOptionalNotNull,
-  IsScopeName,
-  IsTimestamp,
-} from '../http/validators';
+import { ArrayMaxSize, IsArray, IsIn, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
+import { HasNoNul, IsJsonObject, IsOptionalNotNull, IsScopeName, IsTimestamp } from '../http/validators';
 import { AGENT_LIMITS } from './agent-fields';
 
 /**

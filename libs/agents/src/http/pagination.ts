@@ -17,7 +17,7 @@ export class PageQuery {
   @Max(MAX_PAGE_SIZE)
   limit?: number;
 
-  @ApiPropertyOptional({ description: 'Opaque cursor from the previous page\'s `next_cursor`.' })
+  @ApiPropertyOptional({ description: "Opaque cursor from the previous page's `next_cursor`." })
   @IsOptional()
   @IsString()
   @MaxLength(512)
@@ -36,11 +36,15 @@ export interface Keyset {
 }
 
 export function encodeCursor(keyset: Keyset): string {
-  return Buffer.from(JSON.stringify({ t: keyset.createdAt.toISOString(), i: keyset.id })).toString('base64url');
+  return Buffer.from(JSON.stringify({ t: keyset.createdAt.toISOString(), i: keyset.id })).toString(
+    'base64url',
+  );
 }
 
 const invalidCursor = () =>
-  new ValidationProblem('The cursor is invalid', [{ field: 'cursor', message: 'not a cursor this API issued' }]);
+  new ValidationProblem('The cursor is invalid', [
+    { field: 'cursor', message: 'not a cursor this API issued' },
+  ]);
 
 /** Decodes a cursor strictly: anything but what `encodeCursor` produced is a 400. */
 export function decodeCursor(cursor: string): Keyset {

@@ -9,7 +9,9 @@ export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0
 export class UuidParamPipe implements PipeTransform<unknown, string> {
   transform(value: unknown): string {
     if (typeof value !== 'string' || !UUID_PATTERN.test(value)) {
-      throw new ValidationProblem('The id in the path is not a UUID', [{ field: 'id', message: 'must be a UUID' }]);
+      throw new ValidationProblem('The id in the path is not a UUID', [
+        { field: 'id', message: 'must be a UUID' },
+      ]);
     }
     return value.toLowerCase();
   }

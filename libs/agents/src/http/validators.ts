@@ -66,7 +66,8 @@ export function parseTimestamp(value: string): Date | undefined {
   const [y, m, d] = value.slice(0, 10).split('-').map(Number);
   // Date normalizes impossible days (Feb 30 → Mar 2); compare the calendar date it read back.
   const probe = new Date(Date.UTC(y, m - 1, d));
-  if (probe.getUTCFullYear() !== y || probe.getUTCMonth() !== m - 1 || probe.getUTCDate() !== d) return undefined;
+  if (probe.getUTCFullYear() !== y || probe.getUTCMonth() !== m - 1 || probe.getUTCDate() !== d)
+    return undefined;
   if (y < 1970 || y > 9999) return undefined;
   return date;
 }
@@ -79,7 +80,8 @@ export const IsTimestamp = (options?: ValidationOptions): PropertyDecorator =>
       validator: {
         validate: (value: unknown) => typeof value === 'string' && parseTimestamp(value) !== undefined,
         defaultMessage: buildMessage(
-          (each) => `${each}$property must be an ISO 8601 timestamp with a time zone (e.g. 2026-01-02T03:04:05Z)`,
+          (each) =>
+            `${each}$property must be an ISO 8601 timestamp with a time zone (e.g. 2026-01-02T03:04:05Z)`,
           options,
         ),
       },
@@ -97,9 +99,7 @@ function isStorableJson(value: unknown, depth: number): boolean {
   if (typeof value === 'string') return isWellFormed(value) && !value.includes('\u0000');
   if (typeof value !== 'object' || value === null) return true;
   if (Array.isArray(value)) return value.every((v) => isStorableJson(v, depth + 1));
-  return Object.entries(value).every(
-    ([k, v]) => isStorableJson(k, depth) && isStorableJson(v, depth + 1),
-  );
+  return Object.entries(value).every(([k, v]) => isStorableJson(k, depth) && isStorableJson(v, depth + 1));
 }
 
 /**

@@ -37,7 +37,11 @@ export class BootstrapService {
    */
   assertOpen(headers: BootstrapGateHeaders): void {
     const { bootstrapToken, adminApiKey, bootstrapOpen } = this.config;
-    if (bootstrapToken && headers.bootstrapToken !== undefined && constantTimeEqual(headers.bootstrapToken, bootstrapToken))
+    if (
+      bootstrapToken &&
+      headers.bootstrapToken !== undefined &&
+      constantTimeEqual(headers.bootstrapToken, bootstrapToken)
+    )
       return;
     if (headers.adminKey !== undefined && constantTimeEqual(headers.adminKey, adminApiKey)) return;
     if (bootstrapOpen && !bootstrapToken) return;

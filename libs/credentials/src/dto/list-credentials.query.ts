@@ -4,7 +4,9 @@ import { IsUuidString, PageQuery } from '@agentauth/agents';
 
 /** `GET /credentials`: credentials of the caller's subtree, masked. */
 export class ListCredentialsQuery extends PageQuery {
-  @ApiPropertyOptional({ description: 'Only this agent\'s credentials (which must be visible to the caller).' })
+  @ApiPropertyOptional({
+    description: "Only this agent's credentials (which must be visible to the caller).",
+  })
   @IsOptional()
   @IsUuidString()
   agent_id?: string;
