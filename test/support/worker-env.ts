@@ -13,6 +13,8 @@ process.env.PUBLIC_BASE_URL = 'http://127.0.0.1:8000';
 // Cheap argon2 in tests: the parameters are configuration, the code path is the same.
 process.env.ARGON2_MEMORY_KIB = process.env.ARGON2_MEMORY_KIB ?? '1024';
 process.env.ARGON2_TIME_COST = process.env.ARGON2_TIME_COST ?? '1';
+// Every test file bootstraps its own trees from 127.0.0.1; the bootstrap limit has its own test.
+process.env.BOOTSTRAP_RATE_LIMIT_PER_HOUR = process.env.BOOTSTRAP_RATE_LIMIT_PER_HOUR ?? '1000000';
 process.env.LOG_LEVEL = 'debug';
 
 setLogDestination(logCapture);

@@ -1,7 +1,9 @@
 import { Module } from '@nestjs/common';
+import { AgentsModule } from '@agentauth/agents';
 import { AuditModule } from '@agentauth/audit';
 import { AuthModule } from '@agentauth/auth';
 import { CoreModule, HealthModule } from '@agentauth/core';
+import { CredentialsModule } from '@agentauth/credentials';
 import { ObservabilityModule } from '@agentauth/observability';
 
 @Module({
@@ -10,6 +12,8 @@ import { ObservabilityModule } from '@agentauth/observability';
     HealthModule,
     ObservabilityModule,
     AuditModule,
+    AgentsModule,
+    CredentialsModule,
     AuthModule,
   ],
   providers: [...CoreModule.httpProviders()],

@@ -1,0 +1,61 @@
+import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+
+/** An agent whose `allowed_scopes` were narrowed by a cascade, with its new set. */
+export interface AgentScopeChange {
+  agentId: string;
+  allowedScopes: string[];
+}
+
+/**
+ * What other contexts do when the hierarchy changes. Every hook runs INSIDE the transaction that made the
+ * change, with its `EntityManager`, so the change and its consequences commit (or roll back) together.
+ * A hook that throws aborts the whole change.
+ */
+export interface AgentCascadeHooks {
+  /**
+   * `agentIds`: every agent deactivated by this request (the target and its whole subtree, minus those
+   * already deactivated before). They never authenticate again.
+   */
+  onDeactivated?(manager: EntityManager, agentIds: string[], at: Date): Promise<void>;
+  /**
+   * `agentIds`: the suspended agent and every descendant (all inactive now). Re-activation does not revive
+   * what was issued before the suspension (CONTRACT §2), so token-like state should be revoked here.
+   */
+  onSuspended?(manager: EntityManager, agentIds: string[], at: Date): Promise<void>;
+  /** Agents whose `allowed_scopes` shrank (the target and the descendants the narrowing reached). */
+  onScopesNarrowed?(manager: EntityManager, changes: AgentScopeChange[], at: Date): Promise<void>;
+}
+
+/**
+ * Where other modules plug into agent lifecycle changes without AgentsModule depending on them (no cycles):
+ * register in `onModuleInit`, e.g. `registry.register('credentials', { onDeactivated: … })`.
+ */
+@Injectable()
+export class AgentCascadeRegistry {
+  private readonly hooks = new Map<string, AgentCascadeHooks>();
+
+  register(name: string, hooks: AgentCascadeHooks): void {
+    if (this.hooks.has(name)) throw new Error(`AgentCascadeRegistry: "${name}" is already registered`);
+    this.hooks.set(name, hooks);
+  }
+
+  registered(): string[] {
+    return [...this.hooks.keys()];
+  }
+
+  async deactivated(manager: EntityManager, agentIds: string[], at: Date): Promise<void> {
+    if (agentIds.length === 0) return;
+    for (const hooks of this.hooks.values()) await hooks.onDeactivated?.(manager, agentIds, at);
+  }
+
+  async suspended(manager: EntityManager, agentIds: string[], at: Date): Promise<void> {
+    if (agentIds.length === 0) return;
+    for (const hooks of this.hooks.values()) await hooks.onSuspended?.(manager, agentIds, at);
+  }
+
+  async scopesNarrowed(manager: EntityManager, changes: AgentScopeChange[], at: Date): Promise<void> {
+    if (changes.length === 0) return;
+    for (const hooks of this.hooks.values()) await hooks.onScopesNarrowed?.(manager, changes, at);
+  }
+}

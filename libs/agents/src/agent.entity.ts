@@ -1,0 +1,68 @@
+import { Column, Entity, PrimaryColumn } from 'typeorm';
+
+export type TrustLevel = 'root' | 'delegated' | 'ephemeral';
+export type AgentStatus = 'active' | 'suspended' | 'deactivated';
+
+export const TRUST_LEVELS: readonly TrustLevel[] = ['root', 'delegated', 'ephemeral'];
+export const AGENT_STATUSES: readonly AgentStatus[] = ['active', 'suspended', 'deactivated'];
+
+/** Deepest level below a root (the root is depth 0); also a CHECK constraint in the table. */
+export const MAX_AGENT_DEPTH = 50;
+
+/** One agent of the hierarchy (CONTRACT §2). Columns are snake_case in the table (SnakeNamingStrategy). */
+@Entity({ name: 'agents' })
+export class Agent {
+  @PrimaryColumn('uuid')
+  id: string;
+
+  @Column('text')
+  name: string;
+
+  @Column('text', { nullable: true })
+  description: string | null;
+
+  @Column('text', { nullable: true })
+  version: string | null;
+
+  @Column('text', { array: true })
+  capabilities: string[];
+
+  @Column('uuid', { nullable: true })
+  parentAgentId: string | null;
+
+  @Column('uuid')
+  rootAgentId: string;
+
+  @Column('text')
+  trustLevel: TrustLevel;
+
+  @Column('text')
+  status: AgentStatus;
+
+  @Column('text', { array: true })
+  allowedScopes: string[];
+
+  @Column('jsonb')
+  metadata: Record<string, unknown>;
+
+  @Column('integer')
+  depth: number;
+
+  /** Materialized path `<root id>/…/<own id>/`: internal, never in an API response. */
+  @Column('text')
+  path: string;
+
+  @Column('timestamptz', { nullable: true })
+  expiresAt: Date | null;
+
+  @Column('timestamptz')
+  createdAt: Date;
+
+  @Column('timestamptz')
+  updatedAt: Date;
+}
+
+/** The ids in a materialized path, root first, the agent itself last. */
+export function idsInPath(path: string): string[] {
+  return path.split('/').filter((s) => s.length > 0);
+}

@@ -1,0 +1,97 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, Req } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { Request } from 'express';
+import { Audited, annotateAudit } from '@agentauth/audit';
+import { Auth, CurrentPrincipal, type Principal } from '@agentauth/core';
+import { AgentsService } from './agents.service';
+import { AgentPageResponse, AgentResponse, agentView, DeactivateAgentResponse } from './dto/agent.response';
+import { CreateAgentDto } from './dto/create-agent.dto';
+import { ListAgentsQuery } from './dto/list-agents.query';
+import { UpdateAgentDto } from './dto/update-agent.dto';
+import { UuidParamPipe } from './http/uuid-param.pipe';
+
+@ApiTags('agents')
+@Controller('agents')
+export class AgentsController {
+  constructor(private readonly agents: AgentsService) {}
+
+  @Post()
+  @Auth({ scopes: ['agents:write'] })
+  @Audited('agent.created', { targetType: 'agent' })
+  @ApiOperation({ summary: 'Register a child agent (of the caller, or of an agent of its subtree)' })
+  @ApiOkResponse({ type: AgentResponse })
+  async create(
+    @CurrentPrincipal() principal: Principal,
+    @Body() dto: CreateAgentDto,
+  ): Promise<AgentResponse> {
+    return agentView(await this.agents.create(principal, dto));
+  }
+
+  @Get()
+  @Auth({ scopes: ['agents:read'] })
+  @ApiOperation({ summary: "List the caller's subtree (itself included)" })
+  @ApiOkResponse({ type: AgentPageResponse })
+  async list(
+    @CurrentPrincipal() principal: Principal,
+    @Query() query: ListAgentsQuery,
+  ): Promise<AgentPageResponse> {
+    return this.agents.list(principal, query);
+  }
+
+  @Get(':id')
+  @Auth({ scopes: ['agents:read'] })
+  @ApiOperation({ summary: "Get an agent of the caller's subtree" })
+  @ApiOkResponse({ type: AgentResponse })
+  async get(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id', UuidParamPipe) id: string,
+  ): Promise<AgentResponse> {
+    return agentView(await this.agents.findVisible(principal, id));
+  }
+
+  @Patch(':id')
+  @Auth({ scopes: ['agents:write'] })
+  @Audited('agent.updated', { targetType: 'agent' })
+  @ApiOperation({
+    summary: 'Update an agent',
+    description:
+      'Descriptive fields: the agent itself or an ancestor. allowed_scopes, expires_at and status (suspended|active): strict ancestors only.',
+  })
+  @ApiOkResponse({ type: AgentResponse })
+  async update(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id', UuidParamPipe) id: string,
+    @Body() dto: UpdateAgentDto,
+    @Req() req: Request,
+  ): Promise<AgentResponse> {
+    const result = await this.agents.update(principal, id, dto);
+    annotateAudit(req, {
+      details: {
+        fields: result.changedFields,
+        ...(dto.status ? { status: result.agent.status } : {}),
+        ...(result.narrowedDescendants ? { narrowed_descendants: result.narrowedDescendants } : {}),
+        ...(result.suspendedAgentIds.length ? { suspended_agents: result.suspendedAgentIds.length } : {}),
+      },
+    });
+    return agentView(result.agent);
+  }
+
+  @Delete(':id')
+  @HttpCode(200)
+  @Auth({ scopes: ['agents:write'] })
+  @Audited('agent.deactivated', { targetType: 'agent' })
+  @ApiOperation({
+    summary: 'Deactivate an agent and its whole subtree (soft delete; credentials revoked)',
+    description: 'Strict descendants of the caller only. Answers the ids this request deactivated, top-down.',
+  })
+  @ApiOkResponse({ type: DeactivateAgentResponse })
+  async deactivate(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id', UuidParamPipe) id: string,
+    @Req() req: Request,
+  ): Promise<DeactivateAgentResponse> {
+    const ids = await this.agents.deactivate(principal, id);
+    annotateAudit(req, { details: { deactivated_count: ids.length } });
+    return { deactivated_agent_ids: ids };
+  }
+}

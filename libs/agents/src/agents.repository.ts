@@ -1,0 +1,162 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, type EntityManager, type SelectQueryBuilder } from 'typeorm';
+import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
+import { Agent, type AgentStatus, type TrustLevel } from './agent.entity';
+import type { Keyset } from './http/pagination';
+import { restrictToSubtree } from './tree-visibility';
+
+export interface AgentListFilter {
+  status?: AgentStatus;
+  trustLevel?: TrustLevel;
+  parentAgentId?: string;
+}
+
+/**
+ * Every query of the agents table. Tenant reads take the subject whose subtree bounds them; the few
+ * system-level reads (`chain`, used by authentication and by writes that already checked visibility) take
+ * one agent id and return only that agent's own ancestry.
+ */
+@Injectable()
+export class AgentsRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  private qb(manager?: EntityManager): SelectQueryBuilder<Agent> {
+    return (manager ?? this.dataSource.manager).getRepository(Agent).createQueryBuilder('a');
+  }
+
+  /** `id` if it lies in `subjectAgentId`'s subtree (itself included), else null. */
+  async findInSubtree(subjectAgentId: string, id: string): Promise<Agent | null> {
+    return restrictToSubtree(this.qb(), 'a', subjectAgentId).where('a.id = :id', { id }).getOne();
+  }
+
+  /** Is `agentId` in the subtree of `ancestorId` (itself included)? One query. */
+  async isInSubtree(ancestorId: string, agentId: string): Promise<boolean> {
+    const count = await restrictToSubtree(this.qb(), 'a', ancestorId)
+      .where('a.id = :agentId', { agentId })
+      .getCount();
+    return count > 0;
+  }
+
+  /**
+   * The agent and its ancestors, root first, in ONE query: the ancestor ids are read from the agent's own
+   * materialized path and fetched by primary key. `lock: 'share'` takes FOR SHARE row locks top-down (the
+   * lock order every writer follows), so a concurrent deactivation/narrowing of an ancestor waits for us
+   * or we see its result.
+   */
+  async chain(agentId: string, options: { manager?: EntityManager; lock?: 'share' } = {}): Promise<Agent[]> {
+    const qb = this.qb(options.manager)
+      .innerJoin(
+        'agents',
+        'target',
+        `target.id = :agentId AND a.id = ANY(string_to_array(rtrim(target.path, '/'), '/')::uuid[])`,
+        { agentId },
+      )
+      .orderBy('a.depth', 'ASC');
+    if (options.lock === 'share') qb.setLock('pessimistic_read', undefined, ['a']);
+    return qb.getMany();
+  }
+
+  async lockForUpdate(manager: EntityManager, id: string): Promise<Agent | null> {
+    return this.qb(manager).where('a.id = :id', { id }).setLock('pessimistic_write').getOne();
+  }
+
+  /** One page of `subjectAgentId`'s subtree in (created_at, id) order. Fetches `limit + 1` rows. */
+  async listSubtree(
+    subjectAgentId: string,
+    filter: AgentListFilter,
+    after: Keyset | undefined,
+    limit: number,
+  ): Promise<Agent[]> {
+    const qb = restrictToSubtree(this.qb(), 'a', subjectAgentId);
+    if (filter.status) qb.andWhere('a.status = :status', { status: filter.status });
+    if (filter.trustLevel) qb.andWhere('a.trust_level = :trustLevel', { trustLevel: filter.trustLevel });
+    if (filter.parentAgentId)
+      qb.andWhere('a.parent_agent_id = :parentId', { parentId: filter.parentAgentId });
+    if (after) {
+      qb.andWhere('(a.created_at, a.id) > (:afterCreatedAt, :afterId)', {
+        afterCreatedAt: after.createdAt,
+        afterId: after.id,
+      });
+    }
+    return qb
+      .orderBy('a.created_at', 'ASC')
+      .addOrderBy('a.id', 'ASC')
+      .limit(limit + 1)
+      .getMany();
+  }
+
+  async insert(manager: EntityManager, agent: Agent): Promise<void> {
+    await manager.getRepository(Agent).insert(agent as QueryDeepPartialEntity<Agent>);
+  }
+
+  async update(manager: EntityManager, id: string, fields: Partial<Agent>): Promise<void> {
+    await manager.getRepository(Agent).update({ id }, fields as QueryDeepPartialEntity<Agent>);
+  }
+
+  /** The strict descendants of the agent at `path`, locked FOR UPDATE. */
+  async descendantsForUpdate(
+    manager: EntityManager,
+    path: string,
+  ): Promise<Pick<Agent, 'id' | 'allowedScopes'>[]> {
+    const rows: { id: string; allowed_scopes: string[] }[] = await manager.query(
+      `SELECT id, allowed_scopes FROM agents
+       WHERE path > $1 AND path < $1 || '~' AND status <> 'deactivated'
+       ORDER BY depth FOR UPDATE`,
+      [path],
+    );
+    return rows.map((r) => ({ id: r.id, allowedScopes: r.allowed_scopes }));
+  }
+
+  /** Sets each listed descendant's `allowed_scopes` in ONE statement, bounded to the subtree at `path`. */
+  async setScopesInSubtree(
+    manager: EntityManager,
+    path: string,
+    changes: { agentId: string; allowedScopes: string[] }[],
+    at: Date,
+  ): Promise<void> {
+    if (changes.length === 0) return;
+    await manager.query(
+      `UPDATE agents a SET allowed_scopes = v.scopes, updated_at = $3
+       FROM jsonb_to_recordset($2::jsonb) AS v(id uuid, scopes text[])
+       WHERE a.id = v.id AND a.path > $1 AND a.path < $1 || '~'`,
+      [path, JSON.stringify(changes.map((c) => ({ id: c.agentId, scopes: c.allowedScopes }))), at],
+    );
+  }
+
+  /** Nothing below the agent at `path` may outlive `expiresAt`: later (or absent) expiries are pulled in. */
+  async clampDescendantExpiry(
+    manager: EntityManager,
+    path: string,
+    expiresAt: Date,
+    at: Date,
+  ): Promise<void> {
+    await manager.query(
+      `UPDATE agents SET expires_at = $2, updated_at = $3
+       WHERE path > $1 AND path < $1 || '~' AND status <> 'deactivated'
+         AND (expires_at IS NULL OR expires_at > $2)`,
+      [path, expiresAt, at],
+    );
+  }
+
+  /** Ids of the not-deactivated agents of the subtree at `path` (itself included), top-down. */
+  async activeSubtreeIds(manager: EntityManager, path: string): Promise<string[]> {
+    const rows: { id: string }[] = await manager.query(
+      `SELECT id FROM agents WHERE path >= $1 AND path < $1 || '~' AND status <> 'deactivated' ORDER BY depth, id`,
+      [path],
+    );
+    return rows.map((r) => r.id);
+  }
+
+  /** Deactivates the whole subtree at `path` in ONE statement; the ids it changed, top-down. */
+  async deactivateSubtree(manager: EntityManager, path: string, at: Date): Promise<string[]> {
+    // TypeORM's postgres driver answers an UPDATE … RETURNING with [rows, rowCount].
+    const [rows]: [{ id: string; depth: number }[], number] = await manager.query(
+      `UPDATE agents SET status = 'deactivated', updated_at = $2
+       WHERE path >= $1 AND path < $1 || '~' AND status <> 'deactivated'
+       RETURNING id, depth`,
+      [path, at],
+    );
+    return rows.sort((x, y) => x.depth - y.depth || x.id.localeCompare(y.id)).map((r) => r.id);
+  }
+}

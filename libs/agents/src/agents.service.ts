@@ -1,0 +1,343 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
+import {
+  APP_CONFIG,
+  type AppConfig,
+  BadRequestProblem,
+  Clock,
+  ConflictProblem,
+  ForbiddenProblem,
+  NotFoundProblem,
+  type Principal,
+  ValidationProblem,
+} from '@agentauth/core';
+import { BUILT_IN_SCOPES, intersect, normalize, uncovered } from '@agentauth/scopes';
+import { AgentCascadeRegistry, type AgentScopeChange } from './agent-cascade.registry';
+import { Agent, MAX_AGENT_DEPTH } from './agent.entity';
+import { chainActivity, type InactiveReason, resolveChild, resolveGovernedChange } from './agent-rules';
+import { AgentsRepository } from './agents.repository';
+import type { CreateAgentDto } from './dto/create-agent.dto';
+import { GOVERNED_AGENT_FIELDS, type UpdateAgentDto } from './dto/update-agent.dto';
+import type { ListAgentsQuery } from './dto/list-agents.query';
+import { agentView, type AgentResponse } from './dto/agent.response';
+import { decodeCursor, DEFAULT_PAGE_SIZE, type Page, toPage } from './http/pagination';
+import { parseTimestamp } from './http/validators';
+
+/** Is an agent able to act right now (CONTRACT §2 "inactive")? */
+export interface AgentActivity {
+  agent: Agent;
+  active: boolean;
+  /** Why not, when inactive. */
+  reason?: InactiveReason;
+  /** Earliest `expires_at` of the agent and its ancestors: no token or credential may outlive it. */
+  effectiveExpiresAt: Date | null;
+}
+
+/** A root agent to create (`POST /agents/bootstrap`). */
+export interface NewRootAgent {
+  name: string;
+  description?: string | null;
+  version?: string | null;
+  capabilities?: string[];
+  metadata?: Record<string, unknown>;
+  allowedScopes?: string[];
+}
+
+/** What `update` changed, for the audit trail. */
+export interface AgentUpdateResult {
+  agent: Agent;
+  changedFields: string[];
+  /** Agents (below the target) whose allowed_scopes a narrowing reached. */
+  narrowedDescendants: number;
+  suspendedAgentIds: string[];
+}
+
+function toDate(value: string | null | undefined): Date | null | undefined {
+  if (value === undefined || value === null) return value;
+  const date = parseTimestamp(value);
+  if (!date)
+    throw new ValidationProblem('expires_at is invalid', [
+      { field: 'expires_at', message: 'invalid timestamp' },
+    ]);
+  return date;
+}
+
+/**
+ * The agent hierarchy (CONTRACT §2, §5). Other contexts use the read API (`findVisible`, `getActivity`,
+ * `ancestorIds`, `isInSubtree`, `lockActiveChain`) and plug into changes through `AgentCascadeRegistry`.
+ */
+@Injectable()
+export class AgentsService {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly agents: AgentsRepository,
+    private readonly cascade: AgentCascadeRegistry,
+    private readonly clock: Clock,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  // ───────────────────────────── read API for other modules ─────────────────────────────
+
+  /**
+   * THE visibility check for every `{id}` route and every agent id in a body or query: the agent if it is
+   * the caller's authority (`principal.subjectAgentId`, the token's `sub`) or one of its descendants, else
+   * `NotFoundProblem('agent')` — exactly what an unknown id gets. Deactivated agents stay visible.
+   */
+  async findVisible(principal: Principal, id: string): Promise<Agent> {
+    const agent = await this.agents.findInSubtree(principal.subjectAgentId, id.toLowerCase());
+    if (!agent) throw new NotFoundProblem('agent');
+    return agent;
+  }
+
+  /**
+   * Is the agent active right now (it and every ancestor neither suspended, deactivated nor expired)?
+   * One indexed query. `null` for an unknown id. Not tenant-scoped: for authentication and token checks.
+   */
+  async getActivity(agentId: string): Promise<AgentActivity | null> {
+    const chain = await this.agents.chain(agentId);
+    if (chain.length === 0) return null;
+    return { agent: chain[chain.length - 1], ...chainActivity(chain, this.clock.now()) };
+  }
+
+  /** Strict ancestors of the agent, root first (`[]` for a root or an unknown id). */
+  async ancestorIds(agentId: string): Promise<string[]> {
+    const chain = await this.agents.chain(agentId);
+    return chain.slice(0, -1).map((a) => a.id);
+  }
+
+  /** Is `agentId` in the subtree of `ancestorId`? An agent is in its own subtree. */
+  async isInSubtree(ancestorId: string, agentId: string): Promise<boolean> {
+    return this.agents.isInSubtree(ancestorId, agentId);
+  }
+
+  /**
+   * Inside a transaction: locks the agent's chain FOR SHARE (top-down, the order every writer follows) and
+   * returns it with its activity. Anything created for the agent inside this transaction cannot miss a
+   * concurrent deactivation of an ancestor (which waits, or has committed and is seen here).
+   * Throws `ConflictProblem('agent_inactive')` when the agent is inactive, NotFound when unknown.
+   */
+  async lockActiveChain(
+    manager: EntityManager,
+    agentId: string,
+  ): Promise<AgentActivity & { chain: Agent[] }> {
+    const chain = await this.agents.chain(agentId, { manager, lock: 'share' });
+    if (chain.length === 0) throw new NotFoundProblem('agent');
+    const activity = chainActivity(chain, this.clock.now());
+    if (!activity.active) {
+      throw new ConflictProblem(`The agent is inactive (${activity.reason})`, 'agent_inactive');
+    }
+    return { agent: chain[chain.length - 1], chain, ...activity };
+  }
+
+  // ───────────────────────────── operations ─────────────────────────────
+
+  /** A new root agent (trust anchor of a new tree), inside the caller's transaction. */
+  async createRoot(manager: EntityManager, input: NewRootAgent): Promise<Agent> {
+    const allowedScopes = normalize(input.allowedScopes ?? [...BUILT_IN_SCOPES]);
+    const notBuiltIn = uncovered(allowedScopes, BUILT_IN_SCOPES);
+    if (notBuiltIn.length > 0) {
+      throw new ValidationProblem('A root agent starts with built-in scopes only', [
+        { field: 'allowed_scopes', message: `not built-in scopes: ${notBuiltIn.join(' ')}` },
+      ]);
+    }
+    const id = randomUUID();
+    const now = this.clock.now();
+    const agent = Object.assign(new Agent(), {
+      id,
+      name: input.name,
+      description: input.description ?? null,
+      version: input.version ?? null,
+      capabilities: input.capabilities ?? [],
+      parentAgentId: null,
+      rootAgentId: id,
+      trustLevel: 'root',
+      status: 'active',
+      allowedScopes,
+      metadata: input.metadata ?? {},
+      depth: 0,
+      path: `${id}/`,
+      expiresAt: null,
+      createdAt: now,
+      updatedAt: now,
+    } satisfies Agent);
+    await this.agents.insert(manager, agent);
+    return agent;
+  }
+
+  /** `POST /agents`: a child of the caller or of an agent of its subtree. */
+  async create(principal: Principal, dto: CreateAgentDto): Promise<Agent> {
+    const parentId = dto.parent_agent_id
+      ? (await this.findVisible(principal, dto.parent_agent_id)).id
+      : principal.subjectAgentId;
+    const expiresAt = toDate(dto.expires_at);
+    return this.dataSource.transaction(async (manager) => {
+      const { agent: parent, effectiveExpiresAt } = await this.lockActiveChain(manager, parentId);
+      if (parent.depth + 1 > MAX_AGENT_DEPTH) {
+        throw new BadRequestProblem(
+          `The hierarchy is at most ${MAX_AGENT_DEPTH} levels deep`,
+          'max_depth_exceeded',
+        );
+      }
+      const now = this.clock.now();
+      const child = resolveChild(
+        parent,
+        effectiveExpiresAt,
+        { trustLevel: dto.trust_level, allowedScopes: dto.allowed_scopes, expiresAt },
+        principal.scopes,
+        { now, maxEphemeralLifetimeSeconds: this.config.maxEphemeralLifetimeSeconds },
+      );
+      const id = randomUUID();
+      const agent = Object.assign(new Agent(), {
+        id,
+        name: dto.name,
+        description: dto.description ?? null,
+        version: dto.version ?? null,
+        capabilities: dto.capabilities ?? [],
+        parentAgentId: parent.id,
+        rootAgentId: parent.rootAgentId,
+        trustLevel: child.trustLevel,
+        status: 'active',
+        allowedScopes: child.allowedScopes,
+        metadata: dto.metadata ?? {},
+        depth: parent.depth + 1,
+        path: `${parent.path}${id}/`,
+        expiresAt: child.expiresAt,
+        createdAt: now,
+        updatedAt: now,
+      } satisfies Agent);
+      await this.agents.insert(manager, agent);
+      return agent;
+    });
+  }
+
+  /** `GET /agents`: the caller's subtree (itself included), filtered, keyset-paginated. */
+  async list(principal: Principal, query: ListAgentsQuery): Promise<Page<AgentResponse>> {
+    const after = query.cursor !== undefined ? decodeCursor(query.cursor) : undefined;
+    const parentAgentId = query.parent_agent_id
+      ? (await this.findVisible(principal, query.parent_agent_id)).id
+      : undefined;
+    const limit = query.limit ?? DEFAULT_PAGE_SIZE;
+    const rows = await this.agents.listSubtree(
+      principal.subjectAgentId,
+      { status: query.status, trustLevel: query.trust_level, parentAgentId },
+      after,
+      limit,
+    );
+    return toPage(rows, limit, agentView);
+  }
+
+  /**
+   * `PATCH /agents/{id}`. Descriptive fields: the agent itself or an ancestor. `allowed_scopes`,
+   * `expires_at`, `status`: strict ancestors only. Everything is checked before anything is written; the
+   * change and its cascades (narrowing, expiry clamp, suspension hooks) commit in one transaction.
+   */
+  async update(principal: Principal, id: string, dto: UpdateAgentDto): Promise<AgentUpdateResult> {
+    const fields = Object.keys(dto).filter((k) => (dto as Record<string, unknown>)[k] !== undefined);
+    if (fields.length === 0) throw new ValidationProblem('Nothing to update', []);
+    const target = await this.findVisible(principal, id);
+    const governed = GOVERNED_AGENT_FIELDS.filter((f) => dto[f] !== undefined);
+    if (governed.length > 0 && target.id === principal.subjectAgentId) {
+      throw new ForbiddenProblem(
+        `Only a strict ancestor may change ${governed.join(', ')}; an agent edits its own descriptive fields only`,
+        'not_strict_ancestor',
+      );
+    }
+    const expiresAt = toDate(dto.expires_at);
+    return this.dataSource.transaction(async (manager) => {
+      const now = this.clock.now();
+      // Lock order: ancestors FOR SHARE (top-down), then the target FOR UPDATE, then its descendants.
+      const parentChain = target.parentAgentId
+        ? await this.agents.chain(target.parentAgentId, { manager, lock: 'share' })
+        : [];
+      const current = await this.agents.lockForUpdate(manager, target.id);
+      if (!current) throw new NotFoundProblem('agent');
+      if (current.status === 'deactivated') {
+        throw new ConflictProblem('A deactivated agent cannot be changed', 'agent_deactivated');
+      }
+      const patch: Partial<Agent> = { updatedAt: now };
+      if (dto.name !== undefined) patch.name = dto.name;
+      if (dto.description !== undefined) patch.description = dto.description;
+      if (dto.version !== undefined) patch.version = dto.version;
+      if (dto.capabilities !== undefined) patch.capabilities = dto.capabilities;
+      if (dto.metadata !== undefined) patch.metadata = dto.metadata;
+
+      let narrowed: AgentScopeChange[] = [];
+      let suspendedAgentIds: string[] = [];
+      if (governed.length > 0) {
+        const parent = parentChain[parentChain.length - 1];
+        if (!parent)
+          throw new ForbiddenProblem('A root agent has no ancestor to govern it', 'not_strict_ancestor');
+        const parentActivity = chainActivity(parentChain, now);
+        const change = resolveGovernedChange(
+          current,
+          parent,
+          parentActivity.effectiveExpiresAt,
+          { allowedScopes: dto.allowed_scopes, expiresAt, status: dto.status },
+          principal.scopes,
+          { now, maxEphemeralLifetimeSeconds: this.config.maxEphemeralLifetimeSeconds },
+        );
+        if (change.allowedScopes) patch.allowedScopes = change.allowedScopes;
+        if (change.expiresAt !== undefined) patch.expiresAt = change.expiresAt;
+        if (change.status) patch.status = change.status;
+        await this.agents.update(manager, current.id, patch);
+
+        if (change.allowedScopes && change.narrowsScopes) {
+          const newScopes = change.allowedScopes;
+          const descendants = await this.agents.descendantsForUpdate(manager, current.path);
+          const descendantChanges = descendants
+            .map((d) => ({
+              agentId: d.id,
+              before: d.allowedScopes,
+              after: intersect(d.allowedScopes, newScopes),
+            }))
+            .filter((d) => uncovered(d.before, d.after).length > 0)
+            .map(({ agentId, after }) => ({ agentId, allowedScopes: after }));
+          await this.agents.setScopesInSubtree(manager, current.path, descendantChanges, now);
+          narrowed = [{ agentId: current.id, allowedScopes: newScopes }, ...descendantChanges];
+          await this.cascade.scopesNarrowed(manager, narrowed, now);
+        }
+        if (change.expiresAt)
+          await this.agents.clampDescendantExpiry(manager, current.path, change.expiresAt, now);
+        if (change.status === 'suspended' && current.status === 'active') {
+          suspendedAgentIds = await this.agents.activeSubtreeIds(manager, current.path);
+          await this.cascade.suspended(manager, suspendedAgentIds, now);
+        }
+      } else {
+        await this.agents.update(manager, current.id, patch);
+      }
+      const updated = await this.agents.lockForUpdate(manager, current.id);
+      return {
+        agent: updated ?? current,
+        changedFields: fields,
+        narrowedDescendants: Math.max(0, narrowed.length - 1),
+        suspendedAgentIds,
+      };
+    });
+  }
+
+  /**
+   * `DELETE /agents/{id}`: soft-deletes the agent and its whole subtree in ONE transaction, running every
+   * registered `onDeactivated` hook (credentials revoked, …) inside it. Only strict descendants of the
+   * caller's authority: an agent never deactivates itself (a root included). Returns the ids this request
+   * deactivated, top-down (`[]` when the subtree was already deactivated).
+   */
+  async deactivate(principal: Principal, id: string): Promise<string[]> {
+    const target = await this.findVisible(principal, id);
+    if (target.id === principal.subjectAgentId) {
+      throw new ForbiddenProblem(
+        'An agent cannot deactivate itself; its ancestor can',
+        'not_strict_ancestor',
+      );
+    }
+    return this.dataSource.transaction(async (manager) => {
+      const now = this.clock.now();
+      if (target.parentAgentId) await this.agents.chain(target.parentAgentId, { manager, lock: 'share' });
+      await this.agents.lockForUpdate(manager, target.id);
+      const ids = await this.agents.deactivateSubtree(manager, target.path, now);
+      await this.cascade.deactivated(manager, ids, now);
+      return ids;
+    });
+  }
+}

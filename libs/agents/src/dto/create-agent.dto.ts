@@ -1,0 +1,105 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ArrayMaxSize, IsArray, IsIn, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
+import {
+  HasNoNul,
+  IsJsonObject,
+  IsOptionalNotNull,
+  IsScopeName,
+  IsTimestamp,
+  IsUuidString,
+  MAX_METADATA_BYTES,
+} from '../http/validators';
+import { AGENT_LIMITS } from './agent-fields';
+
+/** The descriptive fields an agent may edit on itself. */
+export class AgentDescriptionDto {
+  @ApiProperty({ maxLength: AGENT_LIMITS.name, example: 'orchestrator' })
+  @IsString()
+  @MinLength(1)
+  @MaxLength(AGENT_LIMITS.name)
+  @HasNoNul()
+  name: string;
+
+  @ApiPropertyOptional({ maxLength: AGENT_LIMITS.description, nullable: true })
+  @IsOptional()
+  @IsString()
+  @MaxLength(AGENT_LIMITS.description)
+  @HasNoNul()
+  description?: string | null;
+
+  @ApiPropertyOptional({ maxLength: AGENT_LIMITS.version, nullable: true, example: '1.4.0' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(AGENT_LIMITS.version)
+  @HasNoNul()
+  version?: string | null;
+
+  @ApiPropertyOptional({ type: [String], maxItems: AGENT_LIMITS.capabilities, example: ['web.search'] })
+  @IsOptionalNotNull()
+  @IsArray()
+  @ArrayMaxSize(AGENT_LIMITS.capabilities)
+  @IsString({ each: true })
+  @MinLength(1, { each: true })
+  @MaxLength(AGENT_LIMITS.capability, { each: true })
+  @HasNoNul({ each: true })
+  capabilities?: string[];
+
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: true,
+    description: `≤ ${MAX_METADATA_BYTES} bytes`,
+  })
+  @IsOptionalNotNull()
+  @IsJsonObject()
+  metadata?: Record<string, unknown>;
+}
+
+/** `POST /agents` (CONTRACT §2). `root` can never be asked for here. */
+export class CreateAgentDto extends AgentDescriptionDto {
+  @ApiPropertyOptional({ description: "An agent of the caller's subtree; default: the caller." })
+  @IsOptionalNotNull()
+  @IsUuidString()
+  parent_agent_id?: string;
+
+  @ApiPropertyOptional({
+    enum: ['delegated', 'ephemeral'],
+    description: 'Default `delegated`; `ephemeral` (and only that) under an ephemeral parent.',
+  })
+  @IsOptionalNotNull()
+  @IsIn(['delegated', 'ephemeral'])
+  trust_level?: 'delegated' | 'ephemeral';
+
+  @ApiPropertyOptional({
+    type: [String],
+    maxItems: AGENT_LIMITS.scopes,
+    description: "⊆ the parent's allowed_scopes and ⊆ the calling token's scopes. Default: none.",
+  })
+  @IsOptionalNotNull()
+  @IsArray()
+  @ArrayMaxSize(AGENT_LIMITS.scopes)
+  @IsScopeName({ each: true })
+  allowed_scopes?: string[];
+
+  @ApiPropertyOptional({
+    format: 'date-time',
+    nullable: true,
+    description: "Required for ephemeral agents; never later than the parent's.",
+  })
+  @IsOptional()
+  @IsTimestamp()
+  expires_at?: string | null;
+}
+
+/** `POST /agents/bootstrap`: a new root agent. */
+export class BootstrapAgentDto extends AgentDescriptionDto {
+  @ApiPropertyOptional({
+    type: [String],
+    maxItems: AGENT_LIMITS.scopes,
+    description: 'A subset of the built-in scopes; default: all of them.',
+  })
+  @IsOptionalNotNull()
+  @IsArray()
+  @ArrayMaxSize(AGENT_LIMITS.scopes)
+  @IsScopeName({ each: true })
+  allowed_scopes?: string[];
+}

@@ -1,0 +1,26 @@
+import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+
+export interface CredentialLifecycleHooks {
+  /**
+   * Credentials revoked (explicitly, or by an agent deactivation cascade), inside the transaction that
+   * revoked them. Tokens minted with them must become inactive (CONTRACT §3).
+   */
+  onRevoked?(manager: EntityManager, credentialIds: string[], at: Date): Promise<void>;
+}
+
+/** Where later modules (tokens) plug into credential revocation without a dependency cycle. */
+@Injectable()
+export class CredentialLifecycleRegistry {
+  private readonly hooks = new Map<string, CredentialLifecycleHooks>();
+
+  register(name: string, hooks: CredentialLifecycleHooks): void {
+    if (this.hooks.has(name)) throw new Error(`CredentialLifecycleRegistry: "${name}" is already registered`);
+    this.hooks.set(name, hooks);
+  }
+
+  async revoked(manager: EntityManager, credentialIds: string[], at: Date): Promise<void> {
+    if (credentialIds.length === 0) return;
+    for (const hooks of this.hooks.values()) await hooks.onRevoked?.(manager, credentialIds, at);
+  }
+}

@@ -1,0 +1,84 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
+import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { Request } from 'express';
+import { UuidParamPipe } from '@agentauth/agents';
+import { Audited, annotateAudit } from '@agentauth/audit';
+import { Auth, CurrentPrincipal, type Principal } from '@agentauth/core';
+import { CredentialsService } from './credentials.service';
+import { CreateCredentialDto } from './dto/create-credential.dto';
+import {
+  CredentialPageResponse,
+  CredentialResponse,
+  credentialView,
+  IssuedCredentialResponse,
+  RotatedCredentialResponse,
+} from './dto/credential.response';
+import { ListCredentialsQuery } from './dto/list-credentials.query';
+import { RotateCredentialDto } from './dto/rotate-credential.dto';
+
+@ApiTags('credentials')
+@Controller('credentials')
+export class CredentialsController {
+  constructor(private readonly credentials: CredentialsService) {}
+
+  @Post()
+  @Auth({ scopes: ['credentials:write'] })
+  @Audited('credential.created', { targetType: 'credential' })
+  @ApiOperation({ summary: 'Issue an API key (the raw value is returned once)' })
+  @ApiCreatedResponse({ type: IssuedCredentialResponse })
+  async create(
+    @CurrentPrincipal() principal: Principal,
+    @Body() dto: CreateCredentialDto,
+    @Req() req: Request,
+  ): Promise<IssuedCredentialResponse> {
+    const { credential, apiKey } = await this.credentials.create(principal, dto);
+    annotateAudit(req, { details: { agent_id: credential.agentId, scopes: credential.scopes } });
+    return { ...credentialView(credential), api_key: apiKey };
+  }
+
+  @Get()
+  @Auth({ scopes: ['credentials:read'] })
+  @ApiOperation({ summary: "List the credentials of the caller's subtree (masked)" })
+  @ApiOkResponse({ type: CredentialPageResponse })
+  async list(
+    @CurrentPrincipal() principal: Principal,
+    @Query() query: ListCredentialsQuery,
+  ): Promise<CredentialPageResponse> {
+    return this.credentials.list(principal, query);
+  }
+
+  @Post(':id/rotate')
+  @HttpCode(200)
+  @Auth({ scopes: ['credentials:write'] })
+  @Audited('credential.rotated', { targetType: 'credential' })
+  @ApiOperation({ summary: 'Rotate an API key: a new key now, the old one until its grace period ends' })
+  @ApiOkResponse({ type: RotatedCredentialResponse })
+  async rotate(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id', UuidParamPipe) id: string,
+    @Body() dto: RotateCredentialDto,
+    @Req() req: Request,
+  ): Promise<RotatedCredentialResponse> {
+    const { credential, apiKey, previous } = await this.credentials.rotate(principal, id, dto);
+    annotateAudit(req, {
+      details: {
+        new_credential_id: credential.id,
+        grace_until: previous.graceUntil?.toISOString() ?? null,
+      },
+    });
+    return { ...credentialView(credential), api_key: apiKey, previous: credentialView(previous) };
+  }
+
+  @Delete(':id')
+  @HttpCode(200)
+  @Auth({ scopes: ['credentials:write'] })
+  @Audited('credential.revoked', { targetType: 'credential' })
+  @ApiOperation({ summary: 'Revoke an API key (stops at once; idempotent)' })
+  @ApiOkResponse({ type: CredentialResponse })
+  async revoke(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id', UuidParamPipe) id: string,
+  ): Promise<CredentialResponse> {
+    return credentialView(await this.credentials.revoke(principal, id));
+  }
+}

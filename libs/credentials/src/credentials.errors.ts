@@ -1,0 +1,26 @@
+import { Problem } from '@agentauth/core';
+
+/** Why a key failed, for logs and the token endpoint's own audit; never shown to the client. */
+export type InvalidClientReason =
+  | 'malformed_key'
+  | 'unknown_key'
+  | 'wrong_secret'
+  | 'agent_mismatch'
+  | 'revoked'
+  | 'expired'
+  | 'rotated_out'
+  | 'agent_inactive';
+
+/**
+ * The ONE error of API-key verification, whatever went wrong (unknown prefix, wrong secret, revoked,
+ * expired, rotated out past grace, another agent's key, inactive agent): no oracle. The token endpoint maps
+ * it to `invalid_client`; the interim Bearer authenticator to 401 `invalid_token`.
+ */
+export class InvalidClientCredentials extends Problem {
+  constructor(readonly reason: InvalidClientReason) {
+    super(401, 'invalid_client', 'Client authentication failed', {
+      headers: { 'WWW-Authenticate': 'Bearer' },
+    });
+    this.name = 'InvalidClientCredentials';
+  }
+}

@@ -1,0 +1,132 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, type EntityManager, type SelectQueryBuilder } from 'typeorm';
+import { type Keyset, restrictToSubtree } from '@agentauth/agents';
+import { Credential, type CredentialStatus } from './credential.entity';
+
+export interface CredentialListFilter {
+  agentId?: string;
+  status?: CredentialStatus;
+}
+
+/**
+ * Every query of the credentials table. Tenant reads go through the owning agent's row restricted to the
+ * caller's subtree (the tree-visibility rule of libs/agents); `findByPrefix` is the authentication lookup.
+ */
+@Injectable()
+export class CredentialsRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  private qb(manager?: EntityManager): SelectQueryBuilder<Credential> {
+    return (manager ?? this.dataSource.manager).getRepository(Credential).createQueryBuilder('c');
+  }
+
+  private visible(subjectAgentId: string): SelectQueryBuilder<Credential> {
+    return restrictToSubtree(
+      this.qb().innerJoin('agents', 'owner', 'owner.id = c.agent_id'),
+      'owner',
+      subjectAgentId,
+    );
+  }
+
+  /** Authentication lookup: one unique-index read. */
+  async findByPrefix(prefix: string): Promise<Credential | null> {
+    return this.qb().where('c.prefix = :prefix', { prefix }).getOne();
+  }
+
+  async findById(id: string): Promise<Credential | null> {
+    return this.qb().where('c.id = :id', { id }).getOne();
+  }
+
+  /** The credential if its agent is in `subjectAgentId`'s subtree, else null. */
+  async findVisible(subjectAgentId: string, id: string): Promise<Credential | null> {
+    return this.visible(subjectAgentId).andWhere('c.id = :id', { id }).getOne();
+  }
+
+  async listVisible(
+    subjectAgentId: string,
+    filter: CredentialListFilter,
+    after: Keyset | undefined,
+    limit: number,
+  ): Promise<Credential[]> {
+    const qb = this.visible(subjectAgentId);
+    if (filter.agentId) qb.andWhere('c.agent_id = :agentId', { agentId: filter.agentId });
+    if (filter.status) qb.andWhere('c.status = :status', { status: filter.status });
+    if (after) {
+      qb.andWhere('(c.created_at, c.id) > (:afterCreatedAt, :afterId)', {
+        afterCreatedAt: after.createdAt,
+        afterId: after.id,
+      });
+    }
+    return qb
+      .orderBy('c.created_at', 'ASC')
+      .addOrderBy('c.id', 'ASC')
+      .limit(limit + 1)
+      .getMany();
+  }
+
+  async insert(manager: EntityManager, credential: Credential): Promise<void> {
+    await manager.getRepository(Credential).insert(credential);
+  }
+
+  async lockForUpdate(manager: EntityManager, id: string): Promise<Credential | null> {
+    return this.qb(manager).where('c.id = :id', { id }).setLock('pessimistic_write').getOne();
+  }
+
+  async markRotated(
+    manager: EntityManager,
+    id: string,
+    rotatedToId: string,
+    graceUntil: Date,
+  ): Promise<void> {
+    await manager.getRepository(Credential).update({ id }, { rotatedToId, graceUntil });
+  }
+
+  /** Revokes one active credential atomically; true when this call revoked it. */
+  async revoke(manager: EntityManager, id: string, at: Date): Promise<boolean> {
+    const [rows]: [{ id: string }[], number] = await manager.query(
+      `UPDATE credentials SET status = 'revoked', revoked_at = $2 WHERE id = $1 AND status = 'active' RETURNING id`,
+      [id, at],
+    );
+    return rows.length > 0;
+  }
+
+  /** Revokes every active credential of these agents in ONE statement; the ids it revoked. */
+  async revokeForAgents(manager: EntityManager, agentIds: string[], at: Date): Promise<string[]> {
+    const [rows]: [{ id: string }[], number] = await manager.query(
+      `UPDATE credentials SET status = 'revoked', revoked_at = $2
+       WHERE agent_id = ANY($1::uuid[]) AND status = 'active' RETURNING id`,
+      [agentIds, at],
+    );
+    return rows.map((r) => r.id);
+  }
+
+  /** Active credentials of these agents, locked FOR UPDATE. */
+  async activeForAgentsForUpdate(manager: EntityManager, agentIds: string[]): Promise<Credential[]> {
+    return this.qb(manager)
+      .where('c.agent_id = ANY(:agentIds)', { agentIds })
+      .andWhere(`c.status = 'active'`)
+      .orderBy('c.id')
+      .setLock('pessimistic_write')
+      .getMany();
+  }
+
+  /** Sets several credentials' scopes in ONE statement. */
+  async setScopes(manager: EntityManager, changes: { id: string; scopes: string[] }[]): Promise<void> {
+    if (changes.length === 0) return;
+    await manager.query(
+      `UPDATE credentials c SET scopes = v.scopes
+       FROM jsonb_to_recordset($1::jsonb) AS v(id uuid, scopes text[]) WHERE c.id = v.id`,
+      [JSON.stringify(changes)],
+    );
+  }
+
+  /** Records use at most once per `minIntervalMs` per key: no write on the hot path otherwise. */
+  async touchLastUsed(id: string, at: Date, minIntervalMs: number): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE credentials SET last_used_at = $2
+       WHERE id = $1 AND (last_used_at IS NULL OR last_used_at <= $3)`,
+      [id, at, new Date(at.getTime() - minIntervalMs)],
+    );
+  }
+}

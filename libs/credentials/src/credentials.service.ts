@@ -1,0 +1,392 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { PinoLogger } from 'nestjs-pino';
+import { DataSource, type EntityManager } from 'typeorm';
+import {
+  type Agent,
+  AgentCascadeRegistry,
+  type AgentScopeChange,
+  AgentsService,
+  decodeCursor,
+  DEFAULT_PAGE_SIZE,
+  type Page,
+  parseTimestamp,
+  toPage,
+} from '@agentauth/agents';
+import {
+  actsOnBehalf,
+  APP_CONFIG,
+  type AppConfig,
+  Clock,
+  ConflictProblem,
+  ForbiddenProblem,
+  NotFoundProblem,
+  pgErrorCode,
+  PG_UNIQUE_VIOLATION,
+  type Principal,
+  ScopeEscalationProblem,
+  ValidationProblem,
+} from '@agentauth/core';
+import { intersect, normalize, uncovered } from '@agentauth/scopes';
+import { formatApiKey, generatePrefix, generateSecret, parseApiKey } from './api-key';
+import { ApiKeyHasher } from './api-key.hasher';
+import { CredentialLifecycleRegistry } from './credential-lifecycle.registry';
+import { credentialEndsAt, credentialState } from './credential-rules';
+import { Credential } from './credential.entity';
+import { InvalidClientCredentials, type InvalidClientReason } from './credentials.errors';
+import { CredentialsRepository } from './credentials.repository';
+import type { CreateCredentialDto } from './dto/create-credential.dto';
+import { type CredentialResponse, credentialView } from './dto/credential.response';
+import type { ListCredentialsQuery } from './dto/list-credentials.query';
+import type { RotateCredentialDto } from './dto/rotate-credential.dto';
+
+/** `last_used_at` is written at most this often per key. */
+export const LAST_USED_RESOLUTION_MS = 60_000;
+
+/** A key that verified: its credential, its (active) agent, and what it may do. */
+export interface VerifiedApiKey {
+  credential: Credential;
+  agent: Agent;
+  /** The key's scopes ∩ the agent's current allowed_scopes. */
+  scopes: string[];
+  /** The first instant at which the key or its agent chain stops working (null: never). */
+  validUntil: Date | null;
+}
+
+/** What is true of a credential right now (for token checks: a token minted with it dies with it). */
+export interface CredentialStatusInfo {
+  id: string;
+  agentId: string;
+  usable: boolean;
+  state: ReturnType<typeof credentialState>;
+}
+
+/** A freshly issued key: the row and the raw key (to be shown once, never stored or logged). */
+export interface IssuedKey {
+  credential: Credential;
+  apiKey: string;
+}
+
+/** A secret and its hash, made before a transaction (see `prepareSecret`). Never logged. */
+export interface PreparedSecret {
+  secret: string;
+  hash: string;
+}
+
+export interface RotationResult {
+  credential: Credential;
+  apiKey: string;
+  previous: Credential;
+}
+
+function earliest(...dates: (Date | null)[]): Date | null {
+  const set = dates.filter((d): d is Date => d !== null);
+  return set.length ? new Date(Math.min(...set.map((d) => d.getTime()))) : null;
+}
+
+/**
+ * API keys (CONTRACT §3): issue, verify, rotate with grace, revoke. Registers the credentials side of the
+ * agent cascades (deactivation revokes, narrowing narrows) with `AgentCascadeRegistry`.
+ */
+@Injectable()
+export class CredentialsService implements OnModuleInit {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly credentials: CredentialsRepository,
+    private readonly agents: AgentsService,
+    private readonly cascade: AgentCascadeRegistry,
+    private readonly lifecycle: CredentialLifecycleRegistry,
+    private readonly hasher: ApiKeyHasher,
+    private readonly clock: Clock,
+    private readonly logger: PinoLogger,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {
+    this.logger.setContext('CredentialsService');
+  }
+
+  onModuleInit(): void {
+    this.cascade.register('credentials', {
+      onDeactivated: async (manager, agentIds, at) => {
+        const revoked = await this.credentials.revokeForAgents(manager, agentIds, at);
+        await this.lifecycle.revoked(manager, revoked, at);
+      },
+      onScopesNarrowed: (manager, changes, _at) => this.narrowScopes(manager, changes),
+    });
+  }
+
+  // ───────────────────────────── verification ─────────────────────────────
+
+  /**
+   * Client authentication for `agentId` (the token endpoint's `client_id`) with a raw API key. One indexed
+   * read + one argon2id verify (a dummy verify when nothing matches), then the state checks; every failure
+   * is the same `InvalidClientCredentials`. Records `last_used_at` at most once a minute per key.
+   */
+  async verifyApiKey(agentId: string, rawKey: string): Promise<VerifiedApiKey> {
+    return this.verify(rawKey, agentId);
+  }
+
+  /** The same, for a key presented alone (Bearer): the agent is the key's own. */
+  async authenticateApiKey(rawKey: string): Promise<VerifiedApiKey> {
+    return this.verify(rawKey, undefined);
+  }
+
+  private async verify(rawKey: string, expectedAgentId: string | undefined): Promise<VerifiedApiKey> {
+    const fail = (reason: InvalidClientReason): never => {
+      this.logger.debug({ reason }, 'api key verification failed');
+      throw new InvalidClientCredentials(reason);
+    };
+    const parsed = typeof rawKey === 'string' ? parseApiKey(rawKey) : null;
+    const credential = parsed ? await this.credentials.findByPrefix(parsed.prefix) : null;
+    if (!parsed || !credential) {
+      await this.hasher.verifyDummy(parsed?.secret ?? String(rawKey));
+      return fail(parsed ? 'unknown_key' : 'malformed_key');
+    }
+    if (!(await this.hasher.verify(credential.hash, parsed.secret))) return fail('wrong_secret');
+    if (expectedAgentId !== undefined && credential.agentId !== expectedAgentId.toLowerCase()) {
+      return fail('agent_mismatch');
+    }
+    const now = this.clock.now();
+    const state = credentialState(credential, now);
+    if (state !== 'usable') return fail(state);
+    const activity = await this.agents.getActivity(credential.agentId);
+    if (!activity || !activity.active) return fail('agent_inactive');
+    await this.touch(credential, now);
+    return {
+      credential,
+      agent: activity.agent,
+      scopes: intersect(credential.scopes, activity.agent.allowedScopes),
+      validUntil: earliest(credentialEndsAt(credential), activity.effectiveExpiresAt),
+    };
+  }
+
+  private async touch(credential: Credential, now: Date): Promise<void> {
+    const last = credential.lastUsedAt?.getTime();
+    if (last !== undefined && now.getTime() - last < LAST_USED_RESOLUTION_MS) return;
+    try {
+      await this.credentials.touchLastUsed(credential.id, now, LAST_USED_RESOLUTION_MS);
+    } catch (error) {
+      // Bookkeeping only: never fail an authentication because of it.
+      this.logger.warn(
+        { credential_id: credential.id, error: (error as Error).message },
+        'last_used_at not recorded',
+      );
+    }
+  }
+
+  /** Is the credential still usable (not revoked, expired or rotated out)? `null` for an unknown id. */
+  async credentialStatus(credentialId: string): Promise<CredentialStatusInfo | null> {
+    const credential = await this.credentials.findById(credentialId);
+    if (!credential) return null;
+    const state = credentialState(credential, this.clock.now());
+    return { id: credential.id, agentId: credential.agentId, usable: state === 'usable', state };
+  }
+
+  // ───────────────────────────── management ─────────────────────────────
+
+  /** THE visibility check for a credential id: its agent must be in the caller's subtree, else 404. */
+  async findVisible(principal: Principal, id: string): Promise<Credential> {
+    const credential = await this.credentials.findVisible(principal.subjectAgentId, id.toLowerCase());
+    if (!credential) throw new NotFoundProblem('credential');
+    return credential;
+  }
+
+  /**
+   * A new secret and its argon2id hash. Hashing is the slow part: do it before the transaction takes its
+   * locks and pass the result to `issue`.
+   */
+  async prepareSecret(): Promise<PreparedSecret> {
+    const secret = generateSecret();
+    return { secret, hash: await this.hasher.hash(secret) };
+  }
+
+  /**
+   * Issues a key for `agent` inside the caller's transaction (the caller has checked the agent and the
+   * scopes). The raw key exists only in the returned value.
+   */
+  async issue(
+    manager: EntityManager,
+    agent: Pick<Agent, 'id'>,
+    spec: { name: string | null; scopes: string[]; expiresAt: Date | null },
+    prepared?: PreparedSecret,
+  ): Promise<IssuedKey> {
+    const { secret, hash } = prepared ?? (await this.prepareSecret());
+    for (let attempt = 0; ; attempt++) {
+      const prefix = generatePrefix();
+      const credential = Object.assign(new Credential(), {
+        id: randomUUID(),
+        agentId: agent.id,
+        name: spec.name,
+        prefix,
+        hash,
+        scopes: spec.scopes,
+        status: 'active',
+        expiresAt: spec.expiresAt,
+        graceUntil: null,
+        rotatedToId: null,
+        lastUsedAt: null,
+        createdAt: this.clock.now(),
+        revokedAt: null,
+      } satisfies Credential);
+      try {
+        // A savepoint, so a (vanishingly rare) prefix collision can retry inside the caller's transaction.
+        await manager.transaction((inner) => this.credentials.insert(inner, credential));
+        return { credential, apiKey: formatApiKey(prefix, secret) };
+      } catch (error) {
+        if (pgErrorCode(error) !== PG_UNIQUE_VIOLATION || attempt >= 2) throw error;
+      }
+    }
+  }
+
+  /** `POST /credentials`. Not for tokens carrying `act` (CONTRACT §5). */
+  async create(principal: Principal, dto: CreateCredentialDto): Promise<IssuedKey> {
+    this.assertDirectAuthority(principal);
+    const agentId = dto.agent_id
+      ? (await this.agents.findVisible(principal, dto.agent_id)).id
+      : principal.subjectAgentId;
+    const requestedExpiry = dto.expires_at ? parseTimestamp(dto.expires_at) : null;
+    const prepared = await this.prepareSecret();
+    return this.dataSource.transaction(async (manager) => {
+      const { agent, effectiveExpiresAt } = await this.agents.lockActiveChain(manager, agentId);
+      let scopes: string[];
+      if (dto.scopes !== undefined) {
+        scopes = normalize(dto.scopes);
+        this.assertScopesAllowed(scopes, agent.allowedScopes, principal.scopes);
+      } else {
+        // A default is not a request: it is what the agent may do that the caller may hand out.
+        scopes = intersect(agent.allowedScopes, principal.scopes);
+      }
+      const now = this.clock.now();
+      let expiresAt = requestedExpiry ?? null;
+      if (expiresAt && expiresAt.getTime() <= now.getTime()) {
+        throw new ValidationProblem('expires_at must be in the future', [
+          { field: 'expires_at', message: 'expires_at must be in the future' },
+        ]);
+      }
+      if (effectiveExpiresAt) {
+        if (expiresAt && expiresAt.getTime() > effectiveExpiresAt.getTime()) {
+          throw new ForbiddenProblem(
+            `expires_at may not be later than the agent's (${effectiveExpiresAt.toISOString()})`,
+            'lifetime_escalation',
+          );
+        }
+        expiresAt = expiresAt ?? effectiveExpiresAt;
+      }
+      return this.issue(manager, agent, { name: dto.name ?? null, scopes, expiresAt }, prepared);
+    });
+  }
+
+  /** `GET /credentials`: the caller's subtree's credentials (masked by the view). */
+  async list(principal: Principal, query: ListCredentialsQuery): Promise<Page<CredentialResponse>> {
+    const after = query.cursor !== undefined ? decodeCursor(query.cursor) : undefined;
+    const agentId = query.agent_id
+      ? (await this.agents.findVisible(principal, query.agent_id)).id
+      : undefined;
+    const limit = query.limit ?? DEFAULT_PAGE_SIZE;
+    const rows = await this.credentials.listVisible(
+      principal.subjectAgentId,
+      { agentId, status: query.status },
+      after,
+      limit,
+    );
+    return toPage(rows, limit, credentialView);
+  }
+
+  /**
+   * `POST /credentials/{id}/rotate`: a new key with the same agent, name, scopes and expiry; the old key
+   * works until now + `grace_period_seconds` (0: stops at once). Rotating a rotated, revoked or expired
+   * key is a 409.
+   */
+  async rotate(principal: Principal, id: string, dto: RotateCredentialDto): Promise<RotationResult> {
+    this.assertDirectAuthority(principal);
+    const grace = dto.grace_period_seconds ?? 0;
+    if (grace > this.config.maxCredentialGraceSeconds) {
+      throw new ValidationProblem('grace_period_seconds is too large', [
+        {
+          field: 'grace_period_seconds',
+          message: `must not be greater than ${this.config.maxCredentialGraceSeconds}`,
+        },
+      ]);
+    }
+    const visible = await this.findVisible(principal, id);
+    const prepared = await this.prepareSecret();
+    return this.dataSource.transaction(async (manager) => {
+      const { agent } = await this.agents.lockActiveChain(manager, visible.agentId);
+      const old = await this.credentials.lockForUpdate(manager, visible.id);
+      if (!old) throw new NotFoundProblem('credential');
+      const now = this.clock.now();
+      const state = credentialState(old, now);
+      if (old.rotatedToId)
+        throw new ConflictProblem('The credential was already rotated', 'credential_rotated');
+      if (state !== 'usable') throw new ConflictProblem(`The credential is ${state}`, `credential_${state}`);
+      this.assertScopesAllowed(old.scopes, agent.allowedScopes, principal.scopes);
+      const issued = await this.issue(
+        manager,
+        agent,
+        { name: old.name, scopes: old.scopes, expiresAt: old.expiresAt },
+        prepared,
+      );
+      const graceUntil = new Date(now.getTime() + grace * 1000);
+      await this.credentials.markRotated(manager, old.id, issued.credential.id, graceUntil);
+      return {
+        credential: issued.credential,
+        apiKey: issued.apiKey,
+        previous: Object.assign(old, { rotatedToId: issued.credential.id, graceUntil }),
+      };
+    });
+  }
+
+  /** `DELETE /credentials/{id}`: stops the key at once. Idempotent (a revoked key stays revoked). */
+  async revoke(principal: Principal, id: string): Promise<Credential> {
+    this.assertDirectAuthority(principal);
+    const visible = await this.findVisible(principal, id);
+    return this.dataSource.transaction(async (manager) => {
+      const now = this.clock.now();
+      if (await this.credentials.revoke(manager, visible.id, now)) {
+        await this.lifecycle.revoked(manager, [visible.id], now);
+      }
+      return (await this.credentials.lockForUpdate(manager, visible.id)) ?? visible;
+    });
+  }
+
+  // ───────────────────────────── rules ─────────────────────────────
+
+  /** CONTRACT §5: a token carrying `act` cannot create, rotate or revoke credentials. */
+  private assertDirectAuthority(principal: Principal): void {
+    if (actsOnBehalf(principal)) {
+      throw new ForbiddenProblem(
+        'A delegated or exchanged token cannot create, rotate or revoke credentials',
+        'act_not_allowed',
+      );
+    }
+  }
+
+  /** A key's scopes ⊆ its agent's allowed_scopes and ⊆ the calling token's scopes, else 403. */
+  private assertScopesAllowed(
+    scopes: string[],
+    agentScopes: readonly string[],
+    tokenScopes: readonly string[],
+  ): void {
+    const beyondAgent = uncovered(scopes, agentScopes);
+    if (beyondAgent.length > 0) {
+      throw new ScopeEscalationProblem(`scopes exceed the agent's allowed_scopes: ${beyondAgent.join(' ')}`);
+    }
+    const beyondToken = uncovered(scopes, tokenScopes);
+    if (beyondToken.length > 0) {
+      throw new ScopeEscalationProblem(
+        `scopes exceed the scopes of the calling token: ${beyondToken.join(' ')}`,
+      );
+    }
+  }
+
+  /** Agent narrowing cascade: every active key of a narrowed agent is intersected with its new set. */
+  private async narrowScopes(manager: EntityManager, changes: AgentScopeChange[]): Promise<void> {
+    const byAgent = new Map(changes.map((c) => [c.agentId, c.allowedScopes]));
+    const credentials = await this.credentials.activeForAgentsForUpdate(manager, [...byAgent.keys()]);
+    const updates = credentials
+      .map((c) => ({ id: c.id, before: c.scopes, scopes: intersect(c.scopes, byAgent.get(c.agentId) ?? []) }))
+      .filter((u) => uncovered(u.before, u.scopes).length > 0)
+      .map(({ id, scopes }) => ({ id, scopes }));
+    await this.credentials.setScopes(manager, updates);
+  }
+}

@@ -1,0 +1,8 @@
+export * from './credentials.module';
+export * from './credentials.service';
+export * from './credentials.errors';
+export * from './credential-lifecycle.registry';
+export { type CredentialState, credentialState, credentialEndsAt } from './credential-rules';
+export { type Credential, type CredentialStatus } from './credential.entity';
+export { parseApiKey, maskApiKey, type ParsedApiKey } from './api-key';
+export { credentialView, CredentialResponse } from './dto/credential.response';

@@ -1,0 +1,121 @@
+import { randomUUID } from 'node:crypto';
+import request from 'supertest';
+import { createTestApp, type TestApp } from '../../support/app';
+import { API, aTree } from '../../factories/agents';
+import { auditEventsOf } from '../../factories/db';
+
+/** Every agent and credential operation leaves exactly one event with its request id, and no secret. */
+describe('audit trail of agent and credential operations', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp();
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('records one event per act, with actor, root, target and non-secret details', async () => {
+    const root = await aTree(t);
+    const steps: { res: request.Response; expected: Record<string, unknown>; secret?: string }[] = [];
+    const expectEvent = (res: request.Response, expected: Record<string, unknown>, secret?: string) =>
+      steps.push({ res, expected, secret });
+
+    const created = await request(t.http)
+      .post(`${API}/agents`)
+      .set(root.auth)
+      .send({ name: 'worker', allowed_scopes: ['agents:read'] })
+      .expect(201);
+    expectEvent(created, { event_type: 'agent.created', target_type: 'agent', target_id: created.body.id });
+
+    const patched = await request(t.http)
+      .patch(`${API}/agents/${created.body.id}`)
+      .set(root.auth)
+      .send({ description: 'does work' })
+      .expect(200);
+    expectEvent(patched, {
+      event_type: 'agent.updated',
+      target_id: created.body.id,
+      details: { fields: ['description'] },
+    });
+
+    const key = await request(t.http)
+      .post(`${API}/credentials`)
+      .set(root.auth)
+      .send({ agent_id: created.body.id })
+      .expect(201);
+    expectEvent(
+      key,
+      {
+        event_type: 'credential.created',
+        target_type: 'credential',
+        target_id: key.body.id,
+        details: { agent_id: created.body.id, scopes: ['agents:read'] },
+      },
+      key.body.api_key,
+    );
+
+    const rotated = await request(t.http)
+      .post(`${API}/credentials/${key.body.id}/rotate`)
+      .set(root.auth)
+      .send({ grace_period_seconds: 10 })
+      .expect(200);
+    expectEvent(
+      rotated,
+      {
+        event_type: 'credential.rotated',
+        target_id: key.body.id,
+        details: { new_credential_id: rotated.body.id, grace_until: rotated.body.previous.grace_until },
+      },
+      rotated.body.api_key,
+    );
+
+    const revoked = await request(t.http)
+      .delete(`${API}/credentials/${rotated.body.id}`)
+      .set(root.auth)
+      .expect(200);
+    expectEvent(revoked, { event_type: 'credential.revoked', target_id: rotated.body.id });
+
+    const deactivated = await request(t.http)
+      .delete(`${API}/agents/${created.body.id}`)
+      .set(root.auth)
+      .expect(200);
+    expectEvent(deactivated, {
+      event_type: 'agent.deactivated',
+      target_id: created.body.id,
+      details: { deactivated_count: 1 },
+    });
+
+    const unknown = randomUUID();
+    const denied = await request(t.http).delete(`${API}/agents/${unknown}`).set(root.auth).expect(404);
+    expectEvent(denied, {
+      event_type: 'agent.deactivated',
+      outcome: 'denied',
+      target_id: unknown,
+      details: { error: 'not_found' },
+    });
+
+    const escalation = await request(t.http)
+      .post(`${API}/agents`)
+      .set(root.auth)
+      .send({ name: 'x', allowed_scopes: ['files:read'] })
+      .expect(403);
+    expectEvent(escalation, {
+      event_type: 'agent.created',
+      outcome: 'denied',
+      details: { error: 'scope_escalation' },
+    });
+
+    for (const { res, expected, secret } of steps) {
+      const events = await auditEventsOf(res.headers['x-request-id']);
+      expect(events).toHaveLength(1);
+      expect(events[0]).toMatchObject({
+        outcome: 'success',
+        actor_agent_id: root.agent.id,
+        root_agent_id: root.agent.id,
+        on_behalf_of: null,
+        ...expected,
+      });
+      if (secret) expect(JSON.stringify(events[0])).not.toContain(secret.slice(20)); // the secret part
+    }
+  });
+});

@@ -1,0 +1,343 @@
+import { randomBytes } from 'node:crypto';
+import request from 'supertest';
+import { CredentialsService, InvalidClientCredentials } from '@agentauth/credentials';
+import { ApiKeyHasher } from '../../../libs/credentials/src/api-key.hasher';
+import { CredentialsRepository } from '../../../libs/credentials/src/credentials.repository';
+import { createTestApp, type TestApp } from '../../support/app';
+import { aKey, anAgent, API, aTree, authStatus, bearer, type Caller } from '../../factories/agents';
+import { freezeClock } from '../../factories/clock';
+import { withDb } from '../../factories/db';
+
+const SCOPES = ['agents:read', 'agents:write', 'credentials:read', 'credentials:write'];
+
+describe('credential lifecycle', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp();
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  async function agentWithKey(): Promise<{ root: Caller; agent: Caller }> {
+    const root = await aTree(t);
+    const agent = await aKey(t, root, await anAgent(t, root, { allowed_scopes: SCOPES }));
+    return { root, agent };
+  }
+
+  it('issues a key once, lists it masked, never with its hash or secret', async () => {
+    const { root, agent } = await agentWithKey();
+    const created = await request(t.http)
+      .post(`${API}/credentials`)
+      .set(root.auth)
+      .send({ agent_id: agent.agent.id, name: 'ci', scopes: ['agents:read'] })
+      .expect(201);
+    expect(created.body).toMatchObject({
+      agent_id: agent.agent.id,
+      name: 'ci',
+      scopes: ['agents:read'],
+      status: 'active',
+      api_key: expect.stringMatching(/^aa_[a-z0-9]{16}_[A-Za-z0-9_-]{43}$/),
+    });
+    expect(created.body.api_key.startsWith(`aa_${created.body.prefix}_`)).toBe(true);
+    const list = await request(t.http)
+      .get(`${API}/credentials`)
+      .query({ agent_id: agent.agent.id })
+      .set(root.auth)
+      .expect(200);
+    const listed = list.body.items.find((c: { id: string }) => c.id === created.body.id);
+    expect(listed.masked_key).toBe(`aa_${created.body.prefix}_****`);
+    expect(Object.keys(listed).sort()).toEqual(
+      [
+        'id',
+        'agent_id',
+        'name',
+        'prefix',
+        'masked_key',
+        'scopes',
+        'status',
+        'expires_at',
+        'grace_until',
+        'rotated_to_id',
+        'last_used_at',
+        'created_at',
+        'revoked_at',
+      ].sort(),
+    );
+    expect(list.text).not.toContain(created.body.api_key.split('_').slice(2).join('_'));
+    expect(list.text).not.toContain('argon2');
+  });
+
+  it("defaults a key to the agent's scopes that the caller holds", async () => {
+    const { root, agent } = await agentWithKey();
+    const narrowCaller = await aKey(t, root, root.agent, { scopes: ['agents:read', 'credentials:write'] });
+    const created = await request(t.http)
+      .post(`${API}/credentials`)
+      .set(narrowCaller.auth)
+      .send({ agent_id: agent.agent.id })
+      .expect(201);
+    // the agent has agents:read/write and credentials:read/write; the caller holds only these two
+    expect(created.body.scopes).toEqual(['agents:read', 'credentials:write']);
+  });
+
+  it('rotates with a grace period: the old key works until grace_until - 1 ms and stops at grace_until', async () => {
+    const frozen = freezeClock(t);
+    try {
+      const { agent } = await agentWithKey();
+      const rotated = await request(t.http)
+        .post(`${API}/credentials/${agent.credentialId}/rotate`)
+        .set(agent.auth)
+        .send({ grace_period_seconds: 60 })
+        .expect(200);
+      const graceUntil = new Date(frozen.frozenAt + 60_000).toISOString();
+      expect(rotated.body.previous).toMatchObject({
+        id: agent.credentialId,
+        grace_until: graceUntil,
+        rotated_to_id: rotated.body.id,
+      });
+      expect(rotated.body.api_key).not.toBe(agent.apiKey);
+      expect(rotated.body.scopes).toEqual(SCOPES);
+
+      frozen.clock.advance(59_999);
+      expect(await authStatus(t, agent.apiKey)).toBe(200);
+      expect(await authStatus(t, rotated.body.api_key)).toBe(200);
+      frozen.clock.advance(1);
+      expect(await authStatus(t, agent.apiKey)).toBe(401);
+      expect(await authStatus(t, rotated.body.api_key)).toBe(200);
+    } finally {
+      frozen.restore();
+    }
+  });
+
+  it('rotates without grace (default): the old key stops at once', async () => {
+    const { agent } = await agentWithKey();
+    const rotated = await request(t.http)
+      .post(`${API}/credentials/${agent.credentialId}/rotate`)
+      .set(agent.auth)
+      .expect(200);
+    expect(await authStatus(t, agent.apiKey)).toBe(401);
+    expect(await authStatus(t, rotated.body.api_key)).toBe(200);
+  });
+
+  it('refuses rotating a rotated, revoked or too-graceful key', async () => {
+    const { root, agent } = await agentWithKey();
+    const tooLong = await request(t.http)
+      .post(`${API}/credentials/${agent.credentialId}/rotate`)
+      .set(root.auth)
+      .send({ grace_period_seconds: t.config.maxCredentialGraceSeconds + 1 })
+      .expect(400);
+    expect(tooLong.body.errors[0].field).toBe('grace_period_seconds');
+    await request(t.http)
+      .post(`${API}/credentials/${agent.credentialId}/rotate`)
+      .set(root.auth)
+      .send({ grace_period_seconds: 30 })
+      .expect(200);
+    const twice = await request(t.http)
+      .post(`${API}/credentials/${agent.credentialId}/rotate`)
+      .set(root.auth)
+      .expect(409);
+    expect(twice.body.type).toBe('urn:agentauth:problem:credential_rotated');
+    const other = await aKey(t, root, agent.agent);
+    await request(t.http).delete(`${API}/credentials/${other.credentialId}`).set(root.auth).expect(200);
+    await request(t.http).post(`${API}/credentials/${other.credentialId}/rotate`).set(root.auth).expect(409);
+  });
+
+  it('revokes at once, idempotently', async () => {
+    const { root, agent } = await agentWithKey();
+    expect(await authStatus(t, agent.apiKey)).toBe(200);
+    const revoked = await request(t.http)
+      .delete(`${API}/credentials/${agent.credentialId}`)
+      .set(root.auth)
+      .expect(200);
+    expect(revoked.body).toMatchObject({
+      id: agent.credentialId,
+      status: 'revoked',
+      revoked_at: expect.any(String),
+    });
+    expect(await authStatus(t, agent.apiKey)).toBe(401);
+    const again = await request(t.http)
+      .delete(`${API}/credentials/${agent.credentialId}`)
+      .set(root.auth)
+      .expect(200);
+    expect(again.body.revoked_at).toBe(revoked.body.revoked_at);
+  });
+
+  it('lets a key revoke itself, and a key with expires_at stop exactly then', async () => {
+    const frozen = freezeClock(t);
+    try {
+      const { root, agent } = await agentWithKey();
+      const expiresAt = new Date(frozen.frozenAt + 5_000).toISOString();
+      const timed = await aKey(t, root, agent.agent, { expires_at: expiresAt });
+      frozen.clock.advance(4_999);
+      expect(await authStatus(t, timed.apiKey)).toBe(200);
+      frozen.clock.advance(1);
+      expect(await authStatus(t, timed.apiKey)).toBe(401);
+      await request(t.http).delete(`${API}/credentials/${agent.credentialId}`).set(agent.auth).expect(200);
+      expect(await authStatus(t, agent.apiKey)).toBe(401);
+    } finally {
+      frozen.restore();
+    }
+  });
+
+  it('fails unknown, malformed, wrong-secret, revoked, expired, rotated-out keys and inactive agents identically', async () => {
+    const frozen = freezeClock(t);
+    try {
+      const { root, agent } = await agentWithKey();
+      const revoked = await aKey(t, root, agent.agent);
+      await request(t.http).delete(`${API}/credentials/${revoked.credentialId}`).set(root.auth).expect(200);
+      const expiring = await aKey(t, root, agent.agent, {
+        expires_at: new Date(frozen.frozenAt + 1000).toISOString(),
+      });
+      const rotatedOut = await aKey(t, root, agent.agent);
+      await request(t.http)
+        .post(`${API}/credentials/${rotatedOut.credentialId}/rotate`)
+        .set(root.auth)
+        .send({ grace_period_seconds: 1 })
+        .expect(200);
+      const suspendedAgent = await aKey(t, root, await anAgent(t, root, { allowed_scopes: ['agents:read'] }));
+      await request(t.http)
+        .patch(`${API}/agents/${suspendedAgent.agent.id}`)
+        .set(root.auth)
+        .send({ status: 'suspended' })
+        .expect(200);
+      frozen.clock.advance(1000);
+
+      const [prefix] = agent.apiKey.split('_').slice(1, 2);
+      const wrongSecret = `aa_${prefix}_${randomBytes(32).toString('base64url')}`;
+      const unknown = `aa_${'z'.repeat(16)}_${randomBytes(32).toString('base64url')}`;
+      const keys = {
+        unknown,
+        malformed: 'aa_not-a-key',
+        wrongSecret,
+        revoked: revoked.apiKey,
+        expired: expiring.apiKey,
+        rotatedOut: rotatedOut.apiKey,
+        inactiveAgent: suspendedAgent.apiKey,
+      };
+      const answers: Record<string, unknown> = {};
+      for (const [name, key] of Object.entries(keys)) {
+        const res = await request(t.http).get(`${API}/agents`).set(bearer(key));
+        const { request_id: _id, ...body } = res.body;
+        answers[name] = { status: res.status, challenge: res.headers['www-authenticate'], body };
+      }
+      const reference = answers.unknown;
+      expect(reference).toMatchObject({ status: 401, challenge: 'Bearer' });
+      for (const [name, answer] of Object.entries(answers))
+        expect({ name, answer }).toEqual({ name, answer: reference });
+      expect(await authStatus(t, agent.apiKey)).toBe(200);
+
+      // the service the token endpoint uses: the same error for all, plus a key presented for another agent
+      const credentials = t.app.get(CredentialsService);
+      const errors = await Promise.all(
+        [...Object.values(keys).map((k) => [agent.agent.id, k]), [root.agent.id, agent.apiKey]].map(
+          ([id, key]) =>
+            credentials.verifyApiKey(id, key).then(
+              () => 'verified',
+              (e: unknown) =>
+                e instanceof InvalidClientCredentials ? `${e.status} ${e.code} ${e.detail}` : String(e),
+            ),
+        ),
+      );
+      expect(new Set(errors)).toEqual(new Set(['401 invalid_client Client authentication failed']));
+      await expect(credentials.verifyApiKey(agent.agent.id, agent.apiKey)).resolves.toMatchObject({
+        agent: { id: agent.agent.id },
+        credential: { id: agent.credentialId },
+        scopes: SCOPES,
+      });
+    } finally {
+      frozen.restore();
+    }
+  });
+
+  it('runs one argon2 verify per attempt, against a dummy hash when nothing matches', async () => {
+    const { agent } = await agentWithKey();
+    const hasher = t.app.get(ApiKeyHasher);
+    const credentials = t.app.get(CredentialsService);
+    const storedHashes = await withDb(async (db) =>
+      (await db.query<{ hash: string }>(`SELECT hash FROM credentials`)).rows.map((r) => r.hash),
+    );
+    const verify = jest.spyOn(hasher, 'verify');
+    try {
+      const cases = {
+        unknownPrefix: `aa_${'y'.repeat(16)}_${randomBytes(32).toString('base64url')}`,
+        malformed: 'definitely not a key',
+        wrongSecret: `${agent.apiKey.slice(0, 20)}${randomBytes(32).toString('base64url')}`,
+      };
+      const used: Record<string, string> = {};
+      for (const [name, key] of Object.entries(cases)) {
+        verify.mockClear();
+        await expect(credentials.verifyApiKey(agent.agent.id, key)).rejects.toBeInstanceOf(
+          InvalidClientCredentials,
+        );
+        expect(verify).toHaveBeenCalledTimes(1);
+        used[name] = verify.mock.calls[0][0];
+      }
+      expect(used.unknownPrefix).toMatch(/^\$argon2id\$/);
+      expect(storedHashes).not.toContain(used.unknownPrefix);
+      expect(used.malformed).toBe(used.unknownPrefix); // the one dummy hash
+      expect(storedHashes).toContain(used.wrongSecret);
+    } finally {
+      verify.mockRestore();
+    }
+  });
+
+  it('records last_used_at at most once a minute per key', async () => {
+    const frozen = freezeClock(t);
+    const touch = jest.spyOn(t.app.get(CredentialsRepository), 'touchLastUsed');
+    try {
+      const { agent } = await agentWithKey();
+      touch.mockClear();
+      const lastUsed = async () =>
+        withDb(
+          async (db) =>
+            (await db.query(`SELECT last_used_at FROM credentials WHERE id = $1`, [agent.credentialId]))
+              .rows[0].last_used_at as Date | null,
+        );
+      expect(await authStatus(t, agent.apiKey)).toBe(200);
+      const first = await lastUsed();
+      expect(first?.getTime()).toBe(frozen.frozenAt);
+      for (let i = 0; i < 5; i++) {
+        frozen.clock.advance(10_000);
+        expect(await authStatus(t, agent.apiKey)).toBe(200);
+      }
+      expect(await lastUsed()).toEqual(first);
+      frozen.clock.advance(10_000);
+      expect(await authStatus(t, agent.apiKey)).toBe(200);
+      expect((await lastUsed())?.getTime()).toBe(frozen.frozenAt + 60_000);
+      expect(touch).toHaveBeenCalledTimes(2); // 7 authentications, 2 writes
+    } finally {
+      touch.mockRestore();
+      frozen.restore();
+    }
+  });
+
+  it('audits a failed authentication without the key', async () => {
+    const key = `aa_${'q'.repeat(16)}_${randomBytes(32).toString('base64url')}`;
+    const res = await request(t.http).get(`${API}/agents`).set(bearer(key)).expect(401);
+    const events = await withDb(
+      async (db) =>
+        (await db.query(`SELECT * FROM audit_events WHERE request_id = $1`, [res.headers['x-request-id']]))
+          .rows,
+    );
+    expect(events).toEqual([
+      expect.objectContaining({
+        event_type: 'client_auth.failed',
+        outcome: 'failure',
+        details: { reason: 'invalid_api_key' },
+      }),
+    ]);
+    expect(JSON.stringify(events)).not.toContain(key.slice(20));
+  });
+
+  it('narrowing an agent narrows its keys; keys never exceed the agent at verification', async () => {
+    const { root, agent } = await agentWithKey();
+    await request(t.http)
+      .patch(`${API}/agents/${agent.agent.id}`)
+      .set(root.auth)
+      .send({ allowed_scopes: ['agents:read'] })
+      .expect(200);
+    const verified = await t.app.get(CredentialsService).verifyApiKey(agent.agent.id, agent.apiKey);
+    expect(verified.scopes).toEqual(['agents:read']);
+    expect(verified.credential.scopes).toEqual(['agents:read']);
+  });
+});
