@@ -11,8 +11,10 @@ export interface TestApp {
 }
 
 export interface TestAppOptions {
-  /** Test-only modules mounted next to the real ApiModule (e.g. probe controllers). */
+  /** Test-only modules (probe controllers, fakes) imported after ApiModule. */
   extraModules?: Type[];
+  /** Providers replaced wherever the app registers them (`overrideProvider(provide).useValue(useValue)`). */
+  overrideProviders?: { provide: unknown; useValue: unknown }[];
 }
 
 /** The real API module with the production HTTP wiring, configured from this worker's env plus overrides. */
@@ -21,10 +23,13 @@ export async function createTestApp(
   options: TestAppOptions = {},
 ): Promise<TestApp> {
   const config = loadConfig({ ...readEnvironment(), ...overrides });
-  const moduleRef = await Test.createTestingModule({ imports: [ApiModule, ...(options.extraModules ?? [])] })
+  let builder = Test.createTestingModule({ imports: [ApiModule, ...(options.extraModules ?? [])] })
     .overrideProvider(APP_CONFIG)
-    .useValue(config)
-    .compile();
+    .useValue(config);
+  for (const { provide, useValue } of options.overrideProviders ?? []) {
+    builder = builder.overrideProvider(provide).useValue(useValue);
+  }
+  const moduleRef = await builder.compile();
   const app = moduleRef.createNestApplication({ bodyParser: false, bufferLogs: true });
   configureApiApp(app);
   await app.init();

@@ -16,5 +16,10 @@ process.env.ARGON2_TIME_COST = process.env.ARGON2_TIME_COST ?? '1';
 // Every test file bootstraps its own trees from 127.0.0.1; the bootstrap limit has its own test.
 process.env.BOOTSTRAP_RATE_LIMIT_PER_HOUR = process.env.BOOTSTRAP_RATE_LIMIT_PER_HOUR ?? '1000000';
 process.env.LOG_LEVEL = 'debug';
+// Every test calls public routes from 127.0.0.1 under one Redis key prefix per worker: generous limits unless a
+// test sets its own (the rate-limit tests do, through createTestApp overrides).
+process.env.RATE_LIMIT_AGENT_PER_MINUTE = process.env.RATE_LIMIT_AGENT_PER_MINUTE ?? '1000000';
+process.env.RATE_LIMIT_IP_PER_MINUTE = process.env.RATE_LIMIT_IP_PER_MINUTE ?? '1000000';
+process.env.BOOTSTRAP_RATE_LIMIT_PER_HOUR = process.env.BOOTSTRAP_RATE_LIMIT_PER_HOUR ?? '1000000';
 
 setLogDestination(logCapture);

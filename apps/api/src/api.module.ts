@@ -1,10 +1,11 @@
 import { Module } from '@nestjs/common';
-import { AgentsModule } from '@agentauth/agents';
+import { AgentRateLimitOverrides, AgentsModule } from '@agentauth/agents';
 import { AuditModule } from '@agentauth/audit';
 import { AuthModule } from '@agentauth/auth';
 import { CoreModule, HealthModule } from '@agentauth/core';
 import { CredentialsModule } from '@agentauth/credentials';
 import { ObservabilityModule } from '@agentauth/observability';
+import { RateLimitModule } from '@agentauth/ratelimit';
 
 @Module({
   imports: [
@@ -15,6 +16,8 @@ import { ObservabilityModule } from '@agentauth/observability';
     AgentsModule,
     CredentialsModule,
     AuthModule,
+    // After CoreModule.httpProviders(): its global guard runs after authentication.
+    RateLimitModule.forRoot({ imports: [AgentsModule], overrides: AgentRateLimitOverrides }),
   ],
   providers: [...CoreModule.httpProviders()],
 })

@@ -9,3 +9,4 @@ export { pathInSubtree, restrictToSubtree } from './tree-visibility';
 export * from './http/uuid-param.pipe';
 export * from './http/pagination';
 export * from './http/validators';
+export * from './agent-rate-limit-overrides';

@@ -5,7 +5,6 @@ import { BEARER_AUTHENTICATOR } from '@agentauth/core';
 import { ApiKeyAuthenticator } from './api-key.authenticator';
 import { ApiKeyHasher } from './api-key.hasher';
 import { BootstrapController } from './bootstrap/bootstrap.controller';
-import { BootstrapLimiter } from './bootstrap/bootstrap-limiter';
 import { BootstrapService } from './bootstrap/bootstrap.service';
 import { CredentialLifecycleRegistry } from './credential-lifecycle.registry';
 import { Credential } from './credential.entity';
@@ -27,7 +26,6 @@ import { CredentialsService } from './credentials.service';
     ApiKeyHasher,
     ApiKeyAuthenticator,
     BootstrapService,
-    BootstrapLimiter,
     { provide: BEARER_AUTHENTICATOR, useExisting: ApiKeyAuthenticator },
   ],
   exports: [CredentialsService, CredentialLifecycleRegistry, BEARER_AUTHENTICATOR],

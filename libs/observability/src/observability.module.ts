@@ -2,6 +2,7 @@ import { Module, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { RequestObservers } from '@agentauth/core';
 import { AuditMetricsBridge } from './audit-metrics.bridge';
 import { MetricsAccess } from './metrics-access.service';
+import { RateLimitMetricsBridge } from './rate-limit-metrics.bridge';
 import { MetricsController } from './metrics.controller';
 import { MetricsModule } from './metrics.module';
 import { Metrics } from './metrics.service';
@@ -14,7 +15,7 @@ import { Metrics } from './metrics.service';
 @Module({
   imports: [MetricsModule],
   controllers: [MetricsController],
-  providers: [MetricsAccess, AuditMetricsBridge],
+  providers: [MetricsAccess, AuditMetricsBridge, RateLimitMetricsBridge],
   exports: [MetricsModule],
 })
 export class ObservabilityModule implements OnModuleInit, OnModuleDestroy {

@@ -138,9 +138,14 @@ describe('POST /agents/bootstrap', () => {
       expect(limited.body.type).toBe('urn:agentauth:problem:rate_limited');
       const retryAfter = Number(limited.headers['retry-after']);
       expect(Number.isInteger(retryAfter) && retryAfter >= 1 && retryAfter <= 3600).toBe(true);
+      // Refused by the rate-limit guard before the handler: one rate_limit.exceeded event, no bootstrap event.
       const events = await auditEventsOf(limited.headers['x-request-id']);
       expect(events).toEqual([
-        expect.objectContaining({ event_type: 'agent.bootstrapped', outcome: 'failure' }),
+        expect.objectContaining({
+          event_type: 'rate_limit.exceeded',
+          outcome: 'denied',
+          details: expect.objectContaining({ kind: 'bootstrap', limit: 3 }),
+        }),
       ]);
     } finally {
       await t.close();

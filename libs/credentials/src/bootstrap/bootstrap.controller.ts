@@ -3,9 +3,9 @@ import { ApiCreatedResponse, ApiHeader, ApiOperation, ApiProperty, ApiTags } fro
 import type { Request } from 'express';
 import { AgentResponse, agentView, BootstrapAgentDto } from '@agentauth/agents';
 import { Audited, annotateAudit } from '@agentauth/audit';
-import { ClientIpResolver, Public } from '@agentauth/core';
+import { Public } from '@agentauth/core';
+import { BootstrapRateLimit } from '@agentauth/ratelimit';
 import { credentialView, IssuedCredentialResponse } from '../dto/credential.response';
-import { BootstrapLimiter } from './bootstrap-limiter';
 import { BootstrapService } from './bootstrap.service';
 
 export class BootstrapResponse {
@@ -21,14 +21,11 @@ function header(req: Request, name: string): string | undefined {
 @ApiTags('agents')
 @Controller('agents')
 export class BootstrapController {
-  constructor(
-    private readonly bootstrap: BootstrapService,
-    private readonly limiter: BootstrapLimiter,
-    private readonly clientIp: ClientIpResolver,
-  ) {}
+  constructor(private readonly bootstrap: BootstrapService) {}
 
   @Post('bootstrap')
   @Public()
+  @BootstrapRateLimit()
   @Audited('agent.bootstrapped', { targetType: 'agent' })
   @ApiOperation({
     summary: 'Self-register a root agent and its first API key (shown once)',
@@ -38,7 +35,6 @@ export class BootstrapController {
   @ApiHeader({ name: 'X-Bootstrap-Token', required: false })
   @ApiCreatedResponse({ type: BootstrapResponse })
   async create(@Body() dto: BootstrapAgentDto, @Req() req: Request): Promise<BootstrapResponse> {
-    await this.limiter.consume(this.clientIp.resolve(req));
     this.bootstrap.assertOpen({
       bootstrapToken: header(req, 'x-bootstrap-token'),
       adminKey: header(req, 'x-admin-key'),

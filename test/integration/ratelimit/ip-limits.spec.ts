@@ -1,0 +1,159 @@
+import { randomUUID } from 'node:crypto';
+import request from 'supertest';
+import { DataSource } from 'typeorm';
+import { BEARER_AUTHENTICATOR, Clock } from '@agentauth/core';
+import { createTestApp, type TestApp } from '../../support/app';
+import { RateLimitProbeModule, TestBearerAuthenticator } from '../../support/ratelimit-probe.controller';
+import { redisKeyPrefix } from '../../support/test-env';
+
+const PUBLIC_ROUTE = '/api/v1/ratelimit-probe/public';
+const BOOTSTRAP_ROUTE = '/api/v1/ratelimit-probe/bootstrap';
+const CLIENT_AUTH_ROUTE = '/api/v1/ratelimit-probe/client-auth';
+const IP_LIMIT = 3;
+const PROBE = {
+  extraModules: [RateLimitProbeModule],
+  overrideProviders: [{ provide: BEARER_AUTHENTICATOR, useValue: new TestBearerAuthenticator() }],
+};
+
+/** A fresh Redis namespace: tests from 127.0.0.1 must not share the socket IP's bucket with other tests. */
+const freshPrefix = () => `${redisKeyPrefix()}${randomUUID()}:`;
+
+describe('per-IP rate limits, untrusted proxy (the socket address counts)', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp(
+      { RATE_LIMIT_IP_PER_MINUTE: String(IP_LIMIT), REDIS_KEY_PREFIX: freshPrefix() },
+      PROBE,
+    );
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('limits public routes per IP; a spoofed X-Forwarded-For changes nothing', async () => {
+    for (let i = 0; i < IP_LIMIT; i++) {
+      const res = await request(t.http)
+        .get(PUBLIC_ROUTE)
+        .set('X-Forwarded-For', `198.51.100.${i + 1}`)
+        .expect(200);
+      expect(res.body.ip).toBe('127.0.0.1');
+      expect(res.headers['ratelimit-limit']).toBe(String(IP_LIMIT));
+      expect(res.headers['ratelimit-remaining']).toBe(String(IP_LIMIT - 1 - i));
+    }
+    const limited = await request(t.http)
+      .get(PUBLIC_ROUTE)
+      .set('X-Forwarded-For', '198.51.100.99')
+      .expect(429);
+    expect(limited.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(limited.body.type).toBe('urn:agentauth:problem:rate_limited');
+    expect(Number(limited.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    expect(limited.headers['ratelimit-remaining']).toBe('0');
+    const rows = await t.app
+      .get(DataSource)
+      .query<{ ip: string; actor_agent_id: string | null; details: Record<string, unknown> }[]>(
+        `SELECT ip, actor_agent_id, details FROM audit_events WHERE event_type = 'rate_limit.exceeded' AND ip = $1 AND request_id = $2`,
+        ['127.0.0.1', limited.headers['x-request-id']],
+      );
+    expect(rows).toEqual([
+      {
+        ip: '127.0.0.1',
+        actor_agent_id: null,
+        details: expect.objectContaining({ bucket: 'ip:127.0.0.1', kind: 'ip', limit: IP_LIMIT }),
+      },
+    ]);
+  });
+
+  it('never limits /health and /ready, even past the IP limit', async () => {
+    for (let i = 0; i < IP_LIMIT; i++) await request(t.http).get(PUBLIC_ROUTE);
+    await request(t.http).get(PUBLIC_ROUTE).expect(429); // the socket IP is over its limit
+    for (let i = 0; i < IP_LIMIT * 4; i++) {
+      const health = await request(t.http).get('/health').expect(200);
+      expect(health.headers['ratelimit-limit']).toBeUndefined();
+      await request(t.http).get('/ready').expect(200);
+    }
+  });
+
+  it('does not limit authenticated agents by IP', async () => {
+    for (let i = 0; i < IP_LIMIT + 2; i++) {
+      await request(t.http)
+        .get('/api/v1/ratelimit-probe/agent')
+        .set('Authorization', `Bearer agent-${randomUUID()}`)
+        .expect(200);
+    }
+  });
+});
+
+describe('per-IP rate limits behind a trusted proxy', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp(
+      {
+        RATE_LIMIT_IP_PER_MINUTE: String(IP_LIMIT),
+        BOOTSTRAP_RATE_LIMIT_PER_HOUR: '2',
+        TRUST_PROXY_CIDRS: '127.0.0.1/32',
+        REDIS_KEY_PREFIX: freshPrefix(),
+      },
+      PROBE,
+    );
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+  afterEach(() => t.app.get(Clock).reset());
+
+  const from = (ip: string) => request(t.http).get(PUBLIC_ROUTE).set('X-Forwarded-For', ip);
+
+  it('limits the client named by X-Forwarded-For, each client separately', async () => {
+    for (let i = 0; i < IP_LIMIT; i++)
+      expect((await from('203.0.113.10').expect(200)).body.ip).toBe('203.0.113.10');
+    await from('203.0.113.10').expect(429);
+    await from('203.0.113.11').expect(200);
+  });
+
+  it('counts IPv6 clients per /64', async () => {
+    await from('2001:db8:aa:1::1').expect(200);
+    await from('2001:db8:aa:1:ffff::2').expect(200);
+    await from('2001:db8:aa:1::3').expect(200);
+    await from('2001:db8:aa:1::4').expect(429);
+    await from('2001:db8:aa:2::1').expect(200);
+  });
+
+  it('limits bootstrap per IP per hour, all-or-nothing with the per-minute IP limit', async () => {
+    const ip = '203.0.113.20';
+    const bootstrap = () => request(t.http).post(BOOTSTRAP_ROUTE).set('X-Forwarded-For', ip).send({});
+    expect((await bootstrap().expect(201)).headers['ratelimit-limit']).toBe('2');
+    await bootstrap().expect(201);
+    const limited = await bootstrap().expect(429);
+    expect(limited.headers['ratelimit-limit']).toBe('2');
+    expect(Number(limited.headers['retry-after'])).toBeGreaterThan(3500);
+    expect(Number(limited.headers['retry-after'])).toBeLessThanOrEqual(3600);
+    // the refused bootstrap did not use up the per-minute IP budget: 2 of 3 used, this GET is the third
+    const get = await from(ip).expect(200);
+    expect(get.headers['ratelimit-remaining']).toBe('0');
+    t.app.get(Clock).advance(3600_001);
+    await bootstrap().expect(201);
+  });
+
+  it('on client-authentication endpoints counts only failures and refuses the RFC 6749 way', async () => {
+    const ip = '203.0.113.30';
+    const authenticate = (secret: string) =>
+      request(t.http).post(CLIENT_AUTH_ROUTE).set('X-Forwarded-For', ip).send({ client_secret: secret });
+    for (let i = 0; i < IP_LIMIT + 2; i++) {
+      const ok = await authenticate('right').expect(201);
+      expect(ok.headers['ratelimit-remaining']).toBe(String(IP_LIMIT)); // successes are not counted
+    }
+    for (let i = 0; i < IP_LIMIT; i++) await authenticate('wrong').expect(401);
+    const limited = await authenticate('right').expect(429);
+    expect(limited.headers['content-type']).toMatch(/^application\/json/);
+    expect(limited.body).toEqual({
+      error: 'rate_limited',
+      error_description: expect.stringMatching(/retry after/),
+    });
+    expect(limited.headers['cache-control']).toBe('no-store');
+    expect(Number(limited.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    expect(limited.headers['ratelimit-limit']).toBe(String(IP_LIMIT));
+    expect(limited.headers['ratelimit-remaining']).toBe('0');
+    // failed client authentication and unauthenticated calls share the IP's budget
+    await from(ip).expect(429);
+  });
+});
