@@ -10,8 +10,13 @@ export function rawRedis(): Redis {
  * Simulates a FLUSH for this test worker only: deletes every key under its prefix. Never FLUSHALL/FLUSHDB —
  * other test runs share this Redis.
  */
-export async function deleteWorkerKeys(client: Redis, prefix = redisKeyPrefix()): Promise<number> {
-  const keys = await client.keys(`${prefix}*`);
+export async function deleteWorkerKeys(
+  client: Redis,
+  options: { prefix?: string; except?: string[] } = {},
+): Promise<number> {
+  const prefix = options.prefix ?? redisKeyPrefix();
+  const keep = new Set(options.except ?? []);
+  const keys = (await client.keys(`${prefix}*`)).filter((key) => !keep.has(key));
   if (keys.length === 0) return 0;
   return client.del(...keys);
 }

@@ -132,7 +132,10 @@ export class RevocationService implements OnModuleInit, OnApplicationBootstrap, 
       this.pending.set(queryRunner, list);
       return;
     }
-    await this.publish(stored);
+    if (!(await this.publish(stored))) {
+      // Durable, but other processes may not see it yet: tell the caller (a retry is idempotent).
+      throw new RevocationStateUnavailableError();
+    }
   }
 
   /**
@@ -199,29 +202,35 @@ export class RevocationService implements OnModuleInit, OnApplicationBootstrap, 
     return found.some((marker) => markerRevokes(marker.kind, marker.revokedAtMs, issuedAtSec));
   }
 
-  /** Mirrors stored markers; on failure makes sure nobody trusts the mirror until it is rebuilt. */
-  private async publish(markers: StoredMarker[]): Promise<void> {
+  /**
+   * Mirrors stored markers; on failure makes sure nobody trusts the mirror until it is rebuilt. False when
+   * even that failed (only this process knows the mirror is incomplete).
+   */
+  private async publish(markers: StoredMarker[]): Promise<boolean> {
     try {
       await this.mirror.write(markers, this.clock.nowMs(), REVOCATION_EXPIRY_GRACE_MS);
+      return true;
     } catch (error) {
       this.logger.warn(
         { error: errorMessage(error), markers: markers.length },
         'revocation mirror write failed; falling back to PostgreSQL until rebuilt',
       );
-      await this.invalidate();
+      return this.invalidate();
     }
   }
 
-  private async invalidate(): Promise<void> {
+  private async invalidate(): Promise<boolean> {
     try {
       await this.mirror.invalidate();
       this.invalidationPending = false;
       this.rebuildInBackground(true);
+      return true;
     } catch (error) {
       // Redis is unreachable: this process answers from PostgreSQL and retries from the probe. Other
       // processes see the same outage (their own checks fail over) unless only this process's link broke.
       this.invalidationPending = true;
       this.logger.error({ error: errorMessage(error) }, 'could not invalidate the revocation mirror');
+      return false;
     }
   }
 
@@ -236,9 +245,12 @@ export class RevocationService implements OnModuleInit, OnApplicationBootstrap, 
     }
     this.pending.delete(queryRunner);
     // Never throws: the transaction is committed whatever happens here.
-    return this.publish(list.flatMap((entry) => entry.markers)).catch((error: unknown) => {
-      this.logger.error({ error: errorMessage(error) }, 'revocation publish after commit failed');
-    });
+    return this.publish(list.flatMap((entry) => entry.markers)).then(
+      () => undefined,
+      (error: unknown) => {
+        this.logger.error({ error: errorMessage(error) }, 'revocation publish after commit failed');
+      },
+    );
   }
 
   private afterRollback(queryRunner: QueryRunner): void {
