@@ -4,7 +4,9 @@ import request from 'supertest';
 import type { DataSource } from 'typeorm';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import type Redis from 'ioredis';
-import { decrypt, DecryptionError, REDIS } from '@agentauth/core';
+import { Test } from '@nestjs/testing';
+import { APP_CONFIG, decrypt, DecryptionError, loadConfig, readEnvironment, REDIS } from '@agentauth/core';
+import { ApiModule } from '../../../apps/api/src/api.module';
 import { InvalidTokenError, type InvalidTokenReason, signingKeyEncryptionKey } from '@agentauth/keys';
 import { createTestApp, type TestApp } from '../../support/app';
 import { logCapture } from '../../support/log-capture';
@@ -153,6 +155,29 @@ describe('signing keys, JWKS and token signing/verification', () => {
       // Never logged.
       expect(logCapture.containing(pem.split('\n')[1])).toEqual([]);
       expect(logCapture.containing(stored)).toEqual([]);
+    });
+  });
+
+  describe('a process started with another SECRET_KEY', () => {
+    it('refuses to start (it cannot decrypt the active key) and logs why without key material', async () => {
+      const config = loadConfig({
+        ...readEnvironment(),
+        SECRET_KEY: 'a-different-secret-key-0123456789-abcdefgh',
+      });
+      const moduleRef = await Test.createTestingModule({ imports: [ApiModule] })
+        .overrideProvider(APP_CONFIG)
+        .useValue(config)
+        .compile();
+      const app = moduleRef.createNestApplication({ bodyParser: false, bufferLogs: true });
+      try {
+        await expect(app.init()).rejects.toBeInstanceOf(DecryptionError);
+      } finally {
+        await app.close();
+      }
+      const line = logCapture.lines.find(
+        (l) => l.msg === 'cannot decrypt a signing key: is SECRET_KEY the one it was created with?',
+      );
+      expect(line).toMatchObject({ kid: (await keyRows()).find((r) => r.state === 'active')!.kid });
     });
   });
 
