@@ -8,6 +8,7 @@ import { Test } from '@nestjs/testing';
 import { APP_CONFIG, decrypt, DecryptionError, loadConfig, readEnvironment, REDIS } from '@agentauth/core';
 import { ApiModule } from '../../../apps/api/src/api.module';
 import { InvalidTokenError, type InvalidTokenReason, signingKeyEncryptionKey } from '@agentauth/keys';
+import { REVOCATION_KEYS } from '@agentauth/revocation';
 import { createTestApp, type TestApp } from '../../support/app';
 import { logCapture } from '../../support/log-capture';
 import { activePrivateKey, baseClaims, keyRows, resetSigningKeys, services } from './keys-helpers';
@@ -384,7 +385,11 @@ describe('signing keys, JWKS and token signing/verification', () => {
       }
       expect(query).not.toHaveBeenCalled();
       expect(runner).not.toHaveBeenCalled();
-      expect(command).not.toHaveBeenCalled();
+      // The revocation probe (every 5 s, EXISTS on its sentinel) shares the client; nothing else may appear.
+      const calls = command.mock.calls.filter(
+        ([cmd]) => !(cmd.name === 'exists' && String(cmd.args[0]).endsWith(REVOCATION_KEYS.loaded)),
+      );
+      expect(calls).toEqual([]);
       // Control: the spies do see I/O (a delegation token records its expiry on the key).
       await s.signer.signDelegationToken({ sub: baseClaims().sub }, new Date(s.clock.nowMs() + 60_000));
       expect(query).toHaveBeenCalled();

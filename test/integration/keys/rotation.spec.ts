@@ -190,7 +190,7 @@ describe('signing key rotation', () => {
 
         const rotated = await sa.keys.rotate();
         // B serves the new key long before its 30 s periodic refresh could have run.
-        await eventually(async () => (await jwksKids(b)).includes(rotated.kid), 3000);
+        await eventually(async () => (await jwksKids(b)).includes(rotated.kid), 5000);
         expect(refresh).toHaveBeenCalled();
         expect((await sb.signer.signAccessToken(baseClaims())).kid).toBe(oldKid);
 
@@ -198,7 +198,7 @@ describe('signing key rotation', () => {
         const wait = rotated.activatesAt.getTime() - sa.clock.nowMs() + 1000;
         sa.clock.advance(wait);
         expect((await sa.keys.advance()).activated).toBe(rotated.kid);
-        await eventually(async () => (await jwksKids(b))[0] === rotated.kid, 3000);
+        await eventually(async () => (await jwksKids(b))[0] === rotated.kid, 5000);
         // B never signs with a key before its activates_at by B's clock: it keeps the previous key.
         expect((await sb.signer.signAccessToken(baseClaims())).kid).toBe(oldKid);
         sb.clock.advance(wait);
