@@ -16,8 +16,11 @@ export const KEY_PROPAGATION_SECONDS = KEY_RING_REFRESH_INTERVAL_MS / 1000;
 /** Clock skew tolerated on `exp`, `nbf` and `iat` when verifying, and added to `retire_after`. */
 export const CLOCK_SKEW_SECONDS = 30;
 
-/** An unknown `kid` triggers at most one ring reload from PostgreSQL per this interval and process. */
-export const UNKNOWN_KID_REFRESH_INTERVAL_MS = 5_000;
+/**
+ * Reloads asked for by traffic (an unknown `kid`, no key able to sign) happen at most once per this interval
+ * and process: garbage tokens must not turn into database load.
+ */
+export const DEMAND_REFRESH_INTERVAL_MS = 5_000;
 
 /** Tokens longer than this are rejected before any parsing. */
 export const MAX_TOKEN_LENGTH = 8192;

@@ -16,7 +16,7 @@ import {
   CLOCK_SKEW_SECONDS,
   KEY_PROPAGATION_SECONDS,
   KEY_RING_REFRESH_INTERVAL_MS,
-  UNKNOWN_KID_REFRESH_INTERVAL_MS,
+  DEMAND_REFRESH_INTERVAL_MS,
 } from './keys.constants';
 import { type SigningKeyRow, SigningKeysRepository, type SigningKeyState } from './signing-keys.repository';
 
@@ -74,7 +74,7 @@ export class SigningKeysService implements OnApplicationBootstrap, OnApplication
   private timer: NodeJS.Timeout | undefined;
   private reloading: Promise<void> | null = null;
   private reloadRequested = false;
-  private unknownKidRefresh: { atMs: number; done: Promise<void> } | null = null;
+  private demandRefresh: { atMs: number; done: Promise<void> } | null = null;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -221,18 +221,18 @@ export class SigningKeysService implements OnApplicationBootstrap, OnApplication
   }
 
   /**
-   * For the verifier on an unknown `kid`: one reload per `UNKNOWN_KID_REFRESH_INTERVAL_MS` at most (garbage
-   * kids must not turn into database load); callers within the interval share that reload.
+   * A reload asked for by traffic (the verifier meeting an unknown `kid`, the signer finding no usable key):
+   * at most one per `DEMAND_REFRESH_INTERVAL_MS`; callers within the interval share that reload.
    */
-  refreshForUnknownKid(): Promise<void> {
+  refreshOnDemand(): Promise<void> {
     const nowMs = performance.now();
-    if (this.unknownKidRefresh && nowMs - this.unknownKidRefresh.atMs < UNKNOWN_KID_REFRESH_INTERVAL_MS) {
-      return this.unknownKidRefresh.done;
+    if (this.demandRefresh && nowMs - this.demandRefresh.atMs < DEMAND_REFRESH_INTERVAL_MS) {
+      return this.demandRefresh.done;
     }
     const done = this.refresh().catch((error: unknown) => {
-      this.logger.warn({ error: errorMessage(error) }, 'key ring refresh for an unknown kid failed');
+      this.logger.warn({ error: errorMessage(error) }, 'on-demand key ring refresh failed');
     });
-    this.unknownKidRefresh = { atMs: nowMs, done };
+    this.demandRefresh = { atMs: nowMs, done };
     return done;
   }
 

@@ -128,7 +128,7 @@ export class TokenSigner {
   private signingKey(nowMs: number): RingKey & { privateKey: NonNullable<RingKey['privateKey']> } {
     const key = this.ring.signingKey(nowMs, this.keys.accessTokenLifetimeMs);
     if (!key?.privateKey) {
-      void this.keys.refresh().catch(() => undefined);
+      void this.keys.refreshOnDemand();
       throw new SigningKeyUnavailableError();
     }
     return key as RingKey & { privateKey: NonNullable<RingKey['privateKey']> };

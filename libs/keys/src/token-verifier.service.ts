@@ -94,7 +94,7 @@ export class TokenVerifier {
     if (typeof kid !== 'string' || kid.length === 0) throw new InvalidTokenError('missing_kid');
     let key = this.ring.verificationKey(kid);
     if (!key) {
-      await this.keys.refreshForUnknownKid();
+      await this.keys.refreshOnDemand();
       key = this.ring.verificationKey(kid);
       if (!key) throw new InvalidTokenError('unknown_kid');
     }

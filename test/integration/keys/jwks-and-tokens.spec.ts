@@ -61,6 +61,11 @@ describe('signing keys, JWKS and token signing/verification', () => {
       }
     });
 
+    it('is described in the OpenAPI document', async () => {
+      const doc = (await request(t.http).get('/docs-json').expect(200)).body;
+      expect(doc.paths['/api/v1/auth/jwks'].get.tags).toEqual(['auth']);
+    });
+
     it('serves the kid of the key the signer uses', async () => {
       const { kid } = await s.signer.signAccessToken(baseClaims());
       const res = await request(t.http).get('/api/v1/auth/jwks').expect(200);
