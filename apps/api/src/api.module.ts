@@ -4,20 +4,24 @@ import { AuditModule } from '@agentauth/audit';
 import { AuthModule } from '@agentauth/auth';
 import { CoreModule, HealthModule } from '@agentauth/core';
 import { CredentialsModule } from '@agentauth/credentials';
+import { KeysModule } from '@agentauth/keys';
 import { ObservabilityModule } from '@agentauth/observability';
 import { RateLimitModule } from '@agentauth/ratelimit';
+import { RevocationModule } from '@agentauth/revocation';
 
 @Module({
   imports: [
     CoreModule.forRoot({ serviceName: 'agentauth-api' }),
     HealthModule,
-    ObservabilityModule,
-    AuditModule,
-    AgentsModule,
-    CredentialsModule,
-    AuthModule,
     // After CoreModule.httpProviders(): its global guard runs after authentication.
+    AgentsModule,
+    AuditModule,
+    AuthModule,
+    CredentialsModule,
+    KeysModule,
+    ObservabilityModule,
     RateLimitModule.forRoot({ imports: [AgentsModule], overrides: AgentRateLimitOverrides }),
+    RevocationModule,
   ],
   providers: [...CoreModule.httpProviders()],
 })

@@ -24,3 +24,5 @@ export * from './auth-metadata/auth.guard';
 export * from './auth-metadata/bearer-authenticator';
 export * from './auth-metadata/principal';
 export * from './crypto/constant-time';
+export * from './crypto/key-derivation';
+export * from './crypto/aead';
