@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import cluster from 'node:cluster';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'nestjs-pino';
@@ -10,10 +11,9 @@ import {
   writeFatalStartupError,
 } from '@agentauth/core';
 import { ApiModule } from './api.module';
+import { runClusterPrimary } from './cluster-primary';
 
-async function bootstrap(): Promise<void> {
-  // Validate configuration before anything else so a bad variable fails with a readable message.
-  loadConfig();
+async function startApi(): Promise<void> {
   const app = await NestFactory.create<NestExpressApplication>(ApiModule, {
     bufferLogs: true,
     bodyParser: false,
@@ -24,6 +24,16 @@ async function bootstrap(): Promise<void> {
   app
     .get(Logger)
     .log(`AgentAuth API listening on ${config.publicBaseUrl} (docs: ${config.publicBaseUrl}/docs)`);
+}
+
+async function bootstrap(): Promise<void> {
+  // Validate configuration before anything else so a bad variable fails with a readable message.
+  const config = loadConfig();
+  if (config.apiWorkers > 1 && cluster.isPrimary) {
+    runClusterPrimary(config);
+    return;
+  }
+  await startApi();
 }
 
 bootstrap().catch((error: unknown) => {

@@ -50,6 +50,8 @@ export interface AppConfig {
   keyRotationDays: number;
   webhookAllowPrivateTargets: boolean;
   metricsToken: string | undefined;
+  /** API processes sharing the port through node:cluster (1 = no cluster). */
+  apiWorkers: number;
 }
 
 export class ConfigValidationError extends Error {
@@ -214,6 +216,7 @@ export function loadConfig(env: Env = readEnvironment()): AppConfig {
     keyRotationDays: r.int('KEY_ROTATION_DAYS', 30, 1, 3650),
     webhookAllowPrivateTargets: r.bool('WEBHOOK_ALLOW_PRIVATE_TARGETS', false),
     metricsToken: r.raw('METRICS_TOKEN'),
+    apiWorkers: r.int('API_WORKERS', 1, 1, 64),
   };
   if (isProduction && config.webhookAllowPrivateTargets) {
     r.problems.push('WEBHOOK_ALLOW_PRIVATE_TARGETS must not be true in production');
