@@ -5,7 +5,7 @@ NPM ?= npm
 STAMP := node_modules/.agentauth-installed
 
 .PHONY: help dev up down build migrate migrate-revert migrate-create db-setup run api worker test test-unit \
-        test-integration lint format typecheck clean audit-verify
+        test-integration lint format typecheck clean bench audit-verify
 
 help: ## Show all available commands
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}'
@@ -69,6 +69,9 @@ format: $(STAMP) ## Format code with Prettier and fix lint
 
 typecheck: $(STAMP) ## TypeScript type check (tsc --noEmit)
 	$(NPM) run --silent typecheck
+
+bench: build ## Benchmark the hot paths against real PostgreSQL + Redis (BENCH_WITH_PEER=1 adds oidc-provider)
+	BENCH_SKIP_BUILD=1 node bench/run-bench.mjs
 
 clean: ## Remove build output
 	rm -rf dist coverage .jest-logs

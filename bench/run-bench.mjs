@@ -1,0 +1,488 @@
+#!/usr/bin/env node
+// `make bench`: starts AgentAuth the production way (compiled JS, NODE_ENV=production, API_WORKERS
+// processes through node:cluster) against real PostgreSQL and Redis, seeds a realistic tree, warms up, then
+// drives each scenario with autocannon for a fixed duration. One JSON line per scenario:
+//   {scenario, rps, p50_ms, p99_ms, errors, non2xx, requests, duration_s, connections}
+// plus a machine reference line (RS256 signatures per second on one core through node:crypto) and, when a
+// peer OAuth server is given (BENCH_PEER_TOKEN_URL …) or started (BENCH_WITH_PEER=1), the peer's lines and
+// the ratios. A benchmark, never a test: it prints numbers and fails only when the service cannot be driven.
+//
+// Env: BENCH_PORT (8300), BENCH_DURATION (10 s), BENCH_WARMUP (3 s), BENCH_CONNECTIONS (32),
+//      BENCH_API_WORKERS (2), BENCH_SCENARIOS (comma list; default all), BENCH_SKIP_BUILD,
+//      TEST_PG_ADMIN_URL (postgresql://postgres@127.0.0.1:5432/postgres), TEST_REDIS_URL (redis://127.0.0.1:6379/0),
+//      BENCH_PEER_TOKEN_URL, BENCH_PEER_INTROSPECT_URL, BENCH_PEER_CLIENT_ID, BENCH_PEER_CLIENT_SECRET,
+//      BENCH_PEER_SCOPE (api:read), BENCH_WITH_PEER=1 (copy ../shared/bench-peer and start oidc-provider).
+import { execFileSync, spawn } from 'node:child_process';
+import { generateKeyPairSync, randomBytes, sign } from 'node:crypto';
+import { cpSync, existsSync, readFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import Redis from 'ioredis';
+import pg from 'pg';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const env = process.env;
+const PORT = Number(env.BENCH_PORT ?? 8300);
+const DURATION = Number(env.BENCH_DURATION ?? 10);
+const WARMUP = Number(env.BENCH_WARMUP ?? 3);
+const CONNECTIONS = Number(env.BENCH_CONNECTIONS ?? 32);
+const API_WORKERS = Number(env.BENCH_API_WORKERS ?? 2);
+const BASE = `http://127.0.0.1:${PORT}`;
+const API = `${BASE}/api/v1`;
+const ADMIN_URL = env.TEST_PG_ADMIN_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
+const REDIS_URL = env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/0';
+const DB_NAME = `agentauth_bench_${process.pid}`;
+const SCENARIOS = (env.BENCH_SCENARIOS ??
+  'client_credentials,client_credentials_cold,introspect,bearer_get_agent,policy_evaluate,refresh_rotate')
+  .split(',')
+  .map((s) => s.trim())
+  .filter(Boolean);
+const ROOTS = 10;
+const AGENTS_PER_ROOT = 100;
+const COLD_KEYS = 1000;
+const POLICIES = 1000;
+const SCOPE = 'agents:read';
+
+const log = (msg, extra = {}) => process.stderr.write(`${JSON.stringify({ bench: msg, ...extra })}\n`);
+const print = (line) => process.stdout.write(`${JSON.stringify(line)}\n`);
+const enc = encodeURIComponent;
+const basic = (id, secret) => `Basic ${Buffer.from(`${enc(id)}:${enc(secret)}`).toString('base64')}`;
+
+function databaseUrl() {
+  const url = new URL(ADMIN_URL);
+  url.pathname = `/${DB_NAME}`;
+  return url.toString();
+}
+
+async function admin(sql) {
+  const client = new pg.Client({ connectionString: ADMIN_URL });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------- server
+let server;
+const serverEnv = {
+  ...env,
+  NODE_ENV: 'production',
+  ENVIRONMENT: 'production',
+  PORT: String(PORT),
+  HOST: '127.0.0.1',
+  PUBLIC_BASE_URL: BASE,
+  API_WORKERS: String(API_WORKERS),
+  DATABASE_URL: databaseUrl(),
+  DATABASE_POOL_SIZE: '20',
+  REDIS_URL,
+  REDIS_KEY_PREFIX: `aa:bench:${process.pid}:`,
+  SECRET_KEY: randomBytes(32).toString('base64url'),
+  ADMIN_API_KEY: randomBytes(32).toString('base64url'),
+  BOOTSTRAP_OPEN: 'true',
+  RATE_LIMIT_AGENT_PER_MINUTE: '1000000000',
+  RATE_LIMIT_IP_PER_MINUTE: '1000000000',
+  BOOTSTRAP_RATE_LIMIT_PER_HOUR: '1000000000',
+  LOG_LEVEL: 'warn',
+};
+
+async function startServer() {
+  server = spawn(process.execPath, ['dist/apps/api/src/main.js'], { cwd: root, env: serverEnv, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  server.stderr.on('data', (chunk) => {
+    stderr = (stderr + chunk).slice(-4000);
+  });
+  for (let i = 0; i < 300; i++) {
+    if (server.exitCode !== null) throw new Error(`API exited: ${stderr}`);
+    try {
+      const res = await fetch(`${BASE}/ready`);
+      if (res.status === 200) return;
+    } catch {
+      /* not listening yet */
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`API not ready after 60 s: ${stderr}`);
+}
+
+function stopServer() {
+  if (server && server.exitCode === null) server.kill('SIGTERM');
+}
+
+function rssMb() {
+  if (!server?.pid) return [];
+  const pids = [server.pid];
+  try {
+    pids.push(
+      ...execFileSync('pgrep', ['-P', String(server.pid)])
+        .toString()
+        .split('\n')
+        .filter(Boolean)
+        .map(Number),
+    );
+  } catch {
+    /* no children (API_WORKERS=1) */
+  }
+  return pids.map((pid) => {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+    return { pid, rss_mb: Math.round(kb / 1024) };
+  });
+}
+
+// ----------------------------------------------------------------------------------------------- http
+async function call(method, url, { headers = {}, json, form } = {}) {
+  const init = { method, headers: { accept: 'application/json', ...headers } };
+  if (json !== undefined) {
+    init.headers['content-type'] = 'application/json';
+    init.body = JSON.stringify(json);
+  } else if (form !== undefined) {
+    init.headers['content-type'] = 'application/x-www-form-urlencoded';
+    init.body = form;
+  }
+  const res = await fetch(url, init);
+  const text = await res.text();
+  let body;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    body = text;
+  }
+  return { status: res.status, body };
+}
+
+async function expectOk(promise, what) {
+  const res = await promise;
+  if (res.status < 200 || res.status > 299) throw new Error(`${what}: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body;
+}
+
+async function token(clientId, secret, scope = SCOPE) {
+  const body = await expectOk(
+    call('POST', `${API}/auth/token`, {
+      headers: { authorization: basic(clientId, secret) },
+      form: `grant_type=client_credentials&scope=${enc(scope)}`,
+    }),
+    'client_credentials',
+  );
+  return body;
+}
+
+/** Runs `fn` over `items` with at most `limit` in flight. */
+async function pool(items, limit, fn) {
+  const out = new Array(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        out[i] = await fn(items[i], i);
+      }
+    }),
+  );
+  return out;
+}
+
+// ----------------------------------------------------------------------------------------------- seed
+async function seed() {
+  const started = Date.now();
+  const roots = await pool([...Array(ROOTS).keys()], 4, (i) =>
+    expectOk(call('POST', `${API}/agents/bootstrap`, { json: { name: `bench-root-${i}` } }), 'bootstrap'),
+  );
+  const rootTokens = await pool(roots, 4, (r) =>
+    token(r.agent.id, r.credential.api_key, 'agents:read agents:write credentials:write policies:read policies:write tokens:introspect'),
+  );
+  const agents = [];
+  await pool(roots.map((r, i) => [r, rootTokens[i].access_token]), ROOTS, async ([r, bearer]) => {
+    for (let j = 1; j < AGENTS_PER_ROOT; j++) {
+      const agent = await expectOk(
+        call('POST', `${API}/agents`, {
+          headers: { authorization: `Bearer ${bearer}` },
+          json: { name: `bench-agent-${j}`, allowed_scopes: [SCOPE] },
+        }),
+        'create agent',
+      );
+      agents.push({ root: r, agent, bearer });
+    }
+  });
+  const cold = await pool(agents.slice(0, COLD_KEYS), 8, async ({ agent, bearer }) => {
+    const key = await expectOk(
+      call('POST', `${API}/credentials`, {
+        headers: { authorization: `Bearer ${bearer}` },
+        json: { agent_id: agent.id, scopes: [SCOPE] },
+      }),
+      'create credential',
+    );
+    return { clientId: agent.id, secret: key.api_key };
+  });
+  const tree0 = agents.filter((a) => a.root === roots[0]).map((a) => a.agent.id);
+  let policies = 0;
+  if (SCENARIOS.includes('policy_evaluate')) {
+    await pool([...Array(POLICIES).keys()], 8, async (i) => {
+      const subject = i % 10 === 0 ? '*' : tree0[i % tree0.length];
+      const res = await call('POST', `${API}/policies`, {
+        headers: { authorization: `Bearer ${rootTokens[0].access_token}` },
+        json: {
+          name: `bench-policy-${i}`,
+          effect: i % 7 === 0 ? 'deny' : 'allow',
+          subjects: [subject],
+          actions: [i % 3 === 0 ? 'agents:*' : `bench${i}:read`],
+          resources: [i % 5 === 0 ? 'https://api-*.example.com/*' : '*'],
+          conditions: i % 4 === 0 ? { ip_cidrs: ['10.0.0.0/8', '2001:db8::/32'] } : {},
+          priority: i % 10,
+          enabled: true,
+        },
+      });
+      if (res.status === 201) policies++;
+    });
+  }
+  log('seeded', { roots: roots.length, agents: agents.length + roots.length, cold_keys: cold.length, policies, seconds: (Date.now() - started) / 1000 });
+  return { roots, rootTokens, agents, cold, tree0 };
+}
+
+// -------------------------------------------------------------------------------------------- measure
+async function measure(scenario, opts) {
+  const base = { url: opts.url, connections: CONNECTIONS, method: opts.method ?? 'POST', headers: opts.headers, body: opts.body, requests: opts.requests };
+  if (WARMUP > 0 && !opts.noWarmup) await autocannon({ ...base, duration: WARMUP });
+  const r = await autocannon({ ...base, duration: DURATION });
+  const line = {
+    scenario,
+    rps: Math.round((r['2xx'] / r.duration) * 10) / 10,
+    p50_ms: r.latency.p50,
+    p99_ms: r.latency.p99,
+    errors: r.errors + r.timeouts,
+    non2xx: r.non2xx,
+    requests: r.requests.total,
+    duration_s: Math.round(r.duration * 100) / 100,
+    connections: CONNECTIONS,
+    ...(opts.target ? { target: opts.target } : {}),
+  };
+  print(line);
+  return line;
+}
+
+const form = { 'content-type': 'application/x-www-form-urlencoded' };
+
+async function runScenarios(data) {
+  const results = {};
+  const root = data.roots[0];
+  const rootBasic = basic(root.agent.id, root.credential.api_key);
+  const child = data.agents.find((a) => a.root === root).agent;
+  const rootBearer = data.rootTokens[0].access_token;
+
+  for (const scenario of SCENARIOS) {
+    if (scenario === 'client_credentials') {
+      results[scenario] = await measure(scenario, {
+        url: `${API}/auth/token`,
+        headers: { ...form, authorization: rootBasic },
+        body: `grant_type=client_credentials&scope=${enc(SCOPE)}`,
+      });
+    } else if (scenario === 'client_credentials_cold') {
+      let i = 0;
+      results[scenario] = await measure(scenario, {
+        url: `${API}/auth/token`,
+        noWarmup: true,
+        requests: [
+          {
+            method: 'POST',
+            setupRequest: (req) => {
+              const key = data.cold[i++ % data.cold.length];
+              return { ...req, headers: { ...form, authorization: basic(key.clientId, key.secret) }, body: `grant_type=client_credentials&scope=${enc(SCOPE)}` };
+            },
+          },
+        ],
+      });
+    } else if (scenario === 'introspect') {
+      const minted = await token(root.agent.id, root.credential.api_key);
+      results[scenario] = await measure(scenario, {
+        url: `${API}/auth/token/introspect`,
+        headers: { ...form, authorization: rootBasic },
+        body: `token=${minted.access_token}&token_type_hint=access_token`,
+      });
+    } else if (scenario === 'bearer_get_agent') {
+      results[scenario] = await measure(scenario, {
+        url: `${API}/agents/${child.id}`,
+        method: 'GET',
+        headers: { authorization: `Bearer ${rootBearer}` },
+      });
+    } else if (scenario === 'policy_evaluate') {
+      results[scenario] = await measure(scenario, {
+        url: `${API}/policies/evaluate`,
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${rootBearer}` },
+        body: JSON.stringify({ agent_id: data.tree0[1], action: SCOPE, resource: '*', context: { ip: '10.1.2.3' } }),
+      });
+    } else if (scenario === 'refresh_rotate') {
+      // Every connection walks its own refresh family: each response's refresh_token is the next request's.
+      const chains = await pool([...Array(CONNECTIONS * 2).keys()], 8, async () => {
+        const t = await expectOk(
+          call('POST', `${API}/auth/token`, {
+            headers: { authorization: rootBasic },
+            form: `grant_type=client_credentials&scope=${enc(`${SCOPE} offline_access`)}`,
+          }),
+          'offline_access grant',
+        );
+        return t.refresh_token;
+      });
+      let nextChain = 0;
+      results[scenario] = await measure(scenario, {
+        url: `${API}/auth/token`,
+        noWarmup: true,
+        requests: [
+          {
+            method: 'POST',
+            setupRequest: (req, context) => {
+              if (!context.refresh) context.refresh = chains[nextChain++ % chains.length];
+              return { ...req, headers: { ...form, authorization: rootBasic }, body: `grant_type=refresh_token&refresh_token=${enc(context.refresh)}` };
+            },
+            onResponse: (status, body, context) => {
+              if (status === 200) context.refresh = JSON.parse(body).refresh_token;
+              else context.refresh = chains[nextChain++ % chains.length];
+            },
+          },
+        ],
+      });
+    } else {
+      log('unknown scenario', { scenario });
+    }
+  }
+  return results;
+}
+
+// ------------------------------------------------------------------------------------------- reference
+function rsaSignReference() {
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const data = Buffer.from('x'.repeat(300));
+  const until = Date.now() + 2000;
+  let n = 0;
+  while (Date.now() < until) {
+    sign('sha256', data, privateKey);
+    n++;
+  }
+  return Math.round(n / 2);
+}
+
+// ------------------------------------------------------------------------------------------------ peer
+async function startPeerFromShared() {
+  const shared = path.resolve(root, '..', 'shared', 'bench-peer');
+  if (!existsSync(shared)) throw new Error(`no ${shared}`);
+  const dir = mkdtempSync(path.join(tmpdir(), 'bench-peer-'));
+  cpSync(shared, dir, { recursive: true });
+  execFileSync('npm', ['ci', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: path.join(dir, 'peer'), stdio: 'ignore' });
+  const port = PORT + 1;
+  const peer = spawn(process.execPath, ['peer/server.mjs'], { cwd: dir, env: { ...env, NODE_ENV: 'production', PORT: String(port), CLUSTER: '1' }, stdio: 'ignore' });
+  for (let i = 0; i < 100; i++) {
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/.well-known/openid-configuration`);
+      if (res.ok) break;
+    } catch {
+      /* starting */
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return {
+    stop: () => peer.kill('SIGTERM'),
+    tokenUrl: `http://127.0.0.1:${port}/token`,
+    introspectUrl: `http://127.0.0.1:${port}/token/introspection`,
+    clientId: 'bench-client',
+    secret: 'bench-secret',
+    scope: 'api:read',
+    opaqueResource: 'urn:bench:opaque',
+  };
+}
+
+async function measurePeer(peer, ours) {
+  const auth = basic(peer.clientId, peer.secret);
+  const tokenLine = await measure('client_credentials', {
+    target: 'peer',
+    url: peer.tokenUrl,
+    headers: { ...form, authorization: auth },
+    body: `grant_type=client_credentials&scope=${enc(peer.scope)}`,
+  });
+  let introspectLine;
+  if (peer.introspectUrl) {
+    const minted = await call('POST', peer.tokenUrl, {
+      headers: { authorization: auth },
+      form: `grant_type=client_credentials&scope=${enc(peer.scope)}${peer.opaqueResource ? `&resource=${enc(peer.opaqueResource)}` : ''}`,
+    });
+    introspectLine = await measure('introspect', {
+      target: 'peer',
+      url: peer.introspectUrl,
+      headers: { ...form, authorization: auth },
+      body: `token=${minted.body.access_token}&token_type_hint=access_token`,
+    });
+  }
+  const ratio = (a, b) => (a && b && b.rps > 0 ? Math.round((a.rps / b.rps) * 100) / 100 : null);
+  print({
+    ratio_vs_peer: {
+      client_credentials: ratio(ours.client_credentials, tokenLine),
+      introspect: ratio(ours.introspect, introspectLine),
+      bearer_get_agent: ratio(ours.bearer_get_agent, introspectLine),
+    },
+  });
+}
+
+// ------------------------------------------------------------------------------------------------ main
+async function main() {
+  if (!env.BENCH_SKIP_BUILD) execFileSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: 'inherit' });
+  await admin(`DROP DATABASE IF EXISTS "${DB_NAME}" WITH (FORCE)`);
+  await admin(`CREATE DATABASE "${DB_NAME}"`);
+  try {
+    execFileSync(process.execPath, ['dist/scripts/migrate.js', 'up'], { cwd: root, env: { ...serverEnv }, stdio: ['ignore', 'ignore', 'inherit'] });
+    await startServer();
+    log('api ready', { workers: API_WORKERS, port: PORT });
+    const data = await seed();
+    const ours = await runScenarios(data);
+    print({ reference: 'rs256_sign_per_s_1core', node_crypto: rsaSignReference(), cores: (await import('node:os')).cpus().length });
+    print({ memory: rssMb() });
+    let peer;
+    if (env.BENCH_PEER_TOKEN_URL) {
+      peer = {
+        tokenUrl: env.BENCH_PEER_TOKEN_URL,
+        introspectUrl: env.BENCH_PEER_INTROSPECT_URL,
+        clientId: env.BENCH_PEER_CLIENT_ID ?? 'bench-client',
+        secret: env.BENCH_PEER_CLIENT_SECRET ?? 'bench-secret',
+        scope: env.BENCH_PEER_SCOPE ?? 'api:read',
+        opaqueResource: env.BENCH_PEER_OPAQUE_RESOURCE,
+        stop: () => undefined,
+      };
+    } else if (env.BENCH_WITH_PEER === '1') {
+      stopServer(); // the peer is measured alone on the machine, like AgentAuth was
+      peer = await startPeerFromShared();
+    }
+    if (peer) {
+      try {
+        await measurePeer(peer, ours);
+      } finally {
+        peer.stop();
+      }
+    }
+  } finally {
+    stopServer();
+    await new Promise((r) => setTimeout(r, 500));
+    await admin(`DROP DATABASE IF EXISTS "${DB_NAME}" WITH (FORCE)`).catch(() => undefined);
+    await dropRedisKeys(serverEnv.REDIS_KEY_PREFIX).catch(() => undefined);
+  }
+}
+
+async function dropRedisKeys(prefix) {
+  const redis = new Redis(REDIS_URL);
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+      if (keys.length > 0) await redis.del(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}
+
+main().catch((error) => {
+  stopServer();
+  log('failed', { error: error instanceof Error ? error.message : String(error) });
+  process.exit(1);
+});
