@@ -1,4 +1,4 @@
-import type { INestApplication } from '@nestjs/common';
+import type { INestApplication, Provider, Type } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { APP_CONFIG, type AppConfig, configureApiApp, loadConfig, readEnvironment } from '@agentauth/core';
 import { ApiModule } from '../../apps/api/src/api.module';
@@ -10,13 +10,26 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
+export interface TestAppOptions {
+  /** Modules imported beside ApiModule (test-only providers and controllers, e.g. TestBearerModule). */
+  extraModules?: Type[];
+  /** Providers replaced wherever they are defined (`.overrideProvider(provide).useValue(useValue)`). */
+  overrideProviders?: { provide: Exclude<Provider, Type>['provide']; useValue: unknown }[];
+}
+
 /** The real API module with the production HTTP wiring, configured from this worker's env plus overrides. */
-export async function createTestApp(overrides: Record<string, string | undefined> = {}): Promise<TestApp> {
+export async function createTestApp(
+  overrides: Record<string, string | undefined> = {},
+  options: TestAppOptions = {},
+): Promise<TestApp> {
   const config = loadConfig({ ...readEnvironment(), ...overrides });
-  const moduleRef = await Test.createTestingModule({ imports: [ApiModule] })
+  let builder = Test.createTestingModule({ imports: [ApiModule, ...(options.extraModules ?? [])] })
     .overrideProvider(APP_CONFIG)
-    .useValue(config)
-    .compile();
+    .useValue(config);
+  for (const { provide, useValue } of options.overrideProviders ?? []) {
+    builder = builder.overrideProvider(provide).useValue(useValue);
+  }
+  const moduleRef = await builder.compile();
   const app = moduleRef.createNestApplication({ bodyParser: false, bufferLogs: true });
   configureApiApp(app);
   await app.init();

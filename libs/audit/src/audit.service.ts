@@ -5,11 +5,18 @@ import { DataSource } from 'typeorm';
 import { Clock } from '@agentauth/core';
 import type { AuditEventInput } from './audit-event';
 
+/** An event as committed: the input plus the id and time the trail gave it. */
+export type RecordedAuditEvent = AuditEventInput & { id: string; occurredAt: Date };
+
+export type AuditEventListener = (event: RecordedAuditEvent) => void;
+
 /**
  * The one way events are recorded. `record` resolves once the event is durably committed.
  */
 @Injectable()
 export class AuditService {
+  private readonly listeners: AuditEventListener[] = [];
+
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly clock: Clock,
@@ -18,12 +25,21 @@ export class AuditService {
     this.logger.setContext('AuditService');
   }
 
+  /**
+   * Called with every event after it is committed (e.g. webhooks enqueue their fan-out). Listeners must
+   * not block: they are called synchronously, and a throwing listener is logged and ignored.
+   */
+  onRecorded(listener: AuditEventListener): void {
+    this.listeners.push(listener);
+  }
+
   async record(event: AuditEventInput): Promise<void> {
     const occurredAt = this.clock.now();
-    await this.dataSource.query(
+    const rows: { id: string }[] = await this.dataSource.query(
       `INSERT INTO audit_events (occurred_at, event_type, outcome, actor_agent_id, on_behalf_of, target_type, target_id,
          root_agent_id, ip, request_id, details)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+       RETURNING id`,
       [
         occurredAt,
         event.eventType,
@@ -49,5 +65,16 @@ export class AuditService {
       },
       'audit event',
     );
+    const recorded: RecordedAuditEvent = { ...event, id: rows[0].id, occurredAt };
+    for (const listener of this.listeners) {
+      try {
+        listener(recorded);
+      } catch (error) {
+        this.logger.error(
+          { event_type: event.eventType, error: error instanceof Error ? error.message : String(error) },
+          'audit listener failed',
+        );
+      }
+    }
   }
 }
