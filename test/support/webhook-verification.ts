@@ -14,7 +14,9 @@ export type VerifyWebhook = (
  */
 export function documentedVerifier(): VerifyWebhook {
   const doc = fs.readFileSync(path.resolve(__dirname, '..', '..', 'docs', 'webhooks.md'), 'utf8');
-  const section = /<!-- verify-snippet:start -->\s*```js\n([\s\S]*?)```\s*<!-- verify-snippet:end -->/.exec(doc);
+  const section = /<!-- verify-snippet:start -->\s*```js\n([\s\S]*?)```\s*<!-- verify-snippet:end -->/.exec(
+    doc,
+  );
   if (!section) throw new Error('docs/webhooks.md has no verify-snippet block');
   // eslint-disable-next-line @typescript-eslint/no-implied-eval
   const factory = new Function('require', `${section[1]}\nreturn verifyAgentAuthWebhook;`) as (

@@ -36,8 +36,12 @@ export async function ensureWorkerBuild(): Promise<void> {
   if (owner) {
     try {
       await new Promise<void>((resolve, reject) =>
-        execFile('npm', ['run', '--silent', 'build'], { cwd: ROOT, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) =>
-          error ? reject(new Error(`npm run build failed:\n${stdout}\n${stderr}`)) : resolve(),
+        execFile(
+          'npm',
+          ['run', '--silent', 'build'],
+          { cwd: ROOT, maxBuffer: 16 * 1024 * 1024 },
+          (error, stdout, stderr) =>
+            error ? reject(new Error(`npm run build failed:\n${stdout}\n${stderr}`)) : resolve(),
         ),
       );
       fs.writeFileSync(done, '');
@@ -118,7 +122,9 @@ export class WorkerProcess {
       const found = this.lines.find(predicate);
       if (found) return found;
       if (!this.running) {
-        throw new Error(`worker exited (${JSON.stringify(this.exitInfo)}) before the expected line; stderr: ${this.stderr.join('\n')}`);
+        throw new Error(
+          `worker exited (${JSON.stringify(this.exitInfo)}) before the expected line; stderr: ${this.stderr.join('\n')}`,
+        );
       }
       if (Date.now() > deadline) throw new Error(`worker: expected line not seen within ${timeoutMs} ms`);
       await new Promise((r) => setTimeout(r, 50));

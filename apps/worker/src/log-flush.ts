@@ -18,6 +18,7 @@ export class LogFlushOnShutdown implements OnApplicationShutdown {
  * one-JSON-object-per-line rule: route them through a JSON logger instead.
  */
 export function routeConsoleTo(logger: Logger): void {
+  /* eslint-disable no-console -- replacing console.* is the point here */
   const forward =
     (level: 'info' | 'warn' | 'error' | 'debug') =>
     (...args: unknown[]) =>
@@ -27,4 +28,5 @@ export function routeConsoleTo(logger: Logger): void {
   console.warn = forward('warn');
   console.error = forward('error');
   console.debug = forward('debug');
+  /* eslint-enable no-console */
 }

@@ -23,6 +23,12 @@ import { WorkerHeartbeat } from './worker-heartbeat';
     JobsWorkerModule,
     WebhooksModule,
   ],
-  providers: [WorkerHeartbeat, LogFlushOnShutdown, KeyRotationProcessor, MaintenanceProcessor, WebhooksProcessor],
+  providers: [
+    WorkerHeartbeat,
+    LogFlushOnShutdown,
+    KeyRotationProcessor,
+    MaintenanceProcessor,
+    WebhooksProcessor,
+  ],
 })
 export class WorkerModule {}

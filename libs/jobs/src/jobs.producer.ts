@@ -3,7 +3,13 @@ import { type JobsOptions, Queue } from 'bullmq';
 import { PinoLogger } from 'nestjs-pino';
 import { APP_CONFIG, type AppConfig } from '@agentauth/core';
 import { bullConnection, bullPrefix } from './bull-connection';
-import { DEFAULT_JOB_OPTIONS, KEY_ROTATION_JOBS, MAINTENANCE_JOBS, QUEUES, type QueueName } from './jobs.constants';
+import {
+  DEFAULT_JOB_OPTIONS,
+  KEY_ROTATION_JOBS,
+  MAINTENANCE_JOBS,
+  QUEUES,
+  type QueueName,
+} from './jobs.constants';
 
 /** An enqueue that Redis does not acknowledge within this time fails (the caller logs it and moves on). */
 const ADD_TIMEOUT_MS = 5000;

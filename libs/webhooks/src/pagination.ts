@@ -21,7 +21,8 @@ export function encodeCursor(position: PageCursor): string {
 /** Decodes a cursor from `?cursor=`; anything malformed is a 400. */
 export function decodeCursor(cursor: string | undefined): PageCursor | undefined {
   if (cursor === undefined) return undefined;
-  const invalid = () => new ValidationProblem('The cursor is invalid', [{ field: 'cursor', message: 'invalid' }]);
+  const invalid = () =>
+    new ValidationProblem('The cursor is invalid', [{ field: 'cursor', message: 'invalid' }]);
   if (!/^[A-Za-z0-9_-]{1,400}$/.test(cursor)) throw invalid();
   let parsed: unknown;
   try {

@@ -39,9 +39,7 @@ export interface AttemptContext {
  * - `failed`: given up (last attempt, target refused, webhook deleted) — do not retry.
  */
 export type DeliveryOutcome =
-  | { status: 'succeeded' }
-  | { status: 'retry'; error: string }
-  | { status: 'failed'; error: string };
+  { status: 'succeeded' } | { status: 'retry'; error: string } | { status: 'failed'; error: string };
 
 /**
  * The worker side of webhooks: fan an event out to the subscribed webhooks of its tree, then deliver each
@@ -75,11 +73,16 @@ export class WebhookDeliveryService {
       now: this.clock.now(),
     });
     for (const deliveryId of ids) {
-      await this.producer.add(QUEUES.webhooks, WEBHOOK_JOBS.deliver, { deliveryId } satisfies WebhookDeliverJob, {
-        jobId: `delivery-${deliveryId}`,
-        attempts: this.config.webhookMaxAttempts,
-        backoff: { type: 'exponential', delay: this.config.webhookRetryBaseDelayMs },
-      });
+      await this.producer.add(
+        QUEUES.webhooks,
+        WEBHOOK_JOBS.deliver,
+        { deliveryId } satisfies WebhookDeliverJob,
+        {
+          jobId: `delivery-${deliveryId}`,
+          attempts: this.config.webhookMaxAttempts,
+          backoff: { type: 'exponential', delay: this.config.webhookRetryBaseDelayMs },
+        },
+      );
     }
     this.logger.info(
       { event_id: event.id, event_type: event.type, deliveries: ids.length },
@@ -140,8 +143,13 @@ export class WebhookDeliveryService {
       this.logger.info(fields, 'webhook delivered');
       return { status: 'succeeded' };
     }
-    this.logger.warn({ ...fields, error: response.error, will_retry: !finalAttempt }, 'webhook attempt failed');
-    return finalAttempt ? { status: 'failed', error: response.error } : { status: 'retry', error: response.error };
+    this.logger.warn(
+      { ...fields, error: response.error, will_retry: !finalAttempt },
+      'webhook attempt failed',
+    );
+    return finalAttempt
+      ? { status: 'failed', error: response.error }
+      : { status: 'retry', error: response.error };
   }
 
   private async record(

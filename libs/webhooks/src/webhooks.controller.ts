@@ -1,14 +1,4 @@
-import {
-  Body,
-  Controller,
-  Delete,
-  Get,
-  HttpCode,
-  Param,
-  ParseUUIDPipe,
-  Post,
-  Query,
-} from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
 import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Audited } from '@agentauth/audit';
 import { Auth, CurrentPrincipal, type Principal, ValidationProblem } from '@agentauth/core';
@@ -41,15 +31,18 @@ export class WebhooksController {
   @HttpCode(201)
   @Auth({ scopes: ['webhooks:write'] })
   @Audited('webhook.created', { targetType: 'webhook' })
-  @ApiOperation({ summary: 'Subscribe a URL to events of the caller\'s tree (the secret is shown once)' })
+  @ApiOperation({ summary: "Subscribe a URL to events of the caller's tree (the secret is shown once)" })
   @ApiOkResponse({ type: CreatedWebhookView })
-  create(@CurrentPrincipal() principal: Principal, @Body() body: CreateWebhookDto): Promise<CreatedWebhookView> {
+  create(
+    @CurrentPrincipal() principal: Principal,
+    @Body() body: CreateWebhookDto,
+  ): Promise<CreatedWebhookView> {
     return this.webhooks.create(principal, body);
   }
 
   @Get()
   @Auth({ scopes: ['webhooks:read'] })
-  @ApiOperation({ summary: 'List the webhooks of the caller\'s tree, newest first' })
+  @ApiOperation({ summary: "List the webhooks of the caller's tree, newest first" })
   @ApiOkResponse({ type: WebhookListView })
   list(@CurrentPrincipal() principal: Principal, @Query() query: ListQueryDto): Promise<WebhookListView> {
     return this.webhooks.list(principal, query);

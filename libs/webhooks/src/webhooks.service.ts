@@ -8,8 +8,12 @@ import {
   type Principal,
   ValidationProblem,
 } from '@agentauth/core';
-import { CreatedWebhookView, WebhookDeliveryListView, WebhookListView, WebhookView } from './dto/webhook.view';
-import type { CreateWebhookDto } from './dto/create-webhook.dto';
+import {
+  CreatedWebhookView,
+  WebhookDeliveryListView,
+  WebhookListView,
+  WebhookView,
+} from './dto/webhook.view';
 import { WebhookDeliveryView } from './dto/webhook.view';
 import { decodeCursor, DEFAULT_PAGE_SIZE, pageOf } from './pagination';
 import { newWebhookSecret } from './webhook-signature';
@@ -108,7 +112,9 @@ export class WebhooksService {
       return url;
     } catch (error) {
       if (error instanceof WebhookTargetRefused) {
-        throw new ValidationProblem('The webhook URL is not allowed', [{ field: 'url', message: error.reason }]);
+        throw new ValidationProblem('The webhook URL is not allowed', [
+          { field: 'url', message: error.reason },
+        ]);
       }
       throw error;
     }

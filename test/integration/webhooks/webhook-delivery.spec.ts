@@ -90,10 +90,18 @@ describe('webhook delivery (in-process)', () => {
     const before = receiver.requests.length;
     const outcome = await service.deliver(deliveryId, { attempt: 1, maxAttempts: 8 });
 
-    expect(outcome).toEqual({ status: 'failed', error: expect.stringMatching(/^refused: .*127\.0\.0\.1.*loopback/) });
+    expect(outcome).toEqual({
+      status: 'failed',
+      error: expect.stringMatching(/^refused: .*127\.0\.0\.1.*loopback/),
+    });
     expect(receiver.requests.length).toBe(before); // never connected
     const row = await deliveryRow(strict, deliveryId);
-    expect(row).toMatchObject({ status: 'failed', attempts: 1, last_status_code: null, next_attempt_at: null });
+    expect(row).toMatchObject({
+      status: 'failed',
+      attempts: 1,
+      last_status_code: null,
+      next_attempt_at: null,
+    });
     expect(row.last_error).toMatch(/^refused: /);
   });
 
@@ -123,7 +131,9 @@ describe('webhook delivery (in-process)', () => {
     expect((await subscribe(open, root, `http://${host}:${receiver.port}/pinned`)).status).toBe(201);
     const service = open.app.get(WebhookDeliveryService);
     const [deliveryId] = await service.fanOut(anEvent(root));
-    expect(await service.deliver(deliveryId, { attempt: 1, maxAttempts: 8 })).toEqual({ status: 'succeeded' });
+    expect(await service.deliver(deliveryId, { attempt: 1, maxAttempts: 8 })).toEqual({
+      status: 'succeeded',
+    });
     const got = receiver.requests.find((r) => r.headers['agentauth-webhook-id'] === deliveryId)!;
     expect(got.headers.host).toBe(`${host}:${receiver.port}`);
     expect(got.path).toBe('/pinned');
@@ -133,7 +143,9 @@ describe('webhook delivery (in-process)', () => {
 
     // a re-run after success (at-least-once queue) is a no-op
     const count = receiver.requests.length;
-    expect(await service.deliver(deliveryId, { attempt: 2, maxAttempts: 8 })).toEqual({ status: 'succeeded' });
+    expect(await service.deliver(deliveryId, { attempt: 2, maxAttempts: 8 })).toEqual({
+      status: 'succeeded',
+    });
     expect(receiver.requests.length).toBe(count);
   });
 
@@ -179,12 +191,18 @@ describe('webhook delivery (in-process)', () => {
         delivered_at: null,
       });
       expect(row.attempt_log).toEqual([
-        expect.objectContaining({ attempt: 1, status_code: 302, error: 'HTTP 302 (redirects are not followed)' }),
+        expect.objectContaining({
+          attempt: 1,
+          status_code: 302,
+          error: 'HTTP 302 (redirects are not followed)',
+        }),
         expect.objectContaining({ attempt: 2, status_code: null, error: 'timed out after 400 ms' }),
         expect.objectContaining({ attempt: 3, status_code: 503, error: 'HTTP 503' }),
       ]);
       // a failed delivery stays failed
-      expect(await service.deliver(deliveryId, { attempt: 4, maxAttempts: 3 })).toMatchObject({ status: 'failed' });
+      expect(await service.deliver(deliveryId, { attempt: 4, maxAttempts: 3 })).toMatchObject({
+        status: 'failed',
+      });
       expect(scripted.requests).toHaveLength(3);
     });
   });
@@ -205,7 +223,7 @@ describe('webhook delivery (in-process)', () => {
     expect(receiver.requests.some((r) => r.path === '/deleted')).toBe(false);
   });
 
-  it('fans out to the subscribed webhooks of the event\'s tree only, once per webhook', async () => {
+  it("fans out to the subscribed webhooks of the event's tree only, once per webhook", async () => {
     const root = randomUUID();
     const other = randomUUID();
     const matching = (await subscribe(open, root, receiver.url('/a'), ['credential.revoked'])).body.id;

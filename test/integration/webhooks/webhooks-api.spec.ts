@@ -58,7 +58,10 @@ describe('webhooks API', () => {
     });
     const secret: string = res.body.secret;
 
-    const got = await request(open.http).get(`/api/v1/webhooks/${res.body.id}`).set('Authorization', asA).expect(200);
+    const got = await request(open.http)
+      .get(`/api/v1/webhooks/${res.body.id}`)
+      .set('Authorization', asA)
+      .expect(200);
     expect(got.body.secret).toBeUndefined();
     expect(JSON.stringify(got.body)).not.toContain(secret);
     const listed = await request(open.http).get('/api/v1/webhooks').set('Authorization', asA).expect(200);
@@ -69,7 +72,9 @@ describe('webhooks API', () => {
       .query(`SELECT secret_encrypted FROM webhooks WHERE id = $1`, [res.body.id]);
     expect(row.secret_encrypted).toMatch(/^v1\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/);
     expect(row.secret_encrypted).not.toContain(secret.slice(6));
-    expect(decrypt(deriveKey(open.config.secretKey, WEBHOOK_SECRET_KEY_PURPOSE), row.secret_encrypted)).toBe(secret);
+    expect(decrypt(deriveKey(open.config.secretKey, WEBHOOK_SECRET_KEY_PURPOSE), row.secret_encrypted)).toBe(
+      secret,
+    );
     expect(logCapture.containing(secret.slice(6))).toEqual([]);
   });
 
@@ -93,7 +98,10 @@ describe('webhooks API', () => {
     await request(open.http).delete(`/api/v1/webhooks/${hook.id}`).set('Authorization', asA).expect(204);
     await request(open.http).get(`/api/v1/webhooks/${hook.id}`).set('Authorization', asA).expect(404);
     await request(open.http).delete(`/api/v1/webhooks/${hook.id}`).set('Authorization', asA).expect(404);
-    await request(open.http).get(`/api/v1/webhooks/${hook.id}/deliveries`).set('Authorization', asA).expect(404);
+    await request(open.http)
+      .get(`/api/v1/webhooks/${hook.id}/deliveries`)
+      .set('Authorization', asA)
+      .expect(404);
   });
 
   it("answers another tree's webhook exactly like an unknown id", async () => {
@@ -103,11 +111,9 @@ describe('webhooks API', () => {
       ['get', `/api/v1/webhooks/${hook.id}/deliveries`],
       ['delete', `/api/v1/webhooks/${hook.id}`],
     ] as const) {
-      const foreign = await request(open.http)[method](path).set('Authorization', asB).expect(404);
-      const unknown = await request(open.http)
-        [method](path.replace(hook.id, randomUUID()))
-        .set('Authorization', asB)
-        .expect(404);
+      const call = (p: string) => request(open.http)[method](p).set('Authorization', asB);
+      const foreign = await call(path).expect(404);
+      const unknown = await call(path.replace(hook.id, randomUUID())).expect(404);
       expect({ ...foreign.body, request_id: null }).toEqual({ ...unknown.body, request_id: null });
     }
     const listB = await request(open.http).get('/api/v1/webhooks').set('Authorization', asB).expect(200);
@@ -122,7 +128,8 @@ describe('webhooks API', () => {
     const writeOnly = `Bearer ${testBearer({ rootAgentId: root, scopes: ['webhooks:write'] })}`;
     const denied = await create(open, readOnly, { url: 'http://127.0.0.1:9/', events: ['*'] }).expect(403);
     expect(denied.body.type).toBe('urn:agentauth:problem:insufficient_scope');
-    const hook = (await create(open, writeOnly, { url: 'http://127.0.0.1:9/', events: ['*'] }).expect(201)).body;
+    const hook = (await create(open, writeOnly, { url: 'http://127.0.0.1:9/', events: ['*'] }).expect(201))
+      .body;
     await request(open.http).get('/api/v1/webhooks').set('Authorization', writeOnly).expect(403);
     await request(open.http).get(`/api/v1/webhooks/${hook.id}`).set('Authorization', readOnly).expect(200);
     await request(open.http).delete(`/api/v1/webhooks/${hook.id}`).set('Authorization', readOnly).expect(403);
@@ -146,7 +153,10 @@ describe('webhooks API', () => {
       expect(res.body.type).toBe('urn:agentauth:problem:validation_error');
       expect(res.body.errors.map((e: { field: string }) => e.field)).toContain(field);
     }
-    const bad = await request(open.http).get('/api/v1/webhooks/not-a-uuid').set('Authorization', asA).expect(400);
+    const bad = await request(open.http)
+      .get('/api/v1/webhooks/not-a-uuid')
+      .set('Authorization', asA)
+      .expect(400);
     expect(bad.body.type).toBe('urn:agentauth:problem:validation_error');
   });
 
@@ -210,8 +220,18 @@ describe('webhooks API', () => {
     } while (cursor);
     expect(pages).toBe(3);
     expect(seen).toEqual([...ids].reverse());
-    for (const query of [{ cursor: 'garbage!' }, { cursor: Buffer.from('{"c":1}').toString('base64url') }, { limit: 0 }, { limit: 201 }, { limit: 'x' }]) {
-      const res = await request(open.http).get('/api/v1/webhooks').query(query).set('Authorization', auth).expect(400);
+    for (const query of [
+      { cursor: 'garbage!' },
+      { cursor: Buffer.from('{"c":1}').toString('base64url') },
+      { limit: 0 },
+      { limit: 201 },
+      { limit: 'x' },
+    ]) {
+      const res = await request(open.http)
+        .get('/api/v1/webhooks')
+        .query(query)
+        .set('Authorization', auth)
+        .expect(400);
       expect(res.body.type).toBe('urn:agentauth:problem:validation_error');
     }
   });
@@ -242,7 +262,11 @@ describe('webhooks API', () => {
         type: 'credential.revoked',
         occurred_at: expect.any(String),
         root_agent_id: root,
-        data: expect.objectContaining({ outcome: 'success', target_id: targetId, details: { reason: 'test' } }),
+        data: expect.objectContaining({
+          outcome: 'success',
+          target_id: targetId,
+          details: { reason: 'test' },
+        }),
       });
       expect(await job.getState()).toBe('waiting');
     });
@@ -250,10 +274,30 @@ describe('webhooks API', () => {
     it('does not enqueue events outside the catalogue, failures, or tree events without a root', async () => {
       const audit = t.app.get(AuditService);
       const marker = randomUUID();
-      await audit.record({ eventType: 'webhook.created', outcome: 'success', rootAgentId: randomUUID(), targetId: marker });
-      await audit.record({ eventType: 'credential.revoked', outcome: 'failure', rootAgentId: randomUUID(), targetId: marker });
-      await audit.record({ eventType: 'credential.revoked', outcome: 'success', rootAgentId: null, targetId: marker });
-      await audit.record({ eventType: 'refresh_token.reuse_detected', outcome: 'denied', rootAgentId: randomUUID(), targetId: marker });
+      await audit.record({
+        eventType: 'webhook.created',
+        outcome: 'success',
+        rootAgentId: randomUUID(),
+        targetId: marker,
+      });
+      await audit.record({
+        eventType: 'credential.revoked',
+        outcome: 'failure',
+        rootAgentId: randomUUID(),
+        targetId: marker,
+      });
+      await audit.record({
+        eventType: 'credential.revoked',
+        outcome: 'success',
+        rootAgentId: null,
+        targetId: marker,
+      });
+      await audit.record({
+        eventType: 'refresh_token.reuse_detected',
+        outcome: 'denied',
+        rootAgentId: randomUUID(),
+        targetId: marker,
+      });
       const rows: { id: string; event_type: string }[] = await t.app
         .get(DataSource)
         .query(`SELECT id, event_type FROM audit_events WHERE target_id = $1`, [marker]);

@@ -7,7 +7,12 @@ import { JobsProducer, QUEUES, type QueueName, SCHEDULER_IDS } from '@agentauth/
 import { createTestApp, type TestApp } from '../../support/app';
 import { testBearer, testBearerOptions } from '../../support/test-bearer';
 import { eventually, WebhookReceiver } from '../../support/webhook-receiver';
-import { isolatedRedisPrefix, killAllWorkers, startWorker, type WorkerProcess } from '../../support/worker-process';
+import {
+  isolatedRedisPrefix,
+  killAllWorkers,
+  startWorker,
+  type WorkerProcess,
+} from '../../support/worker-process';
 
 jest.setTimeout(90_000);
 
@@ -95,7 +100,9 @@ describe('worker process lifecycle', () => {
     expect(running()).toHaveLength(2);
     const rotation = await queue(QUEUES.keyRotation).getJobSchedulers();
     const maintenance = await queue(QUEUES.maintenance).getJobSchedulers();
-    expect(rotation.map((s) => s.key).sort()).toEqual([SCHEDULER_IDS.keyAdvance, SCHEDULER_IDS.keyRotation].sort());
+    expect(rotation.map((s) => s.key).sort()).toEqual(
+      [SCHEDULER_IDS.keyAdvance, SCHEDULER_IDS.keyRotation].sort(),
+    );
     expect(maintenance.map((s) => s.key)).toEqual([SCHEDULER_IDS.maintenance]);
     const rotate = rotation.find((s) => s.key === SCHEDULER_IDS.keyRotation)!;
     expect(rotate.every).toBe(30 * 24 * 3600 * 1000); // KEY_ROTATION_DAYS
@@ -144,7 +151,11 @@ describe('worker process lifecycle', () => {
   });
 
   it('loses no job when the worker is SIGKILLed mid-job: a restarted worker recovers it', async () => {
-    await Promise.all(running().slice(1).map((w) => w.stop()));
+    await Promise.all(
+      running()
+        .slice(1)
+        .map((w) => w.stop()),
+    );
     const [victim] = running();
     expect(running()).toHaveLength(1);
     // the first request hangs until the worker dies; the retry is answered at once
@@ -162,7 +173,9 @@ describe('worker process lifecycle', () => {
     await finished(jobId, QUEUES.webhooks);
     expect(await deliveryRow(deliveryId)).toMatchObject({ status: 'succeeded', last_status_code: 200 });
     expect(receiver.requests).toHaveLength(2); // at least once: the killed attempt, then the recovered one
-    expect(new Set(receiver.requests.map((r) => r.headers['agentauth-webhook-id']))).toEqual(new Set([deliveryId]));
+    expect(new Set(receiver.requests.map((r) => r.headers['agentauth-webhook-id']))).toEqual(
+      new Set([deliveryId]),
+    );
     expect(rescuer.lines).toContainEqual(
       expect.objectContaining({ msg: 'stalled job put back in the queue', job_id: jobId }),
     );
@@ -182,9 +195,15 @@ describe('worker process lifecycle', () => {
     expect(receiver.requests[0].answeredAt!).toBeLessThanOrEqual(exitedAt);
     expect(await deliveryRow(deliveryId)).toMatchObject({ status: 'succeeded', attempts: 1 });
     expect(await (await queue(QUEUES.webhooks).getJob(jobId))!.getState()).toBe('completed');
-    const order = ['stopping: waiting for running jobs to finish', 'webhook delivered', 'all queue workers stopped'];
+    const order = [
+      'stopping: waiting for running jobs to finish',
+      'webhook delivered',
+      'all queue workers stopped',
+    ];
     const positions = order.map((msg) =>
-      worker.lines.findIndex((l) => l.msg === msg && (msg !== 'webhook delivered' || l.delivery_id === deliveryId)),
+      worker.lines.findIndex(
+        (l) => l.msg === msg && (msg !== 'webhook delivered' || l.delivery_id === deliveryId),
+      ),
     );
     expect(positions.every((p) => p >= 0)).toBe(true);
     expect([...positions].sort((a, b) => a - b)).toEqual(positions);

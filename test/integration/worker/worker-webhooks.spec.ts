@@ -9,7 +9,12 @@ import { createTestApp, type TestApp } from '../../support/app';
 import { testBearer, testBearerOptions } from '../../support/test-bearer';
 import { eventually, WebhookReceiver } from '../../support/webhook-receiver';
 import { documentedVerifier } from '../../support/webhook-verification';
-import { isolatedRedisPrefix, killAllWorkers, startWorker, type WorkerProcess } from '../../support/worker-process';
+import {
+  isolatedRedisPrefix,
+  killAllWorkers,
+  startWorker,
+  type WorkerProcess,
+} from '../../support/worker-process';
 
 /** A test-only audited route standing in for the credential revocation endpoint (another issue). */
 @Controller('test-only')
@@ -43,7 +48,10 @@ describe('webhooks delivered by the worker process', () => {
 
   beforeAll(async () => {
     const options = testBearerOptions();
-    t = await createTestApp(env, { ...options, extraModules: [...options.extraModules, TestRevocationModule] });
+    t = await createTestApp(env, {
+      ...options,
+      extraModules: [...options.extraModules, TestRevocationModule],
+    });
     worker = await startWorker(env);
   });
   afterAll(async () => {
@@ -86,7 +94,9 @@ describe('webhooks delivered by the worker process', () => {
       requestId: 'req-test-1',
       details: { reason: 'compromised' },
     });
-    const [row] = await t.app.get(DataSource).query(`SELECT id FROM audit_events WHERE target_id = $1`, [targetId]);
+    const [row] = await t.app
+      .get(DataSource)
+      .query(`SELECT id FROM audit_events WHERE target_id = $1`, [targetId]);
     return { eventId: row.id as string, targetId };
   }
 
@@ -96,7 +106,7 @@ describe('webhooks delivered by the worker process', () => {
         .get(`/api/v1/webhooks/${webhookId}/deliveries`)
         .set('Authorization', `Bearer ${testBearer({ rootAgentId })}`)
         .expect(200)
-    ).body.items as Record<string, any>[];
+    ).body.items as Record<string, unknown>[];
 
   it('delivers a signed event that the documented recipe verifies', async () => {
     const receiver = await aReceiver();
@@ -156,7 +166,9 @@ describe('webhooks delivered by the worker process', () => {
       next_attempt_at: null,
     });
     // one delivery for the event: not to another tree, not to a webhook of another type
-    const rows = await t.app.get(DataSource).query(`SELECT webhook_id FROM webhook_deliveries WHERE event_id = $1`, [eventId]);
+    const rows = await t.app
+      .get(DataSource)
+      .query(`SELECT webhook_id FROM webhook_deliveries WHERE event_id = $1`, [eventId]);
     expect(rows).toEqual([{ webhook_id: hook.id }]);
     expect(otherTree.requests).toEqual([]);
     expect(otherType.requests).toEqual([]);
@@ -172,7 +184,12 @@ describe('webhooks delivered by the worker process', () => {
       const items = await deliveriesOf(root, hook.id);
       return items[0]?.status === 'succeeded' ? items : undefined;
     });
-    expect(delivery).toMatchObject({ event_id: eventId, attempts: 3, last_status_code: 200, last_error: null });
+    expect(delivery).toMatchObject({
+      event_id: eventId,
+      attempts: 3,
+      last_status_code: 200,
+      last_error: null,
+    });
     expect(delivery.attempt_log).toEqual([
       expect.objectContaining({ attempt: 1, status_code: 500, error: 'HTTP 500' }),
       expect.objectContaining({ attempt: 2, status_code: 500, error: 'HTTP 500' }),
@@ -181,7 +198,9 @@ describe('webhooks delivered by the worker process', () => {
     expect(receiver.requests).toHaveLength(3);
     expect(receiver.requests.filter((r) => r.status === 200)).toHaveLength(1);
     // the same delivery, the same body, each attempt freshly and validly signed
-    expect(new Set(receiver.requests.map((r) => r.headers['agentauth-webhook-id']))).toEqual(new Set([delivery.id]));
+    expect(new Set(receiver.requests.map((r) => r.headers['agentauth-webhook-id']))).toEqual(
+      new Set([delivery.id]),
+    );
     expect(new Set(receiver.requests.map((r) => r.rawBody)).size).toBe(1);
     for (const r of receiver.requests) expect(verify(r.rawBody, r.headers, hook.secret)).toBe(true);
     // backoff: base 200 ms, then 400 ms
@@ -189,10 +208,15 @@ describe('webhooks delivered by the worker process', () => {
     expect(gaps[0]).toBeGreaterThanOrEqual(150);
     expect(gaps[1]).toBeGreaterThanOrEqual(350);
 
-    const job = await t.app.get(JobsProducer).queue(QUEUES.webhooks).getJob(`delivery-${delivery.id}`);
+    const job = await t.app
+      .get(JobsProducer)
+      .queue(QUEUES.webhooks)
+      .getJob(`delivery-${String(delivery.id)}`);
     expect(await job!.getState()).toBe('completed');
     expect(job!.attemptsMade).toBe(3);
-    expect(worker.lines.filter((l) => l.msg === 'webhook attempt failed' && l.delivery_id === delivery.id)).toHaveLength(2);
+    expect(
+      worker.lines.filter((l) => l.msg === 'webhook attempt failed' && l.delivery_id === delivery.id),
+    ).toHaveLength(2);
   });
 
   it('answers the API request without waiting for the (slow) receiver', async () => {
@@ -210,7 +234,11 @@ describe('webhooks delivered by the worker process', () => {
     await receiver.waitFor((r) => r.length === 1 && r[0].answeredAt !== undefined, 20_000);
     expect(receiver.requests[0].answeredAt!).toBeGreaterThan(answeredAt + 1000);
     const body = JSON.parse(receiver.requests[0].rawBody);
-    expect(body).toMatchObject({ type: 'credential.revoked', root_agent_id: root, data: { target_id: res.body.id } });
+    expect(body).toMatchObject({
+      type: 'credential.revoked',
+      root_agent_id: root,
+      data: { target_id: res.body.id },
+    });
     await eventually(async () => (await deliveriesOf(root, hook.id))[0]?.status === 'succeeded');
   });
 

@@ -1,6 +1,12 @@
 import { Inject, Injectable, OnModuleInit, Optional } from '@nestjs/common';
 import { PinoLogger } from 'nestjs-pino';
-import { JobHandlers, KEY_ROTATION_JOBS, KEY_ROTATION_TASK, type KeyRotationTask, QUEUES } from '@agentauth/jobs';
+import {
+  JobHandlers,
+  KEY_ROTATION_JOBS,
+  KEY_ROTATION_TASK,
+  type KeyRotationTask,
+  QUEUES,
+} from '@agentauth/jobs';
 
 /**
  * `key-rotation` queue: `rotate` (scheduled every KEY_ROTATION_DAYS, or on demand) and `advance`

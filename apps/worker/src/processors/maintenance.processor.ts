@@ -1,6 +1,12 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { PinoLogger } from 'nestjs-pino';
-import { JobHandlers, MAINTENANCE_JOBS, MaintenanceTaskError, MaintenanceTasks, QUEUES } from '@agentauth/jobs';
+import {
+  JobHandlers,
+  MAINTENANCE_JOBS,
+  MaintenanceTaskError,
+  MaintenanceTasks,
+  QUEUES,
+} from '@agentauth/jobs';
 
 /**
  * `maintenance` queue: `run` (scheduled every MAINTENANCE_INTERVAL_SECONDS, or on demand) runs every

@@ -12,7 +12,7 @@ export class ListQueryDto {
   @Max(MAX_PAGE_SIZE)
   limit?: number;
 
-  @ApiPropertyOptional({ description: 'Opaque cursor from the previous page\'s `next_cursor`' })
+  @ApiPropertyOptional({ description: "Opaque cursor from the previous page's `next_cursor`" })
   @IsOptional()
   @IsString()
   @MaxLength(400)
