@@ -26,6 +26,7 @@ export class WebhookReceiver {
   readonly requests: ReceivedRequest[] = [];
   private server?: http.Server;
   private readonly waiters: (() => void)[] = [];
+  private readonly replyTimers = new Set<NodeJS.Timeout>();
 
   constructor(private readonly script: Reply[] = [{ status: 200 }]) {}
 
@@ -46,7 +47,8 @@ export class WebhookReceiver {
         };
         this.requests.push(record);
         this.notify();
-        setTimeout(() => {
+        const timer = setTimeout(() => {
+          this.replyTimers.delete(timer);
           if (res.destroyed) return;
           res.writeHead(reply.status, { 'Content-Type': 'text/plain', ...reply.headers });
           res.end('receiver says hello', () => {
@@ -54,6 +56,7 @@ export class WebhookReceiver {
             this.notify();
           });
         }, reply.delayMs ?? 0);
+        this.replyTimers.add(timer);
       });
     });
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
@@ -88,6 +91,8 @@ export class WebhookReceiver {
   }
 
   async stop(): Promise<void> {
+    for (const timer of this.replyTimers) clearTimeout(timer);
+    this.replyTimers.clear();
     this.server?.closeAllConnections();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
   }

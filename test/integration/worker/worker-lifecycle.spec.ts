@@ -1,8 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import * as os from 'node:os';
 import type { Job } from 'bullmq';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
+import type Redis from 'ioredis';
 import { AuditService } from '@agentauth/audit';
+import { REDIS } from '@agentauth/core';
 import { JobsProducer, QUEUES, type QueueName, SCHEDULER_IDS } from '@agentauth/jobs';
 import { createTestApp, type TestApp } from '../../support/app';
 import { testBearer, testBearerOptions } from '../../support/test-bearer';
@@ -184,6 +187,8 @@ describe('worker process lifecycle', () => {
   it('lets the running job finish on SIGTERM before exiting', async () => {
     const [worker] = running();
     expect(running()).toHaveLength(1);
+    const heartbeat = `worker:heartbeat:${os.hostname()}:${worker.pid}`;
+    expect(await t.app.get<Redis>(REDIS).exists(heartbeat)).toBe(1);
     const { receiver, deliveryId, jobId } = await slowWebhookDelivery([{ status: 200, delayMs: 2000 }]);
     const signalledAt = Date.now();
     const exit = await worker.stop();
@@ -191,6 +196,7 @@ describe('worker process lifecycle', () => {
 
     expect(exit.signal === 'SIGTERM' || exit.code === 0).toBe(true);
     expect(exitedAt - signalledAt).toBeGreaterThan(1000); // it waited for the job
+    expect(await t.app.get<Redis>(REDIS).exists(heartbeat)).toBe(0); // a stopped worker leaves no heartbeat
     expect(receiver.requests[0].answeredAt).toBeDefined();
     expect(receiver.requests[0].answeredAt!).toBeLessThanOrEqual(exitedAt);
     expect(await deliveryRow(deliveryId)).toMatchObject({ status: 'succeeded', attempts: 1 });
