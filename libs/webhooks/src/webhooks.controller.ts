@@ -1,5 +1,11 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
-import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
 import { Audited } from '@agentauth/audit';
 import { Auth, CurrentPrincipal, type Principal, ValidationProblem } from '@agentauth/core';
 import { CreateWebhookDto } from './dto/create-webhook.dto';
@@ -32,7 +38,7 @@ export class WebhooksController {
   @Auth({ scopes: ['webhooks:write'] })
   @Audited('webhook.created', { targetType: 'webhook' })
   @ApiOperation({ summary: "Subscribe a URL to events of the caller's tree (the secret is shown once)" })
-  @ApiOkResponse({ type: CreatedWebhookView })
+  @ApiCreatedResponse({ type: CreatedWebhookView })
   create(
     @CurrentPrincipal() principal: Principal,
     @Body() body: CreateWebhookDto,
