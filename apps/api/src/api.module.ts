@@ -4,24 +4,28 @@ import { AuditModule } from '@agentauth/audit';
 import { AuthModule } from '@agentauth/auth';
 import { CoreModule, HealthModule } from '@agentauth/core';
 import { CredentialsModule } from '@agentauth/credentials';
+import { JobsModule } from '@agentauth/jobs';
 import { KeysModule } from '@agentauth/keys';
 import { ObservabilityModule } from '@agentauth/observability';
 import { RateLimitModule } from '@agentauth/ratelimit';
 import { RevocationModule } from '@agentauth/revocation';
+import { WebhooksModule } from '@agentauth/webhooks';
 
 @Module({
   imports: [
     CoreModule.forRoot({ serviceName: 'agentauth-api' }),
     HealthModule,
-    // After CoreModule.httpProviders(): its global guard runs after authentication.
-    AgentsModule,
-    AuditModule,
-    AuthModule,
-    CredentialsModule,
-    KeysModule,
     ObservabilityModule,
-    RateLimitModule.forRoot({ imports: [AgentsModule], overrides: AgentRateLimitOverrides }),
+    AuditModule,
+    KeysModule,
     RevocationModule,
+    AgentsModule,
+    CredentialsModule,
+    AuthModule,
+    JobsModule,
+    WebhooksModule,
+    // Its global guard is registered after CoreModule.httpProviders()' authentication guard, so it runs second.
+    RateLimitModule.forRoot({ imports: [AgentsModule], overrides: AgentRateLimitOverrides }),
   ],
   providers: [...CoreModule.httpProviders()],
 })

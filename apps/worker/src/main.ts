@@ -1,15 +1,17 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { Logger } from 'nestjs-pino';
-import { loadConfig, writeFatalStartupError } from '@agentauth/core';
+import { createScriptLogger, loadConfig, readEnvironment, writeFatalStartupError } from '@agentauth/core';
+import { routeConsoleTo } from './log-flush';
 import { WorkerModule } from './worker.module';
 
 async function bootstrap(): Promise<void> {
   loadConfig();
+  routeConsoleTo(createScriptLogger('agentauth-worker', readEnvironment()));
   const app = await NestFactory.createApplicationContext(WorkerModule, { bufferLogs: true });
   app.useLogger(app.get(Logger));
   app.flushLogs();
-  // SIGTERM/SIGINT close the app: BullMQ workers finish (or hand back) their running job first.
+  // SIGTERM/SIGINT close the app: the queue workers let their running jobs finish first (JobsWorkerHost).
   app.enableShutdownHooks();
   app.get(Logger).log('AgentAuth worker started');
 }

@@ -1,37 +1,48 @@
 import { Module } from '@nestjs/common';
-import { BullModule } from '@nestjs/bullmq';
-import { APP_CONFIG, type AppConfig, CoreModule } from '@agentauth/core';
+import { AgentsModule } from '@agentauth/agents';
+import { AuditModule } from '@agentauth/audit';
+import { CoreModule } from '@agentauth/core';
+import { CredentialsModule } from '@agentauth/credentials';
+import { JobsModule, JobsWorkerModule } from '@agentauth/jobs';
+import { KeysModule } from '@agentauth/keys';
 import { MetricsModule } from '@agentauth/observability';
+import { RevocationModule } from '@agentauth/revocation';
+import { WebhooksModule } from '@agentauth/webhooks';
+import { MaintenanceTasksRegistration } from './maintenance-tasks.registration';
+import { KeyRotationProcessor } from './processors/key-rotation.processor';
+import { MaintenanceProcessor } from './processors/maintenance.processor';
+import { WebhooksProcessor } from './processors/webhooks.processor';
+import { LogFlushOnShutdown } from './log-flush';
 import { WorkerHeartbeat } from './worker-heartbeat';
 
-/** BullMQ connection options: no ioredis keyPrefix (BullMQ refuses it); queues use their own prefix. */
-export function bullConnection(config: AppConfig) {
-  if (!config.redisUrl) throw new Error('REDIS_URL is not set');
-  const url = new URL(config.redisUrl);
-  return {
-    host: url.hostname,
-    port: Number(url.port || 6379),
-    username: url.username ? decodeURIComponent(url.username) : undefined,
-    password: url.password ? decodeURIComponent(url.password) : undefined,
-    db: url.pathname.length > 1 ? Number(url.pathname.slice(1)) : 0,
-    tls: url.protocol === 'rediss:' ? {} : undefined,
-    maxRetriesPerRequest: null,
-  };
-}
-
+/**
+ * The worker process: consumes the `key-rotation`, `maintenance` and `webhooks` queues and registers the
+ * schedules. The processors only route jobs to the libs' services. A lib with maintenance work registers
+ * its task with `MaintenanceTasks`; the signing-keys module provides `KEY_ROTATION_TASK` — import those
+ * modules here.
+ */
 @Module({
   imports: [
     CoreModule.forRoot({ serviceName: 'agentauth-worker' }),
     // Services shared with the API inject Metrics; the worker has no /metrics endpoint to expose them.
     MetricsModule,
-    BullModule.forRootAsync({
-      inject: [APP_CONFIG],
-      useFactory: (config: AppConfig) => ({
-        connection: bullConnection(config),
-        prefix: `${config.redisKeyPrefix}bull`,
-      }),
-    }),
+    AuditModule,
+    JobsModule,
+    JobsWorkerModule,
+    WebhooksModule,
+    KeysModule,
+    RevocationModule,
+    AgentsModule,
+    // Registers its cascade hook: expiring an agent revokes its credentials.
+    CredentialsModule,
   ],
-  providers: [WorkerHeartbeat],
+  providers: [
+    WorkerHeartbeat,
+    LogFlushOnShutdown,
+    KeyRotationProcessor,
+    MaintenanceProcessor,
+    WebhooksProcessor,
+    MaintenanceTasksRegistration,
+  ],
 })
 export class WorkerModule {}

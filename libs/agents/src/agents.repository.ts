@@ -149,6 +149,18 @@ export class AgentsRepository {
   }
 
   /** Deactivates the whole subtree at `path` in ONE statement; the ids it changed, top-down. */
+  /** Top-most agents whose own `expires_at` has passed and that are not deactivated yet (maintenance). */
+  async expiredNotDeactivated(now: Date, limit: number): Promise<Agent[]> {
+    return this.dataSource
+      .getRepository(Agent)
+      .createQueryBuilder('a')
+      .where('a.expires_at <= :now', { now })
+      .andWhere("a.status <> 'deactivated'")
+      .orderBy('a.depth', 'ASC')
+      .limit(limit)
+      .getMany();
+  }
+
   async deactivateSubtree(manager: EntityManager, path: string, at: Date): Promise<string[]> {
     // TypeORM's postgres driver answers an UPDATE … RETURNING with [rows, rowCount].
     const [rows]: [{ id: string; depth: number }[], number] = await manager.query(

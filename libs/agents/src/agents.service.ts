@@ -340,4 +340,29 @@ export class AgentsService {
       return ids;
     });
   }
+
+  /**
+   * Maintenance: deactivates every agent whose `expires_at` has passed, with the usual cascade (its subtree,
+   * credentials, delegations, tokens), one subtree per transaction. They already stopped authenticating at
+   * that instant; this makes the state explicit and releases what hangs off them. Idempotent.
+   */
+  async expireDue(batchSize = 100): Promise<{ expired: number }> {
+    let expired = 0;
+    for (;;) {
+      const now = this.clock.now();
+      const due = await this.agents.expiredNotDeactivated(now, batchSize);
+      if (due.length === 0) return { expired };
+      for (const agent of due) {
+        const ids = await this.dataSource.transaction(async (manager) => {
+          const locked = await this.agents.lockForUpdate(manager, agent.id);
+          if (!locked || locked.status === 'deactivated') return [];
+          const deactivated = await this.agents.deactivateSubtree(manager, locked.path, now);
+          await this.cascade.deactivated(manager, deactivated, now);
+          return deactivated;
+        });
+        expired += ids.length;
+      }
+      if (due.length < batchSize) return { expired };
+    }
+  }
 }

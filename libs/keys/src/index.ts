@@ -26,3 +26,4 @@ export {
   SIGNING_KEY_ENCRYPTION_PURPOSE,
   SIGNING_ALG,
 } from './key-material';
+export { SigningKeyRotationTask } from './key-rotation.task';

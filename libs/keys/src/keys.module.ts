@@ -1,5 +1,7 @@
 import { Module } from '@nestjs/common';
+import { KEY_ROTATION_TASK } from '@agentauth/jobs';
 import { KeyRing } from './key-ring';
+import { SigningKeyRotationTask } from './key-rotation.task';
 import { KeysController } from './keys.controller';
 import { SigningKeysRepository } from './signing-keys.repository';
 import { SigningKeysService } from './signing-keys.service';
@@ -12,7 +14,16 @@ import { TokenVerifier } from './token-verifier.service';
  */
 @Module({
   controllers: [KeysController],
-  providers: [KeyRing, SigningKeysRepository, SigningKeysService, TokenSigner, TokenVerifier],
-  exports: [SigningKeysService, TokenSigner, TokenVerifier],
+  providers: [
+    KeyRing,
+    SigningKeysRepository,
+    SigningKeysService,
+    TokenSigner,
+    TokenVerifier,
+    SigningKeyRotationTask,
+    // What the worker's key-rotation queue runs.
+    { provide: KEY_ROTATION_TASK, useExisting: SigningKeyRotationTask },
+  ],
+  exports: [SigningKeysService, TokenSigner, TokenVerifier, KEY_ROTATION_TASK],
 })
 export class KeysModule {}

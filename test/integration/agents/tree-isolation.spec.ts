@@ -22,13 +22,22 @@ describe('tree isolation', () => {
   let myChild: Caller;
   let theirs: Caller;
   let theirChild: Caller;
+  let theirWebhookId: string;
 
   beforeAll(async () => {
-    t = await createTestApp();
+    // Private targets allowed: this machine resolves no public name, and no webhook is delivered here.
+    t = await createTestApp({ WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true' });
     mine = await aTree(t);
     myChild = await aKey(t, mine, await anAgent(t, mine, { allowed_scopes: ['agents:read'] }));
     theirs = await aTree(t);
     theirChild = await aKey(t, theirs, await anAgent(t, theirs, { allowed_scopes: ['agents:read'] }));
+    const webhook = await request(t.http)
+      .post(`${API}/webhooks`)
+      .set(theirs.auth)
+      .send({ url: 'http://127.0.0.1:9/agentauth', events: ['credential.revoked'] });
+    if (webhook.status !== 201)
+      throw new Error(`create webhook: ${webhook.status} ${JSON.stringify(webhook.body)}`);
+    theirWebhookId = webhook.body.id as string;
   });
   afterAll(async () => {
     await t.close();
@@ -38,6 +47,7 @@ describe('tree isolation', () => {
   const foreignIds: Record<string, () => string> = {
     agents: () => theirChild.agent.id,
     credentials: () => theirChild.credentialId,
+    webhooks: () => theirWebhookId,
   };
   /** A valid body per route, so validation passes and the visibility check is what answers. */
   const validBodies: Record<string, Record<string, unknown>> = {

@@ -49,6 +49,18 @@ export interface AppConfig {
   jwksMaxAgeSeconds: number;
   keyRotationDays: number;
   webhookAllowPrivateTargets: boolean;
+  /** Attempts per webhook delivery (the first one included) before it is marked failed. */
+  webhookMaxAttempts: number;
+  /** Exponential backoff base of webhook retries: attempt n+1 waits base × 2^(n-1). */
+  webhookRetryBaseDelayMs: number;
+  /** Whole-request timeout of one webhook delivery attempt. */
+  webhookTimeoutMs: number;
+  /** Period of the worker's `maintenance` job. */
+  maintenanceIntervalSeconds: number;
+  /** BullMQ job lock: a job whose worker stops renewing it for this long is stalled (worker killed). */
+  workerLockDurationMs: number;
+  /** How often a worker looks for stalled jobs to put back in the queue. */
+  workerStalledIntervalMs: number;
   metricsToken: string | undefined;
   /** API processes sharing the port through node:cluster (1 = no cluster). */
   apiWorkers: number;
@@ -215,6 +227,12 @@ export function loadConfig(env: Env = readEnvironment()): AppConfig {
     jwksMaxAgeSeconds: r.int('JWKS_MAX_AGE_SECONDS', 300, 0, 86400),
     keyRotationDays: r.int('KEY_ROTATION_DAYS', 30, 1, 3650),
     webhookAllowPrivateTargets: r.bool('WEBHOOK_ALLOW_PRIVATE_TARGETS', false),
+    webhookMaxAttempts: r.int('WEBHOOK_MAX_ATTEMPTS', 8, 1, 20),
+    webhookRetryBaseDelayMs: r.int('WEBHOOK_RETRY_BASE_DELAY_MS', 60_000, 10, 3_600_000),
+    webhookTimeoutMs: r.int('WEBHOOK_TIMEOUT_MS', 5000, 100, 60_000),
+    maintenanceIntervalSeconds: r.int('MAINTENANCE_INTERVAL_SECONDS', 300, 10, 86_400),
+    workerLockDurationMs: r.int('WORKER_LOCK_DURATION_MS', 30_000, 1000, 600_000),
+    workerStalledIntervalMs: r.int('WORKER_STALLED_INTERVAL_MS', 30_000, 500, 600_000),
     metricsToken: r.raw('METRICS_TOKEN'),
     apiWorkers: r.int('API_WORKERS', 1, 1, 64),
   };

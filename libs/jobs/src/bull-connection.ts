@@ -1,0 +1,25 @@
+import type { ConnectionOptions } from 'bullmq';
+import type { AppConfig } from '@agentauth/core';
+
+/**
+ * BullMQ connection options from `REDIS_URL`. No ioredis `keyPrefix` (BullMQ refuses it): queues are
+ * isolated by BullMQ's own `prefix` (`bullPrefix`). `maxRetriesPerRequest: null` as BullMQ workers require.
+ */
+export function bullConnection(config: AppConfig) {
+  if (!config.redisUrl) throw new Error('REDIS_URL is not set');
+  const url = new URL(config.redisUrl);
+  return {
+    host: url.hostname.replace(/^\[|\]$/g, ''),
+    port: Number(url.port || 6379),
+    username: url.username ? decodeURIComponent(url.username) : undefined,
+    password: url.password ? decodeURIComponent(url.password) : undefined,
+    db: url.pathname.length > 1 ? Number(url.pathname.slice(1)) : 0,
+    tls: url.protocol === 'rediss:' ? {} : undefined,
+    maxRetriesPerRequest: null,
+  } satisfies ConnectionOptions;
+}
+
+/** Every queue key lives under the deployment's key prefix: `<REDIS_KEY_PREFIX>bull:<queue>:…`. */
+export function bullPrefix(config: AppConfig): string {
+  return `${config.redisKeyPrefix}bull`;
+}

@@ -1,0 +1,108 @@
+/** One event type a webhook can subscribe to (the catalogue is documented in docs/webhooks.md). */
+export interface WebhookEventType {
+  type: string;
+  description: string;
+  /** Deployment-wide (no root tree): delivered to every tree's subscribed webhooks. */
+  global?: boolean;
+  /** Delivered whatever the audit outcome (otherwise only `success` events are delivered). */
+  anyOutcome?: boolean;
+}
+
+export const WEBHOOK_EVENT_CATALOGUE: readonly WebhookEventType[] = [
+  {
+    type: 'credential.revoked',
+    description: 'An API key was revoked (directly or by a cascade); it stops working at once.',
+  },
+  {
+    type: 'credential.rotated',
+    description: 'An API key was rotated; the old key keeps working for the grace period.',
+  },
+  {
+    type: 'refresh_token.reuse_detected',
+    description: 'A used or revoked refresh token was presented again; its whole family was revoked.',
+    anyOutcome: true,
+  },
+  { type: 'agent.deactivated', description: 'An agent (and its whole subtree) was deactivated.' },
+  {
+    type: 'delegation.revoked',
+    description: 'A delegation (and every delegation and token derived from it) was revoked.',
+  },
+  {
+    type: 'signing_key.rotated',
+    description: 'A new token-signing key was published in JWKS; refresh cached keys.',
+    global: true,
+  },
+];
+
+/** Subscribes to every event type, present and future. */
+export const ALL_EVENTS = '*';
+
+export const WEBHOOK_EVENT_TYPES: readonly string[] = WEBHOOK_EVENT_CATALOGUE.map((e) => e.type);
+
+export function webhookEventType(type: string): WebhookEventType | undefined {
+  return WEBHOOK_EVENT_CATALOGUE.find((e) => e.type === type);
+}
+
+/** The body POSTed to a webhook (`docs/webhooks.md`). Built once per event; identical for every retry. */
+export interface WebhookPayload {
+  /** The audit event id: the same for every webhook and every retry (deduplicate on it). */
+  id: string;
+  type: string;
+  occurred_at: string;
+  /** The root tree the event belongs to; null for deployment-wide events (`signing_key.rotated`). */
+  root_agent_id: string | null;
+  data: {
+    outcome: string;
+    actor_agent_id: string | null;
+    on_behalf_of: string | null;
+    target_type: string | null;
+    target_id: string | null;
+    ip: string | null;
+    request_id: string | null;
+    details: Record<string, unknown>;
+  };
+}
+
+/** The audit event fields webhooks read (structurally the audit trail's recorded event). */
+export interface WebhookSourceEvent {
+  id: string;
+  /** ISO 8601 UTC (as the audit trail stores it). */
+  occurredAt: string;
+  eventType: string;
+  outcome: string;
+  actorAgentId?: string | null;
+  onBehalfOf?: string | null;
+  targetType?: string | null;
+  targetId?: string | null;
+  rootAgentId?: string | null;
+  ip?: string | null;
+  requestId?: string | null;
+  details?: Record<string, unknown>;
+}
+
+/**
+ * The payload for an audit event, or undefined when no webhook is told about it: not in the catalogue,
+ * not a success (unless the type says any outcome), or a tree event without a root tree.
+ */
+export function webhookPayloadFor(event: WebhookSourceEvent): WebhookPayload | undefined {
+  const type = webhookEventType(event.eventType);
+  if (!type) return undefined;
+  if (!type.anyOutcome && event.outcome !== 'success') return undefined;
+  if (!type.global && !event.rootAgentId) return undefined;
+  return {
+    id: event.id,
+    type: event.eventType,
+    occurred_at: new Date(event.occurredAt).toISOString(),
+    root_agent_id: type.global ? null : (event.rootAgentId ?? null),
+    data: {
+      outcome: event.outcome,
+      actor_agent_id: event.actorAgentId ?? null,
+      on_behalf_of: event.onBehalfOf ?? null,
+      target_type: event.targetType ?? null,
+      target_id: event.targetId ?? null,
+      ip: event.ip ?? null,
+      request_id: event.requestId ?? null,
+      details: event.details ?? {},
+    },
+  };
+}
