@@ -13,6 +13,7 @@ import {
   type Principal,
   ValidationProblem,
 } from '@agentauth/core';
+import { AuditService } from '@agentauth/audit';
 import { BUILT_IN_SCOPES, intersect, normalize, uncovered } from '@agentauth/scopes';
 import { AgentCascadeRegistry, type AgentScopeChange } from './agent-cascade.registry';
 import { Agent, MAX_AGENT_DEPTH } from './agent.entity';
@@ -76,6 +77,7 @@ export class AgentsService {
     private readonly cascade: AgentCascadeRegistry,
     private readonly clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly audit: AuditService,
   ) {}
 
   // ───────────────────────────── read API for other modules ─────────────────────────────
@@ -361,6 +363,16 @@ export class AgentsService {
           return deactivated;
         });
         expired += ids.length;
+        if (ids.length > 0) {
+          await this.audit.record({
+            eventType: 'agent.expired',
+            outcome: 'success',
+            targetType: 'agent',
+            targetId: agent.id,
+            rootAgentId: agent.rootAgentId,
+            details: { deactivated_count: ids.length },
+          });
+        }
       }
       if (due.length < batchSize) return { expired };
     }
