@@ -4,6 +4,7 @@ import { AuditModule } from '@agentauth/audit';
 import { AuthModule } from '@agentauth/auth';
 import { CoreModule, HealthModule } from '@agentauth/core';
 import { CredentialsModule } from '@agentauth/credentials';
+import { DelegationsModule } from '@agentauth/delegations';
 import { KeysModule } from '@agentauth/keys';
 import { ObservabilityModule } from '@agentauth/observability';
 import { RateLimitModule } from '@agentauth/ratelimit';
@@ -18,6 +19,7 @@ import { RevocationModule } from '@agentauth/revocation';
     AuditModule,
     AuthModule,
     CredentialsModule,
+    DelegationsModule,
     KeysModule,
     ObservabilityModule,
     RateLimitModule.forRoot({ imports: [AgentsModule], overrides: AgentRateLimitOverrides }),
