@@ -4,6 +4,7 @@ import { createTestApp, type TestApp } from '../../support/app';
 import { listRoutes } from '../../support/routes';
 import { aKey, anAgent, API, aTree, type Caller } from '../../factories/agents';
 import { treeSnapshot } from '../../factories/db';
+import { aDelegation, type DelegationJson } from '../../factories/delegations';
 
 /** A 404 without its per-request part: what must be identical for an unknown id and another tree's. */
 function comparable(res: request.Response) {
@@ -22,6 +23,7 @@ describe('tree isolation', () => {
   let myChild: Caller;
   let theirs: Caller;
   let theirChild: Caller;
+  let theirDelegation: DelegationJson;
 
   beforeAll(async () => {
     t = await createTestApp();
@@ -29,6 +31,10 @@ describe('tree isolation', () => {
     myChild = await aKey(t, mine, await anAgent(t, mine, { allowed_scopes: ['agents:read'] }));
     theirs = await aTree(t);
     theirChild = await aKey(t, theirs, await anAgent(t, theirs, { allowed_scopes: ['agents:read'] }));
+    theirDelegation = await aDelegation(t, theirs, {
+      delegate_agent_id: theirChild.agent.id,
+      scopes: ['agents:read'],
+    });
   });
   afterAll(async () => {
     await t.close();
@@ -38,6 +44,7 @@ describe('tree isolation', () => {
   const foreignIds: Record<string, () => string> = {
     agents: () => theirChild.agent.id,
     credentials: () => theirChild.credentialId,
+    delegations: () => theirDelegation.id,
   };
   /** A valid body per route, so validation passes and the visibility check is what answers. */
   const validBodies: Record<string, Record<string, unknown>> = {
