@@ -211,7 +211,12 @@ export function loadConfig(env: Env = readEnvironment()): AppConfig {
     argon2Parallelism: r.int('ARGON2_PARALLELISM', 1, 1, 16),
     maxCredentialGraceSeconds: r.int('MAX_CREDENTIAL_GRACE_SECONDS', 7 * 24 * 3600, 0, 90 * 24 * 3600),
     maxEphemeralLifetimeSeconds: r.int('MAX_EPHEMERAL_LIFETIME_SECONDS', 24 * 3600, 60, 30 * 24 * 3600),
-    maxDelegationLifetimeSeconds: r.int('MAX_DELEGATION_LIFETIME_SECONDS', 30 * 24 * 3600, 60, 365 * 24 * 3600),
+    maxDelegationLifetimeSeconds: r.int(
+      'MAX_DELEGATION_LIFETIME_SECONDS',
+      30 * 24 * 3600,
+      60,
+      365 * 24 * 3600,
+    ),
     tokenAudience: r.string('TOKEN_AUDIENCE', 'agentauth'),
     jwksMaxAgeSeconds: r.int('JWKS_MAX_AGE_SECONDS', 300, 0, 86400),
     keyRotationDays: r.int('KEY_ROTATION_DAYS', 30, 1, 3650),
