@@ -297,7 +297,7 @@ export class DelegationsService implements OnModuleInit {
       ]);
     }
     const acting = actsOnBehalf(principal);
-    const delegatorId = acting ? principal.actorAgentId : principal.subjectAgentId;
+    const delegatorId = (acting ? principal.actorAgentId : principal.subjectAgentId).toLowerCase();
     const parentId = dto.parent_delegation_id?.toLowerCase();
     if (acting && (!principal.delegationId || parentId !== principal.delegationId.toLowerCase())) {
       throw new ForbiddenProblem(
@@ -309,7 +309,9 @@ export class DelegationsService implements OnModuleInit {
     // Ids in the body: another tree's agent or an invisible delegation answer exactly like unknown ones.
     const delegateId = dto.delegate_agent_id.toLowerCase();
     const delegate = await this.agents.getActivity(delegateId);
-    if (!delegate || delegate.agent.rootAgentId !== principal.rootAgentId) throw new NotFoundProblem('agent');
+    if (!delegate || delegate.agent.rootAgentId !== principal.rootAgentId.toLowerCase()) {
+      throw new NotFoundProblem('agent');
+    }
     const parent = parentId ? await this.findVisible(principal, parentId) : null;
     if (parent && parent.delegateAgentId !== delegatorId) {
       throw new ForbiddenProblem('Only the delegate of a delegation may re-delegate it', 'not_delegate');
