@@ -6,6 +6,7 @@ import { AuditEvents1764400200000 } from './1764400200000-audit-events';
 import { SigningKeys1764400300000 } from './1764400300000-signing-keys';
 import { Revocations1764400310000 } from './1764400310000-revocations';
 import { Webhooks1764400600000 } from './1764400600000-webhooks';
+import { Delegations1764400800000 } from './1764400800000-delegations';
 
 export const MIGRATIONS = [
   AppRole1764400000000,
@@ -15,4 +16,5 @@ export const MIGRATIONS = [
   SigningKeys1764400300000,
   Revocations1764400310000,
   Webhooks1764400600000,
+  Delegations1764400800000,
 ];

@@ -4,6 +4,7 @@ import { AuditModule } from '@agentauth/audit';
 import { AuthModule } from '@agentauth/auth';
 import { CoreModule, HealthModule } from '@agentauth/core';
 import { CredentialsModule } from '@agentauth/credentials';
+import { DelegationsModule } from '@agentauth/delegations';
 import { JobsModule } from '@agentauth/jobs';
 import { KeysModule } from '@agentauth/keys';
 import { ObservabilityModule } from '@agentauth/observability';
@@ -21,6 +22,7 @@ import { WebhooksModule } from '@agentauth/webhooks';
     RevocationModule,
     AgentsModule,
     CredentialsModule,
+    DelegationsModule,
     AuthModule,
     JobsModule,
     WebhooksModule,

@@ -4,6 +4,7 @@ import { createTestApp, type TestApp } from '../../support/app';
 import { listRoutes } from '../../support/routes';
 import { aKey, anAgent, API, aTree, type Caller } from '../../factories/agents';
 import { treeSnapshot } from '../../factories/db';
+import { aDelegation, type DelegationJson } from '../../factories/delegations';
 
 /** A 404 without its per-request part: what must be identical for an unknown id and another tree's. */
 function comparable(res: request.Response) {
@@ -23,6 +24,7 @@ describe('tree isolation', () => {
   let theirs: Caller;
   let theirChild: Caller;
   let theirWebhookId: string;
+  let theirDelegation: DelegationJson;
 
   beforeAll(async () => {
     // Private targets allowed: this machine resolves no public name, and no webhook is delivered here.
@@ -38,6 +40,10 @@ describe('tree isolation', () => {
     if (webhook.status !== 201)
       throw new Error(`create webhook: ${webhook.status} ${JSON.stringify(webhook.body)}`);
     theirWebhookId = webhook.body.id as string;
+    theirDelegation = await aDelegation(t, theirs, {
+      delegate_agent_id: theirChild.agent.id,
+      scopes: ['agents:read'],
+    });
   });
   afterAll(async () => {
     await t.close();
@@ -48,6 +54,7 @@ describe('tree isolation', () => {
     agents: () => theirChild.agent.id,
     credentials: () => theirChild.credentialId,
     webhooks: () => theirWebhookId,
+    delegations: () => theirDelegation.id,
   };
   /** A valid body per route, so validation passes and the visibility check is what answers. */
   const validBodies: Record<string, Record<string, unknown>> = {

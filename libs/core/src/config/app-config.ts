@@ -45,6 +45,8 @@ export interface AppConfig {
   argon2Parallelism: number;
   maxCredentialGraceSeconds: number;
   maxEphemeralLifetimeSeconds: number;
+  /** Upper bound of a delegation's lifetime (its token keeps the signing key in JWKS until it expires). */
+  maxDelegationLifetimeSeconds: number;
   tokenAudience: string;
   jwksMaxAgeSeconds: number;
   keyRotationDays: number;
@@ -223,6 +225,12 @@ export function loadConfig(env: Env = readEnvironment()): AppConfig {
     argon2Parallelism: r.int('ARGON2_PARALLELISM', 1, 1, 16),
     maxCredentialGraceSeconds: r.int('MAX_CREDENTIAL_GRACE_SECONDS', 7 * 24 * 3600, 0, 90 * 24 * 3600),
     maxEphemeralLifetimeSeconds: r.int('MAX_EPHEMERAL_LIFETIME_SECONDS', 24 * 3600, 60, 30 * 24 * 3600),
+    maxDelegationLifetimeSeconds: r.int(
+      'MAX_DELEGATION_LIFETIME_SECONDS',
+      30 * 24 * 3600,
+      60,
+      365 * 24 * 3600,
+    ),
     tokenAudience: r.string('TOKEN_AUDIENCE', 'agentauth'),
     jwksMaxAgeSeconds: r.int('JWKS_MAX_AGE_SECONDS', 300, 0, 86400),
     keyRotationDays: r.int('KEY_ROTATION_DAYS', 30, 1, 3650),

@@ -1,0 +1,27 @@
+export * from './delegations.module';
+export {
+  DelegationsService,
+  delegationTokenAudience,
+  type ChainStatus,
+  type CreatedDelegation,
+  type DelegationTokenClaims,
+  type ResolvedDelegationGrant,
+} from './delegations.service';
+export {
+  type Delegation,
+  type DelegationStatus,
+  type RevocationReason,
+  delegationIdsInPath,
+  MAX_DELEGATION_DEPTH,
+} from './delegation.entity';
+export {
+  actorsOf,
+  buildActClaim,
+  chainAgentIds,
+  type ChainInvalidReason,
+  type ChainVerdict,
+  effectiveScopesOf,
+  judgeChain,
+} from './delegation-rules';
+export { InvalidDelegationError, type InvalidDelegationReason } from './delegations.errors';
+export { DelegationResponse, delegationView } from './dto/delegation.response';
