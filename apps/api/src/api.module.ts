@@ -6,8 +6,10 @@ import { CoreModule, HealthModule } from '@agentauth/core';
 import { CredentialsModule } from '@agentauth/credentials';
 import { KeysModule } from '@agentauth/keys';
 import { ObservabilityModule } from '@agentauth/observability';
+import { PoliciesModule } from '@agentauth/policies';
 import { RateLimitModule } from '@agentauth/ratelimit';
 import { RevocationModule } from '@agentauth/revocation';
+import { ScopesModule } from '@agentauth/scope-registry';
 
 @Module({
   imports: [
@@ -20,8 +22,10 @@ import { RevocationModule } from '@agentauth/revocation';
     CredentialsModule,
     KeysModule,
     ObservabilityModule,
+    PoliciesModule,
     RateLimitModule.forRoot({ imports: [AgentsModule], overrides: AgentRateLimitOverrides }),
     RevocationModule,
+    ScopesModule,
   ],
   providers: [...CoreModule.httpProviders()],
 })
