@@ -4,6 +4,7 @@ import { createTestApp, type TestApp } from '../../support/app';
 import { listRoutes } from '../../support/routes';
 import { aKey, anAgent, API, aTree, type Caller } from '../../factories/agents';
 import { treeSnapshot } from '../../factories/db';
+import { aPolicy, type PolicyJson } from '../../factories/policies';
 
 /** A 404 without its per-request part: what must be identical for an unknown id and another tree's. */
 function comparable(res: request.Response) {
@@ -22,6 +23,7 @@ describe('tree isolation', () => {
   let myChild: Caller;
   let theirs: Caller;
   let theirChild: Caller;
+  let theirPolicy: PolicyJson;
 
   beforeAll(async () => {
     t = await createTestApp();
@@ -29,6 +31,7 @@ describe('tree isolation', () => {
     myChild = await aKey(t, mine, await anAgent(t, mine, { allowed_scopes: ['agents:read'] }));
     theirs = await aTree(t);
     theirChild = await aKey(t, theirs, await anAgent(t, theirs, { allowed_scopes: ['agents:read'] }));
+    theirPolicy = await aPolicy(t, theirs, { subjects: [theirChild.agent.id] });
   });
   afterAll(async () => {
     await t.close();
@@ -38,11 +41,13 @@ describe('tree isolation', () => {
   const foreignIds: Record<string, () => string> = {
     agents: () => theirChild.agent.id,
     credentials: () => theirChild.credentialId,
+    policies: () => theirPolicy.id,
   };
   /** A valid body per route, so validation passes and the visibility check is what answers. */
   const validBodies: Record<string, Record<string, unknown>> = {
     'PATCH agents/:id': { name: 'renamed' },
     'POST credentials/:id/rotate': { grace_period_seconds: 0 },
+    'PATCH policies/:id': { enabled: false },
   };
 
   it("answers every {id} route for another tree's id exactly as for an unknown id, and writes nothing", async () => {
