@@ -1,3 +1,4 @@
+import type Redis from 'ioredis';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { PostgresQueryRunner } from 'typeorm/driver/postgres/PostgresQueryRunner';
@@ -181,5 +182,17 @@ describe('policy decision cache', () => {
     expect(anyAudience.allowed).toEqual([]);
     const inactive = await decisions.filterScopesForIssuance({ agent: { ...agent, active: false }, scopes: ['files:write'] });
     expect(inactive.denied).toEqual([expect.objectContaining({ scope: 'files:write', reason: 'agent_inactive' })]);
+  });
+
+  it('re-verifies every cached set when the subscriber reconnects (messages sent meanwhile are lost)', async () => {
+    const { root, worker } = await setup();
+    expect(await reasonOn(b, root, worker)).toBe('scope_grant');
+    jest.spyOn(a.app.get(InvalidationBus), 'publish').mockResolvedValue(false);
+    await aPolicy(a, root, { subjects: [worker.id], actions: ['files:read'] });
+    expect(await reasonOn(b, root, worker)).toBe('scope_grant');
+    const subscriber = (b.app.get(InvalidationBus) as unknown as { subscriber: Redis }).subscriber;
+    subscriber.disconnect(true); // drops the connection; ioredis reconnects
+    const elapsed = await within(3000, async () => (await reasonOn(b, root, worker)) === 'explicit_deny');
+    expect(elapsed).not.toBeNull();
   });
 });
