@@ -66,12 +66,16 @@ export class Scopes1764400400000 implements MigrationInterface {
       ALTER TABLE agents ADD CONSTRAINT agents_allowed_scopes_size
         CHECK (cardinality(allowed_scopes) <= CASE WHEN trust_level = 'root' THEN 1000 ELSE 100 END)`);
     await q.query(`ALTER TABLE credentials DROP CONSTRAINT credentials_scopes_size`);
-    await q.query(`ALTER TABLE credentials ADD CONSTRAINT credentials_scopes_size CHECK (cardinality(scopes) <= 1000)`);
+    await q.query(
+      `ALTER TABLE credentials ADD CONSTRAINT credentials_scopes_size CHECK (cardinality(scopes) <= 1000)`,
+    );
   }
 
   async down(q: QueryRunner): Promise<void> {
     await q.query(`ALTER TABLE credentials DROP CONSTRAINT credentials_scopes_size`);
-    await q.query(`ALTER TABLE credentials ADD CONSTRAINT credentials_scopes_size CHECK (cardinality(scopes) <= 100)`);
+    await q.query(
+      `ALTER TABLE credentials ADD CONSTRAINT credentials_scopes_size CHECK (cardinality(scopes) <= 100)`,
+    );
     await q.query(`ALTER TABLE agents DROP CONSTRAINT agents_allowed_scopes_size`);
     await q.query(
       `ALTER TABLE agents ADD CONSTRAINT agents_allowed_scopes_size CHECK (cardinality(allowed_scopes) <= 100)`,

@@ -22,7 +22,11 @@ export interface PolicyJson {
 }
 
 /** Creates a policy as `caller` (201 expected). Defaults: a deny on `*` for `*`. */
-export async function aPolicy(t: TestApp, caller: Caller, body: Record<string, unknown> = {}): Promise<PolicyJson> {
+export async function aPolicy(
+  t: TestApp,
+  caller: Caller,
+  body: Record<string, unknown> = {},
+): Promise<PolicyJson> {
   const res = await request(t.http)
     .post(`${API}/policies`)
     .set(caller.auth)

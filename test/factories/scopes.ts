@@ -14,12 +14,18 @@ export interface ScopeJson {
 }
 
 /** Registers a custom scope in `caller`'s tree (201 expected). */
-export async function aScope(t: TestApp, caller: Caller, name: string, description?: string): Promise<ScopeJson> {
+export async function aScope(
+  t: TestApp,
+  caller: Caller,
+  name: string,
+  description?: string,
+): Promise<ScopeJson> {
   const res = await request(t.http)
     .post(`${API}/scopes`)
     .set(caller.auth)
     .send({ name, ...(description !== undefined ? { description } : {}) });
-  if (res.status !== 201) throw new Error(`register scope ${name}: ${res.status} ${JSON.stringify(res.body)}`);
+  if (res.status !== 201)
+    throw new Error(`register scope ${name}: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body as ScopeJson;
 }
 

@@ -18,7 +18,15 @@ export interface PolicyListFilter {
 export type PolicyPatch = Partial<
   Pick<
     Policy,
-    'name' | 'description' | 'effect' | 'subjects' | 'actions' | 'resources' | 'conditions' | 'priority' | 'enabled'
+    | 'name'
+    | 'description'
+    | 'effect'
+    | 'subjects'
+    | 'actions'
+    | 'resources'
+    | 'conditions'
+    | 'priority'
+    | 'enabled'
   >
 >;
 

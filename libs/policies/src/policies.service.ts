@@ -66,7 +66,10 @@ export class PoliciesService implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    this.stats.register({ name: 'policies', collect: async () => ({ total: await this.policies.countAll() }) });
+    this.stats.register({
+      name: 'policies',
+      collect: async () => ({ total: await this.policies.countAll() }),
+    });
   }
 
   /** THE visibility check for a policy id: owned by the caller's authority or a descendant, else 404. */
@@ -164,7 +167,7 @@ export class PoliciesService implements OnModuleInit {
     }
     if (dto.actions !== undefined) patch.actions = [...new Set(dto.actions)];
     if (dto.resources !== undefined) patch.resources = [...new Set(dto.resources)];
-    if (dto.conditions !== undefined) patch.conditions = (dto.conditions ?? {}) as PolicyConditions;
+    if (dto.conditions !== undefined) patch.conditions = dto.conditions ?? {};
     if (dto.priority !== undefined) patch.priority = dto.priority;
     if (dto.enabled !== undefined) patch.enabled = dto.enabled;
     const now = this.clock.now();
@@ -235,7 +238,11 @@ export class PoliciesService implements OnModuleInit {
    * another tree's agent, an ancestor or a sibling branch) and lie in the owner's subtree (400 otherwise:
    * the policy could never reach it).
    */
-  private async assertSubjectsWithin(principal: Principal, ownerAgentId: string, subjects: string[]): Promise<void> {
+  private async assertSubjectsWithin(
+    principal: Principal,
+    ownerAgentId: string,
+    subjects: string[],
+  ): Promise<void> {
     const errors: FieldError[] = [];
     for (const agentId of subjectAgentIds(subjects)) {
       const agent = await this.agents.findVisible(principal, agentId);
@@ -243,6 +250,7 @@ export class PoliciesService implements OnModuleInit {
         errors.push({ field: 'subjects', message: `${agent.id} is outside the policy owner's subtree` });
       }
     }
-    if (errors.length > 0) throw new ValidationProblem("A subject is outside the policy owner's subtree", errors);
+    if (errors.length > 0)
+      throw new ValidationProblem("A subject is outside the policy owner's subtree", errors);
   }
 }

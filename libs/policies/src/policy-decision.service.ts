@@ -1,11 +1,7 @@
 import { Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { PinoLogger } from 'nestjs-pino';
 import { Clock, InvalidationBus, ServiceUnavailableProblem } from '@agentauth/core';
-import {
-  compilePolicySet,
-  type CompiledPolicySet,
-  InvalidPolicyError,
-} from './evaluation/policy-evaluator';
+import { compilePolicySet, type CompiledPolicySet, InvalidPolicyError } from './evaluation/policy-evaluator';
 import type {
   EvaluationAgent,
   EvaluationContext,
@@ -214,12 +210,12 @@ export class PolicyDecisionService implements OnModuleInit, OnModuleDestroy {
    */
   async verify(rootAgentId?: string): Promise<void> {
     const roots = rootAgentId ? [rootAgentId.toLowerCase()] : [...this.cache.keys()];
-    await Promise.all(
-      roots.map((root) => {
-        const entry = this.cache.get(root);
-        return entry ? this.verifyEntry(root, entry) : undefined;
-      }),
-    );
+    const checks: Promise<void>[] = [];
+    for (const root of roots) {
+      const entry = this.cache.get(root);
+      if (entry) checks.push(this.verifyEntry(root, entry));
+    }
+    await Promise.all(checks);
   }
 
   /** Number of trees held in memory (observability, tests). */

@@ -22,7 +22,10 @@ export class ScopesController {
       '(its allowed_scopes and its full keys gain it); everyone else gets it from an ancestor as usual.',
   })
   @ApiCreatedResponse({ type: ScopeResponse })
-  async create(@CurrentPrincipal() principal: Principal, @Body() dto: CreateScopeDto): Promise<ScopeResponse> {
+  async create(
+    @CurrentPrincipal() principal: Principal,
+    @Body() dto: CreateScopeDto,
+  ): Promise<ScopeResponse> {
     return scopeView(await this.registry.register(principal, dto));
   }
 

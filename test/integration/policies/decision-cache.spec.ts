@@ -57,14 +57,28 @@ describe('policy decision cache', () => {
     const created = await within(2000, async () => (await reasonOn(b, root, worker)) === 'explicit_deny');
     expect(created).not.toBeNull();
 
-    await request(a.http).patch(`${API}/policies/${deny.id}`).set(root.auth).send({ enabled: false }).expect(200);
-    expect(await within(2000, async () => (await reasonOn(b, root, worker)) === 'scope_grant')).not.toBeNull();
+    await request(a.http)
+      .patch(`${API}/policies/${deny.id}`)
+      .set(root.auth)
+      .send({ enabled: false })
+      .expect(200);
+    expect(
+      await within(2000, async () => (await reasonOn(b, root, worker)) === 'scope_grant'),
+    ).not.toBeNull();
 
-    await request(a.http).patch(`${API}/policies/${deny.id}`).set(root.auth).send({ enabled: true }).expect(200);
-    expect(await within(2000, async () => (await reasonOn(b, root, worker)) === 'explicit_deny')).not.toBeNull();
+    await request(a.http)
+      .patch(`${API}/policies/${deny.id}`)
+      .set(root.auth)
+      .send({ enabled: true })
+      .expect(200);
+    expect(
+      await within(2000, async () => (await reasonOn(b, root, worker)) === 'explicit_deny'),
+    ).not.toBeNull();
 
     await request(a.http).delete(`${API}/policies/${deny.id}`).set(root.auth).expect(204);
-    expect(await within(2000, async () => (await reasonOn(b, root, worker)) === 'scope_grant')).not.toBeNull();
+    expect(
+      await within(2000, async () => (await reasonOn(b, root, worker)) === 'scope_grant'),
+    ).not.toBeNull();
   });
 
   it('corrects a missed invalidation message within the recheck interval (version check)', async () => {
@@ -96,7 +110,12 @@ describe('policy decision cache', () => {
   it('decides on the warm path without any database query; verifies with one query after the interval', async () => {
     const { root, worker } = await setup();
     await aPolicy(a, root, { subjects: [worker.id], actions: ['files:delete'] });
-    await aPolicy(a, root, { effect: 'allow', subjects: ['*'], actions: ['files:*'], conditions: { ip_cidrs: ['10.0.0.0/8'] } });
+    await aPolicy(a, root, {
+      effect: 'allow',
+      subjects: ['*'],
+      actions: ['files:*'],
+      conditions: { ip_cidrs: ['10.0.0.0/8'] },
+    });
     const decisions = b.app.get(PolicyDecisionService);
     const agent = {
       id: worker.id,
@@ -105,7 +124,12 @@ describe('policy decision cache', () => {
       active: true,
       ancestor_ids: [root.agent.id, worker.id],
     };
-    const request = { agent, action: 'files:read', resource: 'https://files.example.com', context: { ip: '10.1.2.3', time: new Date() } };
+    const request = {
+      agent,
+      action: 'files:read',
+      resource: 'https://files.example.com',
+      context: { ip: '10.1.2.3', time: new Date() },
+    };
     expect(await decisions.evaluate(request)).toMatchObject({ reason: 'explicit_allow' }); // cold: loads
 
     const queries = jest.spyOn(PostgresQueryRunner.prototype, 'query');
@@ -123,7 +147,9 @@ describe('policy decision cache', () => {
     expect(issuance.allowed).toEqual(['files:read']);
     // The key ring's 30 s refresh (either app) may run meanwhile: the only background SQL, left out.
     const decisionSql = (spy: jest.SpyInstance) =>
-      spy.mock.calls.map((call: unknown[]) => String(call[0])).filter((sql: string) => !/signing_keys/.test(sql));
+      spy.mock.calls
+        .map((call: unknown[]) => String(call[0]))
+        .filter((sql: string) => !/signing_keys/.test(sql));
     expect(decisionSql(queries)).toEqual([]);
     expect(decisionSql(dsQueries)).toEqual([]);
 
@@ -143,7 +169,11 @@ describe('policy decision cache', () => {
       actions: ['files:write'],
       resources: ['https://billing.example.com'],
     });
-    await aPolicy(a, root, { subjects: ['*'], actions: ['files:read'], conditions: { max_delegation_depth: 0 } });
+    await aPolicy(a, root, {
+      subjects: ['*'],
+      actions: ['files:read'],
+      conditions: { max_delegation_depth: 0 },
+    });
     const decisions = a.app.get(PolicyDecisionService);
     const agent = {
       id: worker.id,
@@ -153,15 +183,33 @@ describe('policy decision cache', () => {
       ancestor_ids: [root.agent.id],
     };
     const scopes = ['files:read', 'files:write', 'agents:read'];
-    const direct = await decisions.filterScopesForIssuance({ agent, scopes, audience: 'https://files.example.com' });
+    const direct = await decisions.filterScopesForIssuance({
+      agent,
+      scopes,
+      audience: 'https://files.example.com',
+    });
     expect(direct).toEqual({
       allowed: ['files:write'],
       denied: [
-        { scope: 'files:read', reason: 'explicit_deny', matched_policies: [expect.objectContaining({ effect: 'deny' })], resource: 'https://files.example.com' },
-        { scope: 'agents:read', reason: 'default_deny', matched_policies: [], resource: 'https://files.example.com' },
+        {
+          scope: 'files:read',
+          reason: 'explicit_deny',
+          matched_policies: [expect.objectContaining({ effect: 'deny' })],
+          resource: 'https://files.example.com',
+        },
+        {
+          scope: 'agents:read',
+          reason: 'default_deny',
+          matched_policies: [],
+          resource: 'https://files.example.com',
+        },
       ],
     });
-    const deep = await decisions.filterScopesForIssuance({ agent, scopes: ['files:read'], delegationDepth: 1 });
+    const deep = await decisions.filterScopesForIssuance({
+      agent,
+      scopes: ['files:read'],
+      delegationDepth: 1,
+    });
     expect(deep).toEqual({ allowed: ['files:read'], denied: [] });
     const twoAudiences = await decisions.filterScopesForIssuance({
       agent,
@@ -178,10 +226,19 @@ describe('policy decision cache', () => {
       },
     ]);
     // No audience = any resource `*`: a deny on one audience denies it (fail-closed).
-    const anyAudience = await decisions.filterScopesForIssuance({ agent, scopes: ['files:write'], delegationDepth: 1 });
+    const anyAudience = await decisions.filterScopesForIssuance({
+      agent,
+      scopes: ['files:write'],
+      delegationDepth: 1,
+    });
     expect(anyAudience.allowed).toEqual([]);
-    const inactive = await decisions.filterScopesForIssuance({ agent: { ...agent, active: false }, scopes: ['files:write'] });
-    expect(inactive.denied).toEqual([expect.objectContaining({ scope: 'files:write', reason: 'agent_inactive' })]);
+    const inactive = await decisions.filterScopesForIssuance({
+      agent: { ...agent, active: false },
+      scopes: ['files:write'],
+    });
+    expect(inactive.denied).toEqual([
+      expect.objectContaining({ scope: 'files:write', reason: 'agent_inactive' }),
+    ]);
   });
 
   it('re-verifies every cached set when the subscriber reconnects (messages sent meanwhile are lost)', async () => {
@@ -190,7 +247,8 @@ describe('policy decision cache', () => {
     jest.spyOn(a.app.get(InvalidationBus), 'publish').mockResolvedValue(false);
     await aPolicy(a, root, { subjects: [worker.id], actions: ['files:read'] });
     expect(await reasonOn(b, root, worker)).toBe('scope_grant');
-    const subscriber = (b.app.get(InvalidationBus) as unknown as { subscriber: Redis }).subscriber;
+    const bus: unknown = b.app.get(InvalidationBus);
+    const subscriber = (bus as { subscriber: Redis }).subscriber;
     subscriber.disconnect(true); // drops the connection; ioredis reconnects
     const elapsed = await within(3000, async () => (await reasonOn(b, root, worker)) === 'explicit_deny');
     expect(elapsed).not.toBeNull();

@@ -30,8 +30,18 @@ describe('POST /policies/evaluate', () => {
 
   it('answers each of the five reasons', async () => {
     const { root, worker } = await setup();
-    const deny = await aPolicy(t, root, { name: 'no deletes', effect: 'deny', subjects: [worker.id], actions: ['files:delete'] });
-    const allow = await aPolicy(t, root, { name: 'reads ok', effect: 'allow', subjects: [worker.id], actions: ['files:read'] });
+    const deny = await aPolicy(t, root, {
+      name: 'no deletes',
+      effect: 'deny',
+      subjects: [worker.id],
+      actions: ['files:delete'],
+    });
+    const allow = await aPolicy(t, root, {
+      name: 'reads ok',
+      effect: 'allow',
+      subjects: [worker.id],
+      actions: ['files:read'],
+    });
 
     expect(await decide(root, worker, 'agents:read')).toEqual({
       decision: 'allow',
@@ -60,7 +70,11 @@ describe('POST /policies/evaluate', () => {
       matched_policies: [],
     });
 
-    await request(t.http).patch(`${API}/agents/${worker.id}`).set(root.auth).send({ status: 'suspended' }).expect(200);
+    await request(t.http)
+      .patch(`${API}/agents/${worker.id}`)
+      .set(root.auth)
+      .send({ status: 'suspended' })
+      .expect(200);
     for (const action of ['agents:read', 'files:read', 'files:delete', 'files:write']) {
       expect(await decide(root, worker, action)).toMatchObject({
         decision: 'deny',
@@ -92,16 +106,31 @@ describe('POST /policies/evaluate', () => {
       const decision = await decide(root, worker, 'files:read');
       expect(decision).toMatchObject({ decision: 'deny', reason: 'explicit_deny' });
       expect(decision.matched_policies.map((m) => m.id)).toEqual([deny.id]);
-      for (const id of [allow.id, deny.id]) await request(t.http).delete(`${API}/policies/${id}`).set(root.auth).expect(204);
+      for (const id of [allow.id, deny.id])
+        await request(t.http).delete(`${API}/policies/${id}`).set(root.auth).expect(204);
     }
     expect(await decide(root, worker, 'files:read')).toMatchObject({ reason: 'scope_grant' });
   });
 
   it('orders matched_policies by priority (higher first), then id', async () => {
     const { root, worker } = await setup();
-    const low = await aPolicy(t, root, { name: 'low', subjects: [worker.id], actions: ['files:delete'], priority: -1 });
-    const high = await aPolicy(t, root, { name: 'high', subjects: ['*'], actions: ['files:*'], priority: 10 });
-    const mid = await aPolicy(t, root, { name: 'mid', subjects: [`agent:${root.agent.id}/*`], actions: ['*'] });
+    const low = await aPolicy(t, root, {
+      name: 'low',
+      subjects: [worker.id],
+      actions: ['files:delete'],
+      priority: -1,
+    });
+    const high = await aPolicy(t, root, {
+      name: 'high',
+      subjects: ['*'],
+      actions: ['files:*'],
+      priority: 10,
+    });
+    const mid = await aPolicy(t, root, {
+      name: 'mid',
+      subjects: [`agent:${root.agent.id}/*`],
+      actions: ['*'],
+    });
     const decision = await decide(root, worker, 'files:delete');
     expect(decision.matched_policies.map((m) => m.name)).toEqual(['high', 'mid', 'low']);
     expect(new Set(decision.matched_policies.map((m) => m.id))).toEqual(new Set([low.id, high.id, mid.id]));
@@ -120,9 +149,17 @@ describe('POST /policies/evaluate', () => {
     const { root, worker } = await setup();
     const deny = await aPolicy(t, root, { subjects: [worker.id], actions: ['files:read'], enabled: false });
     expect(await decide(root, worker, 'files:read')).toMatchObject({ reason: 'scope_grant' });
-    await request(t.http).patch(`${API}/policies/${deny.id}`).set(root.auth).send({ enabled: true }).expect(200);
+    await request(t.http)
+      .patch(`${API}/policies/${deny.id}`)
+      .set(root.auth)
+      .send({ enabled: true })
+      .expect(200);
     expect(await decide(root, worker, 'files:read')).toMatchObject({ reason: 'explicit_deny' });
-    await request(t.http).patch(`${API}/policies/${deny.id}`).set(root.auth).send({ enabled: false }).expect(200);
+    await request(t.http)
+      .patch(`${API}/policies/${deny.id}`)
+      .set(root.auth)
+      .send({ enabled: false })
+      .expect(200);
     expect(await decide(root, worker, 'files:read')).toMatchObject({ reason: 'scope_grant' });
   });
 
@@ -130,12 +167,18 @@ describe('POST /policies/evaluate', () => {
     const { root, worker } = await setup();
     const team = await anAgent(t, root, { allowed_scopes: ['files:read'] });
     const member = await anAgent(t, root, { parent_agent_id: team.id, allowed_scopes: ['files:read'] });
-    await aPolicy(t, root, { subjects: [`agent:${team.id}/*`], actions: ['files:read'], resources: ['https://secret.example.com/*'] });
+    await aPolicy(t, root, {
+      subjects: [`agent:${team.id}/*`],
+      actions: ['files:read'],
+      resources: ['https://secret.example.com/*'],
+    });
     const secret = { resource: 'https://secret.example.com/a/b' };
     expect(await decide(root, team, 'files:read', secret)).toMatchObject({ reason: 'explicit_deny' });
     expect(await decide(root, member, 'files:read', secret)).toMatchObject({ reason: 'explicit_deny' });
     expect(await decide(root, worker, 'files:read', secret)).toMatchObject({ reason: 'scope_grant' });
-    expect(await decide(root, member, 'files:read', { resource: 'https://public.example.com/x' })).toMatchObject({
+    expect(
+      await decide(root, member, 'files:read', { resource: 'https://public.example.com/x' }),
+    ).toMatchObject({
       reason: 'scope_grant',
     });
     // The default resource `*` stands for every resource: a deny on one audience denies it (fail-closed).
@@ -147,8 +190,12 @@ describe('POST /policies/evaluate', () => {
       expires_at: new Date(Date.now() + 3600_000).toISOString(),
     });
     await aPolicy(t, root, { subjects: ['trust_level:ephemeral'], actions: ['files:*'] });
-    expect(await decide(root, ephemeral, 'files:read', { resource: 'x' })).toMatchObject({ reason: 'explicit_deny' });
-    expect(await decide(root, worker, 'files:read', { resource: 'x' })).toMatchObject({ reason: 'scope_grant' });
+    expect(await decide(root, ephemeral, 'files:read', { resource: 'x' })).toMatchObject({
+      reason: 'explicit_deny',
+    });
+    expect(await decide(root, worker, 'files:read', { resource: 'x' })).toMatchObject({
+      reason: 'scope_grant',
+    });
   });
 
   describe('conditions at their boundaries', () => {
@@ -168,9 +215,16 @@ describe('POST /policies/evaluate', () => {
       const at = (ip: string | undefined, action: string) =>
         decide(root, worker, action, ip === undefined ? {} : { context: { ip } });
       const deniedFrom = ['10.0.0.0', '10.0.0.255', '::ffff:10.0.0.7', '2001:db8::', '2001:db8::3'];
-      const grantedFrom = ['9.255.255.255', '10.0.1.0', '2001:db8::4', '2001:db7:ffff:ffff:ffff:ffff:ffff:ffff'];
-      for (const ip of deniedFrom) expect({ ip, ...(await at(ip, 'files:delete')) }).toMatchObject({ ip, reason: 'explicit_deny' });
-      for (const ip of grantedFrom) expect({ ip, ...(await at(ip, 'files:delete')) }).toMatchObject({ ip, reason: 'scope_grant' });
+      const grantedFrom = [
+        '9.255.255.255',
+        '10.0.1.0',
+        '2001:db8::4',
+        '2001:db7:ffff:ffff:ffff:ffff:ffff:ffff',
+      ];
+      for (const ip of deniedFrom)
+        expect({ ip, ...(await at(ip, 'files:delete')) }).toMatchObject({ ip, reason: 'explicit_deny' });
+      for (const ip of grantedFrom)
+        expect({ ip, ...(await at(ip, 'files:delete')) }).toMatchObject({ ip, reason: 'scope_grant' });
       expect(await at(undefined, 'files:delete')).toMatchObject({ reason: 'explicit_deny' });
 
       expect(await at('192.168.1.128', 'files:read')).toMatchObject({ reason: 'explicit_allow' });
@@ -291,7 +345,9 @@ describe('POST /policies/evaluate', () => {
     await aPolicy(t, root, {
       subjects: [worker.id],
       actions: ['files:delete'],
-      conditions: { time_window: { start: `${pad(hour)}:00`, end: `${pad((hour + 2) % 24)}:00`, timezone: 'UTC' } },
+      conditions: {
+        time_window: { start: `${pad(hour)}:00`, end: `${pad((hour + 2) % 24)}:00`, timezone: 'UTC' },
+      },
     });
     expect(await decide(root, worker, 'files:delete')).toMatchObject({ reason: 'explicit_deny' });
   });
@@ -325,7 +381,10 @@ describe('POST /policies/evaluate', () => {
     const sibling = await anAgent(t, root);
     const child = await aChildCaller(t, root, { allowed_scopes: ['policies:read'] });
     const send = (caller: Caller, agentId: string) =>
-      request(t.http).post(`${API}/policies/evaluate`).set(caller.auth).send({ agent_id: agentId, action: 'files:read' });
+      request(t.http)
+        .post(`${API}/policies/evaluate`)
+        .set(caller.auth)
+        .send({ agent_id: agentId, action: 'files:read' });
     const unknown = await send(root, randomUUID()).expect(404);
     const other = await aTree(t);
     const foreign = await send(root, other.agent.id).expect(404);

@@ -25,7 +25,13 @@ describe('policies CRUD', () => {
       .send({
         name: 'no deletes',
         effect: 'deny',
-        subjects: [worker.id.toUpperCase(), `agent:${worker.id.toUpperCase()}/*`, 'trust_level:ephemeral', '*', '*'],
+        subjects: [
+          worker.id.toUpperCase(),
+          `agent:${worker.id.toUpperCase()}/*`,
+          'trust_level:ephemeral',
+          '*',
+          '*',
+        ],
         actions: ['files:delete', 'files:delete'],
       })
       .expect(201);
@@ -49,7 +55,11 @@ describe('policies CRUD', () => {
     });
     const got = await request(t.http).get(`${API}/policies/${policy.id}`).set(root.auth).expect(200);
     expect(got.body).toEqual(policy);
-    const list = await request(t.http).get(`${API}/policies`).query({ limit: 200 }).set(root.auth).expect(200);
+    const list = await request(t.http)
+      .get(`${API}/policies`)
+      .query({ limit: 200 })
+      .set(root.auth)
+      .expect(200);
     expect(list.body.items).toContainEqual(policy);
   });
 
@@ -61,7 +71,10 @@ describe('policies CRUD', () => {
     const patched = await request(t.http)
       .patch(`${API}/policies/${policy.id}`)
       .set(root.auth)
-      .send({ priority: 7, conditions: { time_window: { start: '08:00', end: '18:00', timezone: 'Europe/Berlin' } } })
+      .send({
+        priority: 7,
+        conditions: { time_window: { start: '08:00', end: '18:00', timezone: 'Europe/Berlin' } },
+      })
       .expect(200);
     expect(patched.body).toMatchObject({
       priority: 7,
@@ -83,7 +96,11 @@ describe('policies CRUD', () => {
     await request(t.http).delete(`${API}/policies/${policy.id}`).set(root.auth).expect(204);
     await request(t.http).get(`${API}/policies/${policy.id}`).set(root.auth).expect(404);
     await request(t.http).delete(`${API}/policies/${policy.id}`).set(root.auth).expect(404);
-    await request(t.http).patch(`${API}/policies/${policy.id}`).set(root.auth).send({ enabled: false }).expect(404);
+    await request(t.http)
+      .patch(`${API}/policies/${policy.id}`)
+      .set(root.auth)
+      .send({ enabled: false })
+      .expect(404);
   });
 
   const valid = { name: 'p', effect: 'deny', subjects: ['*'], actions: ['files:read'] };
@@ -97,7 +114,11 @@ describe('policies CRUD', () => {
     ['glob with space', { ...valid, actions: ['files read'] }, 'actions.0'],
     ['bad CIDR', { ...valid, conditions: { ip_cidrs: ['10.0.0.0/33'] } }, 'conditions.ip_cidrs.0'],
     ['not an IP', { ...valid, conditions: { ip_cidrs: ['localhost'] } }, 'conditions.ip_cidrs.0'],
-    ['IPv6 prefix too long', { ...valid, conditions: { ip_cidrs: ['2001:db8::/129'] } }, 'conditions.ip_cidrs.0'],
+    [
+      'IPv6 prefix too long',
+      { ...valid, conditions: { ip_cidrs: ['2001:db8::/129'] } },
+      'conditions.ip_cidrs.0',
+    ],
     [
       'bad HH:MM',
       { ...valid, conditions: { time_window: { start: '24:00', end: '08:00', timezone: 'UTC' } } },
@@ -120,10 +141,17 @@ describe('policies CRUD', () => {
     ],
     [
       'invalid day',
-      { ...valid, conditions: { time_window: { start: '08:00', end: '09:00', timezone: 'UTC', days: ['monday'] } } },
+      {
+        ...valid,
+        conditions: { time_window: { start: '08:00', end: '09:00', timezone: 'UTC', days: ['monday'] } },
+      },
       'conditions.time_window.days.0',
     ],
-    ['negative depth', { ...valid, conditions: { max_delegation_depth: -1 } }, 'conditions.max_delegation_depth'],
+    [
+      'negative depth',
+      { ...valid, conditions: { max_delegation_depth: -1 } },
+      'conditions.max_delegation_depth',
+    ],
     ['unknown condition', { ...valid, conditions: { country: 'de' } }, 'conditions.country'],
     ['fractional priority', { ...valid, priority: 1.5 }, 'priority'],
     ['priority beyond 32 bits', { ...valid, priority: 2 ** 31 }, 'priority'],
@@ -132,19 +160,31 @@ describe('policies CRUD', () => {
     ['conditions as array', { ...valid, conditions: [] }, 'conditions'],
   ];
   it.each(invalidBodies)('refuses %s with 400 and a field error', async (_name, body, field) => {
-    const before = await request(t.http).get(`${API}/policies`).query({ limit: 200 }).set(root.auth).expect(200);
+    const before = await request(t.http)
+      .get(`${API}/policies`)
+      .query({ limit: 200 })
+      .set(root.auth)
+      .expect(200);
     const res = await request(t.http).post(`${API}/policies`).set(root.auth).send(body).expect(400);
     expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
     expect(res.body.type).toBe(problem('validation_error'));
     expect(res.body.errors).toEqual(expect.arrayContaining([expect.objectContaining({ field })]));
-    const after = await request(t.http).get(`${API}/policies`).query({ limit: 200 }).set(root.auth).expect(200);
+    const after = await request(t.http)
+      .get(`${API}/policies`)
+      .query({ limit: 200 })
+      .set(root.auth)
+      .expect(200);
     expect(after.body.items).toHaveLength(before.body.items.length);
   });
 
   it('validates a PATCH the same way and leaves the policy unchanged', async () => {
     const policy = await aPolicy(t, root);
     for (const [, body, field] of invalidBodies.filter(([name]) => !name.startsWith('missing'))) {
-      const res = await request(t.http).patch(`${API}/policies/${policy.id}`).set(root.auth).send(body).expect(400);
+      const res = await request(t.http)
+        .patch(`${API}/policies/${policy.id}`)
+        .set(root.auth)
+        .send(body)
+        .expect(400);
       expect(res.body.errors).toEqual(expect.arrayContaining([expect.objectContaining({ field })]));
     }
     const got = await request(t.http).get(`${API}/policies/${policy.id}`).set(root.auth).expect(200);
@@ -170,7 +210,9 @@ describe('policies CRUD', () => {
       (await request(t.http).get(`${API}/policies`).query(query).set(tree.auth).expect(200)).body;
     expect((await page({ effect: 'allow' })).items.map((p: PolicyJson) => p.name)).toEqual(['p1', 'p3']);
     expect((await page({ enabled: 'false' })).items.map((p: PolicyJson) => p.name)).toEqual(['p4']);
-    expect((await page({ subject: `agent:${worker.id.toUpperCase()}/*` })).items.map((p: PolicyJson) => p.name)).toEqual(['p0']);
+    expect(
+      (await page({ subject: `agent:${worker.id.toUpperCase()}/*` })).items.map((p: PolicyJson) => p.name),
+    ).toEqual(['p0']);
     expect((await page({ owner_agent_id: tree.agent.id })).items).toHaveLength(5);
     const names: string[] = [];
     let cursor: string | null = null;
@@ -180,7 +222,14 @@ describe('policies CRUD', () => {
       cursor = body.next_cursor;
     } while (cursor);
     expect(names).toEqual(['p0', 'p1', 'p2', 'p3', 'p4']);
-    for (const query of [{ effect: 'maybe' }, { enabled: 'yes' }, { subject: 'nobody' }, { cursor: 'x!' }, { limit: 0 }, { owner_agent_id: 'me' }]) {
+    for (const query of [
+      { effect: 'maybe' },
+      { enabled: 'yes' },
+      { subject: 'nobody' },
+      { cursor: 'x!' },
+      { limit: 0 },
+      { owner_agent_id: 'me' },
+    ]) {
       await request(t.http).get(`${API}/policies`).query(query).set(tree.auth).expect(400);
     }
   });
@@ -198,27 +247,62 @@ describe('policies CRUD', () => {
   it('records policy.created, policy.updated and policy.deleted', async () => {
     const created = await request(t.http).post(`${API}/policies`).set(root.auth).send(valid).expect(201);
     const id = created.body.id;
-    const updated = await request(t.http).patch(`${API}/policies/${id}`).set(root.auth).send({ priority: 3 }).expect(200);
+    const updated = await request(t.http)
+      .patch(`${API}/policies/${id}`)
+      .set(root.auth)
+      .send({ priority: 3 })
+      .expect(200);
     const deleted = await request(t.http).delete(`${API}/policies/${id}`).set(root.auth).expect(204);
-    const refused = await request(t.http).post(`${API}/policies`).set(root.auth).send({ ...valid, effect: 'x' }).expect(400);
-    const common = { target_type: 'policy', target_id: id, actor_agent_id: root.agent.id, root_agent_id: root.agent.id };
+    const refused = await request(t.http)
+      .post(`${API}/policies`)
+      .set(root.auth)
+      .send({ ...valid, effect: 'x' })
+      .expect(400);
+    const common = {
+      target_type: 'policy',
+      target_id: id,
+      actor_agent_id: root.agent.id,
+      root_agent_id: root.agent.id,
+    };
     expect(await auditEventsOf(created.headers['x-request-id'])).toEqual([
-      expect.objectContaining({ event_type: 'policy.created', outcome: 'success', ...common, details: { effect: 'deny', enabled: true } }),
+      expect.objectContaining({
+        event_type: 'policy.created',
+        outcome: 'success',
+        ...common,
+        details: { effect: 'deny', enabled: true },
+      }),
     ]);
     expect(await auditEventsOf(updated.headers['x-request-id'])).toEqual([
-      expect.objectContaining({ event_type: 'policy.updated', outcome: 'success', ...common, details: { fields: ['priority'], version: 2 } }),
+      expect.objectContaining({
+        event_type: 'policy.updated',
+        outcome: 'success',
+        ...common,
+        details: { fields: ['priority'], version: 2 },
+      }),
     ]);
     expect(await auditEventsOf(deleted.headers['x-request-id'])).toEqual([
-      expect.objectContaining({ event_type: 'policy.deleted', outcome: 'success', ...common, details: { name: 'p', effect: 'deny' } }),
+      expect.objectContaining({
+        event_type: 'policy.deleted',
+        outcome: 'success',
+        ...common,
+        details: { name: 'p', effect: 'deny' },
+      }),
     ]);
     expect(await auditEventsOf(refused.headers['x-request-id'])).toEqual([
-      expect.objectContaining({ event_type: 'policy.created', outcome: 'failure', details: { error: 'validation_error' } }),
+      expect.objectContaining({
+        event_type: 'policy.created',
+        outcome: 'failure',
+        details: { error: 'validation_error' },
+      }),
     ]);
   });
 
   it('counts policies in /stats', async () => {
     await aPolicy(t, root);
-    const res = await request(t.http).get(`${API}/stats`).set('X-Admin-Key', t.config.adminApiKey).expect(200);
+    const res = await request(t.http)
+      .get(`${API}/stats`)
+      .set('X-Admin-Key', t.config.adminApiKey)
+      .expect(200);
     expect(res.body.policies).toEqual({ total: expect.any(Number) });
     expect(res.body.policies.total).toBeGreaterThan(0);
   });

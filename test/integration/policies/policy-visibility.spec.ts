@@ -56,7 +56,8 @@ describe('policy confinement', () => {
     for (const caller of [root, team]) {
       const unknown = comparable(await send(caller, randomUUID()));
       expect(unknown.status).toBe(404);
-      const hidden = caller === root ? [theirAgentId, theirs.agent.id] : [theirAgentId, root.agent.id, sibling.agent.id];
+      const hidden =
+        caller === root ? [theirAgentId, theirs.agent.id] : [theirAgentId, root.agent.id, sibling.agent.id];
       for (const id of hidden) {
         for (const subject of [id, `agent:${id}/*`]) {
           expect({ subject, ...comparable(await send(caller, subject)) }).toEqual({ subject, ...unknown });
@@ -67,7 +68,10 @@ describe('policy confinement', () => {
   });
 
   it("keeps a mid-tree owner's policy, `*` included, inside its subtree", async () => {
-    const policy = await aPolicy(t, team, { subjects: ['*', 'trust_level:delegated'], actions: ['files:read'] });
+    const policy = await aPolicy(t, team, {
+      subjects: ['*', 'trust_level:delegated'],
+      actions: ['files:read'],
+    });
     expect(policy.owner_agent_id).toBe(team.agent.id);
     expect(await evaluate(t, root, { agent_id: member.agent.id, action: 'files:read' })).toMatchObject({
       reason: 'explicit_deny',
@@ -84,17 +88,28 @@ describe('policy confinement', () => {
 
   it('lets the owner and its ancestors see, change and delete a policy; hides it from everyone else', async () => {
     const policy = await aPolicy(t, team, { subjects: [member.agent.id], actions: ['files:read'] });
-    const rootList = await request(t.http).get(`${API}/policies`).query({ limit: 200 }).set(root.auth).expect(200);
+    const rootList = await request(t.http)
+      .get(`${API}/policies`)
+      .query({ limit: 200 })
+      .set(root.auth)
+      .expect(200);
     expect(rootList.body.items.map((p: PolicyJson) => p.id)).toContain(policy.id);
     for (const caller of [sibling, member]) {
-      const list = await request(t.http).get(`${API}/policies`).query({ limit: 200 }).set(caller.auth).expect(200);
+      const list = await request(t.http)
+        .get(`${API}/policies`)
+        .query({ limit: 200 })
+        .set(caller.auth)
+        .expect(200);
       expect(list.body.items.map((p: PolicyJson) => p.id)).not.toContain(policy.id);
     }
     const before = await policyRow(policy.id);
     for (const caller of [sibling, member, theirs]) {
       const routes: [string, (id: string) => request.Test][] = [
         ['GET', (id) => request(t.http).get(`${API}/policies/${id}`).set(caller.auth)],
-        ['PATCH', (id) => request(t.http).patch(`${API}/policies/${id}`).set(caller.auth).send({ enabled: false })],
+        [
+          'PATCH',
+          (id) => request(t.http).patch(`${API}/policies/${id}`).set(caller.auth).send({ enabled: false }),
+        ],
         ['DELETE', (id) => request(t.http).delete(`${API}/policies/${id}`).set(caller.auth)],
       ];
       for (const [name, send] of routes) {
@@ -141,7 +156,8 @@ describe('policy confinement', () => {
     for (const route of routes) {
       const send = (id: string) => {
         const method = route.method.toLowerCase() as 'get' | 'patch' | 'delete';
-        const req = request(t.http)[method](`${API}/${route.path.replace(':id', id)}`).set(root.auth);
+        const path = `${API}/${route.path.replace(':id', id)}`;
+        const req = request(t.http)[method](path).set(root.auth);
         return route.method === 'PATCH' ? req.send({ name: 'hijacked' }) : req;
       };
       const unknown = comparable(await send(randomUUID()));
@@ -155,10 +171,20 @@ describe('policy confinement', () => {
     }
     expect(await policyRow(foreign.id)).toEqual(before);
     // ... and in a list filter.
-    const unknownOwner = await request(t.http).get(`${API}/policies`).query({ owner_agent_id: randomUUID() }).set(root.auth);
-    const foreignOwner = await request(t.http).get(`${API}/policies`).query({ owner_agent_id: theirs.agent.id }).set(root.auth);
+    const unknownOwner = await request(t.http)
+      .get(`${API}/policies`)
+      .query({ owner_agent_id: randomUUID() })
+      .set(root.auth);
+    const foreignOwner = await request(t.http)
+      .get(`${API}/policies`)
+      .query({ owner_agent_id: theirs.agent.id })
+      .set(root.auth);
     expect(comparable(foreignOwner)).toEqual(comparable(unknownOwner));
-    const list = await request(t.http).get(`${API}/policies`).query({ limit: 200 }).set(root.auth).expect(200);
+    const list = await request(t.http)
+      .get(`${API}/policies`)
+      .query({ limit: 200 })
+      .set(root.auth)
+      .expect(200);
     expect(list.body.items.every((p: PolicyJson) => p.root_agent_id === root.agent.id)).toBe(true);
   });
 

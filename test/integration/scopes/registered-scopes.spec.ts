@@ -28,7 +28,9 @@ describe('registered scopes', () => {
   async function keyScopes(root: Caller, credentialId: string): Promise<string[]> {
     const res = await request(t.http).get(`${API}/credentials/${credentialId}`).set(root.auth);
     if (res.status === 200) return res.body.scopes;
-    const [row] = await ownerQuery<{ scopes: string[] }>(`SELECT scopes FROM credentials WHERE id = $1`, [credentialId]);
+    const [row] = await ownerQuery<{ scopes: string[] }>(`SELECT scopes FROM credentials WHERE id = $1`, [
+      credentialId,
+    ]);
     return row.scopes;
   }
 
@@ -110,10 +112,15 @@ describe('registered scopes', () => {
     await aScope(t, delegate, 'files:read'); // registered by a descendant: still the root's
     await aScope(t, root, 'files:write');
     expect(await rootScopes(root)).toEqual([...before, 'files:read', 'files:write'].sort());
-    expect((await keyScopes(root, root.credentialId)).sort()).toEqual([...before, 'files:read', 'files:write'].sort());
+    expect((await keyScopes(root, root.credentialId)).sort()).toEqual(
+      [...before, 'files:read', 'files:write'].sort(),
+    );
     expect(await keyScopes(root, narrowKey.credentialId)).toEqual(['agents:read']);
     // The descendant that registered it does not get it.
-    const delegateRow = await request(t.http).get(`${API}/agents/${delegate.agent.id}`).set(root.auth).expect(200);
+    const delegateRow = await request(t.http)
+      .get(`${API}/agents/${delegate.agent.id}`)
+      .set(root.auth)
+      .expect(200);
     expect(delegateRow.body.allowed_scopes).toEqual(['agents:read', 'scopes:write']);
 
     // The root hands the scope down as usual: a child, and a key for it.

@@ -57,7 +57,11 @@ describe('scopes API', () => {
     expect(new Set(seen).size).toBe(seen.length);
     expect(seen).toEqual(expect.arrayContaining(['a:one', 'a:two', 'a:three', ...BUILT_IN_SCOPES]));
     for (const bad of ['!!', Buffer.from('{"t":"x","i":"y"}').toString('base64url')]) {
-      const res = await request(t.http).get(`${API}/scopes`).query({ cursor: bad }).set(root.auth).expect(400);
+      const res = await request(t.http)
+        .get(`${API}/scopes`)
+        .query({ cursor: bad })
+        .set(root.auth)
+        .expect(400);
       expect(res.body.type).toBe(problem('validation_error'));
     }
   });
@@ -76,12 +80,19 @@ describe('scopes API', () => {
   ])('refuses a name that is not a scope name (%s) with 400', async (_name, name) => {
     const root = await aTree(t);
     const res = await request(t.http).post(`${API}/scopes`).set(root.auth).send({ name }).expect(400);
-    expect(res.body).toMatchObject({ type: problem('validation_error'), errors: [expect.objectContaining({ field: 'name' })] });
+    expect(res.body).toMatchObject({
+      type: problem('validation_error'),
+      errors: [expect.objectContaining({ field: 'name' })],
+    });
   });
 
   it('refuses unknown fields, a missing name and a too long description', async () => {
     const root = await aTree(t);
-    for (const body of [{}, { name: 'x:y', root_agent_id: randomUUID() }, { name: 'x:y', description: 'd'.repeat(1001) }]) {
+    for (const body of [
+      {},
+      { name: 'x:y', root_agent_id: randomUUID() },
+      { name: 'x:y', description: 'd'.repeat(1001) },
+    ]) {
       const res = await request(t.http).post(`${API}/scopes`).set(root.auth).send(body).expect(400);
       expect(res.body.type).toBe(problem('validation_error'));
     }
@@ -89,11 +100,18 @@ describe('scopes API', () => {
 
   it('refuses to shadow a built-in: its exact name is a 409, its namespace a 400', async () => {
     const root = await aTree(t);
-    const exact = await request(t.http).post(`${API}/scopes`).set(root.auth).send({ name: 'agents:read' }).expect(409);
+    const exact = await request(t.http)
+      .post(`${API}/scopes`)
+      .set(root.auth)
+      .send({ name: 'agents:read' })
+      .expect(409);
     expect(exact.body.type).toBe(problem('scope_exists'));
     for (const name of ['agents:admin', 'agents:*', 'tokens:mint', 'scopes:delete', 'webhooks:read:own']) {
       const res = await request(t.http).post(`${API}/scopes`).set(root.auth).send({ name }).expect(400);
-      expect(res.body).toMatchObject({ type: problem('validation_error'), errors: [expect.objectContaining({ field: 'name' })] });
+      expect(res.body).toMatchObject({
+        type: problem('validation_error'),
+        errors: [expect.objectContaining({ field: 'name' })],
+      });
     }
     // A namespace that merely starts like a built-in one is the tenant's.
     await aScope(t, root, 'agents.ext:read');
@@ -115,9 +133,10 @@ describe('scopes API', () => {
       ),
     );
     expect(results.map((r) => r.status).sort()).toEqual([201, 409, 409, 409, 409, 409]);
-    const rows = await ownerQuery(`SELECT id FROM scopes WHERE root_agent_id = $1 AND name = 'crm.contacts:write'`, [
-      root.agent.id,
-    ]);
+    const rows = await ownerQuery(
+      `SELECT id FROM scopes WHERE root_agent_id = $1 AND name = 'crm.contacts:write'`,
+      [root.agent.id],
+    );
     expect(rows).toHaveLength(1);
   });
 
@@ -153,7 +172,11 @@ describe('scopes API', () => {
        SELECT $1, 'bulk:s' || g, $1 FROM generate_series(1, $2::int) g`,
       [root.agent.id, MAX_CUSTOM_SCOPES_PER_TREE],
     );
-    const res = await request(t.http).post(`${API}/scopes`).set(root.auth).send({ name: 'one:more' }).expect(409);
+    const res = await request(t.http)
+      .post(`${API}/scopes`)
+      .set(root.auth)
+      .send({ name: 'one:more' })
+      .expect(409);
     expect(res.body.type).toBe(problem('scope_limit_reached'));
     // Another tree is not affected.
     await aScope(t, await aTree(t), 'one:more');
@@ -161,8 +184,16 @@ describe('scopes API', () => {
 
   it('records scope.created (success and refusals) in the audit trail', async () => {
     const root = await aTree(t);
-    const created = await request(t.http).post(`${API}/scopes`).set(root.auth).send({ name: 'audit:me' }).expect(201);
-    const dup = await request(t.http).post(`${API}/scopes`).set(root.auth).send({ name: 'audit:me' }).expect(409);
+    const created = await request(t.http)
+      .post(`${API}/scopes`)
+      .set(root.auth)
+      .send({ name: 'audit:me' })
+      .expect(201);
+    const dup = await request(t.http)
+      .post(`${API}/scopes`)
+      .set(root.auth)
+      .send({ name: 'audit:me' })
+      .expect(409);
     expect(await auditEventsOf(created.headers['x-request-id'])).toEqual([
       expect.objectContaining({
         event_type: 'scope.created',
@@ -174,7 +205,11 @@ describe('scopes API', () => {
       }),
     ]);
     expect(await auditEventsOf(dup.headers['x-request-id'])).toEqual([
-      expect.objectContaining({ event_type: 'scope.created', outcome: 'failure', details: { error: 'scope_exists' } }),
+      expect.objectContaining({
+        event_type: 'scope.created',
+        outcome: 'failure',
+        details: { error: 'scope_exists' },
+      }),
     ]);
   });
 });

@@ -1,5 +1,10 @@
 import type { PinoLogger } from 'nestjs-pino';
-import { Clock, type InvalidationBus, type InvalidationListener, ServiceUnavailableProblem } from '@agentauth/core';
+import {
+  Clock,
+  type InvalidationBus,
+  type InvalidationListener,
+  ServiceUnavailableProblem,
+} from '@agentauth/core';
 import {
   POLICIES_CHANGED_CHANNEL,
   POLICY_CACHE_MAX_TREES,
@@ -44,7 +49,10 @@ class FakeRepository {
 
   async loadTree(root: string): Promise<{ version: number; policies: Policy[] }> {
     this.loads++;
-    const snapshot = { version: this.versions.get(root) ?? 0, policies: [...(this.policies.get(root) ?? [])] };
+    const snapshot = {
+      version: this.versions.get(root) ?? 0,
+      policies: [...(this.policies.get(root) ?? [])],
+    };
     if (this.gate) await this.gate;
     if (this.failLoads) throw new Error('connection refused');
     return snapshot;

@@ -76,7 +76,8 @@ export class InvalidationBus implements OnApplicationShutdown {
     }
     set.add(entry);
     const subscriber = this.connection();
-    if (isNewChannel && subscriber && subscriber.status === 'ready') void this.subscribeChannels(subscriber, [name]);
+    if (isNewChannel && subscriber && subscriber.status === 'ready')
+      void this.subscribeChannels(subscriber, [name]);
     return () => {
       const current = this.listeners.get(name);
       if (!current) return;

@@ -19,7 +19,8 @@ const RESOURCE_CHARS = /^[\x21-\x7e]+$/;
 
 export class EvaluationContextDto {
   @ApiPropertyOptional({
-    description: 'Client IP to decide for (IPv4 or IPv6). Absent: unknown (an ip_cidrs condition then holds for a deny and fails for an allow).',
+    description:
+      'Client IP to decide for (IPv4 or IPv6). Absent: unknown (an ip_cidrs condition then holds for a deny and fails for an allow).',
     example: '203.0.113.7',
   })
   @IsOptionalNotNull()
@@ -51,7 +52,10 @@ export class EvaluatePolicyDto {
   @IsUuidString()
   agent_id: string;
 
-  @ApiProperty({ example: 'files:delete', description: 'A scope name (a wildcard stands for every scope below it).' })
+  @ApiProperty({
+    example: 'files:delete',
+    description: 'A scope name (a wildcard stands for every scope below it).',
+  })
   @IsScopeName()
   action: string;
 

@@ -114,7 +114,11 @@ export class UpdatePolicyDto {
   @IsArray()
   resources?: string[];
 
-  @ApiPropertyOptional({ ...CONDITIONS_DOC, nullable: true, description: 'Replaces every condition; null clears them.' })
+  @ApiPropertyOptional({
+    ...CONDITIONS_DOC,
+    nullable: true,
+    description: 'Replaces every condition; null clears them.',
+  })
   @IsOptional()
   @IsObject()
   conditions?: PolicyConditions | null;

@@ -6,7 +6,10 @@ import type { Policy } from '../policy.entity';
 export class PolicyResponse {
   @ApiProperty({ format: 'uuid' }) id: string;
   @ApiProperty({ format: 'uuid' }) root_agent_id: string;
-  @ApiProperty({ format: 'uuid', description: 'The agent whose authority created it; it governs only that subtree.' })
+  @ApiProperty({
+    format: 'uuid',
+    description: 'The agent whose authority created it; it governs only that subtree.',
+  })
   owner_agent_id: string;
   @ApiProperty() name: string;
   @ApiProperty({ nullable: true, type: String }) description: string | null;

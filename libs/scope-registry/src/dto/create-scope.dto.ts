@@ -2,7 +2,12 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, IsString, MaxLength, ValidateBy, buildMessage } from 'class-validator';
 import { isValidScopeName, MAX_SCOPE_LENGTH } from '@agentauth/scopes';
 
-const NO_NUL_OR_LONE_SURROGATE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** Text PostgreSQL can store: no NUL character, no lone surrogate. */
+function isStorableText(value: string): boolean {
+  return !value.includes('\u0000') && !LONE_SURROGATE.test(value);
+}
 
 /** `POST /scopes` (CONTRACT §6). */
 export class CreateScopeDto {
@@ -31,7 +36,7 @@ export class CreateScopeDto {
   @ValidateBy({
     name: 'isStorableText',
     validator: {
-      validate: (value: unknown) => typeof value !== 'string' || !NO_NUL_OR_LONE_SURROGATE.test(value),
+      validate: (value: unknown) => typeof value !== 'string' || isStorableText(value),
       defaultMessage: buildMessage(() => 'description must not contain NUL characters'),
     },
   })
