@@ -1,6 +1,7 @@
-import { Body, Controller, Get, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, Post, Query, Req } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Audited } from '@agentauth/audit';
+import type { Request } from 'express';
+import { Audited, annotateAudit } from '@agentauth/audit';
 import { Auth, CurrentPrincipal, type Principal } from '@agentauth/core';
 import { CreateScopeDto } from './dto/create-scope.dto';
 import { ListScopesQuery } from './dto/list-scopes.query';
@@ -25,7 +26,9 @@ export class ScopesController {
   async create(
     @CurrentPrincipal() principal: Principal,
     @Body() dto: CreateScopeDto,
+    @Req() req: Request,
   ): Promise<ScopeResponse> {
+    annotateAudit(req, { details: { name: dto.name } });
     return scopeView(await this.registry.register(principal, dto));
   }
 

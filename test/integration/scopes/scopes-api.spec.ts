@@ -202,13 +202,14 @@ describe('scopes API', () => {
         target_id: created.body.id,
         actor_agent_id: root.agent.id,
         root_agent_id: root.agent.id,
+        details: { name: 'audit:me' },
       }),
     ]);
     expect(await auditEventsOf(dup.headers['x-request-id'])).toEqual([
       expect.objectContaining({
         event_type: 'scope.created',
         outcome: 'failure',
-        details: { error: 'scope_exists' },
+        details: { error: 'scope_exists', name: 'audit:me' },
       }),
     ]);
   });
