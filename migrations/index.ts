@@ -5,6 +5,8 @@ import { Credentials1764400110000 } from './1764400110000-credentials';
 import { AuditEvents1764400200000 } from './1764400200000-audit-events';
 import { SigningKeys1764400300000 } from './1764400300000-signing-keys';
 import { Revocations1764400310000 } from './1764400310000-revocations';
+import { Scopes1764400400000 } from './1764400400000-scopes';
+import { Policies1764400410000 } from './1764400410000-policies';
 import { Webhooks1764400600000 } from './1764400600000-webhooks';
 import { Delegations1764400800000 } from './1764400800000-delegations';
 
@@ -15,6 +17,8 @@ export const MIGRATIONS = [
   AuditEvents1764400200000,
   SigningKeys1764400300000,
   Revocations1764400310000,
+  Scopes1764400400000,
+  Policies1764400410000,
   Webhooks1764400600000,
   Delegations1764400800000,
 ];

@@ -8,8 +8,10 @@ import { DelegationsModule } from '@agentauth/delegations';
 import { JobsModule } from '@agentauth/jobs';
 import { KeysModule } from '@agentauth/keys';
 import { ObservabilityModule } from '@agentauth/observability';
+import { PoliciesModule } from '@agentauth/policies';
 import { RateLimitModule } from '@agentauth/ratelimit';
 import { RevocationModule } from '@agentauth/revocation';
+import { ScopesModule } from '@agentauth/scope-registry';
 import { WebhooksModule } from '@agentauth/webhooks';
 
 @Module({
@@ -20,8 +22,10 @@ import { WebhooksModule } from '@agentauth/webhooks';
     AuditModule,
     KeysModule,
     RevocationModule,
+    ScopesModule,
     AgentsModule,
     CredentialsModule,
+    PoliciesModule,
     DelegationsModule,
     AuthModule,
     JobsModule,

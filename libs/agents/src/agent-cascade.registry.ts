@@ -7,6 +7,13 @@ export interface AgentScopeChange {
   allowedScopes: string[];
 }
 
+/** A root whose `allowed_scopes` grew because a scope was registered in its tree. */
+export interface RootScopesExtension {
+  agentId: string;
+  before: string[];
+  after: string[];
+}
+
 /**
  * What other contexts do when the hierarchy changes. Every hook runs INSIDE the transaction that made the
  * change, with its `EntityManager`, so the change and its consequences commit (or roll back) together.
@@ -25,6 +32,11 @@ export interface AgentCascadeHooks {
   onSuspended?(manager: EntityManager, agentIds: string[], at: Date): Promise<void>;
   /** Agents whose `allowed_scopes` shrank (the target and the descendants the narrowing reached). */
   onScopesNarrowed?(manager: EntityManager, changes: AgentScopeChange[], at: Date): Promise<void>;
+  /**
+   * A root now holds a newly registered scope of its tree (docs/policies.md "How custom scopes reach a
+   * tree"): e.g. its keys that held everything it held before gain it too.
+   */
+  onRootScopesExtended?(manager: EntityManager, change: RootScopesExtension, at: Date): Promise<void>;
 }
 
 /**
@@ -57,5 +69,9 @@ export class AgentCascadeRegistry {
   async scopesNarrowed(manager: EntityManager, changes: AgentScopeChange[], at: Date): Promise<void> {
     if (changes.length === 0) return;
     for (const hooks of this.hooks.values()) await hooks.onScopesNarrowed?.(manager, changes, at);
+  }
+
+  async rootScopesExtended(manager: EntityManager, change: RootScopesExtension, at: Date): Promise<void> {
+    for (const hooks of this.hooks.values()) await hooks.onRootScopesExtended?.(manager, change, at);
   }
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import {
@@ -14,7 +14,8 @@ import {
   ValidationProblem,
 } from '@agentauth/core';
 import { AuditService } from '@agentauth/audit';
-import { BUILT_IN_SCOPES, intersect, normalize, uncovered } from '@agentauth/scopes';
+import { ScopeRegistrationHooks, type ScopeRegisteredEvent, ScopeRegistry } from '@agentauth/scope-registry';
+import { BUILT_IN_SCOPES, coveredBy, intersect, normalize, uncovered } from '@agentauth/scopes';
 import { AgentCascadeRegistry, type AgentScopeChange } from './agent-cascade.registry';
 import { Agent, MAX_AGENT_DEPTH } from './agent.entity';
 import { chainActivity, type InactiveReason, resolveChild, resolveGovernedChange } from './agent-rules';
@@ -70,7 +71,7 @@ function toDate(value: string | null | undefined): Date | null | undefined {
  * `ancestorIds`, `isInSubtree`, `lockActiveChain`) and plug into changes through `AgentCascadeRegistry`.
  */
 @Injectable()
-export class AgentsService {
+export class AgentsService implements OnModuleInit {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly agents: AgentsRepository,
@@ -78,7 +79,13 @@ export class AgentsService {
     private readonly clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly audit: AuditService,
+    private readonly scopes: ScopeRegistry,
+    private readonly scopeHooks: ScopeRegistrationHooks,
   ) {}
+
+  onModuleInit(): void {
+    this.scopeHooks.register('agents', (manager, event) => this.extendRoot(manager, event));
+  }
 
   // ───────────────────────────── read API for other modules ─────────────────────────────
 
@@ -170,6 +177,9 @@ export class AgentsService {
 
   /** `POST /agents`: a child of the caller or of an agent of its subtree. */
   async create(principal: Principal, dto: CreateAgentDto): Promise<Agent> {
+    if (dto.allowed_scopes) {
+      await this.scopes.assertRegistered(principal.rootAgentId, dto.allowed_scopes, 'allowed_scopes');
+    }
     const parentId = dto.parent_agent_id
       ? (await this.findVisible(principal, dto.parent_agent_id)).id
       : principal.subjectAgentId;
@@ -239,6 +249,9 @@ export class AgentsService {
     const fields = Object.keys(dto).filter((k) => (dto as Record<string, unknown>)[k] !== undefined);
     if (fields.length === 0) throw new ValidationProblem('Nothing to update', []);
     const target = await this.findVisible(principal, id);
+    if (dto.allowed_scopes) {
+      await this.scopes.assertRegistered(target.rootAgentId, dto.allowed_scopes, 'allowed_scopes');
+    }
     const governed = GOVERNED_AGENT_FIELDS.filter((f) => dto[f] !== undefined);
     if (governed.length > 0 && target.id === principal.subjectAgentId) {
       throw new ForbiddenProblem(
@@ -376,5 +389,23 @@ export class AgentsService {
       }
       if (due.length < batchSize) return { expired };
     }
+  }
+
+  /**
+   * A scope was registered in the tree (inside the registering transaction): the root, its trust anchor,
+   * holds every scope registered in its tree, so its `allowed_scopes` gain it (docs/policies.md). Nothing
+   * below the root changes: descendants get it from their parent as usual.
+   */
+  private async extendRoot(manager: EntityManager, event: ScopeRegisteredEvent): Promise<void> {
+    const root = await this.agents.lockForUpdate(manager, event.rootAgentId);
+    if (!root || root.status === 'deactivated') return;
+    if (coveredBy(event.scope, root.allowedScopes)) return;
+    const after = normalize([...root.allowedScopes, event.scope]);
+    await this.agents.update(manager, root.id, { allowedScopes: after, updatedAt: event.at });
+    await this.cascade.rootScopesExtended(
+      manager,
+      { agentId: root.id, before: root.allowedScopes, after },
+      event.at,
+    );
   }
 }

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AgentsModule } from '@agentauth/agents';
 import { BEARER_AUTHENTICATOR } from '@agentauth/core';
+import { ScopesModule } from '@agentauth/scope-registry';
 import { ApiKeyAuthenticator } from './api-key.authenticator';
 import { ApiKeyHasher } from './api-key.hasher';
 import { BootstrapController } from './bootstrap/bootstrap.controller';
@@ -17,7 +18,7 @@ import { CredentialsService } from './credentials.service';
  * (the token issue swaps this one provider for the JWT authenticator).
  */
 @Module({
-  imports: [TypeOrmModule.forFeature([Credential]), AgentsModule],
+  imports: [TypeOrmModule.forFeature([Credential]), AgentsModule, ScopesModule],
   controllers: [BootstrapController, CredentialsController],
   providers: [
     CredentialsService,

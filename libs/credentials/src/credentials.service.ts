@@ -9,6 +9,7 @@ import {
   type AgentScopeChange,
   AgentsService,
   decodeCursor,
+  type RootScopesExtension,
   DEFAULT_PAGE_SIZE,
   type Page,
   parseTimestamp,
@@ -28,7 +29,8 @@ import {
   ScopeEscalationProblem,
   ValidationProblem,
 } from '@agentauth/core';
-import { intersect, normalize, uncovered } from '@agentauth/scopes';
+import { ScopeRegistry } from '@agentauth/scope-registry';
+import { intersect, isSubset, normalize, uncovered } from '@agentauth/scopes';
 import { formatApiKey, generatePrefix, generateSecret, parseApiKey } from './api-key';
 import { ApiKeyHasher } from './api-key.hasher';
 import { CredentialLifecycleRegistry } from './credential-lifecycle.registry';
@@ -101,6 +103,7 @@ export class CredentialsService implements OnModuleInit {
     private readonly clock: Clock,
     private readonly logger: PinoLogger,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly scopes: ScopeRegistry,
   ) {
     this.logger.setContext('CredentialsService');
   }
@@ -112,6 +115,7 @@ export class CredentialsService implements OnModuleInit {
         await this.lifecycle.revoked(manager, revoked, at);
       },
       onScopesNarrowed: (manager, changes, _at) => this.narrowScopes(manager, changes),
+      onRootScopesExtended: (manager, change, _at) => this.extendFullRootKeys(manager, change),
     });
   }
 
@@ -241,6 +245,7 @@ export class CredentialsService implements OnModuleInit {
   /** `POST /credentials`. Not for tokens carrying `act` (CONTRACT §5). */
   async create(principal: Principal, dto: CreateCredentialDto): Promise<IssuedKey> {
     this.assertDirectAuthority(principal);
+    if (dto.scopes) await this.scopes.assertRegistered(principal.rootAgentId, dto.scopes, 'scopes');
     const agentId = dto.agent_id
       ? (await this.agents.findVisible(principal, dto.agent_id)).id
       : principal.subjectAgentId;
@@ -386,6 +391,21 @@ export class CredentialsService implements OnModuleInit {
     const updates = credentials
       .map((c) => ({ id: c.id, before: c.scopes, scopes: intersect(c.scopes, byAgent.get(c.agentId) ?? []) }))
       .filter((u) => uncovered(u.before, u.scopes).length > 0)
+      .map(({ id, scopes }) => ({ id, scopes }));
+    await this.credentials.setScopes(manager, updates);
+  }
+
+  /**
+   * A root gained a newly registered scope of its tree. Its keys that held everything it held before (its
+   * "full" keys, e.g. the bootstrap key) gain it too, so the root can use and hand out the scope without a
+   * key that exceeds the calling token (CONTRACT §5). Narrower keys stay as they are.
+   */
+  private async extendFullRootKeys(manager: EntityManager, change: RootScopesExtension): Promise<void> {
+    const credentials = await this.credentials.activeForAgentsForUpdate(manager, [change.agentId]);
+    const updates = credentials
+      .filter((c) => isSubset(change.before, c.scopes))
+      .map((c) => ({ id: c.id, before: c.scopes, scopes: normalize([...c.scopes, ...change.after]) }))
+      .filter((u) => uncovered(u.scopes, u.before).length > 0)
       .map(({ id, scopes }) => ({ id, scopes }));
     await this.credentials.setScopes(manager, updates);
   }

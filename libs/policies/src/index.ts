@@ -5,3 +5,6 @@ export * from './evaluation/policy-subject';
 export * from './evaluation/time-window';
 export * from './evaluation/policy-validation';
 export * from './evaluation/policy-evaluator';
+export * from './policies.module';
+export * from './policy-decision.service';
+export { PolicyResponse, policyView } from './dto/policy.response';

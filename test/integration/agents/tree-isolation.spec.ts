@@ -5,6 +5,7 @@ import { listRoutes } from '../../support/routes';
 import { aKey, anAgent, API, aTree, type Caller } from '../../factories/agents';
 import { treeSnapshot } from '../../factories/db';
 import { aDelegation, type DelegationJson } from '../../factories/delegations';
+import { aPolicy, type PolicyJson } from '../../factories/policies';
 
 /** A 404 without its per-request part: what must be identical for an unknown id and another tree's. */
 function comparable(res: request.Response) {
@@ -25,6 +26,7 @@ describe('tree isolation', () => {
   let theirChild: Caller;
   let theirWebhookId: string;
   let theirDelegation: DelegationJson;
+  let theirPolicy: PolicyJson;
 
   beforeAll(async () => {
     // Private targets allowed: this machine resolves no public name, and no webhook is delivered here.
@@ -44,6 +46,7 @@ describe('tree isolation', () => {
       delegate_agent_id: theirChild.agent.id,
       scopes: ['agents:read'],
     });
+    theirPolicy = await aPolicy(t, theirs, { subjects: [theirChild.agent.id] });
   });
   afterAll(async () => {
     await t.close();
@@ -55,11 +58,13 @@ describe('tree isolation', () => {
     credentials: () => theirChild.credentialId,
     webhooks: () => theirWebhookId,
     delegations: () => theirDelegation.id,
+    policies: () => theirPolicy.id,
   };
   /** A valid body per route, so validation passes and the visibility check is what answers. */
   const validBodies: Record<string, Record<string, unknown>> = {
     'PATCH agents/:id': { name: 'renamed' },
     'POST credentials/:id/rotate': { grace_period_seconds: 0 },
+    'PATCH policies/:id': { enabled: false },
   };
 
   it("answers every {id} route for another tree's id exactly as for an unknown id, and writes nothing", async () => {

@@ -57,13 +57,19 @@ describe('POST /agents/bootstrap', () => {
         .expect(201);
       expect(narrow.body.agent.allowed_scopes).toEqual(['agents:read', 'agents:write']);
       expect(narrow.body.credential.scopes).toEqual(['agents:read', 'agents:write']);
-      for (const allowed_scopes of [['files:read'], ['Agents:Read'], ['agents:*', 'nope nope']]) {
+      for (const allowed_scopes of [['Agents:Read'], ['agents:*', 'nope nope']]) {
         const res = await request(t.http)
           .post(`${API}/agents/bootstrap`)
           .send({ name: 'x', allowed_scopes })
           .expect(400);
         expect(res.body.type).toBe('urn:agentauth:problem:validation_error');
       }
+      // Well-formed but not registered: no tree exists yet, so only the built-ins are.
+      const unknown = await request(t.http)
+        .post(`${API}/agents/bootstrap`)
+        .send({ name: 'x', allowed_scopes: ['files:read'] })
+        .expect(400);
+      expect(unknown.body.type).toBe('urn:agentauth:problem:unknown_scope');
     });
   });
 

@@ -3,9 +3,10 @@ import Redis, { RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { ROOT_LOGGER } from '../logging/logging.module';
+import { InvalidationBus } from './invalidation-bus';
+import { REDIS } from './redis.tokens';
 
-/** DI token of the one shared ioredis client. */
-export const REDIS = Symbol('REDIS');
+export { REDIS } from './redis.tokens';
 
 /**
  * Options for every ioredis connection: fail fast (a revocation check must fail closed quickly rather
@@ -56,7 +57,8 @@ class RedisLifecycle implements OnApplicationShutdown {
       },
     },
     RedisLifecycle,
+    InvalidationBus,
   ],
-  exports: [REDIS],
+  exports: [REDIS, InvalidationBus],
 })
 export class RedisModule {}

@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { type Agent, AgentsService, type BootstrapAgentDto } from '@agentauth/agents';
 import { APP_CONFIG, type AppConfig, constantTimeEqual, ForbiddenProblem } from '@agentauth/core';
+import { ScopeRegistry } from '@agentauth/scope-registry';
 import type { Credential } from '../credential.entity';
 import { CredentialsService } from '../credentials.service';
 
@@ -28,6 +29,7 @@ export class BootstrapService {
     private readonly agents: AgentsService,
     private readonly credentials: CredentialsService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly scopes: ScopeRegistry,
   ) {}
 
   /**
@@ -52,6 +54,8 @@ export class BootstrapService {
   }
 
   async bootstrap(dto: BootstrapAgentDto): Promise<BootstrapResult> {
+    // The tree does not exist yet: only the global (built-in) scopes are registered for it.
+    if (dto.allowed_scopes) await this.scopes.assertRegistered(null, dto.allowed_scopes, 'allowed_scopes');
     const prepared = await this.credentials.prepareSecret();
     return this.dataSource.transaction(async (manager) => {
       const agent = await this.agents.createRoot(manager, {

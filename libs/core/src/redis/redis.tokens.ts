@@ -1,0 +1,2 @@
+/** DI token of the one shared ioredis client. */
+export const REDIS = Symbol('REDIS');
