@@ -5,6 +5,7 @@ import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialE
 import { Agent, type AgentStatus, type TrustLevel } from './agent.entity';
 import type { Keyset } from './http/pagination';
 import { restrictToSubtree } from './tree-visibility';
+import { fetchKeysetPage } from '@agentauth/core';
 
 export interface AgentListFilter {
   status?: AgentStatus;
@@ -73,17 +74,7 @@ export class AgentsRepository {
     if (filter.trustLevel) qb.andWhere('a.trust_level = :trustLevel', { trustLevel: filter.trustLevel });
     if (filter.parentAgentId)
       qb.andWhere('a.parent_agent_id = :parentId', { parentId: filter.parentAgentId });
-    if (after) {
-      qb.andWhere('(a.created_at, a.id) > (:afterCreatedAt, :afterId)', {
-        afterCreatedAt: after.createdAt,
-        afterId: after.id,
-      });
-    }
-    return qb
-      .orderBy('a.created_at', 'ASC')
-      .addOrderBy('a.id', 'ASC')
-      .limit(limit + 1)
-      .getMany();
+    return fetchKeysetPage(qb, after, limit);
   }
 
   async insert(manager: EntityManager, agent: Agent): Promise<void> {

@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager, type SelectQueryBuilder } from 'typeorm';
 import { type Keyset, restrictToSubtree } from '@agentauth/agents';
 import { Credential, type CredentialStatus } from './credential.entity';
+import { fetchKeysetPage } from '@agentauth/core';
 
 export interface CredentialListFilter {
   agentId?: string;
@@ -52,17 +53,7 @@ export class CredentialsRepository {
     const qb = this.visible(subjectAgentId);
     if (filter.agentId) qb.andWhere('c.agent_id = :agentId', { agentId: filter.agentId });
     if (filter.status) qb.andWhere('c.status = :status', { status: filter.status });
-    if (after) {
-      qb.andWhere('(c.created_at, c.id) > (:afterCreatedAt, :afterId)', {
-        afterCreatedAt: after.createdAt,
-        afterId: after.id,
-      });
-    }
-    return qb
-      .orderBy('c.created_at', 'ASC')
-      .addOrderBy('c.id', 'ASC')
-      .limit(limit + 1)
-      .getMany();
+    return fetchKeysetPage(qb, after, limit);
   }
 
   async insert(manager: EntityManager, credential: Credential): Promise<void> {

@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager, type SelectQueryBuilder } from 'typeorm';
 import { type Keyset, pathInSubtree } from '@agentauth/agents';
 import { Delegation, type DelegationStatus, type RevocationReason } from './delegation.entity';
+import { fetchKeysetPage } from '@agentauth/core';
 
 export interface DelegationListFilter {
   status?: DelegationStatus;
@@ -88,17 +89,7 @@ export class DelegationsRepository {
       qb.andWhere('d.original_delegator_id = :originId', { originId: filter.originalDelegatorId });
     if (filter.parentDelegationId)
       qb.andWhere('d.parent_delegation_id = :parentId', { parentId: filter.parentDelegationId });
-    if (after) {
-      qb.andWhere('(d.created_at, d.id) > (:afterCreatedAt, :afterId)', {
-        afterCreatedAt: after.createdAt,
-        afterId: after.id,
-      });
-    }
-    return qb
-      .orderBy('d.created_at', 'ASC')
-      .addOrderBy('d.id', 'ASC')
-      .limit(limit + 1)
-      .getMany();
+    return fetchKeysetPage(qb, after, limit);
   }
 
   /**

@@ -5,6 +5,7 @@ import { restrictToSubtree } from '@agentauth/agents';
 import type { Keyset } from '@agentauth/core';
 import type { PolicyEffect } from './evaluation/policy.types';
 import { Policy } from './policy.entity';
+import { fetchKeysetPage } from '@agentauth/core';
 
 export interface PolicyListFilter {
   effect?: PolicyEffect;
@@ -67,17 +68,7 @@ export class PoliciesRepository {
     if (filter.enabled !== undefined) qb.andWhere('p.enabled = :enabled', { enabled: filter.enabled });
     if (filter.ownerAgentId) qb.andWhere('p.owner_agent_id = :ownerId', { ownerId: filter.ownerAgentId });
     if (filter.subject) qb.andWhere(':subject = ANY(p.subjects)', { subject: filter.subject });
-    if (after) {
-      qb.andWhere('(p.created_at, p.id) > (:afterCreatedAt, :afterId)', {
-        afterCreatedAt: after.createdAt,
-        afterId: after.id,
-      });
-    }
-    return qb
-      .orderBy('p.created_at', 'ASC')
-      .addOrderBy('p.id', 'ASC')
-      .limit(limit + 1)
-      .getMany();
+    return fetchKeysetPage(qb, after, limit);
   }
 
   async insert(manager: EntityManager, policy: Policy): Promise<void> {

@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { Keyset } from '@agentauth/core';
 import { Scope } from './scope.entity';
+import { fetchKeysetPage } from '@agentauth/core';
 
 /**
  * Every query of the scopes table. Tenant reads take the tree (`rootAgentId`): a tree sees the global
@@ -35,17 +36,7 @@ export class ScopesRepository {
       .getRepository(Scope)
       .createQueryBuilder('s')
       .where('(s.root_agent_id IS NULL OR s.root_agent_id = :rootAgentId)', { rootAgentId });
-    if (after) {
-      qb.andWhere('(s.created_at, s.id) > (:afterCreatedAt, :afterId)', {
-        afterCreatedAt: after.createdAt,
-        afterId: after.id,
-      });
-    }
-    return qb
-      .orderBy('s.created_at', 'ASC')
-      .addOrderBy('s.id', 'ASC')
-      .limit(limit + 1)
-      .getMany();
+    return fetchKeysetPage(qb, after, limit);
   }
 
   /** Serializes the registrations of one tree (the per-tree limit is counted under it). */

@@ -1,14 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { DataSource, Repository } from 'typeorm';
-import type { PageCursor } from './pagination';
+import type { Keyset } from '@agentauth/core';
 import type { DeliveryAttempt, DeliveryStatus } from './webhook-delivery.entity';
 import { WebhookDelivery } from './webhook-delivery.entity';
 import { Webhook } from './webhook.entity';
 
 export interface Page {
   limit: number;
-  after?: PageCursor;
+  after?: Keyset;
 }
 
 export interface AttemptRecord {

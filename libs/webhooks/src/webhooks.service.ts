@@ -7,6 +7,9 @@ import {
   NotFoundProblem,
   type Principal,
   ValidationProblem,
+  decodeCursor,
+  DEFAULT_PAGE_SIZE,
+  toPage,
 } from '@agentauth/core';
 import {
   CreatedWebhookView,
@@ -15,7 +18,6 @@ import {
   WebhookView,
 } from './dto/webhook.view';
 import { WebhookDeliveryView } from './dto/webhook.view';
-import { decodeCursor, DEFAULT_PAGE_SIZE, pageOf } from './pagination';
 import { newWebhookSecret } from './webhook-signature';
 import { WebhookSecrets } from './webhook-secrets';
 import {
@@ -76,9 +78,9 @@ export class WebhooksService {
     const limit = options.limit ?? DEFAULT_PAGE_SIZE;
     const rows = await this.repository.listVisible(principal.rootAgentId, {
       limit,
-      after: decodeCursor(options.cursor),
+      after: options.cursor ? decodeCursor(options.cursor) : undefined,
     });
-    return pageOf(rows, limit, WebhookView.of);
+    return toPage(rows, limit, WebhookView.of);
   }
 
   async get(principal: Principal, id: string): Promise<WebhookView> {
@@ -91,11 +93,11 @@ export class WebhooksService {
   }
 
   async deliveries(principal: Principal, id: string, options: ListOptions): Promise<WebhookDeliveryListView> {
-    const after = decodeCursor(options.cursor);
+    const after = options.cursor ? decodeCursor(options.cursor) : undefined;
     await this.visible(principal, id);
     const limit = options.limit ?? DEFAULT_PAGE_SIZE;
     const rows = await this.repository.listDeliveries(principal.rootAgentId, id, { limit, after });
-    return pageOf(rows, limit, WebhookDeliveryView.of);
+    return toPage(rows, limit, WebhookDeliveryView.of);
   }
 
   private async visible(principal: Principal, id: string): Promise<Webhook> {

@@ -1,6 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import type { ObjectLiteral, SelectQueryBuilder } from 'typeorm';
 import { ValidationProblem } from '../errors/problems';
 import { UUID_PATTERN } from './uuid-param.pipe';
 
@@ -77,4 +78,27 @@ export function toPage<R extends { createdAt: Date; id: string }, T>(
     items: pageRows.map(view),
     next_cursor: more && last ? encodeCursor({ createdAt: last.createdAt, id: last.id }) : null,
   };
+}
+
+/**
+ * Runs a list query as one keyset page: rows after `after` in (created_at, id) order, `limit + 1` of them
+ * so `toPage` can tell whether another page follows. Every list endpoint pages the same way.
+ */
+export function fetchKeysetPage<T extends ObjectLiteral>(
+  qb: SelectQueryBuilder<T>,
+  after: Keyset | undefined,
+  limit: number,
+): Promise<T[]> {
+  const alias = qb.alias;
+  if (after) {
+    qb.andWhere(`(${alias}.created_at, ${alias}.id) > (:afterCreatedAt, :afterId)`, {
+      afterCreatedAt: after.createdAt,
+      afterId: after.id,
+    });
+  }
+  return qb
+    .orderBy(`${alias}.created_at`, 'ASC')
+    .addOrderBy(`${alias}.id`, 'ASC')
+    .limit(limit + 1)
+    .getMany();
 }

@@ -1,7 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Problem } from '@agentauth/core';
 import { WEBHOOK_EVENT_TYPES, webhookPayloadFor } from '@agentauth/webhooks';
-import { decodeCursor, encodeCursor, pageOf } from '../../../libs/webhooks/src/pagination';
 
 describe('webhookPayloadFor', () => {
   const base = {
@@ -63,36 +61,5 @@ describe('webhookPayloadFor', () => {
     ).toBeDefined();
     const key = webhookPayloadFor({ ...base, eventType: 'signing_key.rotated', rootAgentId: null });
     expect(key?.root_agent_id).toBeNull();
-  });
-});
-
-describe('list cursors', () => {
-  it('round-trips (created_at, id)', () => {
-    const position = { createdAt: new Date('2026-01-02T03:04:05.678Z'), id: randomUUID() };
-    expect(decodeCursor(encodeCursor(position))).toEqual(position);
-    expect(decodeCursor(undefined)).toBeUndefined();
-  });
-
-  it.each([
-    'not base64!',
-    Buffer.from('not json').toString('base64url'),
-    Buffer.from('{"c":"2026-01-02T03:04:05.678Z","i":"nope"}').toString('base64url'),
-    Buffer.from('{"c":"yesterday","i":"8a7e1a3c-2b1e-4c53-9d44-1f0e6f1c2a3b"}').toString('base64url'),
-    Buffer.from('null').toString('base64url'),
-  ])('refuses the malformed cursor %s with a 400', (cursor) => {
-    expect(() => decodeCursor(cursor)).toThrow(Problem);
-    try {
-      decodeCursor(cursor);
-    } catch (error) {
-      expect((error as Problem).status).toBe(400);
-    }
-  });
-
-  it('pages limit + 1 rows into items and next_cursor', () => {
-    const rows = [3, 2, 1].map((n) => ({ createdAt: new Date(n * 1000), id: randomUUID() }));
-    const page = pageOf(rows, 2, (r) => r.id);
-    expect(page.items).toEqual([rows[0].id, rows[1].id]);
-    expect(decodeCursor(page.next_cursor!)).toEqual(rows[1]);
-    expect(pageOf(rows.slice(0, 2), 2, (r) => r.id).next_cursor).toBeNull();
   });
 });
