@@ -25,6 +25,12 @@ export interface AgentCascadeHooks {
   onSuspended?(manager: EntityManager, agentIds: string[], at: Date): Promise<void>;
   /** Agents whose `allowed_scopes` shrank (the target and the descendants the narrowing reached). */
   onScopesNarrowed?(manager: EntityManager, changes: AgentScopeChange[], at: Date): Promise<void>;
+  /**
+   * `agentIds`: the agent whose `expires_at` was moved earlier (or set where there was none) and every
+   * not-deactivated descendant (their effective expiry may have moved with it). Anything issued for them
+   * under the old, later expiry must not outlive the new one (CONTRACT §2).
+   */
+  onExpiryShortened?(manager: EntityManager, agentIds: string[], expiresAt: Date, at: Date): Promise<void>;
 }
 
 /**
@@ -57,5 +63,16 @@ export class AgentCascadeRegistry {
   async scopesNarrowed(manager: EntityManager, changes: AgentScopeChange[], at: Date): Promise<void> {
     if (changes.length === 0) return;
     for (const hooks of this.hooks.values()) await hooks.onScopesNarrowed?.(manager, changes, at);
+  }
+
+  async expiryShortened(
+    manager: EntityManager,
+    agentIds: string[],
+    expiresAt: Date,
+    at: Date,
+  ): Promise<void> {
+    if (agentIds.length === 0) return;
+    for (const hooks of this.hooks.values())
+      await hooks.onExpiryShortened?.(manager, agentIds, expiresAt, at);
   }
 }

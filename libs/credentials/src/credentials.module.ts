@@ -1,8 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AgentsModule } from '@agentauth/agents';
-import { BEARER_AUTHENTICATOR } from '@agentauth/core';
-import { ApiKeyAuthenticator } from './api-key.authenticator';
 import { ApiKeyHasher } from './api-key.hasher';
 import { BootstrapController } from './bootstrap/bootstrap.controller';
 import { BootstrapService } from './bootstrap/bootstrap.service';
@@ -13,8 +11,8 @@ import { CredentialsRepository } from './credentials.repository';
 import { CredentialsService } from './credentials.service';
 
 /**
- * API keys and root bootstrap. Provides `BEARER_AUTHENTICATOR` with the interim API-key authenticator
- * (the token issue swaps this one provider for the JWT authenticator).
+ * API keys and root bootstrap. Keys authenticate clients at the OAuth endpoints only (libs/auth); the
+ * management API takes access tokens (`BEARER_AUTHENTICATOR` is provided by AuthModule).
  */
 @Module({
   imports: [TypeOrmModule.forFeature([Credential]), AgentsModule],
@@ -24,10 +22,8 @@ import { CredentialsService } from './credentials.service';
     CredentialsRepository,
     CredentialLifecycleRegistry,
     ApiKeyHasher,
-    ApiKeyAuthenticator,
     BootstrapService,
-    { provide: BEARER_AUTHENTICATOR, useExisting: ApiKeyAuthenticator },
   ],
-  exports: [CredentialsService, CredentialLifecycleRegistry, BEARER_AUTHENTICATOR],
+  exports: [CredentialsService, CredentialLifecycleRegistry],
 })
 export class CredentialsModule {}
