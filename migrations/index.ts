@@ -5,6 +5,7 @@ import { Credentials1764400110000 } from './1764400110000-credentials';
 import { AuditEvents1764400200000 } from './1764400200000-audit-events';
 import { SigningKeys1764400300000 } from './1764400300000-signing-keys';
 import { Revocations1764400310000 } from './1764400310000-revocations';
+import { RefreshTokens1764400700000 } from './1764400700000-refresh-tokens';
 
 export const MIGRATIONS = [
   AppRole1764400000000,
@@ -13,4 +14,5 @@ export const MIGRATIONS = [
   AuditEvents1764400200000,
   SigningKeys1764400300000,
   Revocations1764400310000,
+  RefreshTokens1764400700000,
 ];

@@ -10,7 +10,13 @@ import { TokenCascades } from './cascades/token-cascades';
 import { ClientAuthenticator } from './clients/client-authenticator.service';
 import { VerifiedKeyCache } from './clients/verified-key-cache';
 import { DiscoveryController } from './discovery/discovery.controller';
+import { AuthStats } from './auth-stats';
 import { ClientCredentialsGrant } from './grants/client-credentials.grant';
+import { RefreshTokenGrant } from './grants/refresh-token.grant';
+import { TokenExchangeGrant } from './grants/token-exchange.grant';
+import { RefreshTokenRevoker } from './refresh/refresh-token.revoker';
+import { RefreshTokensRepository } from './refresh/refresh-tokens.repository';
+import { RefreshTokensService } from './refresh/refresh-tokens.service';
 import { GrantRegistry } from './grants/grant-registry';
 import { ScopeResolver } from './grants/scope-resolution';
 import { TokenAudit } from './grants/token-audit';
@@ -43,6 +49,12 @@ import { AccessTokenValidator } from './tokens/access-token.validator';
     TokenAudit,
     { provide: ISSUANCE_POLICY, useClass: AllowedScopesIssuancePolicy },
     ClientCredentialsGrant,
+    RefreshTokensRepository,
+    RefreshTokensService,
+    RefreshTokenGrant,
+    RefreshTokenRevoker,
+    TokenExchangeGrant,
+    AuthStats,
     IntrospectionService,
     TokenRevocationService,
     AfterCommit,
@@ -59,6 +71,7 @@ import { AccessTokenValidator } from './tokens/access-token.validator';
     ScopeResolver,
     TokenAudit,
     TokenRevocationService,
+    RefreshTokensService,
   ],
 })
 export class AuthModule {}

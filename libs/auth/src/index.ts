@@ -23,3 +23,13 @@ export {
   type RevocationOutcome,
 } from './revocation/token-revocation.service';
 export { IntrospectionService, INTROSPECT_SCOPE } from './introspection/introspection.service';
+export {
+  RefreshTokensService,
+  type NewFamilySpec,
+  type StartedFamily,
+} from './refresh/refresh-tokens.service';
+export type { RefreshFamily, FamilySelector } from './refresh/refresh-tokens.repository';
+export { REFRESH_TOKEN_PREFIX } from './refresh/refresh-token.format';
+export { TOKEN_EXCHANGE, ACCESS_TOKEN_TYPE } from './grants/token-exchange.grant';
+export { REFRESH_TOKEN } from './grants/refresh-token.grant';
+export { CLIENT_CREDENTIALS } from './grants/client-credentials.grant';

@@ -5,6 +5,7 @@ import { APP_CONFIG, type AppConfig, Clock } from '@agentauth/core';
 import { CredentialLifecycleRegistry } from '@agentauth/credentials';
 import { type RevocationMarker, RevocationService } from '@agentauth/revocation';
 import { rotationRef, VERIFIED_KEY_CACHE_TTL_MS } from '../clients/verified-key-cache';
+import { RefreshTokensService } from '../refresh/refresh-tokens.service';
 import { AfterCommit } from './after-commit';
 
 /** Slack on top of the longest life of anything a marker kills (clock skew, slow requests). */
@@ -18,9 +19,11 @@ const MARKER_MARGIN_MS = 5 * 60_000;
  * - agent deactivated / suspended / `allowed_scopes` narrowed / `expires_at` shortened → an `agent` marker
  *   for every affected agent: tokens authenticated (`auth_time`) at or before it are dead. Outstanding
  *   tokens may carry scopes or a lifetime the agent no longer has; the simplest safe rule is to kill them
- *   (the client gets a new token in one request).
+ *   (the client gets a new token in one request). Deactivation and suspension also revoke the refresh
+ *   families whose client or subject is affected (re-activation revives nothing); narrowing and a shorter
+ *   expiry do not (every refresh re-checks scopes and the agent chain as a new grant).
  * - credential revoked (explicitly or by a deactivation) → a `credential` marker: every token minted with
- *   it (`cid`) is dead.
+ *   it (`cid`) is dead; the refresh families started with it are revoked (`family` markers).
  * - credential rotated → the rotation's own marker (no token dies; cached verifications made before the
  *   rotation stop being trusted).
  *
@@ -35,6 +38,7 @@ export class TokenCascades implements OnModuleInit {
     private readonly credentialLifecycle: CredentialLifecycleRegistry,
     private readonly revocation: RevocationService,
     private readonly afterCommit: AfterCommit,
+    private readonly refresh: RefreshTokensService,
     private readonly clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -42,9 +46,14 @@ export class TokenCascades implements OnModuleInit {
   onModuleInit(): void {
     const killAgents = (manager: EntityManager, agentIds: string[], at: Date) =>
       this.revokeAgents(manager, agentIds, at);
+    const killAgentsAndFamilies =
+      (reason: string) => async (m: EntityManager, agentIds: string[], at: Date) => {
+        await this.revokeAgents(m, agentIds, at);
+        await this.refresh.revokeFamilies(m, { agentIds }, reason, at);
+      };
     this.agentCascades.register('tokens', {
-      onDeactivated: killAgents,
-      onSuspended: killAgents,
+      onDeactivated: killAgentsAndFamilies('agent_deactivated'),
+      onSuspended: killAgentsAndFamilies('agent_suspended'),
       onScopesNarrowed: (manager, changes, at) =>
         killAgents(
           manager,
@@ -54,11 +63,14 @@ export class TokenCascades implements OnModuleInit {
       onExpiryShortened: (manager, agentIds, _expiresAt, at) => killAgents(manager, agentIds, at),
     });
     this.credentialLifecycle.register('tokens', {
-      onRevoked: (manager, credentialIds, at) =>
-        this.revocation.revoke(
+      onRevoked: async (manager, credentialIds, at) => {
+        await this.revocation.revoke(
           credentialIds.map((id) => ({ kind: 'credential', id, at, expiresAt: this.markerExpiry(at) })),
           manager,
-        ),
+        );
+        // Refresh families started with the key die with it (their access tokens through `family` markers).
+        await this.refresh.revokeFamilies(manager, { credentialIds }, 'credential_revoked', at);
+      },
       onRotated: (manager, rotation, at) =>
         this.revocation.revoke(
           [

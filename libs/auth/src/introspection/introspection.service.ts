@@ -1,11 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Request } from 'express';
-import { APP_CONFIG, type AppConfig, bearerCredential } from '@agentauth/core';
+import { APP_CONFIG, type AppConfig, bearerCredential, Clock } from '@agentauth/core';
 import { RevocationStateUnavailableError } from '@agentauth/revocation';
-import { coveredBy, parseScopeParam } from '@agentauth/scopes';
+import { coveredBy, formatScopeParam, parseScopeParam } from '@agentauth/scopes';
 import { ClientAuthenticator, type ClientAuthContext } from '../clients/client-authenticator.service';
 import { InsufficientScopeError, InvalidBearerTokenError, InvalidRequestError } from '../oauth/oauth-errors';
 import { requireParam } from '../oauth/token-request';
+import { looksLikeRefreshToken } from '../refresh/refresh-token.format';
+import { RefreshTokensService } from '../refresh/refresh-tokens.service';
 import { AccessTokenValidator } from '../tokens/access-token.validator';
 import { TokenRejectedError } from '../tokens/token-rejected.error';
 
@@ -33,6 +35,8 @@ export class IntrospectionService {
   constructor(
     private readonly clients: ClientAuthenticator,
     private readonly validator: AccessTokenValidator,
+    private readonly refresh: RefreshTokensService,
+    private readonly clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -43,6 +47,7 @@ export class IntrospectionService {
   ): Promise<IntrospectionResponse> {
     const caller = await this.authenticateCaller(req, params, context);
     const token = requireParam(params, 'token');
+    if (looksLikeRefreshToken(token)) return this.introspectRefreshToken(token, caller);
     try {
       const claims = await this.validator.validate(token);
       if (claims.agent.root_agent_id !== caller.rootAgentId) return INACTIVE;
@@ -53,6 +58,37 @@ export class IntrospectionService {
       }
       throw error;
     }
+  }
+
+  /** A refresh token is active while it is unused, its family active and unexpired (RFC 7662 §2.2). */
+  private async introspectRefreshToken(
+    raw: string,
+    caller: IntrospectionCaller,
+  ): Promise<IntrospectionResponse> {
+    const found = await this.refresh.find(raw);
+    if (!found) return INACTIVE;
+    const { token, family } = found;
+    if (
+      token.status !== 'active' ||
+      family.status !== 'active' ||
+      family.expiresAt.getTime() <= this.clock.nowMs() ||
+      family.rootAgentId !== caller.rootAgentId
+    ) {
+      return INACTIVE;
+    }
+    return {
+      active: true,
+      token_type: 'refresh_token',
+      client_id: family.clientAgentId,
+      sub: family.subjectAgentId,
+      scope: formatScopeParam(family.scopes),
+      aud: family.audience,
+      iat: Math.floor(token.createdAt.getTime() / 1000),
+      exp: Math.floor(family.expiresAt.getTime() / 1000),
+      fam: family.id,
+      ...(family.delegationId ? { delegation_id: family.delegationId } : {}),
+      ...(family.act ? { act: family.act } : {}),
+    };
   }
 
   private async authenticateCaller(
