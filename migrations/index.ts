@@ -8,6 +8,7 @@ import { Revocations1764400310000 } from './1764400310000-revocations';
 import { Scopes1764400400000 } from './1764400400000-scopes';
 import { Policies1764400410000 } from './1764400410000-policies';
 import { Webhooks1764400600000 } from './1764400600000-webhooks';
+import { RefreshTokens1764400700000 } from './1764400700000-refresh-tokens';
 import { Delegations1764400800000 } from './1764400800000-delegations';
 
 export const MIGRATIONS = [
@@ -20,5 +21,6 @@ export const MIGRATIONS = [
   Scopes1764400400000,
   Policies1764400410000,
   Webhooks1764400600000,
+  RefreshTokens1764400700000,
   Delegations1764400800000,
 ];

@@ -16,25 +16,80 @@ export interface AgentJson {
   [field: string]: unknown;
 }
 
-/** Someone who can call the API: an agent and one of its raw keys. */
+/** Someone who can call the API: an agent, one of its raw keys, and an access token minted with it. */
 export interface Caller {
   agent: AgentJson;
   apiKey: string;
   credentialId: string;
-  /** `Authorization: Bearer <key>` */
+  /** An access token (client_credentials with the key, all of the key's scopes). */
+  accessToken: string;
+  /** `Authorization: Bearer <access token>` */
   auth: { Authorization: string };
+}
+
+/** An agent and one of its keys (what client authentication needs). */
+export interface KeyHolder {
+  agent: { id: string };
+  apiKey: string;
 }
 
 export const API = '/api/v1';
 
-export function bearer(apiKey: string): { Authorization: string } {
-  return { Authorization: `Bearer ${apiKey}` };
+export function bearer(token: string): { Authorization: string } {
+  return { Authorization: `Bearer ${token}` };
+}
+
+/** `Authorization: Basic` for a client, with id and secret form-urlencoded first (RFC 6749 §2.3.1). */
+export function basicAuth(clientId: string, secret: string): { Authorization: string } {
+  const encode = (v: string) => encodeURIComponent(v).replace(/%20/g, '+');
+  return {
+    Authorization: `Basic ${Buffer.from(`${encode(clientId)}:${encode(secret)}`).toString('base64')}`,
+  };
 }
 
 function expectStatus(res: request.Response, status: number, what: string): void {
   if (res.status !== status) {
     throw new Error(`${what}: expected ${status}, got ${res.status} ${JSON.stringify(res.body)}`);
   }
+}
+
+/** POST /auth/token with client_credentials (Basic); the raw response. */
+export function requestToken(
+  t: TestApp,
+  holder: KeyHolder,
+  params: Record<string, string> = {},
+): request.Test {
+  return request(t.http)
+    .post(`${API}/auth/token`)
+    .set(basicAuth(holder.agent.id, holder.apiKey))
+    .type('form')
+    .send({ grant_type: 'client_credentials', ...params });
+}
+
+/** An access token for the key's agent (default: every scope of the key). */
+export async function aToken(
+  t: TestApp,
+  holder: KeyHolder,
+  params: Record<string, string> = {},
+): Promise<string> {
+  const res = await requestToken(t, holder, params);
+  expectStatus(res, 200, 'client_credentials');
+  return res.body.access_token as string;
+}
+
+/** The (unverified) payload of a JWT, for assertions on claims. */
+export function claimsOf(jwt: string): Record<string, unknown> & { exp: number; iat: number; jti: string } {
+  const [, payload] = jwt.split('.');
+  return JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
+}
+
+/** The same caller with a freshly minted access token (after a suspension, a clock jump…). */
+export async function withFreshToken<T extends KeyHolder>(
+  t: TestApp,
+  holder: T,
+): Promise<T & { accessToken: string; auth: { Authorization: string } }> {
+  const accessToken = await aToken(t, holder);
+  return { ...holder, accessToken, auth: bearer(accessToken) };
 }
 
 /** A new root agent (all built-in scopes unless `body.allowed_scopes`) and its bootstrap key. */
@@ -44,7 +99,11 @@ export async function aTree(t: TestApp, body: Record<string, unknown> = {}): Pro
     .send({ name: `root-${randomUUID().slice(0, 8)}`, ...body });
   expectStatus(res, 201, 'bootstrap');
   const apiKey = res.body.credential.api_key as string;
-  return { agent: res.body.agent, apiKey, credentialId: res.body.credential.id, auth: bearer(apiKey) };
+  return withFreshToken(t, {
+    agent: res.body.agent as AgentJson,
+    apiKey,
+    credentialId: res.body.credential.id,
+  });
 }
 
 /** A child agent created by `caller` (under `caller` unless `body.parent_agent_id`). */
@@ -74,7 +133,7 @@ export async function aKey(
     .send({ agent_id: agent.id, ...body });
   expectStatus(res, 201, 'create credential');
   const apiKey = res.body.api_key as string;
-  return { agent, apiKey, credentialId: res.body.id, auth: bearer(apiKey) };
+  return withFreshToken(t, { agent, apiKey, credentialId: res.body.id as string });
 }
 
 /** An agent under `caller` plus a key for it: a caller one level down. */
@@ -87,8 +146,16 @@ export async function aChildCaller(
   return aKey(t, caller, agent);
 }
 
-/** Status of `GET /agents` (the cheapest authenticated call) with this key: 200 works, 401 does not. */
-export async function authStatus(t: TestApp, apiKey: string): Promise<number> {
-  const res = await request(t.http).get(`${API}/agents`).query({ limit: 1 }).set(bearer(apiKey));
+/**
+ * Does this key still authenticate? Mints a token with it (client_credentials) and calls `GET /agents` (the
+ * cheapest authenticated call) with the token: 200 works; 401 from either step does not.
+ */
+export async function authStatus(t: TestApp, holder: KeyHolder): Promise<number> {
+  const token = await requestToken(t, holder);
+  if (token.status !== 200) return token.status;
+  const res = await request(t.http)
+    .get(`${API}/agents`)
+    .query({ limit: 1 })
+    .set(bearer(token.body.access_token as string));
   return res.status;
 }

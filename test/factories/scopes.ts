@@ -1,6 +1,6 @@
 import request from 'supertest';
 import type { TestApp } from '../support/app';
-import { API, type Caller } from './agents';
+import { API, type Caller, withFreshToken } from './agents';
 
 /** A scope as the API returns it. */
 export interface ScopeJson {
@@ -13,7 +13,10 @@ export interface ScopeJson {
   created_at: string;
 }
 
-/** Registers a custom scope in `caller`'s tree (201 expected). */
+/**
+ * Registers a custom scope in `caller`'s tree (201 expected). Access tokens are snapshots: the caller (a
+ * root, whose full keys gain the scope) gets a fresh token so its next calls carry the new scope.
+ */
 export async function aScope(
   t: TestApp,
   caller: Caller,
@@ -26,6 +29,7 @@ export async function aScope(
     .send({ name, ...(description !== undefined ? { description } : {}) });
   if (res.status !== 201)
     throw new Error(`register scope ${name}: ${res.status} ${JSON.stringify(res.body)}`);
+  Object.assign(caller, await withFreshToken(t, caller));
   return res.body as ScopeJson;
 }
 

@@ -37,6 +37,12 @@ export interface AgentCascadeHooks {
    * tree"): e.g. its keys that held everything it held before gain it too.
    */
   onRootScopesExtended?(manager: EntityManager, change: RootScopesExtension, at: Date): Promise<void>;
+  /**
+   * `agentIds`: the agent whose `expires_at` was moved earlier (or set where there was none) and every
+   * not-deactivated descendant (their effective expiry may have moved with it). Anything issued for them
+   * under the old, later expiry must not outlive the new one (CONTRACT §2).
+   */
+  onExpiryShortened?(manager: EntityManager, agentIds: string[], expiresAt: Date, at: Date): Promise<void>;
 }
 
 /**
@@ -73,5 +79,16 @@ export class AgentCascadeRegistry {
 
   async rootScopesExtended(manager: EntityManager, change: RootScopesExtension, at: Date): Promise<void> {
     for (const hooks of this.hooks.values()) await hooks.onRootScopesExtended?.(manager, change, at);
+  }
+
+  async expiryShortened(
+    manager: EntityManager,
+    agentIds: string[],
+    expiresAt: Date,
+    at: Date,
+  ): Promise<void> {
+    if (agentIds.length === 0) return;
+    for (const hooks of this.hooks.values())
+      await hooks.onExpiryShortened?.(manager, agentIds, expiresAt, at);
   }
 }

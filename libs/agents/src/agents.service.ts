@@ -313,8 +313,13 @@ export class AgentsService implements OnModuleInit {
           narrowed = [{ agentId: current.id, allowedScopes: newScopes }, ...descendantChanges];
           await this.cascade.scopesNarrowed(manager, narrowed, now);
         }
-        if (change.expiresAt)
+        if (change.expiresAt) {
           await this.agents.clampDescendantExpiry(manager, current.path, change.expiresAt, now);
+          if (current.expiresAt === null || change.expiresAt.getTime() < current.expiresAt.getTime()) {
+            const affected = await this.agents.activeSubtreeIds(manager, current.path);
+            await this.cascade.expiryShortened(manager, affected, change.expiresAt, now);
+          }
+        }
         if (change.status === 'suspended' && current.status === 'active') {
           suspendedAgentIds = await this.agents.activeSubtreeIds(manager, current.path);
           await this.cascade.suspended(manager, suspendedAgentIds, now);

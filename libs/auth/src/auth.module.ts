@@ -1,12 +1,79 @@
 import { Module } from '@nestjs/common';
+import { AgentsModule } from '@agentauth/agents';
+import { BEARER_AUTHENTICATOR } from '@agentauth/core';
+import { CredentialsModule } from '@agentauth/credentials';
+import { KeysModule } from '@agentauth/keys';
+import { PoliciesModule } from '@agentauth/policies';
+import { RevocationModule } from '@agentauth/revocation';
+import { JwtBearerAuthenticator } from './bearer/jwt-bearer.authenticator';
+import { AfterCommit } from './cascades/after-commit';
+import { TokenCascades } from './cascades/token-cascades';
+import { ClientAuthenticator } from './clients/client-authenticator.service';
+import { VerifiedKeyCache } from './clients/verified-key-cache';
 import { DiscoveryController } from './discovery/discovery.controller';
+import { AuthStats } from './auth-stats';
+import { ClientCredentialsGrant } from './grants/client-credentials.grant';
+import { RefreshTokenGrant } from './grants/refresh-token.grant';
+import { TokenExchangeGrant } from './grants/token-exchange.grant';
+import { RefreshTokenRevoker } from './refresh/refresh-token.revoker';
+import { RefreshTokensRepository } from './refresh/refresh-tokens.repository';
+import { RefreshTokensService } from './refresh/refresh-tokens.service';
 import { GrantRegistry } from './grants/grant-registry';
+import { ScopeResolver } from './grants/scope-resolution';
+import { TokenAudit } from './grants/token-audit';
+import { IntrospectionService } from './introspection/introspection.service';
+import { IntrospectionRevocationController } from './oauth/introspection-revocation.controller';
 import { OAuthExceptionFilter } from './oauth/oauth-exception.filter';
 import { TokenController } from './oauth/token.controller';
+import { ISSUANCE_POLICY } from './policy/issuance-policy';
+import { PolicyIssuancePolicy } from './policy/policy-issuance-policy';
+import { TokenRevocationService } from './revocation/token-revocation.service';
+import { AccessTokenIssuer } from './tokens/access-token.issuer';
+import { AccessTokenValidator } from './tokens/access-token.validator';
 
+/**
+ * OAuth 2.0 for agents (docs/tokens.md): the token endpoint and its grants, client authentication with the
+ * verified-key cache, introspection, revocation, discovery, the cascades that kill tokens, and the Bearer
+ * authenticator of the management API (`BEARER_AUTHENTICATOR`, read by core's global guard).
+ * `ISSUANCE_POLICY` is the policy step of issuance: the one deny-override evaluator (PoliciesModule).
+ */
 @Module({
-  controllers: [TokenController, DiscoveryController],
-  providers: [GrantRegistry, OAuthExceptionFilter],
-  exports: [GrantRegistry],
+  imports: [AgentsModule, CredentialsModule, KeysModule, PoliciesModule, RevocationModule],
+  controllers: [TokenController, IntrospectionRevocationController, DiscoveryController],
+  providers: [
+    GrantRegistry,
+    OAuthExceptionFilter,
+    VerifiedKeyCache,
+    ClientAuthenticator,
+    AccessTokenIssuer,
+    AccessTokenValidator,
+    ScopeResolver,
+    TokenAudit,
+    { provide: ISSUANCE_POLICY, useClass: PolicyIssuancePolicy },
+    ClientCredentialsGrant,
+    RefreshTokensRepository,
+    RefreshTokensService,
+    RefreshTokenGrant,
+    RefreshTokenRevoker,
+    TokenExchangeGrant,
+    AuthStats,
+    IntrospectionService,
+    TokenRevocationService,
+    AfterCommit,
+    TokenCascades,
+    JwtBearerAuthenticator,
+    { provide: BEARER_AUTHENTICATOR, useExisting: JwtBearerAuthenticator },
+  ],
+  exports: [
+    GrantRegistry,
+    BEARER_AUTHENTICATOR,
+    ClientAuthenticator,
+    AccessTokenIssuer,
+    AccessTokenValidator,
+    ScopeResolver,
+    TokenAudit,
+    TokenRevocationService,
+    RefreshTokensService,
+  ],
 })
 export class AuthModule {}

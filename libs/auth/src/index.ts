@@ -1,7 +1,35 @@
 export * from './auth.module';
 export * from './grants/grant-handler';
 export * from './grants/grant-registry';
+export * from './grants/scope-resolution';
+export * from './grants/token-audit';
+export * from './oauth/audience';
 export * from './oauth/client-authentication';
 export * from './oauth/oauth-errors';
 export * from './oauth/oauth-exception.filter';
 export * from './oauth/token-request';
+export * from './clients/authenticated-client';
+export * from './clients/client-authenticator.service';
+export { VerifiedKeyCache, VERIFIED_KEY_CACHE_TTL_MS } from './clients/verified-key-cache';
+export * from './policy/issuance-policy';
+export * from './tokens/access-token-claims';
+export * from './tokens/access-token.issuer';
+export * from './tokens/access-token.validator';
+export * from './tokens/token-rejected.error';
+export * from './bearer/jwt-bearer.authenticator';
+export {
+  TokenRevocationService,
+  type TokenRevoker,
+  type RevocationOutcome,
+} from './revocation/token-revocation.service';
+export { IntrospectionService, INTROSPECT_SCOPE } from './introspection/introspection.service';
+export {
+  RefreshTokensService,
+  type NewFamilySpec,
+  type StartedFamily,
+} from './refresh/refresh-tokens.service';
+export type { RefreshFamily, FamilySelector } from './refresh/refresh-tokens.repository';
+export { REFRESH_TOKEN_PREFIX } from './refresh/refresh-token.format';
+export { TOKEN_EXCHANGE, ACCESS_TOKEN_TYPE } from './grants/token-exchange.grant';
+export { REFRESH_TOKEN } from './grants/refresh-token.grant';
+export { CLIENT_CREDENTIALS } from './grants/client-credentials.grant';

@@ -7,9 +7,21 @@ export interface CredentialLifecycleHooks {
    * revoked them. Tokens minted with them must become inactive (CONTRACT §3).
    */
   onRevoked?(manager: EntityManager, credentialIds: string[], at: Date): Promise<void>;
+  /**
+   * A credential was rotated, inside the rotating transaction: it keeps working until `graceUntil`
+   * (exclusive; `at` when there is no grace). Anything that remembers the key as valid (the verified-key
+   * cache) must stop trusting that memory.
+   */
+  onRotated?(manager: EntityManager, rotation: CredentialRotation, at: Date): Promise<void>;
 }
 
-/** Where later modules (tokens) plug into credential revocation without a dependency cycle. */
+export interface CredentialRotation {
+  credentialId: string;
+  agentId: string;
+  graceUntil: Date;
+}
+
+/** Where later modules (tokens) plug into credential revocation and rotation without a dependency cycle. */
 @Injectable()
 export class CredentialLifecycleRegistry {
   private readonly hooks = new Map<string, CredentialLifecycleHooks>();
@@ -22,5 +34,9 @@ export class CredentialLifecycleRegistry {
   async revoked(manager: EntityManager, credentialIds: string[], at: Date): Promise<void> {
     if (credentialIds.length === 0) return;
     for (const hooks of this.hooks.values()) await hooks.onRevoked?.(manager, credentialIds, at);
+  }
+
+  async rotated(manager: EntityManager, rotation: CredentialRotation, at: Date): Promise<void> {
+    for (const hooks of this.hooks.values()) await hooks.onRotated?.(manager, rotation, at);
   }
 }

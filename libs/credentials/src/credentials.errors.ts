@@ -13,8 +13,8 @@ export type InvalidClientReason =
 
 /**
  * The ONE error of API-key verification, whatever went wrong (unknown prefix, wrong secret, revoked,
- * expired, rotated out past grace, another agent's key, inactive agent): no oracle. The token endpoint maps
- * it to `invalid_client`; the interim Bearer authenticator to 401 `invalid_token`.
+ * expired, rotated out past grace, another agent's key, inactive agent): no oracle. The OAuth endpoints'
+ * client authentication (libs/auth) maps it to `invalid_client`.
  */
 export class InvalidClientCredentials extends Problem {
   constructor(readonly reason: InvalidClientReason) {

@@ -1,9 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AgentsModule } from '@agentauth/agents';
-import { BEARER_AUTHENTICATOR } from '@agentauth/core';
 import { ScopesModule } from '@agentauth/scope-registry';
-import { ApiKeyAuthenticator } from './api-key.authenticator';
 import { ApiKeyHasher } from './api-key.hasher';
 import { BootstrapController } from './bootstrap/bootstrap.controller';
 import { BootstrapService } from './bootstrap/bootstrap.service';
@@ -14,8 +12,8 @@ import { CredentialsRepository } from './credentials.repository';
 import { CredentialsService } from './credentials.service';
 
 /**
- * API keys and root bootstrap. Provides `BEARER_AUTHENTICATOR` with the interim API-key authenticator
- * (the token issue swaps this one provider for the JWT authenticator).
+ * API keys and root bootstrap. Keys authenticate clients at the OAuth endpoints only (libs/auth); the
+ * management API takes access tokens (`BEARER_AUTHENTICATOR` is provided by AuthModule).
  */
 @Module({
   imports: [TypeOrmModule.forFeature([Credential]), AgentsModule, ScopesModule],
@@ -25,10 +23,8 @@ import { CredentialsService } from './credentials.service';
     CredentialsRepository,
     CredentialLifecycleRegistry,
     ApiKeyHasher,
-    ApiKeyAuthenticator,
     BootstrapService,
-    { provide: BEARER_AUTHENTICATOR, useExisting: ApiKeyAuthenticator },
   ],
-  exports: [CredentialsService, CredentialLifecycleRegistry, BEARER_AUTHENTICATOR],
+  exports: [CredentialsService, CredentialLifecycleRegistry],
 })
 export class CredentialsModule {}

@@ -54,6 +54,8 @@ export interface VerifiedApiKey {
   scopes: string[];
   /** The first instant at which the key or its agent chain stops working (null: never). */
   validUntil: Date | null;
+  /** The earliest `expires_at` of the agent and its ancestors (null: none). */
+  agentExpiresAt: Date | null;
 }
 
 /** What is true of a credential right now (for token checks: a token minted with it dies with it). */
@@ -130,12 +132,7 @@ export class CredentialsService implements OnModuleInit {
     return this.verify(rawKey, agentId);
   }
 
-  /** The same, for a key presented alone (Bearer): the agent is the key's own. */
-  async authenticateApiKey(rawKey: string): Promise<VerifiedApiKey> {
-    return this.verify(rawKey, undefined);
-  }
-
-  private async verify(rawKey: string, expectedAgentId: string | undefined): Promise<VerifiedApiKey> {
+  private async verify(rawKey: string, expectedAgentId: string): Promise<VerifiedApiKey> {
     const fail = (reason: InvalidClientReason): never => {
       this.logger.debug({ reason }, 'api key verification failed');
       throw new InvalidClientCredentials(reason);
@@ -147,7 +144,7 @@ export class CredentialsService implements OnModuleInit {
       return fail(parsed ? 'unknown_key' : 'malformed_key');
     }
     if (!(await this.hasher.verify(credential.hash, parsed.secret))) return fail('wrong_secret');
-    if (expectedAgentId !== undefined && credential.agentId !== expectedAgentId.toLowerCase()) {
+    if (credential.agentId !== String(expectedAgentId).toLowerCase()) {
       return fail('agent_mismatch');
     }
     const now = this.clock.now();
@@ -161,6 +158,7 @@ export class CredentialsService implements OnModuleInit {
       agent: activity.agent,
       scopes: intersect(credential.scopes, activity.agent.allowedScopes),
       validUntil: earliest(credentialEndsAt(credential), activity.effectiveExpiresAt),
+      agentExpiresAt: activity.effectiveExpiresAt,
     };
   }
 
@@ -333,6 +331,7 @@ export class CredentialsService implements OnModuleInit {
       );
       const graceUntil = new Date(now.getTime() + grace * 1000);
       await this.credentials.markRotated(manager, old.id, issued.credential.id, graceUntil);
+      await this.lifecycle.rotated(manager, { credentialId: old.id, agentId: old.agentId, graceUntil }, now);
       return {
         credential: issued.credential,
         apiKey: issued.apiKey,

@@ -1,7 +1,17 @@
 import request from 'supertest';
 import { AgentsService } from '@agentauth/agents';
 import { createTestApp, type TestApp } from '../../support/app';
-import { type AgentJson, aKey, anAgent, API, aTree, authStatus, type Caller } from '../../factories/agents';
+import {
+  type AgentJson,
+  aKey,
+  anAgent,
+  API,
+  aTree,
+  authStatus,
+  type Caller,
+  claimsOf,
+  withFreshToken,
+} from '../../factories/agents';
 import { auditEventsOf, withDb } from '../../factories/db';
 
 const ORCHESTRATOR_SCOPES = ['agents:read', 'agents:write', 'credentials:read', 'credentials:write'];
@@ -148,9 +158,8 @@ describe('agent hierarchy', () => {
     );
     expect(credentials).toHaveLength(4);
     expect(credentials.every((c) => c.status === 'revoked' && c.revoked_at !== null)).toBe(true);
-    for (const key of [orchestrator, worker, ephemeral, extraKey])
-      expect(await authStatus(t, key.apiKey)).toBe(401);
-    expect(await authStatus(t, root.apiKey)).toBe(200);
+    for (const key of [orchestrator, worker, ephemeral, extraKey]) expect(await authStatus(t, key)).toBe(401);
+    expect(await authStatus(t, root)).toBe(200);
 
     const events = await auditEventsOf(res.headers['x-request-id']);
     expect(events).toEqual([
@@ -213,8 +222,12 @@ describe('agent hierarchy', () => {
       .set(root.auth)
       .expect(200);
     expect(keys.body.items.map((k: { scopes: string[] }) => k.scopes)).toEqual([['agents:read']]);
-    // the worker's key can no longer write
-    await request(t.http).post(`${API}/agents`).set(worker.auth).send({ name: 'x' }).expect(403);
+    // the worker's outstanding token (minted with the wider scopes) died with the narrowing…
+    const stale = await request(t.http).post(`${API}/agents`).set(worker.auth).send({ name: 'x' });
+    expect(stale.status).toBe(401);
+    // …and a new token from its key can no longer write
+    const fresh = await withFreshToken(t, worker);
+    await request(t.http).post(`${API}/agents`).set(fresh.auth).send({ name: 'x' }).expect(403);
     expect((await auditEventsOf(res.headers['x-request-id']))[0]).toMatchObject({
       event_type: 'agent.updated',
       details: { fields: ['allowed_scopes'], narrowed_descendants: 1 }, // the worker; the ephemeral already fit
@@ -233,8 +246,12 @@ describe('agent hierarchy', () => {
       const agent = await request(t.http).get(`${API}/agents/${c.agent.id}`).set(root.auth).expect(200);
       expect(agent.body.expires_at).toBe(soon);
     }
+    // tokens minted under the old, later expiry died with the change; a new token ends by the new expiry
+    await request(t.http).get(`${API}/agents`).set(orchestrator.auth).expect(401);
+    const fresh = await withFreshToken(t, orchestrator);
+    expect(claimsOf(fresh.accessToken).exp * 1000).toBeLessThanOrEqual(Date.parse(soon));
     // a new child under an expiring agent inherits its expiry
-    const child = await anAgent(t, orchestrator, {});
+    const child = await anAgent(t, fresh, {});
     expect(child.expires_at).toBe(soon);
   });
 
@@ -272,7 +289,7 @@ describe('agent hierarchy', () => {
     const agent = await anAgent(t, root, { name, description: 'Robert"); DELETE FROM credentials; --' });
     const got = await request(t.http).get(`${API}/agents/${agent.id}`).set(root.auth).expect(200);
     expect(got.body.name).toBe(name);
-    expect(await authStatus(t, root.apiKey)).toBe(200);
+    expect(await authStatus(t, root)).toBe(200);
   });
 
   it('keeps the hierarchy to 50 levels and answers activity for a deep chain in one query', async () => {

@@ -1,8 +1,18 @@
 import request from 'supertest';
 import { AgentCascadeRegistry, AgentsService } from '@agentauth/agents';
 import { ConflictProblem } from '@agentauth/core';
+import { CredentialsService } from '@agentauth/credentials';
 import { createTestApp, type TestApp } from '../../support/app';
-import { aKey, anAgent, API, aTree, authStatus } from '../../factories/agents';
+import {
+  aKey,
+  anAgent,
+  API,
+  aTree,
+  authStatus,
+  claimsOf,
+  requestToken,
+  withFreshToken,
+} from '../../factories/agents';
 import { freezeClock } from '../../factories/clock';
 import { auditEventsOf, treeSnapshot, withDb } from '../../factories/db';
 
@@ -32,9 +42,9 @@ describe('inactive agents', () => {
       .send({ status: 'suspended' })
       .expect(200);
     expect(suspend.body.status).toBe('suspended');
-    expect(await authStatus(t, middle.apiKey)).toBe(401);
-    expect(await authStatus(t, leaf.apiKey)).toBe(401);
-    expect(await authStatus(t, root.apiKey)).toBe(200);
+    expect(await authStatus(t, middle)).toBe(401);
+    expect(await authStatus(t, leaf)).toBe(401);
+    expect(await authStatus(t, root)).toBe(200);
     // the leaf's own row is still active: it is inactive through its ancestor
     const leafRow = await request(t.http).get(`${API}/agents/${leaf.agent.id}`).set(root.auth).expect(200);
     expect(leafRow.body.status).toBe('active');
@@ -66,8 +76,12 @@ describe('inactive agents', () => {
       .set(root.auth)
       .send({ status: 'active' })
       .expect(200);
-    expect(await authStatus(t, middle.apiKey)).toBe(200);
-    expect(await authStatus(t, leaf.apiKey)).toBe(200);
+    // Re-activation never revives tokens issued before the suspension (CONTRACT §2)…
+    await request(t.http).get(`${API}/agents`).set(middle.auth).expect(401);
+    await request(t.http).get(`${API}/agents`).set(leaf.auth).expect(401);
+    // …while the keys authenticate again and their new tokens work at once (`auth_time` has milliseconds).
+    expect(await authStatus(t, middle)).toBe(200);
+    expect(await authStatus(t, leaf)).toBe(200);
   });
 
   it('runs the suspension and deactivation hooks inside the same transaction', async () => {
@@ -132,12 +146,24 @@ describe('inactive agents', () => {
       );
       expect(keys.map((k) => (k.expires_at as Date).toISOString())).toEqual([expiresAt.toISOString()]);
 
-      frozen.clock.advance(600_000 - 1);
-      expect(await authStatus(t, eph.apiKey)).toBe(200);
-      expect(await authStatus(t, child.apiKey)).toBe(200);
+      // A token never outlives its agent: exp (whole seconds) is at or before expires_at.
+      frozen.clock.advance(600_000 - 1001);
+      expect(await authStatus(t, eph)).toBe(200);
+      expect(await authStatus(t, child)).toBe(200);
+      const late = await withFreshToken(t, child);
+      expect(claimsOf(late.accessToken).exp * 1000).toBeLessThanOrEqual(expiresAt.getTime());
+      // The key still authenticates until the instant itself, but no token can be issued in the last second.
+      frozen.clock.advance(1000);
+      await expect(
+        t.app.get(CredentialsService).verifyApiKey(eph.agent.id, eph.apiKey),
+      ).resolves.toMatchObject({ agent: { id: eph.agent.id } });
+      const tooLate = await requestToken(t, eph);
+      expect(tooLate.status).toBe(400);
+      expect(tooLate.body.error).toBe('invalid_grant');
+      await request(t.http).get(`${API}/agents`).set(late.auth).expect(401);
       frozen.clock.advance(1);
-      expect(await authStatus(t, eph.apiKey)).toBe(401);
-      expect(await authStatus(t, child.apiKey)).toBe(401);
+      expect(await authStatus(t, eph)).toBe(401);
+      expect(await authStatus(t, child)).toBe(401);
       expect(await t.app.get(AgentsService).getActivity(child.agent.id)).toMatchObject({
         active: false,
         reason: 'expired',

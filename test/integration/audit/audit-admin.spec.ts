@@ -297,6 +297,8 @@ describe('GET /stats', () => {
       generated_at: expect.stringMatching(/Z$/),
       probe: { total: 42, by_status: { ok: 42 } },
       delegations: { active: 0 },
+      tokens: { issued_total: 0, issued_last_24h: 0 },
+      refresh_families: { active: 0 },
       audit_events: { total: 0, last_24h: 0 },
     });
     for (let i = 0; i < 3; i++) await audit.record({ eventType: 'probe.counted', outcome: 'success' });

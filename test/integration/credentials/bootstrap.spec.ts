@@ -37,7 +37,7 @@ describe('POST /agents/bootstrap', () => {
         api_key: expect.stringMatching(/^aa_/),
         masked_key: `aa_${res.body.credential.prefix}_****`,
       });
-      expect(await authStatus(t, res.body.credential.api_key)).toBe(200);
+      expect(await authStatus(t, { agent: res.body.agent, apiKey: res.body.credential.api_key })).toBe(200);
       expect(await auditEventsOf(res.headers['x-request-id'])).toEqual([
         expect.objectContaining({
           event_type: 'agent.bootstrapped',

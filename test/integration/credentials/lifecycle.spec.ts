@@ -1,12 +1,24 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { CredentialsService, InvalidClientCredentials } from '@agentauth/credentials';
 import { ApiKeyHasher } from '../../../libs/credentials/src/api-key.hasher';
 import { CredentialsRepository } from '../../../libs/credentials/src/credentials.repository';
 import { createTestApp, type TestApp } from '../../support/app';
-import { aKey, anAgent, API, aTree, authStatus, bearer, type Caller } from '../../factories/agents';
+import {
+  aKey,
+  anAgent,
+  API,
+  aTree,
+  authStatus,
+  bearer,
+  type Caller,
+  claimsOf,
+  type KeyHolder,
+  requestToken,
+  withFreshToken,
+} from '../../factories/agents';
 import { freezeClock } from '../../factories/clock';
-import { withDb } from '../../factories/db';
+import { auditEventsOf, withDb } from '../../factories/db';
 
 const SCOPES = ['agents:read', 'agents:write', 'credentials:read', 'credentials:write'];
 
@@ -98,12 +110,24 @@ describe('credential lifecycle', () => {
       expect(rotated.body.api_key).not.toBe(agent.apiKey);
       expect(rotated.body.scopes).toEqual(SCOPES);
 
-      frozen.clock.advance(59_999);
-      expect(await authStatus(t, agent.apiKey)).toBe(200);
-      expect(await authStatus(t, rotated.body.api_key)).toBe(200);
+      const newKey = { agent: agent.agent, apiKey: rotated.body.api_key as string };
+      frozen.clock.advance(58_999);
+      expect(await authStatus(t, agent)).toBe(200);
+      expect(await authStatus(t, newKey)).toBe(200);
+      // A token minted with the old key never outlives its grace period…
+      const inGrace = await withFreshToken(t, agent);
+      expect(claimsOf(inGrace.accessToken).exp * 1000).toBeLessThanOrEqual(frozen.frozenAt + 60_000);
+      // …the key itself works until grace_until - 1 ms (no token fits in that last second)…
+      frozen.clock.advance(1000);
+      await expect(
+        t.app.get(CredentialsService).verifyApiKey(agent.agent.id, agent.apiKey),
+      ).resolves.toMatchObject({ credential: { id: agent.credentialId } });
+      expect((await requestToken(t, agent)).body.error).toBe('invalid_grant');
       frozen.clock.advance(1);
-      expect(await authStatus(t, agent.apiKey)).toBe(401);
-      expect(await authStatus(t, rotated.body.api_key)).toBe(200);
+      // …and stops at grace_until, with the tokens minted from it.
+      expect(await authStatus(t, agent)).toBe(401);
+      await request(t.http).get(`${API}/agents`).set(inGrace.auth).expect(401);
+      expect(await authStatus(t, newKey)).toBe(200);
     } finally {
       frozen.restore();
     }
@@ -115,8 +139,8 @@ describe('credential lifecycle', () => {
       .post(`${API}/credentials/${agent.credentialId}/rotate`)
       .set(agent.auth)
       .expect(200);
-    expect(await authStatus(t, agent.apiKey)).toBe(401);
-    expect(await authStatus(t, rotated.body.api_key)).toBe(200);
+    expect(await authStatus(t, agent)).toBe(401);
+    expect(await authStatus(t, { agent: agent.agent, apiKey: rotated.body.api_key })).toBe(200);
   });
 
   it('refuses rotating a rotated, revoked or too-graceful key', async () => {
@@ -144,7 +168,7 @@ describe('credential lifecycle', () => {
 
   it('revokes at once, idempotently', async () => {
     const { root, agent } = await agentWithKey();
-    expect(await authStatus(t, agent.apiKey)).toBe(200);
+    expect(await authStatus(t, agent)).toBe(200);
     const revoked = await request(t.http)
       .delete(`${API}/credentials/${agent.credentialId}`)
       .set(root.auth)
@@ -154,7 +178,7 @@ describe('credential lifecycle', () => {
       status: 'revoked',
       revoked_at: expect.any(String),
     });
-    expect(await authStatus(t, agent.apiKey)).toBe(401);
+    expect(await authStatus(t, agent)).toBe(401);
     const again = await request(t.http)
       .delete(`${API}/credentials/${agent.credentialId}`)
       .set(root.auth)
@@ -168,12 +192,19 @@ describe('credential lifecycle', () => {
       const { root, agent } = await agentWithKey();
       const expiresAt = new Date(frozen.frozenAt + 5_000).toISOString();
       const timed = await aKey(t, root, agent.agent, { expires_at: expiresAt });
-      frozen.clock.advance(4_999);
-      expect(await authStatus(t, timed.apiKey)).toBe(200);
+      // tokens minted with it end with it (exp in whole seconds, never after expires_at)
+      expect(claimsOf(timed.accessToken).exp * 1000).toBeLessThanOrEqual(frozen.frozenAt + 5_000);
+      frozen.clock.advance(3_999);
+      expect(await authStatus(t, timed)).toBe(200);
+      frozen.clock.advance(1_000);
+      await expect(
+        t.app.get(CredentialsService).verifyApiKey(agent.agent.id, timed.apiKey),
+      ).resolves.toMatchObject({ credential: { id: timed.credentialId } });
       frozen.clock.advance(1);
-      expect(await authStatus(t, timed.apiKey)).toBe(401);
+      expect(await authStatus(t, timed)).toBe(401);
+      await request(t.http).get(`${API}/agents`).set(timed.auth).expect(401);
       await request(t.http).delete(`${API}/credentials/${agent.credentialId}`).set(agent.auth).expect(200);
-      expect(await authStatus(t, agent.apiKey)).toBe(401);
+      expect(await authStatus(t, agent)).toBe(401);
     } finally {
       frozen.restore();
     }
@@ -214,17 +245,38 @@ describe('credential lifecycle', () => {
         rotatedOut: rotatedOut.apiKey,
         inactiveAgent: suspendedAgent.apiKey,
       };
+      const holders: Record<string, KeyHolder> = {
+        ...Object.fromEntries(
+          Object.entries(keys).map(([name, apiKey]) => [name, { agent: agent.agent, apiKey }]),
+        ),
+        inactiveAgent: { agent: suspendedAgent.agent, apiKey: suspendedAgent.apiKey },
+        anotherAgentsKey: { agent: root.agent, apiKey: agent.apiKey },
+        unknownClient: { agent: { id: randomUUID() }, apiKey: agent.apiKey },
+        notAUuid: { agent: { id: 'not-a-uuid' }, apiKey: agent.apiKey },
+      };
       const answers: Record<string, unknown> = {};
-      for (const [name, key] of Object.entries(keys)) {
-        const res = await request(t.http).get(`${API}/agents`).set(bearer(key));
-        const { request_id: _id, ...body } = res.body;
-        answers[name] = { status: res.status, challenge: res.headers['www-authenticate'], body };
+      for (const [name, holder] of Object.entries(holders)) {
+        const res = await requestToken(t, holder);
+        answers[name] = {
+          status: res.status,
+          challenge: res.headers['www-authenticate'],
+          cache: res.headers['cache-control'],
+          body: res.body,
+        };
       }
       const reference = answers.unknown;
-      expect(reference).toMatchObject({ status: 401, challenge: 'Bearer' });
+      expect(reference).toEqual({
+        status: 401,
+        challenge: 'Basic realm="agentauth", charset="UTF-8"',
+        cache: 'no-store',
+        body: { error: 'invalid_client', error_description: 'Client authentication failed' },
+      });
       for (const [name, answer] of Object.entries(answers))
         expect({ name, answer }).toEqual({ name, answer: reference });
-      expect(await authStatus(t, agent.apiKey)).toBe(200);
+      // a raw key is never a Bearer credential of the management API
+      const asBearer = await request(t.http).get(`${API}/agents`).set(bearer(agent.apiKey)).expect(401);
+      expect(asBearer.headers['www-authenticate']).toBe('Bearer error="invalid_token"');
+      expect(await authStatus(t, agent)).toBe(200);
 
       // the service the token endpoint uses: the same error for all, plus a key presented for another agent
       const credentials = t.app.get(CredentialsService);
@@ -293,40 +345,53 @@ describe('credential lifecycle', () => {
             (await db.query(`SELECT last_used_at FROM credentials WHERE id = $1`, [agent.credentialId]))
               .rows[0].last_used_at as Date | null,
         );
-      expect(await authStatus(t, agent.apiKey)).toBe(200);
+      expect(await authStatus(t, agent)).toBe(200);
       const first = await lastUsed();
       expect(first?.getTime()).toBe(frozen.frozenAt);
       for (let i = 0; i < 5; i++) {
         frozen.clock.advance(10_000);
-        expect(await authStatus(t, agent.apiKey)).toBe(200);
+        expect(await authStatus(t, agent)).toBe(200);
       }
       expect(await lastUsed()).toEqual(first);
       frozen.clock.advance(10_000);
-      expect(await authStatus(t, agent.apiKey)).toBe(200);
+      expect(await authStatus(t, agent)).toBe(200);
       expect((await lastUsed())?.getTime()).toBe(frozen.frozenAt + 60_000);
-      expect(touch).toHaveBeenCalledTimes(2); // 7 authentications, 2 writes
+      // 7 authentications after the one that created the caller's token: the 5 inside the minute were answered
+      // by the verified-key cache (no argon2, no write); the one at +60 s verified again and wrote once.
+      expect(touch).toHaveBeenCalledTimes(1);
     } finally {
       touch.mockRestore();
       frozen.restore();
     }
   });
 
-  it('audits a failed authentication without the key', async () => {
+  it('audits a failed client authentication and a refused Bearer token, without the key or the token', async () => {
     const key = `aa_${'q'.repeat(16)}_${randomBytes(32).toString('base64url')}`;
-    const res = await request(t.http).get(`${API}/agents`).set(bearer(key)).expect(401);
-    const events = await withDb(
-      async (db) =>
-        (await db.query(`SELECT * FROM audit_events WHERE request_id = $1`, [res.headers['x-request-id']]))
-          .rows,
-    );
+    const clientId = randomUUID();
+    const res = await requestToken(t, { agent: { id: clientId }, apiKey: key }).expect(401);
+    const events = await auditEventsOf(res.headers['x-request-id']);
     expect(events).toEqual([
       expect.objectContaining({
         event_type: 'client_auth.failed',
         outcome: 'failure',
-        details: { reason: 'invalid_api_key' },
+        target_type: 'agent',
+        target_id: clientId,
+        details: { reason: 'invalid_client', cause: 'unknown_key', endpoint: 'token' },
       }),
     ]);
     expect(JSON.stringify(events)).not.toContain(key.slice(20));
+
+    const bogus = `${'e30'}.${Buffer.from('{"sub":"x"}').toString('base64url')}.c2ln`;
+    const refused = await request(t.http).get(`${API}/agents`).set(bearer(bogus)).expect(401);
+    const bearerEvents = await auditEventsOf(refused.headers['x-request-id']);
+    expect(bearerEvents).toEqual([
+      expect.objectContaining({
+        event_type: 'client_auth.failed',
+        outcome: 'failure',
+        details: { reason: 'invalid_token', cause: 'alg_not_allowed' }, // header {} has no alg
+      }),
+    ]);
+    expect(JSON.stringify(bearerEvents)).not.toContain(bogus);
   });
 
   it('narrowing an agent narrows its keys; keys never exceed the agent at verification', async () => {

@@ -1,7 +1,9 @@
 import request from 'supertest';
 import { createTestApp, type TestApp } from '../../support/app';
 import { logCapture } from '../../support/log-capture';
-import { API, bearer } from '../../factories/agents';
+import { API, basicAuth, bearer } from '../../factories/agents';
+import { rawRedis } from '../../support/raw-redis';
+import { redisKeyPrefix } from '../../support/test-env';
 import { columnsContaining } from '../../factories/db';
 
 /**
@@ -25,39 +27,75 @@ describe('raw API keys never leak', () => {
       return res;
     };
 
+    const token = async (clientId: string, key: string) =>
+      record(
+        request(t.http)
+          .post(`${API}/auth/token`)
+          .set(basicAuth(clientId, key))
+          .type('form')
+          .send({ grant_type: 'client_credentials' }),
+      );
+
     const boot = await record(request(t.http).post(`${API}/agents/bootstrap`).send({ name: 'leak-check' }));
     expect(boot.status).toBe(201);
+    const rootId: string = boot.body.agent.id;
     const rootKey: string = boot.body.credential.api_key;
+    const rootAuth = bearer((await token(rootId, rootKey)).body.access_token);
     const child = await record(
       request(t.http)
         .post(`${API}/agents`)
-        .set(bearer(rootKey))
+        .set(rootAuth)
         .send({ name: 'child', allowed_scopes: ['agents:read'] }),
     );
     const issued = await record(
-      request(t.http).post(`${API}/credentials`).set(bearer(rootKey)).send({ agent_id: child.body.id }),
+      request(t.http).post(`${API}/credentials`).set(rootAuth).send({ agent_id: child.body.id }),
     );
     const childKey: string = issued.body.api_key;
     const rotated = await record(
       request(t.http)
         .post(`${API}/credentials/${issued.body.id}/rotate`)
-        .set(bearer(rootKey))
+        .set(rootAuth)
         .send({ grace_period_seconds: 30 }),
     );
     const rotatedKey: string = rotated.body.api_key;
-    for (const key of [rootKey, childKey, rotatedKey]) {
-      expect((await record(request(t.http).get(`${API}/agents`).set(bearer(key)))).status).toBe(200);
+    const accessTokens: string[] = [];
+    for (const [id, key] of [
+      [rootId, rootKey],
+      [child.body.id as string, childKey],
+      [child.body.id as string, rotatedKey],
+    ]) {
+      const minted = await token(id, key);
+      expect(minted.status).toBe(200);
+      accessTokens.push(minted.body.access_token);
+      const used = await record(request(t.http).get(`${API}/agents`).set(bearer(minted.body.access_token)));
+      expect(used.status).toBe(200);
     }
-    await record(request(t.http).get(`${API}/credentials`).set(bearer(rootKey)));
-    await record(request(t.http).get(`${API}/agents/${child.body.id}`).set(bearer(rootKey)));
-    await record(request(t.http).delete(`${API}/credentials/${rotated.body.id}`).set(bearer(rootKey)));
-    // failed authentications with the revoked key and a tampered one
+    await record(request(t.http).get(`${API}/credentials`).set(rootAuth));
+    await record(request(t.http).get(`${API}/agents/${child.body.id}`).set(rootAuth));
+    await record(request(t.http).delete(`${API}/credentials/${rotated.body.id}`).set(rootAuth));
+    // failed authentications with the revoked key, a tampered one, and keys presented as Bearer
+    expect((await token(child.body.id, rotatedKey)).status).toBe(401);
+    expect((await token(rootId, `${rootKey.slice(0, -2)}xx`)).status).toBe(401);
     await record(request(t.http).get(`${API}/agents`).set(bearer(rotatedKey)));
-    await record(
-      request(t.http)
-        .get(`${API}/agents`)
-        .set(bearer(`${rootKey.slice(0, -2)}xx`)),
-    );
+    await record(request(t.http).get(`${API}/agents`).set(bearer(rootKey)));
+
+    // Redis (the verified-key cache) holds neither the keys nor their secrets.
+    const raw = rawRedis();
+    try {
+      const keys = await raw.keys(`${redisKeyPrefix()}*`);
+      const stored: string[] = [];
+      for (const k of keys) {
+        if ((await raw.type(k)) === 'string') stored.push(`${k} ${await raw.get(k)}`);
+      }
+      expect(stored.some((entry) => entry.includes(':vk:'))).toBe(true);
+      for (const key of [rootKey, childKey, rotatedKey]) {
+        expect(stored.filter((entry) => entry.includes(key.split('_').slice(2).join('_')))).toEqual([]);
+      }
+    } finally {
+      raw.disconnect();
+    }
+    // no access token in any log line
+    for (const jwt of accessTokens) expect(logCapture.containing(jwt.split('.')[2])).toEqual([]);
 
     for (const key of [rootKey, childKey, rotatedKey]) {
       const secret = key.split('_').slice(2).join('_');

@@ -121,7 +121,8 @@ describe('revocation state (PostgreSQL + Redis)', () => {
     // Suspended again: the later instant wins, in PostgreSQL and in Redis.
     clock.advance(2000);
     const resuspendedAt = clock.now();
-    await revocation.revoke([{ kind: 'agent', id: agent }]);
+    // `at` given explicitly: the clock ticks on between reading it here and inside revoke().
+    await revocation.revoke([{ kind: 'agent', id: agent, at: resuspendedAt }]);
     expect(await revocation.isRevoked(ref, afterReactivation)).toBe(true);
     // A late write of the older instant never moves it back.
     await revocation.revoke([{ kind: 'agent', id: agent, at: suspendedAt }]);

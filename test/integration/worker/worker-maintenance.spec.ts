@@ -31,10 +31,10 @@ describe('worker maintenance', () => {
       allowed_scopes: ['agents:read'],
     });
     const key = await aKey(t, root, ephemeral);
-    expect(await authStatus(t, key.apiKey)).toBe(200);
+    expect(await authStatus(t, key)).toBe(200);
     await new Promise((resolve) => setTimeout(resolve, expiresAt.getTime() - Date.now() + 100));
     // Expired: it stopped authenticating at that instant, before any maintenance ran.
-    expect(await authStatus(t, key.apiKey)).toBe(401);
+    expect(await authStatus(t, key)).toBe(401);
 
     const producer = t.app.get(JobsProducer);
     const jobId = await producer.runMaintenanceNow();

@@ -1,11 +1,16 @@
 import type { Request } from 'express';
+import type { AuthenticatedClient } from '../clients/authenticated-client';
 
-/** What every grant receives: the parsed body, the request (client auth headers, IP) and its id. */
+/**
+ * What every grant receives: the parsed body, the request, its IP and id, and the client the token
+ * endpoint already authenticated (every grant here requires client authentication; CONTRACT §4).
+ */
 export interface TokenRequestContext {
   params: Record<string, string>;
   req: Request;
   ip: string;
   requestId?: string;
+  client: AuthenticatedClient;
 }
 
 /** RFC 6749 §5.1 (and RFC 8693 §2.2) successful token response. */

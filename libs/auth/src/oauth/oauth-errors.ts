@@ -42,8 +42,8 @@ export class InvalidGrantError extends OAuthError {
 }
 
 export class InvalidScopeError extends OAuthError {
-  constructor(description: string) {
-    super('invalid_scope', description);
+  constructor(description: string, internalReason?: string) {
+    super('invalid_scope', description, 400, {}, internalReason);
   }
 }
 
@@ -68,5 +68,32 @@ export class UnsupportedTokenTypeError extends OAuthError {
 export class InvalidTargetError extends OAuthError {
   constructor(description: string) {
     super('invalid_target', description);
+  }
+}
+
+/**
+ * RFC 6750 §3.1 for a Bearer-authenticated call to introspection (RFC 7662 §2.1): the token is not active.
+ */
+export class InvalidBearerTokenError extends OAuthError {
+  constructor(internalReason?: string) {
+    super(
+      'invalid_token',
+      'The access token is invalid or expired',
+      401,
+      { 'WWW-Authenticate': 'Bearer error="invalid_token"' },
+      internalReason,
+    );
+  }
+}
+
+/** RFC 6750 §3.1: authenticated, but the caller lacks the scope the endpoint needs. */
+export class InsufficientScopeError extends OAuthError {
+  constructor(scope: string, bearer: boolean) {
+    super(
+      'insufficient_scope',
+      `The caller needs the scope ${scope}`,
+      403,
+      bearer ? { 'WWW-Authenticate': `Bearer error="insufficient_scope", scope="${scope}"` } : {},
+    );
   }
 }

@@ -2,10 +2,12 @@ import { Controller, Header, HttpCode, Post, Req, UseFilters } from '@nestjs/com
 import { ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { ClientIpResolver, Public, requestIdOf } from '@agentauth/core';
+import { ClientAuthenticator } from '../clients/client-authenticator.service';
 import type { TokenResponse } from '../grants/grant-handler';
 import { GrantRegistry } from '../grants/grant-registry';
+import { TokenAudit } from '../grants/token-audit';
 import { OAuthExceptionFilter } from './oauth-exception.filter';
-import { UnsupportedGrantTypeError } from './oauth-errors';
+import { OAuthError, UnsupportedGrantTypeError } from './oauth-errors';
 import { oauthParams, requireParam } from './token-request';
 
 @ApiTags('oauth')
@@ -14,9 +16,15 @@ import { oauthParams, requireParam } from './token-request';
 export class TokenController {
   constructor(
     private readonly grants: GrantRegistry,
+    private readonly clients: ClientAuthenticator,
+    private readonly audit: TokenAudit,
     private readonly clientIp: ClientIpResolver,
   ) {}
 
+  /**
+   * A short pipeline: parameters → grant type → client authentication (every grant requires it) → the
+   * grant's handler. Refusals after authentication are audited as `token.issue_failed`.
+   */
   @Post('token')
   @Public()
   @HttpCode(200)
@@ -58,6 +66,15 @@ export class TokenController {
     const grantType = requireParam(params, 'grant_type');
     const handler = this.grants.find(grantType);
     if (!handler) throw new UnsupportedGrantTypeError(grantType);
-    return handler.handle({ params, req, ip: this.clientIp.resolve(req), requestId: requestIdOf(req) });
+    const ip = this.clientIp.resolve(req);
+    const requestId = requestIdOf(req);
+    const client = await this.clients.authenticate(req, params, { ip, requestId, endpoint: 'token' });
+    const context = { params, req, ip, requestId, client };
+    try {
+      return await handler.handle(context);
+    } catch (error) {
+      if (error instanceof OAuthError) await this.audit.failed(context, grantType, client, error);
+      throw error;
+    }
   }
 }

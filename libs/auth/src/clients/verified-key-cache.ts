@@ -1,0 +1,202 @@
+import { createHmac } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import type Redis from 'ioredis';
+import { PinoLogger } from 'nestjs-pino';
+import { APP_CONFIG, type AppConfig, Clock, deriveKey, REDIS } from '@agentauth/core';
+import { type RevocationRef, RevocationService } from '@agentauth/revocation';
+import type { AuthenticatedClient } from './authenticated-client';
+
+/** Longest time a verified key is trusted without argon2 (CONTRACT §3 asks for a short TTL). */
+export const VERIFIED_KEY_CACHE_TTL_MS = 60_000;
+/** HKDF purpose of the cache's HMAC key. */
+export const VERIFIED_KEY_CACHE_PURPOSE = 'verified-key-cache';
+const ENTRY_VERSION = 1;
+
+/**
+ * The revocation reference a rotation (or a root's scope extension) writes for its credential: "what this key
+ * grants changed". It never appears in a token (neither kills tokens); the cache checks it so an entry made
+ * before the change stops being trusted at once.
+ */
+export function rotationRef(credentialId: string): RevocationRef {
+  return { kind: 'credential', id: `rotated:${credentialId}` };
+}
+
+/** As stored in Redis under `vk:<mac>`: facts about the key, never the key, its hash or its MAC input. */
+interface CacheEntry {
+  v: typeof ENTRY_VERSION;
+  credential_id: string;
+  agent_id: string;
+  root_agent_id: string;
+  scopes: string[];
+  allowed_scopes: string[];
+  trust_level: AuthenticatedClient['trustLevel'];
+  version: string | null;
+  capabilities: string[];
+  ancestor_ids: string[];
+  agent_expires_at: number | null;
+  credential_valid_until: number | null;
+  rotated: boolean;
+  /** Taken BEFORE the database read this entry was made from. */
+  cached_at: number;
+}
+
+function toEntry(client: AuthenticatedClient): CacheEntry {
+  return {
+    v: ENTRY_VERSION,
+    credential_id: client.credentialId,
+    agent_id: client.agentId,
+    root_agent_id: client.rootAgentId,
+    scopes: client.scopes,
+    allowed_scopes: client.allowedScopes,
+    trust_level: client.trustLevel,
+    version: client.version,
+    capabilities: client.capabilities,
+    ancestor_ids: client.ancestorIds,
+    agent_expires_at: client.agentExpiresAtMs,
+    credential_valid_until: client.credentialValidUntilMs,
+    rotated: client.rotated,
+    cached_at: client.authenticatedAtMs,
+  };
+}
+
+function fromEntry(entry: CacheEntry): AuthenticatedClient {
+  return {
+    agentId: entry.agent_id,
+    rootAgentId: entry.root_agent_id,
+    credentialId: entry.credential_id,
+    scopes: entry.scopes,
+    allowedScopes: entry.allowed_scopes,
+    trustLevel: entry.trust_level,
+    version: entry.version,
+    capabilities: entry.capabilities,
+    ancestorIds: entry.ancestor_ids,
+    agentExpiresAtMs: entry.agent_expires_at,
+    credentialValidUntilMs: entry.credential_valid_until,
+    rotated: entry.rotated,
+    authenticatedAtMs: entry.cached_at,
+    fromCache: true,
+  };
+}
+
+function isEntry(value: unknown): value is CacheEntry {
+  const e = value as Partial<CacheEntry> | null;
+  return (
+    typeof e === 'object' &&
+    e !== null &&
+    e.v === ENTRY_VERSION &&
+    typeof e.credential_id === 'string' &&
+    typeof e.agent_id === 'string' &&
+    typeof e.cached_at === 'number' &&
+    Array.isArray(e.scopes) &&
+    Array.isArray(e.allowed_scopes) &&
+    Array.isArray(e.ancestor_ids)
+  );
+}
+
+export type CacheMissReason =
+  'absent' | 'unreadable' | 'stale' | 'expired' | 'revoked_or_changed' | 'unavailable';
+
+/**
+ * The verified-key cache (docs/security.md, "Verified-key cache"): spares argon2 for a key verified moments
+ * ago, shared by every API process through Redis.
+ *
+ * - Key: `vk:` + base64url HMAC-SHA256(HKDF(SECRET_KEY, "verified-key-cache"), client_id + ":" + raw key).
+ *   Redis never holds the key or anything that can be tested offline without SECRET_KEY.
+ * - Value: what the verification established (credential, agent, scopes, expiries), `cached_at` taken
+ *   before the database read. Trusted for at most 60 s (by the app Clock; Redis expires it too) and never
+ *   past the key's or the agent chain's end.
+ * - Every hit re-checks the revocation state (ONE more Redis round trip, the same check tokens get): a
+ *   `credential` marker for the key (revoked), an `agent` marker at or after `cached_at` (suspended,
+ *   deactivated, narrowed, expiry shortened since), or — for an entry made before a rotation — the
+ *   rotation's marker, each turns the hit into a miss. Those markers are written in the same transaction as
+ *   the change, so no invalidation message can be lost.
+ */
+@Injectable()
+export class VerifiedKeyCache {
+  private readonly macKey: Buffer;
+
+  constructor(
+    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(APP_CONFIG) config: AppConfig,
+    private readonly revocation: RevocationService,
+    private readonly clock: Clock,
+    private readonly logger: PinoLogger,
+  ) {
+    this.logger.setContext('VerifiedKeyCache');
+    this.macKey = deriveKey(config.secretKey, VERIFIED_KEY_CACHE_PURPOSE);
+  }
+
+  /** The Redis key for a presented (client_id, key) pair. */
+  cacheKey(clientId: string, rawKey: string): string {
+    const mac = createHmac('sha256', this.macKey).update(`${clientId}:${rawKey}`, 'utf8').digest('base64url');
+    return `vk:${mac}`;
+  }
+
+  /** A trusted entry, or the reason there is none (any doubt is a miss: the caller verifies in full). */
+  async lookup(
+    clientId: string,
+    rawKey: string,
+  ): Promise<{ client: AuthenticatedClient } | { miss: CacheMissReason }> {
+    if (this.redis.status !== 'ready') return { miss: 'unavailable' };
+    const key = this.cacheKey(clientId, rawKey);
+    let raw: string | null;
+    try {
+      raw = await this.redis.get(key);
+    } catch {
+      return { miss: 'unavailable' };
+    }
+    if (raw === null) return { miss: 'absent' };
+    let entry: unknown;
+    try {
+      entry = JSON.parse(raw);
+    } catch {
+      entry = undefined;
+    }
+    if (!isEntry(entry) || entry.agent_id !== clientId) return this.drop(key, 'unreadable');
+    const now = this.clock.nowMs();
+    if (now - entry.cached_at >= VERIFIED_KEY_CACHE_TTL_MS || now < entry.cached_at) {
+      return this.drop(key, 'stale');
+    }
+    if (
+      (entry.credential_valid_until !== null && now >= entry.credential_valid_until) ||
+      (entry.agent_expires_at !== null && now >= entry.agent_expires_at)
+    ) {
+      return this.drop(key, 'expired');
+    }
+    const refs: RevocationRef[] = [
+      { kind: 'credential', id: entry.credential_id },
+      { kind: 'agent', id: entry.agent_id },
+    ];
+    if (!entry.rotated) refs.push(rotationRef(entry.credential_id));
+    try {
+      if (await this.revocation.isRevoked(refs, entry.cached_at / 1000)) {
+        return this.drop(key, 'revoked_or_changed');
+      }
+    } catch {
+      return { miss: 'unavailable' };
+    }
+    return { client: fromEntry(entry) };
+  }
+
+  /** Remembers a successful full verification. Best effort: a failure only costs the next request argon2. */
+  async store(clientId: string, rawKey: string, client: AuthenticatedClient): Promise<void> {
+    const now = this.clock.nowMs();
+    const ends = [
+      client.authenticatedAtMs + VERIFIED_KEY_CACHE_TTL_MS,
+      client.credentialValidUntilMs,
+      client.agentExpiresAtMs,
+    ].filter((v): v is number => v !== null);
+    const ttlMs = Math.min(...ends) - now;
+    if (ttlMs <= 0 || this.redis.status !== 'ready') return;
+    try {
+      await this.redis.set(this.cacheKey(clientId, rawKey), JSON.stringify(toEntry(client)), 'PX', ttlMs);
+    } catch (error) {
+      this.logger.debug({ error: (error as Error).message }, 'verified-key cache write failed');
+    }
+  }
+
+  private async drop(key: string, reason: CacheMissReason): Promise<{ miss: CacheMissReason }> {
+    await this.redis.del(key).catch(() => undefined);
+    return { miss: reason };
+  }
+}

@@ -1,0 +1,77 @@
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig, Clock } from '@agentauth/core';
+import { parseScopeRequest } from '@agentauth/scopes';
+import { evaluationAgentOf } from '../clients/authenticated-client';
+import { requestedAudience } from '../oauth/audience';
+import { RefreshTokensService } from '../refresh/refresh-tokens.service';
+import { AccessTokenIssuer } from '../tokens/access-token.issuer';
+import type { GrantHandler, TokenRequestContext, TokenResponse } from './grant-handler';
+import { GrantRegistry } from './grant-registry';
+import { ScopeResolver } from './scope-resolution';
+import { TokenAudit } from './token-audit';
+
+export const CLIENT_CREDENTIALS = 'client_credentials';
+
+/**
+ * `grant_type=client_credentials` (RFC 6749 §4.4, CONTRACT §4): the client (an agent authenticated with one
+ * of its API keys) gets a token for itself. `scope` absent → the key's scopes minus what policies deny;
+ * present → each must be within the key's scopes and allowed by policy, else `invalid_scope`.
+ * `resource`/`audience` → `aud`. `offline_access` (a reserved word, never a scope) asks for a refresh token:
+ * a new family bound to this client, with this grant's scopes and audience.
+ */
+@Injectable()
+export class ClientCredentialsGrant implements GrantHandler, OnModuleInit {
+  readonly grantTypes = [CLIENT_CREDENTIALS];
+
+  constructor(
+    private readonly registry: GrantRegistry,
+    private readonly scopes: ScopeResolver,
+    private readonly issuer: AccessTokenIssuer,
+    private readonly refresh: RefreshTokensService,
+    private readonly audit: TokenAudit,
+    private readonly clock: Clock,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  onModuleInit(): void {
+    this.registry.register(this);
+  }
+
+  async handle(context: TokenRequestContext): Promise<TokenResponse> {
+    const { params, client } = context;
+    const request = parseScopeRequest(params.scope);
+    const audience = requestedAudience(params, this.config.tokenAudience);
+    const { scopes, dropped } = await this.scopes.resolve({
+      requested: request.scopes,
+      ceilings: [client.scopes],
+      agents: [evaluationAgentOf(client)],
+      audience,
+      ip: context.ip,
+      time: this.clock.now(),
+      delegationDepth: 0,
+    });
+    // offline_access: a refresh-token family for this grant (its first access token already belongs to it).
+    const family = request.offlineAccess
+      ? await this.refresh.startFamily({ client, subjectAgentId: client.agentId, scopes, audience })
+      : undefined;
+    const token = await this.issuer.issue({
+      client,
+      subjectAgentId: client.agentId,
+      scopes,
+      audience,
+      familyId: family?.familyId,
+    });
+    await this.audit.issued(context, CLIENT_CREDENTIALS, token.claims, {
+      credential_id: client.credentialId,
+      ...(family ? { family_id: family.familyId } : {}),
+      ...(dropped.length > 0 ? { policy_dropped: dropped.map((d) => d.scope) } : {}),
+    });
+    return {
+      access_token: token.jwt,
+      token_type: 'Bearer',
+      expires_in: token.expiresIn,
+      scope: token.claims.scope,
+      ...(family ? { refresh_token: family.refreshToken } : {}),
+    };
+  }
+}

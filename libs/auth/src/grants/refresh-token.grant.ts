@@ -1,0 +1,97 @@
+import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { AgentsService } from '@agentauth/agents';
+import { Clock } from '@agentauth/core';
+import { parseScopeRequest } from '@agentauth/scopes';
+import { evaluationAgentOf } from '../clients/authenticated-client';
+import { InvalidGrantError, InvalidTargetError } from '../oauth/oauth-errors';
+import { requestedAudience } from '../oauth/audience';
+import { requireParam } from '../oauth/token-request';
+import { RefreshTokensService } from '../refresh/refresh-tokens.service';
+import { AccessTokenIssuer } from '../tokens/access-token.issuer';
+import type { GrantHandler, TokenRequestContext, TokenResponse } from './grant-handler';
+import { GrantRegistry } from './grant-registry';
+import { ScopeResolver } from './scope-resolution';
+import { TokenAudit } from './token-audit';
+
+export const REFRESH_TOKEN = 'refresh_token';
+
+/**
+ * `grant_type=refresh_token` (RFC 6749 §6, CONTRACT §4). Client authentication is required and the token
+ * must belong to the authenticated client. Everything a new grant checks is checked again: the client's key
+ * and agent chain (client authentication), the subject agent when it is not the client, the scopes — within
+ * the family's original grant and the client's current ceiling, through the issuance policy — and the
+ * audience (the family's; a request may repeat it, not change it). Then the token is rotated (used once,
+ * atomically) and a new access token and refresh token are issued; the access token carries `fam`.
+ */
+@Injectable()
+export class RefreshTokenGrant implements GrantHandler, OnModuleInit {
+  readonly grantTypes = [REFRESH_TOKEN];
+
+  constructor(
+    private readonly registry: GrantRegistry,
+    private readonly refresh: RefreshTokensService,
+    private readonly scopes: ScopeResolver,
+    private readonly issuer: AccessTokenIssuer,
+    private readonly agents: AgentsService,
+    private readonly audit: TokenAudit,
+    private readonly clock: Clock,
+  ) {}
+
+  onModuleInit(): void {
+    this.registry.register(this);
+  }
+
+  async handle(context: TokenRequestContext): Promise<TokenResponse> {
+    const { params, client } = context;
+    const origin = { ip: context.ip, requestId: context.requestId };
+    const raw = requireParam(params, 'refresh_token');
+    const { family, hash } = await this.refresh.usable(raw, client, origin);
+
+    if (
+      (params.resource !== undefined || params.audience !== undefined) &&
+      requestedAudience(params, family.audience) !== family.audience
+    ) {
+      throw new InvalidTargetError('A refresh keeps the audience of the original grant');
+    }
+    if (family.subjectAgentId !== client.agentId) {
+      const subject = await this.agents.getActivity(family.subjectAgentId);
+      if (!subject?.active) {
+        throw new InvalidGrantError('The refresh token is invalid, expired or revoked', 'subject_inactive');
+      }
+    }
+    const request = parseScopeRequest(params.scope);
+    const { scopes } = await this.scopes.resolve({
+      requested: request.scopes,
+      ceilings: [family.scopes, client.scopes],
+      agents: [evaluationAgentOf(client)],
+      audience: family.audience,
+      ip: context.ip,
+      time: this.clock.now(),
+      delegationDepth: 0,
+    });
+
+    const { refreshToken, minted: token } = await this.refresh.rotate(hash, family, client, origin, () =>
+      this.issuer.issue({
+        client,
+        subjectAgentId: family.subjectAgentId,
+        scopes,
+        audience: family.audience,
+        familyId: family.id,
+        delegationId: family.delegationId ?? undefined,
+        act: family.act ?? undefined,
+        notAfterMs: [family.expiresAt.getTime()],
+      }),
+    );
+    await this.audit.issued(context, REFRESH_TOKEN, token.claims, {
+      credential_id: client.credentialId,
+      family_id: family.id,
+    });
+    return {
+      access_token: token.jwt,
+      token_type: 'Bearer',
+      expires_in: token.expiresIn,
+      scope: token.claims.scope,
+      refresh_token: refreshToken,
+    };
+  }
+}

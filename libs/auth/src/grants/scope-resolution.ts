@@ -1,0 +1,85 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { EvaluationAgent } from '@agentauth/policies';
+import { intersect, isValidScopeName, normalize, uncovered } from '@agentauth/scopes';
+import { InvalidScopeError } from '../oauth/oauth-errors';
+import { ISSUANCE_POLICY, type IssuancePolicy } from '../policy/issuance-policy';
+
+export interface ScopeResolutionRequest {
+  /**
+   * The scopes the request names (`offline_access` already removed), or `undefined`/empty when it named
+   * none: then the default is the whole ceiling minus what policies deny.
+   */
+  requested: readonly string[] | undefined;
+  /** Every ceiling the token must stay within (key scopes, subject token scopes, an actor's allowed scopes…). */
+  ceilings: readonly (readonly string[])[];
+  /** Agents the policies are evaluated for: the client, and for an exchange the actor too. */
+  agents: readonly EvaluationAgent[];
+  audience: string;
+  ip?: string;
+  time: Date;
+  delegationDepth: number;
+}
+
+export interface ResolvedScopes {
+  scopes: string[];
+  /** Scopes of a default set that policies dropped (for the audit trail). */
+  dropped: { scope: string; reason: string }[];
+}
+
+/**
+ * THE scope step of every grant (CONTRACT §4): requested scopes must be valid names within every ceiling
+ * (else `invalid_scope`); then the issuance policy decides for each agent. A denied scope fails an explicit
+ * request and is silently dropped from a default one. The result is normalized (sorted, de-duplicated).
+ */
+@Injectable()
+export class ScopeResolver {
+  constructor(@Inject(ISSUANCE_POLICY) private readonly policy: IssuancePolicy) {}
+
+  async resolve(request: ScopeResolutionRequest): Promise<ResolvedScopes> {
+    const explicit = request.requested !== undefined && request.requested.length > 0;
+    let candidates: string[];
+    if (explicit) {
+      const requested = request.requested as readonly string[];
+      const invalid = requested.filter((s) => !isValidScopeName(s));
+      if (invalid.length > 0) {
+        throw new InvalidScopeError(`Invalid scope name(s): ${invalid.map((s) => s.slice(0, 64)).join(' ')}`);
+      }
+      for (const ceiling of request.ceilings) {
+        const beyond = uncovered(requested, ceiling);
+        if (beyond.length > 0) {
+          throw new InvalidScopeError(`The scope(s) ${beyond.join(' ')} may not be issued to this client`);
+        }
+      }
+      candidates = normalize(requested);
+    } else {
+      candidates = intersectAll(request.ceilings);
+    }
+    const dropped: ResolvedScopes['dropped'] = [];
+    for (const agent of request.agents) {
+      const decision = await this.policy.filterScopes({
+        agent,
+        scopes: candidates,
+        audience: request.audience,
+        ip: request.ip,
+        time: request.time,
+        delegationDepth: request.delegationDepth,
+      });
+      if (decision.denied.length > 0) {
+        if (explicit) {
+          throw new InvalidScopeError(
+            `The scope(s) ${decision.denied.map((d) => d.scope).join(' ')} are denied by policy`,
+          );
+        }
+        dropped.push(...decision.denied);
+      }
+      const allowed = new Set(decision.allowed);
+      candidates = candidates.filter((s) => allowed.has(s));
+    }
+    return { scopes: normalize(candidates), dropped };
+  }
+}
+
+function intersectAll(ceilings: readonly (readonly string[])[]): string[] {
+  if (ceilings.length === 0) return [];
+  return ceilings.slice(1).reduce<string[]>((acc, next) => intersect(acc, next), normalize(ceilings[0]));
+}

@@ -1,0 +1,184 @@
+import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { AgentsService } from '@agentauth/agents';
+import { type ActClaim, Clock } from '@agentauth/core';
+import type { EvaluationAgent } from '@agentauth/policies';
+import { parseScopeParam, parseScopeRequest } from '@agentauth/scopes';
+import { evaluationAgentOf } from '../clients/authenticated-client';
+import { requestedAudience } from '../oauth/audience';
+import { InvalidGrantError, InvalidRequestError, InvalidTargetError } from '../oauth/oauth-errors';
+import { requireParam } from '../oauth/token-request';
+import {
+  type AccessTokenClaims,
+  actDepth,
+  formatRef,
+  MAX_ACT_DEPTH,
+  MAX_SUBJECT_REFS,
+  revocationRefsOf,
+} from '../tokens/access-token-claims';
+import { AccessTokenIssuer } from '../tokens/access-token.issuer';
+import { AccessTokenValidator } from '../tokens/access-token.validator';
+import { TokenRejectedError } from '../tokens/token-rejected.error';
+import type { GrantHandler, TokenRequestContext, TokenResponse } from './grant-handler';
+import { GrantRegistry } from './grant-registry';
+import { ScopeResolver } from './scope-resolution';
+import { TokenAudit } from './token-audit';
+
+export const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
+export const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
+const JWT_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:jwt';
+/** Subject and actor tokens are this server's access tokens (JWTs), under either RFC 8693 name. */
+const ACCEPTED_TYPES = new Set([ACCESS_TOKEN_TYPE, JWT_TOKEN_TYPE]);
+
+function audiencesOf(claims: AccessTokenClaims): string[] {
+  return Array.isArray(claims.aud) ? claims.aud : [claims.aud];
+}
+
+function idsInPath(path: string): string[] {
+  return path.split('/').filter((s) => s.length > 0);
+}
+
+/**
+ * RFC 8693 token exchange (CONTRACT §4): the authenticated client (the actor) trades an access token of its
+ * root tree (the subject token) for a new access token that acts for the same `sub`:
+ * - scope ⊆ the subject token's scope ∩ the actor key's scopes (⊆ its `allowed_scopes`), policies asked for
+ *   the subject's agent and for the actor (else `invalid_scope`);
+ * - `aud` one of the subject token's audiences (default: the subject's);
+ * - `exp` ≤ the subject token's `exp`;
+ * - `act` = `{sub: actor, act: <the subject token's act>}` (nested, the outermost is the current actor);
+ * - `subject_refs` = every revocation reference of the subject token, so the new token dies with it (its
+ *   `jti`, credential, agents, family, delegation, and its own subject's);
+ * - `issued_token_type` in the response; never a refresh token.
+ * An `actor_token`, when given, must be an active access token of the authenticated client itself.
+ */
+@Injectable()
+export class TokenExchangeGrant implements GrantHandler, OnModuleInit {
+  readonly grantTypes = [TOKEN_EXCHANGE];
+
+  constructor(
+    private readonly registry: GrantRegistry,
+    private readonly validator: AccessTokenValidator,
+    private readonly scopes: ScopeResolver,
+    private readonly issuer: AccessTokenIssuer,
+    private readonly agents: AgentsService,
+    private readonly audit: TokenAudit,
+    private readonly clock: Clock,
+  ) {}
+
+  onModuleInit(): void {
+    this.registry.register(this);
+  }
+
+  async handle(context: TokenRequestContext): Promise<TokenResponse> {
+    const { params, client } = context;
+    const subjectToken = requireParam(params, 'subject_token');
+    const subjectTokenType = requireParam(params, 'subject_token_type');
+    if (!ACCEPTED_TYPES.has(subjectTokenType)) {
+      throw new InvalidRequestError('Unsupported subject_token_type: only access tokens can be exchanged');
+    }
+    if (params.requested_token_type !== undefined && !ACCEPTED_TYPES.has(params.requested_token_type)) {
+      throw new InvalidRequestError('Unsupported requested_token_type: only access tokens are issued');
+    }
+
+    const subject = await this.activeToken(subjectToken, 'subject');
+    // Only agents of the subject's root tree may exchange its tokens; anything else looks like a bad token.
+    if (subject.agent.root_agent_id !== client.rootAgentId) {
+      throw new InvalidGrantError('The subject token is invalid, expired or revoked', 'other_tree');
+    }
+    if (params.actor_token !== undefined) {
+      if (!ACCEPTED_TYPES.has(requireParam(params, 'actor_token_type'))) {
+        throw new InvalidRequestError('Unsupported actor_token_type: only access tokens are accepted');
+      }
+      const actor = await this.activeToken(params.actor_token, 'actor');
+      if (actor.sub !== client.agentId || actor.client_id !== client.agentId) {
+        throw new InvalidGrantError(
+          'The actor token does not represent the authenticated client',
+          'actor_mismatch',
+        );
+      }
+    } else if (params.actor_token_type !== undefined) {
+      throw new InvalidRequestError('actor_token_type without actor_token');
+    }
+
+    const act: ActClaim = { sub: client.agentId, ...(subject.act ? { act: subject.act } : {}) };
+    if (actDepth(act) > MAX_ACT_DEPTH) {
+      throw new InvalidRequestError(`An act chain holds at most ${MAX_ACT_DEPTH} actors`);
+    }
+    const subjectRefs = revocationRefsOf(subject).map(formatRef);
+    if (subjectRefs.length > MAX_SUBJECT_REFS) {
+      throw new InvalidRequestError('The subject token cannot be exchanged further');
+    }
+
+    const subjectAudiences = audiencesOf(subject);
+    const hasTarget = params.resource !== undefined || params.audience !== undefined;
+    const audience = hasTarget ? requestedAudience(params, subjectAudiences[0]) : subjectAudiences[0];
+    if (!subjectAudiences.includes(audience)) {
+      throw new InvalidTargetError("The audience must be one of the subject token's");
+    }
+
+    const request = parseScopeRequest(params.scope);
+    const { scopes } = await this.scopes.resolve({
+      requested: request.scopes,
+      ceilings: [parseScopeParam(subject.scope), client.scopes],
+      agents: [await this.subjectAgent(subject.sub), evaluationAgentOf(client)],
+      audience,
+      ip: context.ip,
+      time: this.clock.now(),
+      delegationDepth: actDepth(act),
+    });
+
+    const token = await this.issuer.issue({
+      client,
+      subjectAgentId: subject.sub,
+      scopes,
+      audience,
+      act,
+      delegationId: subject.delegation_id,
+      subjectRefs,
+      authTimeMs: subject.auth_time * 1000,
+      notAfterMs: [subject.exp * 1000],
+    });
+    await this.audit.issued(context, TOKEN_EXCHANGE, token.claims, {
+      credential_id: client.credentialId,
+      subject_jti: subject.jti,
+      act_depth: actDepth(act),
+    });
+    return {
+      access_token: token.jwt,
+      issued_token_type: ACCESS_TOKEN_TYPE,
+      token_type: 'Bearer',
+      expires_in: token.expiresIn,
+      scope: token.claims.scope,
+    };
+  }
+
+  /** An active access token (any audience), else `invalid_grant` (503 when the revocation state is unreadable). */
+  private async activeToken(jwt: string, which: 'subject' | 'actor'): Promise<AccessTokenClaims> {
+    try {
+      return await this.validator.validate(jwt);
+    } catch (error) {
+      if (error instanceof TokenRejectedError) {
+        throw new InvalidGrantError(
+          `The ${which} token is invalid, expired or revoked`,
+          `${which}_${error.reason}`,
+        );
+      }
+      throw error; // RevocationStateUnavailableError: 503, never a guess
+    }
+  }
+
+  /** The subject's agent for the policy step (and a last check that it is active). */
+  private async subjectAgent(agentId: string): Promise<EvaluationAgent> {
+    const activity = await this.agents.getActivity(agentId);
+    if (!activity?.active) {
+      throw new InvalidGrantError('The subject token is invalid, expired or revoked', 'subject_inactive');
+    }
+    const { agent } = activity;
+    return {
+      id: agent.id,
+      trust_level: agent.trustLevel,
+      allowed_scopes: agent.allowedScopes,
+      active: true,
+      ancestor_ids: idsInPath(agent.path),
+    };
+  }
+}

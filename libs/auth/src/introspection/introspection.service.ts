@@ -1,0 +1,123 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Request } from 'express';
+import { APP_CONFIG, type AppConfig, bearerCredential, Clock } from '@agentauth/core';
+import { RevocationStateUnavailableError } from '@agentauth/revocation';
+import { coveredBy, formatScopeParam, parseScopeParam } from '@agentauth/scopes';
+import { ClientAuthenticator, type ClientAuthContext } from '../clients/client-authenticator.service';
+import { InsufficientScopeError, InvalidBearerTokenError, InvalidRequestError } from '../oauth/oauth-errors';
+import { requireParam } from '../oauth/token-request';
+import { looksLikeRefreshToken } from '../refresh/refresh-token.format';
+import { RefreshTokensService } from '../refresh/refresh-tokens.service';
+import { AccessTokenValidator } from '../tokens/access-token.validator';
+import { TokenRejectedError } from '../tokens/token-rejected.error';
+
+export const INTROSPECT_SCOPE = 'tokens:introspect';
+
+/** RFC 7662 §2.2 response: `{active: false}` and nothing else, or the token's claims. */
+export type IntrospectionResponse =
+  { active: false } | ({ active: true; token_type: string } & Record<string, unknown>);
+
+const INACTIVE: IntrospectionResponse = { active: false };
+
+/** Who asked: the root tree they belong to is the only one whose tokens they may see. */
+interface IntrospectionCaller {
+  rootAgentId: string;
+}
+
+/**
+ * `POST /auth/token/introspect` (RFC 7662, CONTRACT §4). The caller authenticates with client credentials
+ * (its agent's `allowed_scopes` must include `tokens:introspect`) or a Bearer token carrying that scope.
+ * Unknown, malformed, expired, revoked or another tree's tokens — and any doubt (revocation state
+ * unreadable) — are `{"active": false}`; an active token answers its claims plus `active` and `token_type`.
+ */
+@Injectable()
+export class IntrospectionService {
+  constructor(
+    private readonly clients: ClientAuthenticator,
+    private readonly validator: AccessTokenValidator,
+    private readonly refresh: RefreshTokensService,
+    private readonly clock: Clock,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async introspect(
+    req: Request,
+    params: Record<string, string>,
+    context: ClientAuthContext,
+  ): Promise<IntrospectionResponse> {
+    const caller = await this.authenticateCaller(req, params, context);
+    const token = requireParam(params, 'token');
+    if (looksLikeRefreshToken(token)) return this.introspectRefreshToken(token, caller);
+    try {
+      const claims = await this.validator.validate(token);
+      if (claims.agent.root_agent_id !== caller.rootAgentId) return INACTIVE;
+      return { ...claims, active: true, token_type: 'Bearer' };
+    } catch (error) {
+      if (error instanceof TokenRejectedError || error instanceof RevocationStateUnavailableError) {
+        return INACTIVE;
+      }
+      throw error;
+    }
+  }
+
+  /** A refresh token is active while it is unused, its family active and unexpired (RFC 7662 §2.2). */
+  private async introspectRefreshToken(
+    raw: string,
+    caller: IntrospectionCaller,
+  ): Promise<IntrospectionResponse> {
+    const found = await this.refresh.find(raw);
+    if (!found) return INACTIVE;
+    const { token, family } = found;
+    if (
+      token.status !== 'active' ||
+      family.status !== 'active' ||
+      family.expiresAt.getTime() <= this.clock.nowMs() ||
+      family.rootAgentId !== caller.rootAgentId
+    ) {
+      return INACTIVE;
+    }
+    return {
+      active: true,
+      token_type: 'refresh_token',
+      client_id: family.clientAgentId,
+      sub: family.subjectAgentId,
+      scope: formatScopeParam(family.scopes),
+      aud: family.audience,
+      iat: Math.floor(token.createdAt.getTime() / 1000),
+      exp: Math.floor(family.expiresAt.getTime() / 1000),
+      fam: family.id,
+      ...(family.delegationId ? { delegation_id: family.delegationId } : {}),
+      ...(family.act ? { act: family.act } : {}),
+    };
+  }
+
+  private async authenticateCaller(
+    req: Request,
+    params: Record<string, string>,
+    context: ClientAuthContext,
+  ): Promise<IntrospectionCaller> {
+    if (/^Bearer\s/i.test(req.headers.authorization?.trim() ?? '')) {
+      const bearer = bearerCredential(req);
+      if (bearer === undefined) throw new InvalidBearerTokenError('malformed');
+      if (params.client_secret !== undefined) {
+        throw new InvalidRequestError('Use only one authentication method');
+      }
+      let claims;
+      try {
+        claims = await this.validator.validate(bearer, { audience: this.config.tokenAudience });
+      } catch (error) {
+        if (error instanceof TokenRejectedError) throw new InvalidBearerTokenError(error.reason);
+        throw error;
+      }
+      if (!coveredBy(INTROSPECT_SCOPE, parseScopeParam(claims.scope))) {
+        throw new InsufficientScopeError(INTROSPECT_SCOPE, true);
+      }
+      return { rootAgentId: claims.agent.root_agent_id };
+    }
+    const client = await this.clients.authenticate(req, params, context);
+    if (!coveredBy(INTROSPECT_SCOPE, client.allowedScopes)) {
+      throw new InsufficientScopeError(INTROSPECT_SCOPE, false);
+    }
+    return { rootAgentId: client.rootAgentId };
+  }
+}

@@ -1,0 +1,52 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { AuditService } from '@agentauth/audit';
+import { APP_CONFIG, type AppConfig } from '@agentauth/core';
+import { PolicyDecisionService } from '@agentauth/policies';
+import type { IssuanceDecision, IssuancePolicy, IssuanceRequest } from './issuance-policy';
+
+/**
+ * The policy step of issuance bound to the one evaluator (CONTRACT §6): every candidate scope goes through
+ * the same deny-override evaluation as `POST /policies/evaluate`, with the request's audience as resource
+ * (`*` when the request named none — the issuer's own default audience counts as none), its IP and time.
+ * Each denied scope is audited as `scope.denied`.
+ */
+@Injectable()
+export class PolicyIssuancePolicy implements IssuancePolicy {
+  constructor(
+    private readonly decisions: PolicyDecisionService,
+    private readonly audit: AuditService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async filterScopes(request: IssuanceRequest): Promise<IssuanceDecision> {
+    const result = await this.decisions.filterScopesForIssuance({
+      agent: request.agent,
+      scopes: request.scopes,
+      audience: request.audience === this.config.tokenAudience ? null : request.audience,
+      ip: request.ip ?? null,
+      time: request.time,
+      delegationDepth: request.delegationDepth,
+    });
+    const root = request.agent.ancestor_ids[0] ?? request.agent.id;
+    for (const denied of result.denied) {
+      await this.audit.record({
+        eventType: 'scope.denied',
+        outcome: 'denied',
+        actorAgentId: request.agent.id,
+        rootAgentId: root,
+        targetType: 'scope',
+        targetId: denied.scope,
+        ip: request.ip ?? null,
+        details: {
+          reason: denied.reason,
+          resource: denied.resource,
+          policy_ids: denied.matched_policies.map((p) => p.id),
+        },
+      });
+    }
+    return {
+      allowed: result.allowed,
+      denied: result.denied.map(({ scope, reason }) => ({ scope, reason })),
+    };
+  }
+}

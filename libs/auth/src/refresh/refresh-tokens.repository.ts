@@ -1,0 +1,226 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
+import type { ActClaim } from '@agentauth/core';
+
+export type RefreshFamilyStatus = 'active' | 'revoked';
+export type RefreshTokenStatus = 'active' | 'used' | 'revoked';
+
+export interface RefreshFamily {
+  id: string;
+  rootAgentId: string;
+  clientAgentId: string;
+  subjectAgentId: string;
+  credentialId: string | null;
+  delegationId: string | null;
+  /** The `act` claim of the tokens the family issues (delegated grants). */
+  act: ActClaim | null;
+  scopes: string[];
+  audience: string;
+  status: RefreshFamilyStatus;
+  revokedReason: string | null;
+  createdAt: Date;
+  expiresAt: Date;
+}
+
+export interface StoredRefreshToken {
+  id: string;
+  familyId: string;
+  status: RefreshTokenStatus;
+  createdAt: Date;
+}
+
+export interface NewFamily {
+  rootAgentId: string;
+  clientAgentId: string;
+  subjectAgentId: string;
+  credentialId: string | null;
+  delegationId: string | null;
+  act: ActClaim | null;
+  scopes: string[];
+  audience: string;
+  createdAt: Date;
+  expiresAt: Date;
+}
+
+interface RawFamily {
+  id: string;
+  root_agent_id: string;
+  client_agent_id: string;
+  subject_agent_id: string;
+  credential_id: string | null;
+  delegation_id: string | null;
+  act: ActClaim | null;
+  scopes: string[];
+  audience: string;
+  status: RefreshFamilyStatus;
+  revoked_reason: string | null;
+  created_at: Date;
+  expires_at: Date;
+}
+
+const FAMILY_COLUMNS = `f.id, f.root_agent_id, f.client_agent_id, f.subject_agent_id, f.credential_id,
+  f.delegation_id, f.act, f.scopes, f.audience, f.status, f.revoked_reason, f.created_at, f.expires_at`;
+
+function toFamily(r: RawFamily): RefreshFamily {
+  return {
+    id: r.id,
+    rootAgentId: r.root_agent_id,
+    clientAgentId: r.client_agent_id,
+    subjectAgentId: r.subject_agent_id,
+    credentialId: r.credential_id,
+    delegationId: r.delegation_id,
+    act: r.act,
+    scopes: r.scopes,
+    audience: r.audience,
+    status: r.status,
+    revokedReason: r.revoked_reason,
+    createdAt: r.created_at,
+    expiresAt: r.expires_at,
+  };
+}
+
+/** Which families a cascade revokes. */
+export interface FamilySelector {
+  agentIds?: string[];
+  credentialIds?: string[];
+  delegationIds?: string[];
+}
+
+/**
+ * Every query of `refresh_families` / `refresh_tokens`. The lookup by token hash is authentication (like a
+ * key's prefix lookup): the caller then checks the family's client binding and tree.
+ */
+@Injectable()
+export class RefreshTokensRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  async insertFamily(m: EntityManager, family: NewFamily): Promise<string> {
+    const rows: { id: string }[] = await m.query(
+      `INSERT INTO refresh_families (root_agent_id, client_agent_id, subject_agent_id, credential_id,
+         delegation_id, act, scopes, audience, created_at, expires_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
+      [
+        family.rootAgentId,
+        family.clientAgentId,
+        family.subjectAgentId,
+        family.credentialId,
+        family.delegationId,
+        family.act === null ? null : JSON.stringify(family.act),
+        family.scopes,
+        family.audience,
+        family.createdAt,
+        family.expiresAt,
+      ],
+    );
+    return rows[0].id;
+  }
+
+  async insertToken(
+    m: EntityManager,
+    token: { familyId: string; hash: string; parentId: string | null; createdAt: Date },
+  ): Promise<string> {
+    const rows: { id: string }[] = await m.query(
+      `INSERT INTO refresh_tokens (family_id, token_hash, parent_id, created_at) VALUES ($1, $2, $3, $4)
+       RETURNING id`,
+      [token.familyId, token.hash, token.parentId, token.createdAt],
+    );
+    return rows[0].id;
+  }
+
+  /** The token with this hash and its family (one indexed read), or null. */
+  async findByHash(hash: string): Promise<{ token: StoredRefreshToken; family: RefreshFamily } | null> {
+    const rows: (RawFamily & {
+      token_id: string;
+      token_status: RefreshTokenStatus;
+      token_created_at: Date;
+    })[] = await this.dataSource.query(
+      `SELECT ${FAMILY_COLUMNS}, t.id AS token_id, t.status AS token_status, t.created_at AS token_created_at
+       FROM refresh_tokens t JOIN refresh_families f ON f.id = t.family_id
+       WHERE t.token_hash = $1`,
+      [hash],
+    );
+    const row = rows[0];
+    if (!row) return null;
+    return {
+      token: {
+        id: row.token_id,
+        familyId: row.id,
+        status: row.token_status,
+        createdAt: row.token_created_at,
+      },
+      family: toFamily(row),
+    };
+  }
+
+  /**
+   * THE rotation step: marks the token used if, and only if, it is still active — one atomic statement, so
+   * of N concurrent uses exactly one gets a row back (the others wait for its row lock, then see `used`).
+   */
+  async consume(m: EntityManager, hash: string, at: Date): Promise<{ id: string; familyId: string } | null> {
+    const [rows]: [{ id: string; family_id: string }[], number] = await m.query(
+      `UPDATE refresh_tokens SET status = 'used', used_at = $2
+       WHERE token_hash = $1 AND status = 'active'
+       RETURNING id, family_id`,
+      [hash, at],
+    );
+    const row = rows[0];
+    return row ? { id: row.id, familyId: row.family_id } : null;
+  }
+
+  /** The family, locked FOR UPDATE (inside the rotation). */
+  async lockFamily(m: EntityManager, id: string): Promise<RefreshFamily | null> {
+    const rows: RawFamily[] = await m.query(
+      `SELECT ${FAMILY_COLUMNS} FROM refresh_families f WHERE f.id = $1 FOR UPDATE`,
+      [id],
+    );
+    return rows[0] ? toFamily(rows[0]) : null;
+  }
+
+  /**
+   * Revokes the selected active families and every active token in them (two statements, the caller's
+   * transaction); returns the ids of the families this call revoked.
+   */
+  async revokeFamilies(
+    m: EntityManager,
+    selector: FamilySelector & { familyIds?: string[] },
+    reason: string,
+    at: Date,
+  ): Promise<string[]> {
+    const [rows]: [{ id: string }[], number] = await m.query(
+      `UPDATE refresh_families SET status = 'revoked', revoked_reason = $5, revoked_at = $6
+       WHERE status = 'active' AND (
+         id = ANY($1::uuid[])
+         OR client_agent_id = ANY($2::uuid[]) OR subject_agent_id = ANY($2::uuid[])
+         OR credential_id = ANY($3::uuid[])
+         OR delegation_id = ANY($4::uuid[]))
+       RETURNING id`,
+      [
+        selector.familyIds ?? [],
+        selector.agentIds ?? [],
+        selector.credentialIds ?? [],
+        selector.delegationIds ?? [],
+        reason,
+        at,
+      ],
+    );
+    const ids = rows.map((r) => r.id);
+    if (ids.length > 0) {
+      await m.query(
+        `UPDATE refresh_tokens SET status = 'revoked', revoked_at = $2
+         WHERE family_id = ANY($1::uuid[]) AND status = 'active'`,
+        [ids, at],
+      );
+    }
+    return ids;
+  }
+
+  /** `/stats`: families that can still be refreshed. */
+  async countActive(now: Date): Promise<number> {
+    const rows: { n: string }[] = await this.dataSource.query(
+      `SELECT count(*)::text AS n FROM refresh_families WHERE status = 'active' AND expires_at > $1`,
+      [now],
+    );
+    return Number(rows[0].n);
+  }
+}

@@ -1,0 +1,295 @@
+import request from 'supertest';
+import { Clock } from '@agentauth/core';
+import { createTestApp, type TestApp } from '../../support/app';
+import {
+  aKey,
+  anAgent,
+  API,
+  aTree,
+  basicAuth,
+  bearer,
+  type Caller,
+  type KeyHolder,
+  requestToken,
+} from '../../factories/agents';
+import { auditEventsOf } from '../../factories/db';
+import { claimsOf, guardStatus, introspect, isActive, revokeToken } from './auth-helpers';
+
+const EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
+const ACCESS_TOKEN = 'urn:ietf:params:oauth:token-type:access_token';
+const SCOPES = ['agents:read', 'agents:write', 'credentials:read', 'credentials:write'];
+
+function exchange(t: TestApp, actor: KeyHolder, subjectToken: string, extra: Record<string, string> = {}) {
+  return request(t.http)
+    .post(`${API}/auth/token`)
+    .set(basicAuth(actor.agent.id, actor.apiKey))
+    .type('form')
+    .send({ grant_type: EXCHANGE, subject_token: subjectToken, subject_token_type: ACCESS_TOKEN, ...extra });
+}
+
+describe('token exchange (RFC 8693)', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp();
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  /** A root, a user-like agent (the subject) and two service agents (actors) in the same tree. */
+  async function cast(): Promise<{ root: Caller; subject: Caller; actor: Caller; second: Caller }> {
+    const root = await aTree(t);
+    const subject = await aKey(t, root, await anAgent(t, root, { allowed_scopes: SCOPES }));
+    const actor = await aKey(
+      t,
+      root,
+      await anAgent(t, root, { allowed_scopes: ['agents:read', 'agents:write'] }),
+    );
+    const second = await aKey(t, root, await anAgent(t, root, { allowed_scopes: ['agents:read'] }));
+    return { root, subject, actor, second };
+  }
+
+  it('issues a token for the subject, acted by the client: attenuated, bounded, with act', async () => {
+    const { root, subject, actor } = await cast();
+    const res = await exchange(t, actor, subject.accessToken, { scope: 'agents:read' }).expect(200);
+    expect(res.headers['cache-control']).toBe('no-store');
+    expect(res.body).toEqual({
+      access_token: expect.any(String),
+      issued_token_type: ACCESS_TOKEN,
+      token_type: 'Bearer',
+      expires_in: expect.any(Number),
+      scope: 'agents:read',
+    });
+    expect(res.body.refresh_token).toBeUndefined();
+    const claims = claimsOf(res.body.access_token);
+    const subjectClaims = claimsOf(subject.accessToken);
+    expect(claims).toMatchObject({
+      sub: subject.agent.id,
+      client_id: actor.agent.id,
+      act: { sub: actor.agent.id },
+      aud: 'agentauth',
+      scope: 'agents:read',
+      cid: actor.credentialId,
+      agent: { trust_level: 'delegated', root_agent_id: root.agent.id },
+    });
+    expect(claims.exp).toBeLessThanOrEqual(subjectClaims.exp);
+    expect(claims.subject_refs).toEqual(
+      expect.arrayContaining([
+        `jti:${subjectClaims.jti}`,
+        `credential:${subject.credentialId}`,
+        `agent:${subject.agent.id}`,
+      ]),
+    );
+    // introspection returns act intact
+    const introspected = await introspect(t, root, res.body.access_token).expect(200);
+    expect(introspected.body).toMatchObject({
+      active: true,
+      act: { sub: actor.agent.id },
+      sub: subject.agent.id,
+    });
+    // the audit trail names the actor and on whose behalf
+    expect(await auditEventsOf(res.headers['x-request-id'])).toEqual([
+      expect.objectContaining({
+        event_type: 'token.issued',
+        actor_agent_id: actor.agent.id,
+        on_behalf_of: subject.agent.id,
+        details: expect.objectContaining({
+          grant_type: EXCHANGE,
+          subject_jti: subjectClaims.jti,
+          act_depth: 1,
+        }),
+      }),
+    ]);
+    // its authority is the subject's subtree, within its scope
+    const listed = await request(t.http).get(`${API}/agents`).set(bearer(res.body.access_token)).expect(200);
+    expect(listed.body.items.map((a: { id: string }) => a.id)).toEqual([subject.agent.id]);
+  });
+
+  it('nests act over two exchanges (the outermost is the current actor)', async () => {
+    const { root, subject, actor, second } = await cast();
+    const once = (await exchange(t, actor, subject.accessToken).expect(200)).body.access_token as string;
+    expect(claimsOf(once).scope).toBe('agents:read agents:write');
+    const twice = await exchange(t, second, once).expect(200);
+    const claims = claimsOf(twice.body.access_token);
+    expect(claims).toMatchObject({
+      sub: subject.agent.id,
+      client_id: second.agent.id,
+      act: { sub: second.agent.id, act: { sub: actor.agent.id } },
+      scope: 'agents:read',
+    });
+    expect(claims.exp).toBeLessThanOrEqual(claimsOf(once).exp);
+    const introspected = await introspect(t, root, twice.body.access_token).expect(200);
+    expect(introspected.body.act).toEqual({ sub: second.agent.id, act: { sub: actor.agent.id } });
+  });
+
+  it('refuses escalation with invalid_scope: beyond the subject token, beyond the actor', async () => {
+    const { subject, actor } = await cast();
+    const narrowSubject = (await requestToken(t, subject, { scope: 'agents:read' }).expect(200)).body
+      .access_token;
+    const beyondSubject = await exchange(t, actor, narrowSubject, { scope: 'agents:write' }).expect(400);
+    expect(beyondSubject.body.error).toBe('invalid_scope');
+    // the subject holds credentials:write, the actor may not
+    const beyondActor = await exchange(t, actor, subject.accessToken, { scope: 'credentials:write' }).expect(
+      400,
+    );
+    expect(beyondActor.body.error).toBe('invalid_scope');
+    // default: the intersection
+    const dflt = await exchange(t, actor, subject.accessToken).expect(200);
+    expect(dflt.body.scope).toBe('agents:read agents:write');
+  });
+
+  it("refuses another tree's subject token, and expired or revoked subjects (invalid_grant)", async () => {
+    const { subject, actor } = await cast();
+    const foreign = await aTree(t);
+    const other = await exchange(t, actor, foreign.accessToken).expect(400);
+    expect(other.body).toEqual({
+      error: 'invalid_grant',
+      error_description: 'The subject token is invalid, expired or revoked',
+    });
+    const clock = t.app.get(Clock);
+    try {
+      clock.advance(claimsOf(subject.accessToken).exp * 1000 - clock.nowMs());
+      const expired = await exchange(t, actor, subject.accessToken).expect(400);
+      expect(expired.body).toEqual(other.body);
+    } finally {
+      clock.reset();
+    }
+    const victim = (await requestToken(t, subject).expect(200)).body.access_token;
+    await revokeToken(t, subject, victim).expect(200);
+    expect((await exchange(t, actor, victim).expect(400)).body).toEqual(other.body);
+    for (const junk of ['garbage', `${victim}x`]) {
+      expect((await exchange(t, actor, junk).expect(400)).body).toEqual(other.body);
+    }
+  });
+
+  it("dies with its subject: the subject's credential revoked → the exchanged token is inactive", async () => {
+    const { root, subject, actor, second } = await cast();
+    const once = (await exchange(t, actor, subject.accessToken).expect(200)).body.access_token as string;
+    const twice = (await exchange(t, second, once).expect(200)).body.access_token as string;
+    expect(await isActive(t, root, once)).toBe(true);
+    await request(t.http).delete(`${API}/credentials/${subject.credentialId}`).set(root.auth).expect(200);
+    for (const token of [once, twice]) {
+      expect((await introspect(t, root, token).expect(200)).body).toEqual({ active: false });
+      expect(await guardStatus(t, token)).toBe(401);
+    }
+  });
+
+  it("dies with its subject token's jti and with its subject's agent", async () => {
+    const { root, subject, actor } = await cast();
+    const subjectToken = (await requestToken(t, subject).expect(200)).body.access_token as string;
+    const byJti = (await exchange(t, actor, subjectToken).expect(200)).body.access_token as string;
+    await revokeToken(t, subject, subjectToken).expect(200);
+    expect(await isActive(t, root, byJti)).toBe(false);
+
+    const fresh = (await requestToken(t, subject).expect(200)).body.access_token as string;
+    const byAgent = (await exchange(t, actor, fresh).expect(200)).body.access_token as string;
+    await request(t.http)
+      .patch(`${API}/agents/${subject.agent.id}`)
+      .set(root.auth)
+      .send({ status: 'suspended' })
+      .expect(200);
+    expect(await isActive(t, root, byAgent)).toBe(false);
+  });
+
+  it('dies with the refresh family of its subject', async () => {
+    const { root, subject, actor } = await cast();
+    const grant = await requestToken(t, subject, { scope: 'agents:read offline_access' }).expect(200);
+    const exchanged = (await exchange(t, actor, grant.body.access_token).expect(200)).body
+      .access_token as string;
+    await revokeToken(t, subject, grant.body.refresh_token).expect(200);
+    expect(await isActive(t, root, exchanged)).toBe(false);
+  });
+
+  it('keeps aud within the subject token’s; exp never beyond it', async () => {
+    const { subject, actor } = await cast();
+    const forFiles = (await requestToken(t, subject, { resource: 'https://files.example' }).expect(200)).body
+      .access_token as string;
+    const same = await exchange(t, actor, forFiles).expect(200);
+    expect(claimsOf(same.body.access_token).aud).toBe('https://files.example');
+    const other = await exchange(t, actor, forFiles, { audience: 'agentauth' }).expect(400);
+    expect(other.body.error).toBe('invalid_target');
+    const explicit = await exchange(t, actor, forFiles, { resource: 'https://files.example' }).expect(200);
+    expect(claimsOf(explicit.body.access_token).aud).toBe('https://files.example');
+    // exp ≤ the subject's, even when the subject has little time left
+    const clock = t.app.get(Clock);
+    const subjectExp = claimsOf(subject.accessToken).exp;
+    try {
+      clock.advance(subjectExp * 1000 - clock.nowMs() - 10_000);
+      const late = await exchange(t, actor, subject.accessToken).expect(200);
+      expect(claimsOf(late.body.access_token).exp).toBe(subjectExp);
+      expect(late.body.expires_in).toBeLessThanOrEqual(10);
+    } finally {
+      clock.reset();
+    }
+  });
+
+  it('validates the request: token types, actor token, missing parameters, no client', async () => {
+    const { subject, actor, second } = await cast();
+    const bad = async (extra: Record<string, string>, error: string, subjectToken = subject.accessToken) => {
+      const res = await exchange(t, actor, subjectToken, extra).expect(400);
+      expect(res.body.error).toBe(error);
+    };
+    await bad({ subject_token_type: 'urn:ietf:params:oauth:token-type:refresh_token' }, 'invalid_request');
+    await bad({ requested_token_type: 'urn:ietf:params:oauth:token-type:id_token' }, 'invalid_request');
+    await bad({ actor_token: actor.accessToken }, 'invalid_request'); // actor_token_type missing
+    await bad({ actor_token: second.accessToken, actor_token_type: ACCESS_TOKEN }, 'invalid_grant');
+    await exchange(t, actor, subject.accessToken, {
+      actor_token: actor.accessToken,
+      actor_token_type: ACCESS_TOKEN,
+    }).expect(200);
+    const missing = await request(t.http)
+      .post(`${API}/auth/token`)
+      .set(basicAuth(actor.agent.id, actor.apiKey))
+      .type('form')
+      .send({ grant_type: EXCHANGE, subject_token_type: ACCESS_TOKEN })
+      .expect(400);
+    expect(missing.body.error_description).toBe('The parameter "subject_token" is required');
+    const anonymous = await request(t.http)
+      .post(`${API}/auth/token`)
+      .type('form')
+      .send({ grant_type: EXCHANGE, subject_token: subject.accessToken, subject_token_type: ACCESS_TOKEN })
+      .expect(401);
+    expect(anonymous.body.error).toBe('invalid_client');
+    // no refresh token, even when asked for
+    const offline = await exchange(t, actor, subject.accessToken, {
+      scope: 'agents:read offline_access',
+    }).expect(200);
+    expect(offline.body.refresh_token).toBeUndefined();
+    expect(offline.body.scope).toBe('agents:read');
+  });
+
+  it('a token carrying act cannot create, rotate or revoke credentials (CONTRACT §5)', async () => {
+    const { root, subject } = await cast();
+    // an actor with the credentials scopes, so only the act rule can refuse
+    const powerful = await aKey(t, root, await anAgent(t, root, { allowed_scopes: SCOPES }));
+    const exchanged = (await exchange(t, powerful, subject.accessToken).expect(200)).body
+      .access_token as string;
+    expect(claimsOf(exchanged).scope).toBe(SCOPES.slice().sort().join(' '));
+    const create = await request(t.http)
+      .post(`${API}/credentials`)
+      .set(bearer(exchanged))
+      .send({})
+      .expect(403);
+    expect(create.body.type).toBe('urn:agentauth:problem:act_not_allowed');
+    await request(t.http)
+      .post(`${API}/credentials/${subject.credentialId}/rotate`)
+      .set(bearer(exchanged))
+      .send({})
+      .expect(403);
+    await request(t.http)
+      .delete(`${API}/credentials/${subject.credentialId}`)
+      .set(bearer(exchanged))
+      .expect(403);
+    // reading is fine
+    await request(t.http).get(`${API}/credentials`).set(bearer(exchanged)).expect(200);
+    // the same scopes without act may
+    await request(t.http).post(`${API}/credentials`).set(subject.auth).send({}).expect(201);
+  });
+
+  it('is listed in discovery', async () => {
+    const res = await request(t.http).get('/.well-known/oauth-authorization-server').expect(200);
+    expect(res.body.grant_types_supported).toEqual(
+      expect.arrayContaining(['client_credentials', 'refresh_token', EXCHANGE]),
+    );
+  });
+});

@@ -1,0 +1,191 @@
+import { createHmac } from 'node:crypto';
+import request from 'supertest';
+import { VERIFIED_KEY_CACHE_TTL_MS } from '@agentauth/auth';
+import { deriveKey } from '@agentauth/core';
+import { ApiKeyHasher } from '../../../libs/credentials/src/api-key.hasher';
+import { createTestApp, type TestApp } from '../../support/app';
+import { rawRedis } from '../../support/raw-redis';
+import { redisKeyPrefix } from '../../support/test-env';
+import { aKey, anAgent, API, aTree, type Caller, requestToken } from '../../factories/agents';
+import { freezeClock } from '../../factories/clock';
+
+const SCOPES = ['agents:read', 'agents:write', 'credentials:read', 'credentials:write'];
+
+describe('verified-key cache', () => {
+  let t: TestApp;
+  let argon2: jest.SpyInstance;
+  const raw = rawRedis();
+  beforeAll(async () => {
+    t = await createTestApp();
+  });
+  beforeEach(() => {
+    argon2 = jest.spyOn(t.app.get(ApiKeyHasher), 'verify');
+  });
+  afterEach(() => {
+    argon2.mockRestore();
+  });
+  afterAll(async () => {
+    raw.disconnect();
+    await t.close();
+  });
+
+  async function pair(): Promise<{ root: Caller; agent: Caller }> {
+    const root = await aTree(t);
+    const agent = await aKey(t, root, await anAgent(t, root, { allowed_scopes: SCOPES }));
+    return { root, agent };
+  }
+
+  const entryKey = (clientId: string, apiKey: string) =>
+    `${redisKeyPrefix()}vk:${createHmac('sha256', deriveKey(t.config.secretKey, 'verified-key-cache'))
+      .update(`${clientId}:${apiKey}`)
+      .digest('base64url')}`;
+
+  it('answers a key verified moments ago without argon2', async () => {
+    const { agent } = await pair(); // the factory's token request verified (and cached) the key
+    argon2.mockClear();
+    for (let i = 0; i < 3; i++) await requestToken(t, agent).expect(200);
+    expect(argon2).not.toHaveBeenCalled();
+    // a wrong secret is never answered by the cache
+    await requestToken(t, { agent: agent.agent, apiKey: `${agent.apiKey.slice(0, -1)}x` }).expect(401);
+    expect(argon2).toHaveBeenCalledTimes(1);
+  });
+
+  it('stores an HMAC of (client_id, key) → facts, never the key, for at most 60 s', async () => {
+    const { root, agent } = await pair();
+    const key = entryKey(agent.agent.id, agent.apiKey);
+    const stored = await raw.get(key);
+    expect(stored).not.toBeNull();
+    const entry = JSON.parse(stored!);
+    expect(entry).toEqual({
+      v: 1,
+      credential_id: agent.credentialId,
+      agent_id: agent.agent.id,
+      root_agent_id: root.agent.id,
+      scopes: SCOPES.slice().sort(),
+      allowed_scopes: SCOPES.slice().sort(),
+      trust_level: 'delegated',
+      version: null,
+      capabilities: [],
+      ancestor_ids: [root.agent.id, agent.agent.id],
+      agent_expires_at: null,
+      credential_valid_until: null,
+      rotated: false,
+      cached_at: expect.any(Number),
+    });
+    const secret = agent.apiKey.split('_').slice(2).join('_');
+    expect(stored).not.toContain(secret);
+    expect(key).not.toContain(secret);
+    const ttl = await raw.pttl(key);
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(VERIFIED_KEY_CACHE_TTL_MS);
+  });
+
+  it('trusts an entry for 60 s by the app clock, then verifies in full again', async () => {
+    const frozen = freezeClock(t);
+    try {
+      const { agent } = await pair();
+      argon2.mockClear();
+      frozen.clock.advance(VERIFIED_KEY_CACHE_TTL_MS - 1);
+      await requestToken(t, agent).expect(200);
+      expect(argon2).not.toHaveBeenCalled();
+      frozen.clock.advance(1);
+      await requestToken(t, agent).expect(200);
+      expect(argon2).toHaveBeenCalledTimes(1);
+    } finally {
+      frozen.restore();
+    }
+  });
+
+  it.each([
+    [
+      'the key is revoked',
+      async (root: Caller, agent: Caller) => {
+        await request(t.http).delete(`${API}/credentials/${agent.credentialId}`).set(root.auth).expect(200);
+      },
+    ],
+    [
+      'the key is rotated without grace',
+      async (root: Caller, agent: Caller) => {
+        await request(t.http)
+          .post(`${API}/credentials/${agent.credentialId}/rotate`)
+          .set(root.auth)
+          .expect(200);
+      },
+    ],
+    [
+      'the agent is suspended',
+      async (root: Caller, agent: Caller) => {
+        await request(t.http)
+          .patch(`${API}/agents/${agent.agent.id}`)
+          .set(root.auth)
+          .send({ status: 'suspended' })
+          .expect(200);
+      },
+    ],
+    [
+      'the agent is deactivated',
+      async (root: Caller, agent: Caller) => {
+        await request(t.http).delete(`${API}/agents/${agent.agent.id}`).set(root.auth).expect(200);
+      },
+    ],
+    [
+      'an ancestor is suspended',
+      async (root: Caller, agent: Caller) => {
+        // the agent's parent is the root's child here
+        await request(t.http)
+          .patch(`${API}/agents/${agent.agent.parent_agent_id}`)
+          .set(root.auth)
+          .send({ status: 'suspended' })
+          .expect(200);
+      },
+    ],
+  ])('refuses the key at once when %s, despite the cached entry', async (_what, change) => {
+    const root = await aTree(t);
+    const middle = await aKey(t, root, await anAgent(t, root, { allowed_scopes: SCOPES }));
+    const agent = await aKey(t, root, await anAgent(t, middle, { allowed_scopes: ['agents:read'] }));
+    await requestToken(t, agent).expect(200);
+    expect(await raw.exists(entryKey(agent.agent.id, agent.apiKey))).toBe(1);
+    argon2.mockClear();
+    await change(root, agent);
+    const res = await requestToken(t, agent).expect(401);
+    expect(res.body.error).toBe('invalid_client');
+    expect(argon2).toHaveBeenCalledTimes(1); // the cache answered "miss", the full verification refused
+  });
+
+  it("during a rotation's grace the old key is verified once, then cached with the grace end", async () => {
+    const { root, agent } = await pair();
+    await request(t.http)
+      .post(`${API}/credentials/${agent.credentialId}/rotate`)
+      .set(root.auth)
+      .send({ grace_period_seconds: 600 })
+      .expect(200);
+    argon2.mockClear();
+    await requestToken(t, agent).expect(200); // the pre-rotation entry is no longer trusted
+    await requestToken(t, agent).expect(200); // the new entry knows the rotation
+    expect(argon2).toHaveBeenCalledTimes(1);
+    const entry = JSON.parse((await raw.get(entryKey(agent.agent.id, agent.apiKey)))!);
+    expect(entry.rotated).toBe(true);
+    expect(entry.credential_valid_until).toBeGreaterThan(Date.now());
+  });
+
+  it('re-verifies after the agent changed (narrowing), and issues the narrowed scopes', async () => {
+    const { root, agent } = await pair();
+    await request(t.http)
+      .patch(`${API}/agents/${agent.agent.id}`)
+      .set(root.auth)
+      .send({ allowed_scopes: ['agents:read'] })
+      .expect(200);
+    argon2.mockClear();
+    const res = await requestToken(t, agent).expect(200);
+    expect(res.body.scope).toBe('agents:read');
+    expect(argon2).toHaveBeenCalledTimes(1);
+  });
+
+  it('falls back to full verification when the entry is unreadable', async () => {
+    const { agent } = await pair();
+    await raw.set(entryKey(agent.agent.id, agent.apiKey), '{"v":1,"not":"an entry"}', 'PX', 30_000);
+    argon2.mockClear();
+    await requestToken(t, agent).expect(200);
+    expect(argon2).toHaveBeenCalledTimes(1);
+  });
+});

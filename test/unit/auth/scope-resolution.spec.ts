@@ -1,0 +1,106 @@
+import {
+  AllowedScopesIssuancePolicy,
+  InvalidScopeError,
+  InvalidTargetError,
+  type IssuancePolicy,
+  requestedAudience,
+  ScopeResolver,
+} from '@agentauth/auth';
+import type { EvaluationAgent } from '@agentauth/policies';
+
+const agent = (allowed: string[], id = 'a'): EvaluationAgent => ({
+  id,
+  trust_level: 'delegated',
+  allowed_scopes: allowed,
+  active: true,
+  ancestor_ids: [id],
+});
+
+function resolver(policy: IssuancePolicy = new AllowedScopesIssuancePolicy()): ScopeResolver {
+  return new ScopeResolver(policy);
+}
+
+const base = { audience: 'agentauth', time: new Date(0), delegationDepth: 0 };
+
+describe('scope resolution (the one scope step of every grant)', () => {
+  it('defaults to the intersection of the ceilings, minus what the policy denies', async () => {
+    const denyWrite: IssuancePolicy = {
+      filterScopes: async ({ scopes }) => ({
+        allowed: scopes.filter((s) => !s.endsWith(':write')),
+        denied: scopes
+          .filter((s) => s.endsWith(':write'))
+          .map((scope) => ({ scope, reason: 'explicit_deny' })),
+      }),
+    };
+    const out = await resolver(denyWrite).resolve({
+      ...base,
+      requested: undefined,
+      ceilings: [
+        ['files:*', 'agents:read', 'agents:write'],
+        ['files:read', 'files:write', 'agents:read'],
+      ],
+      agents: [agent(['files:*', 'agents:read', 'agents:write'])],
+    });
+    expect(out).toEqual({
+      scopes: ['agents:read', 'files:read'],
+      dropped: [{ scope: 'files:write', reason: 'explicit_deny' }],
+    });
+  });
+
+  it('refuses requested scopes beyond any ceiling, invalid names, and policy denials', async () => {
+    const r = resolver();
+    const ceilings = [['files:*'], ['files:read', 'files:write']];
+    const agents = [agent(['files:*'])];
+    await expect(r.resolve({ ...base, requested: ['files:read'], ceilings, agents })).resolves.toEqual({
+      scopes: ['files:read'],
+      dropped: [],
+    });
+    for (const requested of [['files:delete'], ['files:*'], ['Files:Read'], ['offline_access']]) {
+      await expect(r.resolve({ ...base, requested, ceilings, agents })).rejects.toBeInstanceOf(
+        InvalidScopeError,
+      );
+    }
+    // the policy is asked for every agent (an exchange evaluates the actor too)
+    await expect(
+      r.resolve({
+        ...base,
+        requested: ['files:read'],
+        ceilings,
+        agents: [...agents, agent(['other:read'], 'b')],
+      }),
+    ).rejects.toThrow('denied by policy');
+  });
+
+  it('the default policy allows exactly what allowed_scopes cover', async () => {
+    const decision = await new AllowedScopesIssuancePolicy().filterScopes({
+      ...base,
+      agent: agent(['files:*']),
+      scopes: ['files:read', 'agents:read'],
+    });
+    expect(decision).toEqual({
+      allowed: ['files:read'],
+      denied: [{ scope: 'agents:read', reason: 'default_deny' }],
+    });
+  });
+});
+
+describe('requested audience (RFC 8707 / RFC 8693)', () => {
+  it('takes resource or audience, else the default', () => {
+    expect(requestedAudience({}, 'agentauth')).toBe('agentauth');
+    expect(requestedAudience({ resource: 'https://api.example/v1' }, 'x')).toBe('https://api.example/v1');
+    expect(requestedAudience({ audience: 'billing' }, 'x')).toBe('billing');
+    expect(requestedAudience({ audience: 'urn:a', resource: 'urn:a' }, 'x')).toBe('urn:a');
+  });
+
+  it.each([
+    [{ resource: 'relative/path' }],
+    [{ resource: 'https://a.example/#f' }],
+    [{ resource: '' }],
+    [{ audience: '' }],
+    [{ audience: 'has space' }],
+    [{ audience: 'a', resource: 'urn:b' }],
+    [{ audience: 'x'.repeat(513) }],
+  ])('refuses %j with invalid_target', (params) => {
+    expect(() => requestedAudience(params as Record<string, string>, 'x')).toThrow(InvalidTargetError);
+  });
+});
