@@ -2,6 +2,23 @@
 const tsJest = ['ts-jest', { tsconfig: 'tsconfig.spec.json', diagnostics: false }];
 const moduleNameMapper = { '^@agentauth/(.*)$': '<rootDir>/libs/$1/src' };
 
+/**
+ * Integration suites that cannot run in the embedded mode, with the reason (docs/dev-mode.md). Everything
+ * else under test/integration also runs in the `integration-embedded` project.
+ */
+const NOT_EMBEDDED = {
+  // The compiled API in the embedded mode: already the subject of this suite, run once by `integration`.
+  'devmode/': 'is the embedded-mode test itself',
+  // Several processes sharing PostgreSQL and Redis (a BullMQ worker child process).
+  'worker/': 'spawns the BullMQ worker process next to the API (multi-process, needs Redis and PostgreSQL)',
+  // Scratch databases created and dropped on a PostgreSQL server; PGlite is one database.
+  'foundation/migrations.spec.ts': 'creates scratch databases on the PostgreSQL server (up/down of every migration)',
+  // ENVIRONMENT=production refuses the embedded mode at config validation.
+  'credentials/bootstrap.spec.ts': 'builds apps with ENVIRONMENT=production, which refuses the embedded mode',
+  // Redis outage simulation (a client pointed at a dead port): the in-process adapter cannot be down.
+  'ratelimit/fail-open.spec.ts': 'simulates a Redis outage; the in-process adapter is never unreachable',
+};
+
 module.exports = {
   projects: [
     {
@@ -22,6 +39,21 @@ module.exports = {
       globalSetup: '<rootDir>/test/support/global-setup.ts',
       globalTeardown: '<rootDir>/test/support/global-teardown.ts',
       setupFiles: ['<rootDir>/test/support/worker-env.ts'],
+      slowTestThreshold: 30,
+    },
+    {
+      // The same integration suites against the embedded mode's backends: PGlite (pool of one) and the
+      // in-process Redis adapter and jobs (test/support/embedded-test-env.ts).
+      displayName: 'integration-embedded',
+      testEnvironment: 'node',
+      rootDir: __dirname,
+      testMatch: ['<rootDir>/test/integration/**/*.spec.ts'],
+      testPathIgnorePatterns: Object.keys(NOT_EMBEDDED).map((p) => `/test/integration/${p.replace('.', '\\.')}`),
+      transform: { '^.+\\.ts$': tsJest },
+      moduleNameMapper,
+      globalSetup: '<rootDir>/test/support/global-setup-embedded.ts',
+      globalTeardown: '<rootDir>/test/support/global-teardown-embedded.ts',
+      setupFiles: ['<rootDir>/test/support/worker-env-embedded.ts'],
       slowTestThreshold: 30,
     },
   ],

@@ -11,8 +11,9 @@ import { MAINTENANCE_TASKS, MaintenanceTasks } from './maintenance-tasks';
  * The shared jobs setup of both processes: the producer (enqueue), the handler registry and the
  * maintenance-task registry. A static module, so every importer shares one instance of each.
  *
- * The producer is chosen once, at start-up: BullMQ when REDIS_URL is set (consuming the queues is
- * `JobsWorkerModule`'s job, in the worker process), the in-process runner of the embedded mode otherwise
+ * The producer is chosen once, at start-up: BullMQ when REDIS_URL and DATABASE_URL are set (consuming the
+ * queues is `JobsWorkerModule`'s job, in the worker process), the in-process runner of the embedded mode
+ * otherwise (a worker process cannot reach an embedded database)
  * (this process runs the jobs registered in `JobHandlers` and the schedules).
  */
 @Module({
@@ -22,7 +23,8 @@ import { MAINTENANCE_TASKS, MaintenanceTasks } from './maintenance-tasks';
       provide: JobsProducer,
       inject: [APP_CONFIG, ROOT_LOGGER, JobHandlers],
       useFactory: (config: AppConfig, rootLogger: Logger, handlers: JobHandlers): JobsProducer =>
-        config.redisUrl
+        // BullMQ needs Redis and a worker process that reaches the database: both URLs set.
+        config.redisUrl && config.databaseUrl
           ? new BullJobsProducer(config, new PinoLogger({ pinoHttp: { logger: rootLogger } }))
           : new InProcessJobsProducer(config, handlers, rootLogger.child({ context: 'InProcessJobsProducer' })),
     },

@@ -5,12 +5,18 @@ import type { AppConfig } from '../config/app-config';
 export interface RuntimeMode {
   /** PGlite in this process (`DATABASE_URL` unset). */
   embeddedDatabase: boolean;
-  /** In-process Redis adapter and in-process jobs (`REDIS_URL` unset). */
+  /** In-process Redis adapter (`REDIS_URL` unset). */
   inProcessRedis: boolean;
+  /** Jobs run in this process on timers, no BullMQ/worker (either URL unset: a worker needs both). */
+  inProcessJobs: boolean;
 }
 
 export function runtimeModeOf(config: AppConfig): RuntimeMode {
-  return { embeddedDatabase: !config.databaseUrl, inProcessRedis: !config.redisUrl };
+  return {
+    embeddedDatabase: !config.databaseUrl,
+    inProcessRedis: !config.redisUrl,
+    inProcessJobs: !config.databaseUrl || !config.redisUrl,
+  };
 }
 
 /** host[:port][/db] of a URL, never its credentials. */
@@ -38,7 +44,7 @@ export function describeRuntimeMode(config: AppConfig, cwd = process.cwd()): str
   const database = config.databaseUrl
     ? `PostgreSQL at ${hostOf(config.databaseUrl)}`
     : `PostgreSQL (PGlite) ${config.embeddedDataDir ? `at ${shortPath(config.embeddedDataDir, cwd)}` : 'in memory (nothing is kept)'}`;
-  const redis = config.redisUrl ? `Redis at ${hostOf(config.redisUrl)}` : 'in-process Redis and jobs';
+  const redis = `${config.redisUrl ? `Redis at ${hostOf(config.redisUrl)}` : 'in-process Redis'}${mode.inProcessJobs ? ' and jobs' : ''}`;
   const name =
     mode.embeddedDatabase && mode.inProcessRedis
       ? 'embedded mode'
