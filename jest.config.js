@@ -12,7 +12,8 @@ const NOT_EMBEDDED = {
   // Several processes sharing PostgreSQL and Redis (a BullMQ worker child process).
   'worker/': 'spawns the BullMQ worker process next to the API (multi-process, needs Redis and PostgreSQL)',
   // Scratch databases created and dropped on a PostgreSQL server; PGlite is one database.
-  'foundation/migrations.spec.ts': 'creates scratch databases on the PostgreSQL server (up/down of every migration)',
+  'foundation/migrations.spec.ts':
+    'creates scratch databases on the PostgreSQL server (up/down of every migration)',
   // ENVIRONMENT=production refuses the embedded mode at config validation.
   'credentials/bootstrap.spec.ts': 'builds apps with ENVIRONMENT=production, which refuses the embedded mode',
   // Redis outage simulation (a client pointed at a dead port): the in-process adapter cannot be down.
@@ -48,7 +49,9 @@ module.exports = {
       testEnvironment: 'node',
       rootDir: __dirname,
       testMatch: ['<rootDir>/test/integration/**/*.spec.ts'],
-      testPathIgnorePatterns: Object.keys(NOT_EMBEDDED).map((p) => `/test/integration/${p.replace('.', '\\.')}`),
+      testPathIgnorePatterns: Object.keys(NOT_EMBEDDED).map(
+        (p) => `/test/integration/${p.replace('.', '\\.')}`,
+      ),
       transform: { '^.+\\.ts$': tsJest },
       moduleNameMapper,
       globalSetup: '<rootDir>/test/support/global-setup-embedded.ts',

@@ -5,7 +5,13 @@ import type { AppConfig } from '@agentauth/core';
 import { JobHandlers } from './job-handlers';
 import { DAY_MS, SCHEDULED_JOB_OPTIONS } from './job-schedules';
 import { JobsProducer } from './jobs.producer';
-import { DEFAULT_JOB_OPTIONS, KEY_ROTATION_JOBS, MAINTENANCE_JOBS, QUEUES, type QueueName } from './jobs.constants';
+import {
+  DEFAULT_JOB_OPTIONS,
+  KEY_ROTATION_JOBS,
+  MAINTENANCE_JOBS,
+  QUEUES,
+  type QueueName,
+} from './jobs.constants';
 
 /** setTimeout's longest delay (~24.8 days); longer periods (KEY_ROTATION_DAYS) are waited in steps. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -65,7 +71,14 @@ export class InProcessJobsProducer extends JobsProducer implements OnApplication
     const id = opts.jobId ?? `${++this.sequence}`;
     const key = `${queue}:${id}`;
     if (this.active.has(key) || this.finished.has(key)) return Promise.resolve(id);
-    const job: InProcessJob = { queue, id, name, data, opts: { ...DEFAULT_JOB_OPTIONS, ...opts }, attemptsMade: 0 };
+    const job: InProcessJob = {
+      queue,
+      id,
+      name,
+      data,
+      opts: { ...DEFAULT_JOB_OPTIONS, ...opts },
+      attemptsMade: 0,
+    };
     this.active.set(key, job);
     this.after(opts.delay ?? 0, () => this.attempt(key, job));
     return Promise.resolve(id);
@@ -101,7 +114,15 @@ export class InProcessJobsProducer extends JobsProducer implements OnApplication
       const previous = [...this.active.values()].some((job) => job.schedulerId === schedulerId);
       if (!previous) {
         const id = `repeat:${schedulerId}:${++this.sequence}`;
-        const job: InProcessJob = { queue, id, name, data: {}, opts: SCHEDULED_JOB_OPTIONS, attemptsMade: 0, schedulerId };
+        const job: InProcessJob = {
+          queue,
+          id,
+          name,
+          data: {},
+          opts: SCHEDULED_JOB_OPTIONS,
+          attemptsMade: 0,
+          schedulerId,
+        };
         this.active.set(`${queue}:${id}`, job);
         void this.attempt(`${queue}:${id}`, job);
       }

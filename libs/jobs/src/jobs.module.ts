@@ -26,7 +26,11 @@ import { MAINTENANCE_TASKS, MaintenanceTasks } from './maintenance-tasks';
         // BullMQ needs Redis and a worker process that reaches the database: both URLs set.
         config.redisUrl && config.databaseUrl
           ? new BullJobsProducer(config, new PinoLogger({ pinoHttp: { logger: rootLogger } }))
-          : new InProcessJobsProducer(config, handlers, rootLogger.child({ context: 'InProcessJobsProducer' })),
+          : new InProcessJobsProducer(
+              config,
+              handlers,
+              rootLogger.child({ context: 'InProcessJobsProducer' }),
+            ),
     },
     MaintenanceTasks,
     { provide: MAINTENANCE_TASKS, useExisting: MaintenanceTasks },

@@ -13,7 +13,7 @@ import type { AppConfig } from '../config/app-config';
  * process: the embedded mode is one process (docs/dev-mode.md).
  */
 export function createInProcessRedis(config: AppConfig): Redis {
-  return adapt(new RedisMock({ keyPrefix: config.redisKeyPrefix }) as unknown as Redis);
+  return adapt(new RedisMock({ keyPrefix: config.redisKeyPrefix }));
 }
 
 type ScriptArgs = [numKeys: number, ...keysAndArgs: (string | number)[]];
@@ -28,12 +28,13 @@ type ScriptArgs = [numKeys: number, ...keysAndArgs: (string | number)[]];
  */
 function adapt(client: Redis): Redis {
   Object.defineProperty(client, 'status', { value: 'ready', writable: true, configurable: true });
-  const duplicate = client.duplicate.bind(client) as Redis['duplicate'];
+  // the mock's own methods, captured before they are replaced below
+  const duplicate: Redis['duplicate'] = client.duplicate.bind(client);
   Object.defineProperty(client, 'duplicate', {
     value: (...args: Parameters<Redis['duplicate']>) => adapt(duplicate(...args)),
     configurable: true,
   });
-  const defineCommand = client.defineCommand.bind(client) as Redis['defineCommand'];
+  const defineCommand: Redis['defineCommand'] = client.defineCommand.bind(client);
   Object.defineProperty(client, 'defineCommand', {
     value: (name: string, definition: { lua: string; numberOfKeys?: number }) => {
       if (definition.numberOfKeys !== undefined) return defineCommand(name, definition);
