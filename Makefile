@@ -28,11 +28,16 @@ down: ## Stop the docker compose services
 build: $(STAMP) ## Compile apps, libs, migrations and scripts to dist/
 	$(NPM) run --silent build
 
-db-setup: build .env ## Create the database role and database from DATABASE_URL when the local superuser can
-	$(NPM) run --silent db:setup
+# DATABASE_URL from the environment or .env; empty = the embedded mode (the API migrates PGlite itself).
+DATABASE_URL_SET = $(shell bash scripts/database-url-set.sh)
 
-migrate: build .env ## Apply pending migrations
-	$(NPM) run --silent migrate
+db-setup: build .env ## Create the database role and database from DATABASE_URL (skipped in the embedded mode)
+	@if [ "$(DATABASE_URL_SET)" = yes ]; then $(NPM) run --silent db:setup; \
+	else echo "DATABASE_URL unset: embedded mode, no database to set up"; fi
+
+migrate: build .env ## Apply pending migrations (the embedded mode migrates at API start-up)
+	@if [ "$(DATABASE_URL_SET)" = yes ]; then $(NPM) run --silent migrate; \
+	else echo "DATABASE_URL unset: embedded mode, the API applies the migrations at start-up"; fi
 
 migrate-revert: build .env ## Revert the last applied migration
 	$(NPM) run --silent migrate:revert
@@ -43,8 +48,8 @@ migrate-create: build ## Create a new migration: make migrate-create NAME=add-so
 audit-verify: build .env ## Walk the audit hash chain and name the first broken event (exit 2 if broken)
 	$(NPM) run --silent audit:verify
 
-run: db-setup ## Install, set up the database, migrate, then start the API on :8000 and the worker
-	$(NPM) run --silent migrate
+run: db-setup ## Start AgentAuth on :8000 (embedded mode with nothing but Node; API + worker when DATABASE_URL/REDIS_URL are set)
+	@$(MAKE) --no-print-directory migrate
 	@bash scripts/run-all.sh
 
 api: build .env ## Start the API only (compiled)
@@ -58,8 +63,9 @@ test: $(STAMP) lint typecheck test-unit test-integration ## Run the full suite: 
 test-unit: $(STAMP) ## Unit tests only (pure logic, no I/O)
 	$(NPM) run --silent test:unit
 
-test-integration: $(STAMP) ## Integration tests (real PostgreSQL + Redis; see README for where they are found)
+test-integration: $(STAMP) ## Integration tests (real PostgreSQL + Redis, then the embedded-mode project)
 	$(NPM) run --silent test:integration
+	$(NPM) run --silent test:embedded
 
 lint: $(STAMP) ## ESLint (type-aware) and Prettier check
 	$(NPM) run --silent lint

@@ -3,7 +3,8 @@ import { databaseUrl, workerId } from '../support/test-env';
 
 /** A superuser connection to this jest worker's database, for assertions the API cannot make. */
 export async function withDb<T>(fn: (db: Client) => Promise<T>): Promise<T> {
-  const db = new Client({ connectionString: databaseUrl(workerId()) });
+  // worker-env sets DATABASE_URL: this worker's PostgreSQL database, or its PGlite in the embedded project
+  const db = new Client({ connectionString: process.env.DATABASE_URL ?? databaseUrl(workerId()) });
   await db.connect();
   try {
     return await fn(db);

@@ -13,6 +13,11 @@ const REQUIRED_FIELDS = ['service_name', 'environment', 'hostname', 'timestamp',
  */
 export default async function globalTeardown(): Promise<void> {
   const id = runId();
+  await dropDatabasesAndKeys(id);
+  checkLogLines(id);
+}
+
+async function dropDatabasesAndKeys(id: string): Promise<void> {
   const admin = new Client({ connectionString: adminUrl() });
   await admin.connect();
   try {
@@ -35,6 +40,10 @@ export default async function globalTeardown(): Promise<void> {
   } finally {
     redis.disconnect();
   }
+}
+
+/** Every log line of this run must be a JSON object with the required fields (CONTRACT §7). */
+export function checkLogLines(id: string): void {
   const problems: string[] = [];
   let count = 0;
   for (const file of fs.existsSync(LOG_DIR) ? fs.readdirSync(LOG_DIR) : []) {

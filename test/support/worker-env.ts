@@ -1,11 +1,19 @@
 // Runs before each integration test file, inside its module registry: the environment of this jest worker.
 import { setLogDestination } from '@agentauth/core';
+import { embeddedDatabaseUrl, embeddedTestMode } from './embedded-test-env';
 import { logCapture } from './log-capture';
 import { databaseUrl, redisKeyPrefix, redisUrl, workerId } from './test-env';
 
 process.env.ENVIRONMENT = 'test';
-process.env.DATABASE_URL = databaseUrl(workerId());
-process.env.REDIS_URL = redisUrl();
+if (embeddedTestMode()) {
+  // PGlite (pool of one, as in the embedded mode) and the in-process Redis adapter and jobs.
+  process.env.DATABASE_URL = embeddedDatabaseUrl(workerId());
+  process.env.DATABASE_POOL_SIZE = '1';
+  delete process.env.REDIS_URL;
+} else {
+  process.env.DATABASE_URL = databaseUrl(workerId());
+  process.env.REDIS_URL = redisUrl();
+}
 process.env.REDIS_KEY_PREFIX = redisKeyPrefix();
 process.env.SECRET_KEY = 'test-secret-key-that-is-long-enough-0123456789';
 process.env.ADMIN_API_KEY = 'test-admin-key-that-is-long-enough-0123456789';

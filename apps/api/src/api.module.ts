@@ -5,6 +5,7 @@ import { AuthModule } from '@agentauth/auth';
 import { CoreModule, HealthModule } from '@agentauth/core';
 import { CredentialsModule } from '@agentauth/credentials';
 import { DelegationsModule } from '@agentauth/delegations';
+import { JobProcessorsModule } from '@agentauth/job-processors';
 import { JobsModule } from '@agentauth/jobs';
 import { KeysModule } from '@agentauth/keys';
 import { ObservabilityModule } from '@agentauth/observability';
@@ -13,10 +14,12 @@ import { RateLimitModule } from '@agentauth/ratelimit';
 import { RevocationModule } from '@agentauth/revocation';
 import { ScopesModule } from '@agentauth/scope-registry';
 import { WebhooksModule } from '@agentauth/webhooks';
+import { MIGRATIONS } from '../../../migrations';
 
 @Module({
   imports: [
-    CoreModule.forRoot({ serviceName: 'agentauth-api' }),
+    // With DATABASE_URL unset (embedded mode) core starts PGlite and applies these migrations itself.
+    CoreModule.forRoot({ serviceName: 'agentauth-api', embeddedMigrations: MIGRATIONS }),
     HealthModule,
     ObservabilityModule,
     AuditModule,
@@ -30,6 +33,9 @@ import { WebhooksModule } from '@agentauth/webhooks';
     AuthModule,
     JobsModule,
     WebhooksModule,
+    // The job handlers: run in this process by the embedded mode's in-process jobs (REDIS_URL unset);
+    // registered but unused with Redis, where the worker process consumes the queues.
+    JobProcessorsModule,
     // Its global guard is registered after CoreModule.httpProviders()' authentication guard, so it runs second.
     RateLimitModule.forRoot({ imports: [AgentsModule], overrides: AgentRateLimitOverrides }),
   ],

@@ -7,6 +7,7 @@ import {
   APP_CONFIG,
   type AppConfig,
   configureApiApp,
+  describeRuntimeMode,
   loadConfig,
   writeFatalStartupError,
 } from '@agentauth/core';
@@ -21,9 +22,8 @@ async function startApi(): Promise<void> {
   configureApiApp(app);
   const config = app.get<AppConfig>(APP_CONFIG);
   await app.listen(config.port, config.host);
-  app
-    .get(Logger)
-    .log(`AgentAuth API listening on ${config.publicBaseUrl} (docs: ${config.publicBaseUrl}/docs)`);
+  // The one start-up line: which mode (embedded or PostgreSQL/Redis), where data lives, API and docs URLs.
+  app.get(Logger).log(describeRuntimeMode(config));
 }
 
 async function bootstrap(): Promise<void> {

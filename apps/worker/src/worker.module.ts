@@ -8,16 +8,13 @@ import { KeysModule } from '@agentauth/keys';
 import { MetricsModule } from '@agentauth/observability';
 import { RevocationModule } from '@agentauth/revocation';
 import { WebhooksModule } from '@agentauth/webhooks';
-import { MaintenanceTasksRegistration } from './maintenance-tasks.registration';
-import { KeyRotationProcessor } from './processors/key-rotation.processor';
-import { MaintenanceProcessor } from './processors/maintenance.processor';
-import { WebhooksProcessor } from './processors/webhooks.processor';
+import { JobProcessorsModule } from '@agentauth/job-processors';
 import { LogFlushOnShutdown } from './log-flush';
 import { WorkerHeartbeat } from './worker-heartbeat';
 
 /**
  * The worker process: consumes the `key-rotation`, `maintenance` and `webhooks` queues and registers the
- * schedules. The processors only route jobs to the libs' services. A lib with maintenance work registers
+ * schedules. The processors (`@agentauth/job-processors`) only route jobs to the libs' services. A lib with maintenance work registers
  * its task with `MaintenanceTasks`; the signing-keys module provides `KEY_ROTATION_TASK` — import those
  * modules here.
  */
@@ -35,14 +32,9 @@ import { WorkerHeartbeat } from './worker-heartbeat';
     AgentsModule,
     // Registers its cascade hook: expiring an agent revokes its credentials.
     CredentialsModule,
+    // The handlers of every queue (shared with the API's in-process jobs of the embedded mode).
+    JobProcessorsModule,
   ],
-  providers: [
-    WorkerHeartbeat,
-    LogFlushOnShutdown,
-    KeyRotationProcessor,
-    MaintenanceProcessor,
-    WebhooksProcessor,
-    MaintenanceTasksRegistration,
-  ],
+  providers: [WorkerHeartbeat, LogFlushOnShutdown],
 })
 export class WorkerModule {}

@@ -5,6 +5,7 @@ import type { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { Clock } from './clock/clock';
 import { DatabaseModule } from './database/database.module';
+import type { MigrationClass } from './embedded/embedded-postgres';
 import { ProblemDetailsFilter } from './errors/problem-details.filter';
 import { ClientIpResolver } from './http/client-ip';
 import { RequestObservers } from './http/request-observers';
@@ -16,6 +17,11 @@ export interface CoreModuleOptions {
   serviceName: string;
   /** A prebuilt config (tests, tools); the environment is read when absent. */
   config?: AppConfig;
+  /**
+   * The migrations to apply to the embedded PostgreSQL when `DATABASE_URL` is unset (the API passes
+   * `migrations/index.ts`). Without them the process refuses to start without `DATABASE_URL`.
+   */
+  embeddedMigrations?: MigrationClass[];
 }
 
 /** Shared infrastructure every process imports once: config, logging, database, Redis, clock. */
@@ -28,7 +34,7 @@ export class CoreModule {
       imports: [
         ConfigModule.forRoot(options.config),
         LoggingModule.forRoot(options.serviceName),
-        DatabaseModule,
+        DatabaseModule.forRoot({ embeddedMigrations: options.embeddedMigrations }),
         RedisModule,
       ],
       providers: [Clock, ClientIpResolver, RequestObservers],

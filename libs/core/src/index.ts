@@ -29,3 +29,4 @@ export * from './auth-metadata/principal';
 export * from './crypto/constant-time';
 export * from './crypto/key-derivation';
 export * from './crypto/aead';
+export * from './embedded';

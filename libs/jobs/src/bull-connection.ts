@@ -6,7 +6,11 @@ import type { AppConfig } from '@agentauth/core';
  * isolated by BullMQ's own `prefix` (`bullPrefix`). `maxRetriesPerRequest: null` as BullMQ workers require.
  */
 export function bullConnection(config: AppConfig) {
-  if (!config.redisUrl) throw new Error('REDIS_URL is not set');
+  if (!config.redisUrl) {
+    throw new Error(
+      'REDIS_URL is not set: BullMQ queues need Redis (in the embedded mode the API runs the jobs in-process and no worker is started)',
+    );
+  }
   const url = new URL(config.redisUrl);
   return {
     host: url.hostname.replace(/^\[|\]$/g, ''),

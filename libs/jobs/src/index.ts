@@ -3,6 +3,8 @@ export * from './job-handlers';
 export * from './jobs.constants';
 export * from './jobs.module';
 export * from './jobs.producer';
+export * from './in-process-jobs.producer';
+export * from './job-schedules';
 export * from './jobs-worker.module';
 export * from './key-rotation-task';
 export * from './maintenance-tasks';

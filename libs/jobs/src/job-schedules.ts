@@ -4,10 +4,10 @@ import { APP_CONFIG, type AppConfig, Clock } from '@agentauth/core';
 import { JobsProducer } from './jobs.producer';
 import { KEY_ROTATION_JOBS, MAINTENANCE_JOBS, QUEUES, SCHEDULER_IDS } from './jobs.constants';
 
-const DAY_MS = 24 * 3600 * 1000;
+export const DAY_MS = 24 * 3600 * 1000;
 
 /** Options of the jobs the schedules produce: a few retries, a bounded history, failures kept. */
-const SCHEDULED_JOB_OPTIONS = {
+export const SCHEDULED_JOB_OPTIONS = {
   attempts: 3,
   backoff: { type: 'exponential', delay: 10_000 },
   removeOnComplete: { count: 200 },

@@ -15,17 +15,42 @@ import {
 const ADD_TIMEOUT_MS = 5000;
 
 /**
- * The one way to put work on a queue. Enqueueing is all the API ever does: it never waits for a worker to
- * process anything before answering a request. Queues are opened on first use and closed at shutdown.
+ * The one way to put work on a queue (the DI token every lib injects). Enqueueing is all a request ever
+ * does: it never waits for a job to be processed before answering. Two implementations, chosen once at
+ * start-up by `JobsModule`: BullMQ on Redis (`BullJobsProducer`, REDIS_URL set; a worker process consumes)
+ * and the embedded mode's `InProcessJobsProducer` (REDIS_URL unset; this process runs the jobs on timers).
  */
+export abstract class JobsProducer {
+  /** The BullMQ queue, for inspection by operators and tests (BullMQ mode only). */
+  abstract queue(name: QueueName): Queue;
+
+  /**
+   * Adds one job (the queue's default options, overridden by `opts`). A `jobId` makes it idempotent: a job
+   * with that id that still exists is not added twice. Resolves with the job id once it is accepted.
+   */
+  abstract add(queue: QueueName, name: string, data: object, opts?: JobsOptions): Promise<string>;
+
+  /** On-demand signing-key rotation (the same job the schedule produces). */
+  rotateSigningKeysNow(): Promise<string> {
+    return this.add(QUEUES.keyRotation, KEY_ROTATION_JOBS.rotate, {});
+  }
+
+  /** On-demand maintenance run (the same job the schedule produces). */
+  runMaintenanceNow(): Promise<string> {
+    return this.add(QUEUES.maintenance, MAINTENANCE_JOBS.run, {});
+  }
+}
+
+/** BullMQ queues on Redis, opened on first use and closed at shutdown. */
 @Injectable()
-export class JobsProducer implements OnApplicationShutdown {
+export class BullJobsProducer extends JobsProducer implements OnApplicationShutdown {
   private readonly queues = new Map<QueueName, Queue>();
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly logger: PinoLogger,
   ) {
+    super();
     this.logger.setContext('JobsProducer');
   }
 
@@ -49,10 +74,7 @@ export class JobsProducer implements OnApplicationShutdown {
     return queue;
   }
 
-  /**
-   * Adds one job (the queue's default options, overridden by `opts`). A `jobId` makes it idempotent: a job
-   * with that id that still exists is not added twice. Resolves with the job id once Redis has it.
-   */
+  /** Resolves with the job id once Redis has it. */
   async add(queue: QueueName, name: string, data: object, opts: JobsOptions = {}): Promise<string> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
@@ -64,16 +86,6 @@ export class JobsProducer implements OnApplicationShutdown {
     } finally {
       clearTimeout(timer);
     }
-  }
-
-  /** On-demand signing-key rotation (the same job the schedule produces). */
-  rotateSigningKeysNow(): Promise<string> {
-    return this.add(QUEUES.keyRotation, KEY_ROTATION_JOBS.rotate, {});
-  }
-
-  /** On-demand maintenance run (the same job the schedule produces). */
-  runMaintenanceNow(): Promise<string> {
-    return this.add(QUEUES.maintenance, MAINTENANCE_JOBS.run, {});
   }
 
   async onApplicationShutdown(): Promise<void> {

@@ -5,6 +5,12 @@ const valid = {
   ADMIN_API_KEY: 'an-admin-key',
 };
 
+/** Production refuses the embedded mode: these make the other production rules testable on their own. */
+const backends = {
+  DATABASE_URL: 'postgresql://agentauth@db.internal:5432/agentauth',
+  REDIS_URL: 'redis://cache.internal:6379/0',
+};
+
 function problemsOf(env: Record<string, string>): string[] {
   try {
     loadConfig(env);
@@ -42,6 +48,7 @@ describe('loadConfig', () => {
 
   it('refuses the example secrets in production', () => {
     const problems = problemsOf({
+      ...backends,
       ENVIRONMENT: 'production',
       SECRET_KEY: 'your-secret-key-here',
       ADMIN_API_KEY: 'your-admin-api-key-here',
@@ -53,15 +60,38 @@ describe('loadConfig', () => {
   });
 
   it('refuses secrets shorter than 32 characters in production only', () => {
-    expect(problemsOf({ ...valid, ENVIRONMENT: 'production' })).toEqual([
+    expect(problemsOf({ ...valid, ...backends, ENVIRONMENT: 'production' })).toEqual([
       'SECRET_KEY must be at least 32 characters in production',
       'ADMIN_API_KEY must be at least 32 characters in production',
     ]);
     expect(problemsOf(valid)).toEqual([]);
     const long = 'x'.repeat(32);
-    expect(problemsOf({ ENVIRONMENT: 'production', SECRET_KEY: long, ADMIN_API_KEY: `${long}y` })).toEqual(
-      [],
+    expect(
+      problemsOf({ ...backends, ENVIRONMENT: 'production', SECRET_KEY: long, ADMIN_API_KEY: `${long}y` }),
+    ).toEqual([]);
+  });
+
+  it('refuses the embedded mode in production: DATABASE_URL and REDIS_URL are required there', () => {
+    const long = 'x'.repeat(32);
+    const prod = { ENVIRONMENT: 'production', SECRET_KEY: long, ADMIN_API_KEY: `${long}y` };
+    const refusal = expect.stringContaining('DATABASE_URL and REDIS_URL are required in production');
+    expect(problemsOf(prod)).toEqual([refusal]);
+    expect(problemsOf({ ...prod, DATABASE_URL: backends.DATABASE_URL })).toEqual([refusal]);
+    expect(problemsOf({ ...prod, REDIS_URL: backends.REDIS_URL })).toEqual([refusal]);
+    expect(problemsOf({ ...prod, ...backends })).toEqual([]);
+    // outside production, unset URLs select the embedded mode
+    expect(problemsOf(valid)).toEqual([]);
+  });
+
+  it('keeps embedded data under ./.agentauth/pgdata unless moved or kept in memory', () => {
+    expect(loadConfig(valid, '/srv/app').embeddedDataDir).toBe('/srv/app/.agentauth/pgdata');
+    expect(loadConfig({ ...valid, AGENTAUTH_EMBEDDED_DATA_DIR: '/var/aa' }, '/srv/app').embeddedDataDir).toBe(
+      '/var/aa',
     );
+    expect(loadConfig({ ...valid, AGENTAUTH_EMBEDDED_DATA_DIR: 'data' }, '/srv/app').embeddedDataDir).toBe(
+      '/srv/app/data',
+    );
+    expect(loadConfig({ ...valid, AGENTAUTH_EMBEDDED_MEMORY: 'true' }).embeddedDataDir).toBeUndefined();
   });
 
   it('explains malformed values precisely', () => {

@@ -9,8 +9,7 @@ import {
   MaintenanceTasks,
   QUEUES,
 } from '@agentauth/jobs';
-import { KeyRotationProcessor } from '../../../apps/worker/src/processors/key-rotation.processor';
-import { MaintenanceProcessor } from '../../../apps/worker/src/processors/maintenance.processor';
+import { KeyRotationProcessor, MaintenanceProcessor } from '@agentauth/job-processors';
 
 const silentLogger = () =>
   ({

@@ -20,13 +20,16 @@ export interface AppConfig {
   host: string;
   publicBaseUrl: string;
   apiPrefix: string;
-  /** `undefined` when unset: the embedded mode (a later issue) takes over. */
+  /** `undefined` when unset: the embedded mode takes over (PGlite in the API process, docs/dev-mode.md). */
   databaseUrl: string | undefined;
   /** Role the API switches to after connecting (least privilege); empty = connect as-is. */
   databaseAppRole: string;
   databasePoolSize: number;
+  /** `undefined` when unset: the in-process Redis adapter and in-process jobs take over (docs/dev-mode.md). */
   redisUrl: string | undefined;
   redisKeyPrefix: string;
+  /** Embedded mode: where PGlite keeps its data (absolute path); `undefined` = in memory (nothing persisted). */
+  embeddedDataDir: string | undefined;
   secretKey: string;
   adminApiKey: string;
   accessTokenExpireMinutes: number;
@@ -154,7 +157,10 @@ class Reader {
 
 const ENVIRONMENTS: Environment[] = ['development', 'test', 'staging', 'production'];
 
-export function loadConfig(env: Env = readEnvironment()): AppConfig {
+/** Default data directory of the embedded PostgreSQL, relative to the working directory. */
+export const DEFAULT_EMBEDDED_DATA_DIR = './.agentauth/pgdata';
+
+export function loadConfig(env: Env = readEnvironment(), cwd = process.cwd()): AppConfig {
   const r = new Reader(env);
   const environment = r.string('ENVIRONMENT', 'development') as Environment;
   if (!ENVIRONMENTS.includes(environment)) {
@@ -207,6 +213,9 @@ export function loadConfig(env: Env = readEnvironment()): AppConfig {
     databasePoolSize: r.int('DATABASE_POOL_SIZE', 10, 1, 200),
     redisUrl: r.url('REDIS_URL', ['redis:', 'rediss:']),
     redisKeyPrefix: r.string('REDIS_KEY_PREFIX', 'aa:'),
+    embeddedDataDir: r.bool('AGENTAUTH_EMBEDDED_MEMORY', false)
+      ? undefined
+      : path.resolve(cwd, r.string('AGENTAUTH_EMBEDDED_DATA_DIR', DEFAULT_EMBEDDED_DATA_DIR)),
     secretKey,
     adminApiKey,
     accessTokenExpireMinutes: r.int('ACCESS_TOKEN_EXPIRE_MINUTES', 15, 1, 24 * 60),
@@ -244,6 +253,14 @@ export function loadConfig(env: Env = readEnvironment()): AppConfig {
     metricsToken: r.raw('METRICS_TOKEN'),
     apiWorkers: r.int('API_WORKERS', 1, 1, 64),
   };
+  if (isProduction && (!config.databaseUrl || !config.redisUrl)) {
+    r.problems.push(
+      'DATABASE_URL and REDIS_URL are required in production (the embedded mode — PGlite and in-process Redis — is for development only; docs/dev-mode.md)',
+    );
+  }
+  if (!config.databaseUrl && config.apiWorkers > 1) {
+    r.problems.push('API_WORKERS must be 1 in the embedded mode (DATABASE_URL unset): it is one process');
+  }
   if (isProduction && config.webhookAllowPrivateTargets) {
     r.problems.push('WEBHOOK_ALLOW_PRIVATE_TARGETS must not be true in production');
   }

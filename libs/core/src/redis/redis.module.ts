@@ -2,6 +2,7 @@ import { Global, Inject, Injectable, Module, OnApplicationShutdown } from '@nest
 import Redis, { RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { createInProcessRedis } from '../embedded/in-process-redis';
 import { ROOT_LOGGER } from '../logging/logging.module';
 import { InvalidationBus } from './invalidation-bus';
 import { REDIS } from './redis.tokens';
@@ -40,8 +41,8 @@ class RedisLifecycle implements OnApplicationShutdown {
       provide: REDIS,
       inject: [APP_CONFIG, ROOT_LOGGER],
       useFactory: (config: AppConfig, logger: Logger) => {
-        if (!config.redisUrl)
-          throw new Error('REDIS_URL is not set (the embedded mode is not available yet)');
+        // REDIS_URL unset (never in production): the in-process adapter behind the same ioredis interface.
+        if (!config.redisUrl) return createInProcessRedis(config);
         const client = new Redis(config.redisUrl, redisOptions(config));
         let lastError = '';
         client.on('error', (error: Error) => {

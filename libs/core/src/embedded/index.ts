@@ -1,0 +1,3 @@
+export * from './embedded-postgres';
+export * from './in-process-redis';
+export * from './runtime-mode';
