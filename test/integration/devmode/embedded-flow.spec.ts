@@ -52,14 +52,9 @@ async function clientCredentials(api: EmbeddedApi, clientId: string, apiKey: str
   });
 }
 
-/**
- * `Authorization` for the management API (CONTRACT §5: a Bearer access token from client_credentials).
- * Branches built before the token grants landed authenticate management calls with the API key itself
- * (the interim `ApiKeyAuthenticator`); only an `unsupported_grant_type` answer selects that.
- */
+/** `Authorization` for the management API (CONTRACT §5: a Bearer access token from client_credentials). */
 async function managementAuth(api: EmbeddedApi, clientId: string, apiKey: string): Promise<string> {
   const res = await clientCredentials(api, clientId, apiKey);
-  if (res.status === 400 && res.body.error === 'unsupported_grant_type') return `Bearer ${apiKey}`;
   expectStatus(res, 200, 'client_credentials');
   return `Bearer ${res.body.access_token as string}`;
 }
@@ -211,14 +206,13 @@ describe('embedded mode (DATABASE_URL and REDIS_URL unset): the compiled API', (
     expect((delegations.body.items as { id: string }[]).map((d) => d.id)).toContain(state.delegationId);
     // The child's key still authenticates (its hash was persisted).
     await managementAuth(a, child!.id, child!.apiKey);
-    if (state.revokedToken) {
-      // The in-process Redis started empty: the revocation state was rebuilt from PGlite before /ready.
-      const discovery = await call(a, 'GET', '/.well-known/oauth-authorization-server');
-      const again = await call(a, 'POST', discovery.body.introspection_endpoint as string, {
-        auth: basic(root!.id, root!.apiKey),
-        form: { token: state.revokedToken },
-      });
-      expect(again).toEqual({ status: 200, body: { active: false } });
-    }
+    // The in-process Redis started empty: the revocation state was rebuilt from PGlite before /ready.
+    expect(state.revokedToken).toBeDefined();
+    const discovery = await call(a, 'GET', '/.well-known/oauth-authorization-server');
+    const again = await call(a, 'POST', discovery.body.introspection_endpoint as string, {
+      auth: basic(root!.id, root!.apiKey),
+      form: { token: state.revokedToken },
+    });
+    expect(again).toEqual({ status: 200, body: { active: false } });
   });
 });
