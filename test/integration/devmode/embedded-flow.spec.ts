@@ -211,7 +211,7 @@ describe('embedded mode (DATABASE_URL and REDIS_URL unset): the compiled API', (
     const discovery = await call(a, 'GET', '/.well-known/oauth-authorization-server');
     const again = await call(a, 'POST', discovery.body.introspection_endpoint as string, {
       auth: basic(root!.id, root!.apiKey),
-      form: { token: state.revokedToken },
+      form: { token: state.revokedToken! },
     });
     expect(again).toEqual({ status: 200, body: { active: false } });
   });
