@@ -18,12 +18,10 @@ const NOT_EMBEDDED = {
   'credentials/bootstrap.spec.ts': 'builds apps with ENVIRONMENT=production, which refuses the embedded mode',
   // Redis outage simulation (a client pointed at a dead port): the in-process adapter cannot be down.
   'ratelimit/fail-open.spec.ts': 'simulates a Redis outage; the in-process adapter is never unreachable',
-  // KNOWN GAP (docs/dev-mode.md): ioredis-mock's Lua bridge (fengari) fails on the sliding-window script
-  // ("Cannot set properties of null"), so the limiter fails open in the embedded mode.
-  'ratelimit/agent-limits.spec.ts':
-    'the sliding-window Lua script fails in the in-process adapter (limiter fails open)',
-  'ratelimit/ip-limits.spec.ts':
-    'the sliding-window Lua script fails in the in-process adapter (limiter fails open)',
+  // The embedded limiter is the same sliding log in memory (test/unit/ratelimit/sliding-window.in-memory.spec.ts);
+  // these suites assert Redis specifics: EVALSHA round trips, key TTLs, two app instances sharing one Redis.
+  'ratelimit/agent-limits.spec.ts': 'inspects EVALSHA calls and key TTLs, shares Redis between two app instances',
+  'ratelimit/ip-limits.spec.ts': 'shares the limiter state between app instances through Redis',
   // Redis-specific assertions: raw keys/TTLs read from the real Redis, MONITOR round trips, a second app
   // instance sharing Redis, a Redis flush, a subscriber reconnect.
   'revocation/revocation.spec.ts':

@@ -3,7 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type Redis from 'ioredis';
 import { PinoLogger } from 'nestjs-pino';
 import { AuditService } from '@agentauth/audit';
-import { APP_CONFIG, type AppConfig, Clock, REDIS } from '@agentauth/core';
+import { APP_CONFIG, type AppConfig, Clock, isInProcessRedis, REDIS } from '@agentauth/core';
 import {
   agentBucket,
   bucketKeys,
@@ -28,6 +28,7 @@ import {
   type RateLimitOverrides,
   validOverride,
 } from './rate-limit-overrides';
+import { InMemorySlidingWindow } from './sliding-window.in-memory';
 import { SLIDING_WINDOW_COMMAND, SLIDING_WINDOW_LUA } from './sliding-window.script';
 
 /** Who a check is about: the audit event and the log line of a rejection carry it. */
@@ -88,7 +89,15 @@ export class RateLimiterService {
     private readonly logger: PinoLogger,
   ) {
     this.logger.setContext('RateLimiter');
-    if (!(SLIDING_WINDOW_COMMAND in redis)) {
+    if (isInProcessRedis(redis)) {
+      // Embedded mode (one process): the same check in memory; the in-process Redis cannot run the script.
+      const window = new InMemorySlidingWindow();
+      Object.defineProperty(redis, SLIDING_WINDOW_COMMAND, {
+        value: (numKeys: number, ...keysAndArgs: (string | number)[]) =>
+          Promise.resolve(window.run(keysAndArgs.slice(0, numKeys) as string[], keysAndArgs.slice(numKeys))),
+        configurable: true,
+      });
+    } else if (!(SLIDING_WINDOW_COMMAND in redis)) {
       // ioredis sends EVAL the first time on a connection, then EVALSHA; NOSCRIPT (script cache flushed)
       // falls back to EVAL transparently. The client's keyPrefix is applied to KEYS.
       redis.defineCommand(SLIDING_WINDOW_COMMAND, { lua: SLIDING_WINDOW_LUA });

@@ -12,6 +12,13 @@ import type { AppConfig } from '../config/app-config';
  * rebuilds itself from PostgreSQL at start-up, as after a Redis flush). It is never shared with another
  * process: the embedded mode is one process (docs/dev-mode.md).
  */
+const IN_PROCESS = Symbol.for('agentauth.in-process-redis');
+
+/** True for the embedded mode's in-process client (and its duplicates). */
+export function isInProcessRedis(client: unknown): boolean {
+  return typeof client === 'object' && client !== null && IN_PROCESS in client;
+}
+
 export function createInProcessRedis(config: AppConfig): Redis {
   return adapt(new RedisMock({ keyPrefix: config.redisKeyPrefix }));
 }
@@ -28,6 +35,7 @@ type ScriptArgs = [numKeys: number, ...keysAndArgs: (string | number)[]];
  */
 function adapt(client: Redis): Redis {
   Object.defineProperty(client, 'status', { value: 'ready', writable: true, configurable: true });
+  Object.defineProperty(client, IN_PROCESS, { value: true });
   // the mock's own methods, captured before they are replaced below
   const duplicate: Redis['duplicate'] = client.duplicate.bind(client);
   Object.defineProperty(client, 'duplicate', {
