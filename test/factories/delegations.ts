@@ -73,8 +73,9 @@ export async function delegationStatuses(
 
 /**
  * The principal an access token minted by the `agent_delegation` grant will carry (CONTRACT §4): `sub` = the
- * chain's original delegator, `client_id` = the delegate, `act`, `delegation_id`. The grant does not exist on
- * this branch: service-level tests use this to exercise the §5 rules for tokens carrying `act`.
+ * chain's original delegator, `client_id` = the delegate, `act`, `delegation_id`. Service-level tests use this
+ * to exercise the §5 rules for tokens carrying `act`; `test/integration/delegations/agent-delegation-grant.spec.ts`
+ * proves the same rules with real grant tokens.
  */
 export function delegatedPrincipal(
   delegation: DelegationJson,

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { AgentsModule } from '@agentauth/agents';
 import { BEARER_AUTHENTICATOR } from '@agentauth/core';
 import { CredentialsModule } from '@agentauth/credentials';
+import { DelegationsModule } from '@agentauth/delegations';
 import { KeysModule } from '@agentauth/keys';
 import { PoliciesModule } from '@agentauth/policies';
 import { RevocationModule } from '@agentauth/revocation';
@@ -12,7 +13,9 @@ import { ClientAuthenticator } from './clients/client-authenticator.service';
 import { VerifiedKeyCache } from './clients/verified-key-cache';
 import { DiscoveryController } from './discovery/discovery.controller';
 import { AuthStats } from './auth-stats';
+import { AgentDelegationGrant } from './grants/agent-delegation.grant';
 import { ClientCredentialsGrant } from './grants/client-credentials.grant';
+import { DelegatedAuthority } from './grants/delegated-authority';
 import { RefreshTokenGrant } from './grants/refresh-token.grant';
 import { TokenExchangeGrant } from './grants/token-exchange.grant';
 import { RefreshTokenRevoker } from './refresh/refresh-token.revoker';
@@ -38,7 +41,7 @@ import { AccessTokenValidator } from './tokens/access-token.validator';
  * `ISSUANCE_POLICY` is the policy step of issuance: the one deny-override evaluator (PoliciesModule).
  */
 @Module({
-  imports: [AgentsModule, CredentialsModule, KeysModule, PoliciesModule, RevocationModule],
+  imports: [AgentsModule, CredentialsModule, DelegationsModule, KeysModule, PoliciesModule, RevocationModule],
   controllers: [TokenController, IntrospectionRevocationController, DiscoveryController],
   providers: [
     GrantRegistry,
@@ -56,6 +59,8 @@ import { AccessTokenValidator } from './tokens/access-token.validator';
     RefreshTokenGrant,
     RefreshTokenRevoker,
     TokenExchangeGrant,
+    DelegatedAuthority,
+    AgentDelegationGrant,
     AuthStats,
     IntrospectionService,
     TokenRevocationService,

@@ -33,3 +33,4 @@ export { REFRESH_TOKEN_PREFIX } from './refresh/refresh-token.format';
 export { TOKEN_EXCHANGE, ACCESS_TOKEN_TYPE } from './grants/token-exchange.grant';
 export { REFRESH_TOKEN } from './grants/refresh-token.grant';
 export { CLIENT_CREDENTIALS } from './grants/client-credentials.grant';
+export { AGENT_DELEGATION, AGENT_DELEGATION_ALIAS } from './grants/agent-delegation.grant';

@@ -4,6 +4,7 @@ import { AgentsModule } from '@agentauth/agents';
 import { KeysModule } from '@agentauth/keys';
 import { RevocationModule } from '@agentauth/revocation';
 import { Delegation } from './delegation.entity';
+import { DelegationRevocationRegistry } from './delegation-revocation.registry';
 import { DelegationsController } from './delegations.controller';
 import { DelegationsRepository } from './delegations.repository';
 import { DelegationsService } from './delegations.service';
@@ -15,7 +16,7 @@ import { DelegationsService } from './delegations.service';
 @Module({
   imports: [TypeOrmModule.forFeature([Delegation]), AgentsModule, KeysModule, RevocationModule],
   controllers: [DelegationsController],
-  providers: [DelegationsService, DelegationsRepository],
-  exports: [DelegationsService],
+  providers: [DelegationsService, DelegationsRepository, DelegationRevocationRegistry],
+  exports: [DelegationsService, DelegationRevocationRegistry],
 })
 export class DelegationsModule {}

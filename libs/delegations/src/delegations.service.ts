@@ -40,6 +40,7 @@ import {
   judgeChain,
   resolveNewHop,
 } from './delegation-rules';
+import { DelegationRevocationRegistry } from './delegation-revocation.registry';
 import { InvalidDelegationError } from './delegations.errors';
 import { DelegationsRepository, type RevokedDelegationRow } from './delegations.repository';
 import type { CreateDelegationDto } from './dto/create-delegation.dto';
@@ -140,6 +141,7 @@ export class DelegationsService implements OnModuleInit {
     private readonly clock: Clock,
     private readonly logger: PinoLogger,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly revocationHooks: DelegationRevocationRegistry,
     @Optional() private readonly stats?: StatsRegistry,
   ) {
     this.logger.setContext('DelegationsService');
@@ -153,7 +155,7 @@ export class DelegationsService implements OnModuleInit {
       onDeactivated: async (manager, agentIds, at) => {
         const rows = await this.delegations.revokeForAgents(manager, agentIds, at);
         if (rows.length === 0) return;
-        await this.revocation.revoke(markersFor(rows, at), manager);
+        await this.revokeMarkers(manager, rows, at);
         this.logger.info({ revoked_delegations: rows.length }, 'delegations revoked by agent deactivation');
       },
     });
@@ -454,8 +456,19 @@ export class DelegationsService implements OnModuleInit {
     });
   }
 
+  /**
+   * Everything minted from revoked delegations dies: a `delegation` marker each (access tokens carry their
+   * `delegation_id`), then the registered hooks (the token side revokes the refresh families), all in the
+   * revoking transaction.
+   */
   private async revokeMarkers(manager: EntityManager, rows: RevokedDelegationRow[], at: Date): Promise<void> {
-    if (rows.length > 0) await this.revocation.revoke(markersFor(rows, at), manager);
+    if (rows.length === 0) return;
+    await this.revocation.revoke(markersFor(rows, at), manager);
+    await this.revocationHooks.revoked(
+      manager,
+      rows.map((r) => r.id),
+      at,
+    );
   }
 }
 

@@ -25,3 +25,7 @@ export {
 } from './delegation-rules';
 export { InvalidDelegationError, type InvalidDelegationReason } from './delegations.errors';
 export { DelegationResponse, delegationView } from './dto/delegation.response';
+export {
+  DelegationRevocationRegistry,
+  type DelegationRevocationHooks,
+} from './delegation-revocation.registry';

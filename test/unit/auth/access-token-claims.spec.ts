@@ -6,6 +6,7 @@ import {
   parseAccessTokenClaims,
   principalOf,
   revocationRefsOf,
+  actSubjects,
 } from '@agentauth/auth';
 import type { VerifiedClaims } from '@agentauth/keys';
 
@@ -90,6 +91,21 @@ describe('access token claims', () => {
     expect(revocationRefsOf(exchanged).filter((r) => r.kind === 'agent')).toEqual([
       { kind: 'agent', id: actor },
       { kind: 'agent', id: exchanged.sub },
+    ]);
+  });
+
+  it('a delegated token also dies with every actor of its act chain (agent markers for each act.sub)', () => {
+    const [current, middle, first] = [id(), id(), id()];
+    const c = parseAccessTokenClaims(
+      claims({ client_id: current, act: { sub: current, act: { sub: middle, act: { sub: first } } } }),
+    );
+    expect(actSubjects(c.act)).toEqual([current, middle, first]);
+    expect(actSubjects(undefined)).toEqual([]);
+    expect(revocationRefsOf(c).filter((r) => r.kind === 'agent')).toEqual([
+      { kind: 'agent', id: current },
+      { kind: 'agent', id: c.sub },
+      { kind: 'agent', id: middle },
+      { kind: 'agent', id: first },
     ]);
   });
 

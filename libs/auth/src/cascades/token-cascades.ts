@@ -3,6 +3,7 @@ import type { EntityManager } from 'typeorm';
 import { AgentCascadeRegistry } from '@agentauth/agents';
 import { APP_CONFIG, type AppConfig, Clock } from '@agentauth/core';
 import { CredentialLifecycleRegistry } from '@agentauth/credentials';
+import { DelegationRevocationRegistry } from '@agentauth/delegations';
 import { type RevocationMarker, RevocationService } from '@agentauth/revocation';
 import { rotationRef, VERIFIED_KEY_CACHE_TTL_MS } from '../clients/verified-key-cache';
 import { RefreshTokensService } from '../refresh/refresh-tokens.service';
@@ -26,6 +27,9 @@ const MARKER_MARGIN_MS = 5 * 60_000;
  *   it (`cid`) is dead; the refresh families started with it are revoked (`family` markers).
  * - credential rotated → the rotation's own marker (no token dies; cached verifications made before the
  *   rotation stop being trusted).
+ * - delegations revoked (a `DELETE /delegations/{id}` with its descendants, or an agent deactivation) →
+ *   DelegationsService already wrote a `delegation` marker each (access tokens carry `delegation_id`); the
+ *   refresh families minted from them are revoked here (`family` markers), in the same transaction.
  *
  * `agent` markers are written twice: in the transaction (at the change's time) and again right after the
  * COMMIT (at the commit's time). A token request that read the agent just before the change committed has
@@ -36,6 +40,7 @@ export class TokenCascades implements OnModuleInit {
   constructor(
     private readonly agentCascades: AgentCascadeRegistry,
     private readonly credentialLifecycle: CredentialLifecycleRegistry,
+    private readonly delegationRevocations: DelegationRevocationRegistry,
     private readonly revocation: RevocationService,
     private readonly afterCommit: AfterCommit,
     private readonly refresh: RefreshTokensService,
@@ -76,6 +81,11 @@ export class TokenCascades implements OnModuleInit {
           })),
           manager,
         );
+      },
+    });
+    this.delegationRevocations.register('tokens', {
+      onRevoked: async (manager, delegationIds, at) => {
+        await this.refresh.revokeFamilies(manager, { delegationIds }, 'delegation_revoked', at);
       },
     });
     this.credentialLifecycle.register('tokens', {

@@ -1,12 +1,17 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { AgentsService } from '@agentauth/agents';
 import { Clock } from '@agentauth/core';
+import { DelegationsService } from '@agentauth/delegations';
+import type { EvaluationAgent } from '@agentauth/policies';
 import { parseScopeRequest } from '@agentauth/scopes';
 import { evaluationAgentOf } from '../clients/authenticated-client';
 import { InvalidGrantError, InvalidTargetError } from '../oauth/oauth-errors';
 import { requestedAudience } from '../oauth/audience';
 import { requireParam } from '../oauth/token-request';
+import type { RefreshFamily } from '../refresh/refresh-tokens.repository';
 import { RefreshTokensService } from '../refresh/refresh-tokens.service';
+import type { AuthenticatedClient } from '../clients/authenticated-client';
+import { DelegatedAuthority } from './delegated-authority';
 import { AccessTokenIssuer } from '../tokens/access-token.issuer';
 import type { GrantHandler, TokenRequestContext, TokenResponse } from './grant-handler';
 import { GrantRegistry } from './grant-registry';
@@ -33,6 +38,8 @@ export class RefreshTokenGrant implements GrantHandler, OnModuleInit {
     private readonly scopes: ScopeResolver,
     private readonly issuer: AccessTokenIssuer,
     private readonly agents: AgentsService,
+    private readonly delegations: DelegationsService,
+    private readonly authority: DelegatedAuthority,
     private readonly audit: TokenAudit,
     private readonly clock: Clock,
   ) {}
@@ -59,15 +66,18 @@ export class RefreshTokenGrant implements GrantHandler, OnModuleInit {
         throw new InvalidGrantError('The refresh token is invalid, expired or revoked', 'subject_inactive');
       }
     }
+    const grant = family.delegationId
+      ? await this.delegatedGrant(family, family.delegationId, client)
+      : { ceiling: client.scopes, agents: [evaluationAgentOf(client)], depth: 0, notAfterMs: [] };
     const request = parseScopeRequest(params.scope);
     const { scopes } = await this.scopes.resolve({
       requested: request.scopes,
-      ceilings: [family.scopes, client.scopes],
-      agents: [evaluationAgentOf(client)],
+      ceilings: [family.scopes, grant.ceiling],
+      agents: grant.agents,
       audience: family.audience,
       ip: context.ip,
       time: this.clock.now(),
-      delegationDepth: 0,
+      delegationDepth: grant.depth,
     });
 
     const { refreshToken, minted: token } = await this.refresh.rotate(hash, family, client, origin, () =>
@@ -79,7 +89,7 @@ export class RefreshTokenGrant implements GrantHandler, OnModuleInit {
         familyId: family.id,
         delegationId: family.delegationId ?? undefined,
         act: family.act ?? undefined,
-        notAfterMs: [family.expiresAt.getTime()],
+        notAfterMs: [family.expiresAt.getTime(), ...grant.notAfterMs],
       }),
     );
     await this.audit.issued(context, REFRESH_TOKEN, token.claims, {
@@ -92,6 +102,38 @@ export class RefreshTokenGrant implements GrantHandler, OnModuleInit {
       expires_in: token.expiresIn,
       scope: token.claims.scope,
       refresh_token: refreshToken,
+    };
+  }
+
+  /**
+   * A family minted by the `agent_delegation` grant: its delegation chain is judged again now, as a new grant
+   * would (every hop active and unexpired, every party active; CONTRACT §4) — else `invalid_grant`. The
+   * ceiling is the chain's effective scopes now (not the delegate's key scopes, as at the grant), the
+   * policies are asked for the original delegator and the actor, and the new token ends with the chain.
+   */
+  private async delegatedGrant(
+    family: RefreshFamily,
+    delegationId: string,
+    client: AuthenticatedClient,
+  ): Promise<{ ceiling: string[]; agents: EvaluationAgent[]; depth: number; notAfterMs: number[] }> {
+    const status = await this.delegations.chainStatus(delegationId);
+    const last = status?.chain[status.chain.length - 1];
+    if (!status || !last || !status.verdict.valid || last.delegateAgentId !== client.agentId) {
+      throw new InvalidGrantError(
+        'The refresh token is invalid, expired or revoked',
+        `delegation_${status?.verdict.reason ?? 'unknown'}`,
+      );
+    }
+    return {
+      ceiling: status.verdict.effectiveScopes,
+      agents: await this.authority.policyAgents(
+        family.subjectAgentId,
+        client,
+        status.verdict.effectiveScopes,
+        'subject_inactive',
+      ),
+      depth: last.depth,
+      notAfterMs: [status.verdict.expiresAt.getTime()],
     };
   }
 }

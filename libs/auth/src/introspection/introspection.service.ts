@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Request } from 'express';
 import { APP_CONFIG, type AppConfig, bearerCredential, Clock } from '@agentauth/core';
+import { DelegationsService } from '@agentauth/delegations';
 import { RevocationStateUnavailableError } from '@agentauth/revocation';
 import { coveredBy, formatScopeParam, parseScopeParam } from '@agentauth/scopes';
 import { ClientAuthenticator, type ClientAuthContext } from '../clients/client-authenticator.service';
@@ -36,6 +37,7 @@ export class IntrospectionService {
     private readonly clients: ClientAuthenticator,
     private readonly validator: AccessTokenValidator,
     private readonly refresh: RefreshTokensService,
+    private readonly delegations: DelegationsService,
     private readonly clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -60,7 +62,10 @@ export class IntrospectionService {
     }
   }
 
-  /** A refresh token is active while it is unused, its family active and unexpired (RFC 7662 §2.2). */
+  /**
+   * A refresh token is active while it is unused, its family active and unexpired (RFC 7662 §2.2) and, for
+   * a family minted from a delegation, while the delegation chain is usable (what a refresh would check).
+   */
   private async introspectRefreshToken(
     raw: string,
     caller: IntrospectionCaller,
@@ -76,6 +81,7 @@ export class IntrospectionService {
     ) {
       return INACTIVE;
     }
+    if (family.delegationId && !(await this.delegations.isChainValid(family.delegationId))) return INACTIVE;
     return {
       active: true,
       token_type: 'refresh_token',

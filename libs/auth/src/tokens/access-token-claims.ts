@@ -131,9 +131,17 @@ export function parseAccessTokenClaims(payload: VerifiedClaims): AccessTokenClai
   return claims as AccessTokenClaims;
 }
 
+/** Every `act.sub` of a (nested) `act` claim, outermost first. */
+export function actSubjects(act: ActClaim | undefined): string[] {
+  const subs: string[] = [];
+  for (let a = act; a !== undefined && subs.length <= MAX_ACT_DEPTH; a = a.act) subs.push(a.sub);
+  return subs;
+}
+
 /**
- * THE list of what a token dies with (CONTRACT §4): its `jti`, its credential, the agents it names (actor
- * and subject), its refresh family, its delegation and, for an exchanged token, everything its subject token
+ * THE list of what a token dies with (CONTRACT §4): its `jti`, its credential, the agents it names (actor,
+ * subject and every actor of its `act` chain — suspending a middle delegate kills the tokens minted through
+ * it), its refresh family, its delegation and, for an exchanged token, everything its subject token
  * referenced. De-duplicated.
  */
 export function revocationRefsOf(claims: AccessTokenClaims): RevocationRef[] {
@@ -141,6 +149,7 @@ export function revocationRefsOf(claims: AccessTokenClaims): RevocationRef[] {
     { kind: 'jti', id: claims.jti },
     { kind: 'agent', id: claims.client_id },
     { kind: 'agent', id: claims.sub },
+    ...actSubjects(claims.act).map((id) => ({ kind: 'agent' as const, id })),
   ];
   if (claims.cid) refs.push({ kind: 'credential', id: claims.cid });
   if (claims.fam) refs.push({ kind: 'family', id: claims.fam });
