@@ -6,7 +6,8 @@ import { KeysModule } from '@agentauth/keys';
 import { PoliciesModule } from '@agentauth/policies';
 import { RevocationModule } from '@agentauth/revocation';
 import { JwtBearerAuthenticator } from './bearer/jwt-bearer.authenticator';
-import { TokenCascadesModule } from './cascades/token-cascades.module';
+import { AfterCommit } from './cascades/after-commit';
+import { TokenCascades } from './cascades/token-cascades';
 import { ClientAuthenticator } from './clients/client-authenticator.service';
 import { VerifiedKeyCache } from './clients/verified-key-cache';
 import { DiscoveryController } from './discovery/discovery.controller';
@@ -15,6 +16,8 @@ import { ClientCredentialsGrant } from './grants/client-credentials.grant';
 import { RefreshTokenGrant } from './grants/refresh-token.grant';
 import { TokenExchangeGrant } from './grants/token-exchange.grant';
 import { RefreshTokenRevoker } from './refresh/refresh-token.revoker';
+import { RefreshTokensRepository } from './refresh/refresh-tokens.repository';
+import { RefreshTokensService } from './refresh/refresh-tokens.service';
 import { GrantRegistry } from './grants/grant-registry';
 import { ScopeResolver } from './grants/scope-resolution';
 import { TokenAudit } from './grants/token-audit';
@@ -35,14 +38,7 @@ import { AccessTokenValidator } from './tokens/access-token.validator';
  * `ISSUANCE_POLICY` is the policy step of issuance: the one deny-override evaluator (PoliciesModule).
  */
 @Module({
-  imports: [
-    AgentsModule,
-    CredentialsModule,
-    KeysModule,
-    PoliciesModule,
-    RevocationModule,
-    TokenCascadesModule,
-  ],
+  imports: [AgentsModule, CredentialsModule, KeysModule, PoliciesModule, RevocationModule],
   controllers: [TokenController, IntrospectionRevocationController, DiscoveryController],
   providers: [
     GrantRegistry,
@@ -55,12 +51,16 @@ import { AccessTokenValidator } from './tokens/access-token.validator';
     TokenAudit,
     { provide: ISSUANCE_POLICY, useClass: PolicyIssuancePolicy },
     ClientCredentialsGrant,
+    RefreshTokensRepository,
+    RefreshTokensService,
     RefreshTokenGrant,
     RefreshTokenRevoker,
     TokenExchangeGrant,
     AuthStats,
     IntrospectionService,
     TokenRevocationService,
+    AfterCommit,
+    TokenCascades,
     JwtBearerAuthenticator,
     { provide: BEARER_AUTHENTICATOR, useExisting: JwtBearerAuthenticator },
   ],
@@ -73,7 +73,7 @@ import { AccessTokenValidator } from './tokens/access-token.validator';
     ScopeResolver,
     TokenAudit,
     TokenRevocationService,
-    TokenCascadesModule,
+    RefreshTokensService,
   ],
 })
 export class AuthModule {}

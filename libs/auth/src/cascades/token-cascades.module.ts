@@ -8,9 +8,10 @@ import { AfterCommit } from './after-commit';
 import { TokenCascades } from './token-cascades';
 
 /**
- * The token part of the agent and credential cascades (revocation markers, refresh families revoked), on
- * its own so every process that changes agents or credentials registers it — the API through AuthModule,
- * the worker (whose maintenance run expires agents) directly — without the token endpoint's dependencies.
+ * The token part of the agent and credential cascades (revocation markers, refresh families revoked) for a
+ * process without the token endpoint: the worker, whose maintenance run expires agents. AuthModule provides
+ * the same classes itself (the API imports AuthModule, never this module; the worker never AuthModule), so
+ * exactly one TokenCascades registers its hooks per process.
  */
 @Module({
   imports: [AgentsModule, CredentialsModule, RevocationModule],
