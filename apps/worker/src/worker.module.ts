@@ -1,8 +1,10 @@
 import { Module } from '@nestjs/common';
 import { AgentsModule } from '@agentauth/agents';
 import { AuditModule } from '@agentauth/audit';
+import { TokenCascadesModule } from '@agentauth/auth';
 import { CoreModule } from '@agentauth/core';
 import { CredentialsModule } from '@agentauth/credentials';
+import { DelegationsModule } from '@agentauth/delegations';
 import { JobsModule, JobsWorkerModule } from '@agentauth/jobs';
 import { KeysModule } from '@agentauth/keys';
 import { MetricsModule } from '@agentauth/observability';
@@ -30,8 +32,12 @@ import { WorkerHeartbeat } from './worker-heartbeat';
     KeysModule,
     RevocationModule,
     AgentsModule,
-    // Registers its cascade hook: expiring an agent revokes its credentials.
+    // Register their cascade hooks, so an expiry here is the usual cascade (as in the API process):
+    // credentials revoked, delegations revoked, and the token part (revocation markers for the agents and
+    // their credentials, refresh families revoked).
     CredentialsModule,
+    DelegationsModule,
+    TokenCascadesModule,
     // The handlers of every queue (shared with the API's in-process jobs of the embedded mode).
     JobProcessorsModule,
   ],

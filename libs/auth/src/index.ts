@@ -1,4 +1,5 @@
 export * from './auth.module';
+export { TokenCascadesModule } from './cascades/token-cascades.module';
 export * from './grants/grant-handler';
 export * from './grants/grant-registry';
 export * from './grants/scope-resolution';

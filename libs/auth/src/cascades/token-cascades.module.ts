@@ -1,0 +1,21 @@
+import { Module } from '@nestjs/common';
+import { AgentsModule } from '@agentauth/agents';
+import { CredentialsModule } from '@agentauth/credentials';
+import { RevocationModule } from '@agentauth/revocation';
+import { RefreshTokensRepository } from '../refresh/refresh-tokens.repository';
+import { RefreshTokensService } from '../refresh/refresh-tokens.service';
+import { AfterCommit } from './after-commit';
+import { TokenCascades } from './token-cascades';
+
+/**
+ * The token part of the agent and credential cascades (revocation markers, refresh families revoked) for a
+ * process without the token endpoint: the worker, whose maintenance run expires agents. AuthModule provides
+ * the same classes itself (the API imports AuthModule, never this module; the worker never AuthModule), so
+ * exactly one TokenCascades registers its hooks per process.
+ */
+@Module({
+  imports: [AgentsModule, CredentialsModule, RevocationModule],
+  providers: [AfterCommit, TokenCascades, RefreshTokensRepository, RefreshTokensService],
+  exports: [AfterCommit, RefreshTokensRepository, RefreshTokensService],
+})
+export class TokenCascadesModule {}
