@@ -1,7 +1,8 @@
-import { Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { PinoLogger } from 'nestjs-pino';
 import type { DataSource, EntityManager, EntitySubscriberInterface, QueryRunner } from 'typeorm';
+import { APP_CONFIG, type AppConfig } from '@agentauth/core';
 
 type Action = () => Promise<void>;
 
@@ -30,6 +31,7 @@ export class AfterCommit implements OnModuleInit, OnApplicationShutdown {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly logger: PinoLogger,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     this.logger.setContext('AfterCommit');
   }
@@ -63,7 +65,14 @@ export class AfterCommit implements OnModuleInit, OnApplicationShutdown {
       return;
     }
     this.pending.delete(queryRunner);
-    return this.run(list.map((entry) => entry.action));
+    const actions = list.map((entry) => entry.action);
+    if (this.config.databaseUrl === undefined) {
+      // Embedded mode: a one-connection pool, still held by the committing transaction while this hook runs;
+      // work that needs the database waits for its release instead of for a second connection that never comes.
+      setImmediate(() => void this.run(actions));
+      return;
+    }
+    return this.run(actions);
   }
 
   private rolledBack(queryRunner: QueryRunner): void {
