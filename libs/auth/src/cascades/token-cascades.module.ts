@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { AgentsModule } from '@agentauth/agents';
 import { CredentialsModule } from '@agentauth/credentials';
+import { DelegationsModule } from '@agentauth/delegations';
 import { RevocationModule } from '@agentauth/revocation';
 import { RefreshTokensRepository } from '../refresh/refresh-tokens.repository';
 import { RefreshTokensService } from '../refresh/refresh-tokens.service';
@@ -14,7 +15,7 @@ import { TokenCascades } from './token-cascades';
  * exactly one TokenCascades registers its hooks per process.
  */
 @Module({
-  imports: [AgentsModule, CredentialsModule, RevocationModule],
+  imports: [AgentsModule, CredentialsModule, DelegationsModule, RevocationModule],
   providers: [AfterCommit, TokenCascades, RefreshTokensRepository, RefreshTokensService],
   exports: [AfterCommit, RefreshTokensRepository, RefreshTokensService],
 })
