@@ -17,6 +17,7 @@ import {
   requestToken,
 } from '../../factories/agents';
 import { claimsOf, forgeries, guardStatus, introspect } from './auth-helpers';
+import { recordRedisCommands } from '../../support/raw-redis';
 
 const INVALID_TOKEN_PROBLEM = {
   type: 'urn:agentauth:problem:invalid_token',
@@ -110,7 +111,7 @@ describe('the Bearer guard and introspection refuse every forged or dead token',
     const query = jest.spyOn(t.app.get<DataSource>(getDataSourceToken()), 'query');
     const activity = jest.spyOn(t.app.get(AgentsService), 'getActivity');
     const verifyKey = jest.spyOn(t.app.get(CredentialsService), 'verifyApiKey');
-    const redis = jest.spyOn(t.app.get<Redis>(REDIS), 'sendCommand');
+    const redis = recordRedisCommands(t.app.get<Redis>(REDIS));
     try {
       // GET /health-like cheapness is not available behind @Auth; the list route's own query is a query
       // builder call, which does not go through DataSource.query.
@@ -118,8 +119,8 @@ describe('the Bearer guard and introspection refuse every forged or dead token',
       expect(query).not.toHaveBeenCalled();
       expect(activity).not.toHaveBeenCalled();
       expect(verifyKey).not.toHaveBeenCalled();
-      const commands = redis.mock.calls
-        .map(([cmd]) => cmd.name)
+      const commands = redis
+        .names()
         // the rate limiter's script and the revocation probe's EXISTS are not authentication
         .filter((name) => !['evalsha', 'eval', 'exists'].includes(name));
       expect(commands).toEqual(['mget']);
@@ -127,7 +128,7 @@ describe('the Bearer guard and introspection refuse every forged or dead token',
       query.mockRestore();
       activity.mockRestore();
       verifyKey.mockRestore();
-      redis.mockRestore();
+      redis.restore();
     }
   });
 });

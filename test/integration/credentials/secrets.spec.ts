@@ -2,8 +2,9 @@ import request from 'supertest';
 import { createTestApp, type TestApp } from '../../support/app';
 import { logCapture } from '../../support/log-capture';
 import { API, basicAuth, bearer } from '../../factories/agents';
-import { rawRedis } from '../../support/raw-redis';
-import { redisKeyPrefix } from '../../support/test-env';
+import type Redis from 'ioredis';
+import { REDIS } from '@agentauth/core';
+import { storedRedisStrings } from '../../support/raw-redis';
 import { columnsContaining } from '../../factories/db';
 
 /**
@@ -80,19 +81,10 @@ describe('raw API keys never leak', () => {
     await record(request(t.http).get(`${API}/agents`).set(bearer(rootKey)));
 
     // Redis (the verified-key cache) holds neither the keys nor their secrets.
-    const raw = rawRedis();
-    try {
-      const keys = await raw.keys(`${redisKeyPrefix()}*`);
-      const stored: string[] = [];
-      for (const k of keys) {
-        if ((await raw.type(k)) === 'string') stored.push(`${k} ${await raw.get(k)}`);
-      }
-      expect(stored.some((entry) => entry.includes(':vk:'))).toBe(true);
-      for (const key of [rootKey, childKey, rotatedKey]) {
-        expect(stored.filter((entry) => entry.includes(key.split('_').slice(2).join('_')))).toEqual([]);
-      }
-    } finally {
-      raw.disconnect();
+    const stored = await storedRedisStrings(t.app.get<Redis>(REDIS));
+    expect(stored.some((entry) => entry.includes(':vk:'))).toBe(true);
+    for (const key of [rootKey, childKey, rotatedKey]) {
+      expect(stored.filter((entry) => entry.includes(key.split('_').slice(2).join('_')))).toEqual([]);
     }
     // no access token in any log line
     for (const jwt of accessTokens) expect(logCapture.containing(jwt.split('.')[2])).toEqual([]);
