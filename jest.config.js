@@ -20,12 +20,9 @@ const NOT_EMBEDDED = {
   'ratelimit/fail-open.spec.ts': 'simulates a Redis outage; the in-process adapter is never unreachable',
   // The embedded limiter is the same sliding log in memory (test/unit/ratelimit/sliding-window.in-memory.spec.ts);
   // these suites assert Redis specifics: EVALSHA round trips, key TTLs, two app instances sharing one Redis.
-  'ratelimit/agent-limits.spec.ts': 'inspects EVALSHA calls and key TTLs, shares Redis between two app instances',
-  'ratelimit/ip-limits.spec.ts': 'shares the limiter state between app instances through Redis',
-  // Redis-specific assertions: raw keys/TTLs read from the real Redis, MONITOR round trips, a second app
-  // instance sharing Redis, a Redis flush, a subscriber reconnect.
-  'revocation/revocation.spec.ts':
-    'inspects raw Redis keys, flushes Redis, shares it between two app instances',
+  'ratelimit/agent-limits.spec.ts':
+    'inspects EVALSHA calls and key TTLs, shares Redis between two app instances',
+  // Redis-specific assertions: MONITOR round trips, a subscriber reconnect.
   'keys/jwks-and-tokens.spec.ts':
     'counts commands on the real Redis (MONITOR) to prove the hot path does no I/O',
   'policies/decision-cache.spec.ts': 'forces a Redis subscriber reconnect',
@@ -40,26 +37,9 @@ const NOT_EMBEDDED = {
     "makes the audit write fail through the app role's privileges (no role switch in PGlite)",
   'audit/audit-group-commit.spec.ts':
     'holds every pooled connection in open transactions while awaiting the writer (PGlite serves one transaction at a time)',
-  // NOT YET PASSING embedded (docs/dev-mode.md "Known gaps"): these suites arrived with the token, delegation
-  // and policy work after the embedded project was set up. On the one-connection PGlite their cascades and
-  // grants run past jest's 5 s per-test timeout, and the deferred after-commit marker write changes the
-  // timing two assertions rely on (argon2 spy count, last_used_at instant). They pass against PostgreSQL.
-  'auth/token-exchange.spec.ts': 'not yet passing embedded (timeouts on the one-connection PGlite)',
-  'auth/token-revocation.spec.ts': 'not yet passing embedded (timeouts on the one-connection PGlite)',
-  'auth/verified-key-cache.spec.ts': 'not yet passing embedded (timeouts on the one-connection PGlite)',
-  'auth/client-credentials.spec.ts': 'not yet passing embedded (timeouts on the one-connection PGlite)',
-  'auth/refresh-tokens.spec.ts': 'not yet passing embedded (timeouts on the one-connection PGlite)',
-  'agents/hierarchy.spec.ts': 'not yet passing embedded (timeouts on the one-connection PGlite)',
-  'agents/inactive.spec.ts': 'not yet passing embedded (timeouts on the one-connection PGlite)',
-  'agents/audit.spec.ts': 'not yet passing embedded (timeouts on the one-connection PGlite)',
-  'credentials/lifecycle.spec.ts': 'not yet passing embedded (timeouts; argon2 spy and last_used_at timing)',
-  'delegations/revocation.spec.ts': 'not yet passing embedded (timeouts on the one-connection PGlite)',
-  'delegations/grant-resolution.spec.ts': 'not yet passing embedded (timeouts on the one-connection PGlite)',
-  'delegations/escalation.spec.ts': 'not yet passing embedded (timeouts on the one-connection PGlite)',
-  'delegations/chain.spec.ts': 'not yet passing embedded (timeouts on the one-connection PGlite)',
-  'delegations/agent-delegation-grant.spec.ts': 'not yet passing embedded (timeouts on the one-connection PGlite)',
-  'policies/evaluate.spec.ts': 'not yet passing embedded (timeouts on the one-connection PGlite)',
-  'auth/key-rotation.spec.ts': 'not yet passing embedded (flaky timing on the one-connection PGlite)',
+  // Two database connections at once: a token request runs inside another request's open transaction.
+  'auth/token-revocation-race.spec.ts':
+    'mints a token while a suspension transaction is open (needs a second connection; PGlite serves one)',
 };
 
 module.exports = {

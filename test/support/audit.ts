@@ -7,10 +7,19 @@ export async function ownerClient(url = process.env.DATABASE_URL): Promise<Clien
   return client;
 }
 
-/** A raw connection that acts as the API's database role (`SET ROLE agentauth_app`). */
+/**
+ * A raw connection that acts as the API's database role (`SET ROLE agentauth_app`). The role is reset before
+ * the connection closes: PGlite (the embedded project) is one session shared by every connection, so a role
+ * set here would outlive the connection.
+ */
 export async function appRoleClient(url = process.env.DATABASE_URL): Promise<Client> {
   const client = await ownerClient(url);
   await client.query('SET ROLE agentauth_app');
+  const end = client.end.bind(client);
+  client.end = (async () => {
+    await client.query('RESET ROLE').catch(() => undefined);
+    return end();
+  }) as Client['end'];
   return client;
 }
 

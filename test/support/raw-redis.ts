@@ -1,9 +1,13 @@
 import Redis from 'ioredis';
 import { redisKeyPrefix, redisUrl } from './test-env';
-import { isInProcessRedis } from '../../libs/core/src/embedded/in-process-redis';
+import { createInProcessRedis } from '../../libs/core/src/embedded/in-process-redis';
+import type { AppConfig } from '../../libs/core/src/config/app-config';
+import { embeddedTestMode } from './embedded-test-env';
 
 /** A Redis client WITHOUT the key prefix (to see and delete this run's keys as they are stored). */
 export function rawRedis(): Redis {
+  // ioredis-mock instances of one process share their data: an unprefixed one sees the apps' keys
+  if (embeddedTestMode()) return createInProcessRedis({ redisKeyPrefix: '' } as AppConfig);
   return new Redis(redisUrl(), { maxRetriesPerRequest: 1, lazyConnect: false });
 }
 
@@ -22,53 +26,66 @@ export async function deleteWorkerKeys(
   return client.del(...keys);
 }
 
-/**
- * Records the names (lower case) of the Redis commands an app's client sends. ioredis funnels every command
- * through `sendCommand`; the embedded mode's in-process client (ioredis-mock) has no such funnel, so there
- * each command method of the client is wrapped instead.
- */
-export function recordRedisCommands(client: Redis): { names(): string[]; restore(): void } {
-  const names: string[] = [];
-  if (typeof (client as { sendCommand?: unknown }).sendCommand === 'function') {
-    const spy = jest.spyOn(client, 'sendCommand');
-    return {
-      names: () => spy.mock.calls.map(([command]) => command.name.toLowerCase()),
-      restore: () => spy.mockRestore(),
-    };
-  }
-  const methods = Object.getOwnPropertyNames(client).filter(
-    (name) =>
-      /^[a-z]+$/.test(name) &&
-      typeof (client as unknown as Record<string, unknown>)[name] === 'function' &&
-      Object.getOwnPropertyDescriptor(client, name)?.writable === true,
-  );
-  const commands = client as unknown as Record<string, (...args: unknown[]) => unknown>;
-  const spies = methods.map((name) => {
-    const original = commands[name].bind(client);
-    return jest.spyOn(commands, name).mockImplementation((...args: unknown[]) => {
-      names.push(name);
-      return original(...args);
-    });
-  });
-  return { names: () => [...names], restore: () => spies.forEach((spy) => spy.mockRestore()) };
+export interface RecordedRedisCommand {
+  /** lower case */
+  name: string;
+  args: unknown[];
 }
 
 /**
- * Every string this test worker's app keeps in Redis, as `key value` lines: read from the real Redis, or, in
- * the embedded mode, from the app's in-process client (its keys are listed prefixed, read unprefixed).
+ * Records the Redis commands an app's client sends. ioredis funnels every command through `sendCommand`;
+ * the embedded mode's in-process client (ioredis-mock) has no such funnel, so there each command method of
+ * the client is wrapped instead.
  */
-export async function storedRedisStrings(appClient: Redis): Promise<string[]> {
-  const prefix = redisKeyPrefix();
-  const embedded = isInProcessRedis(appClient);
-  const client = embedded ? appClient : rawRedis();
+export function recordRedisCommands(client: Redis): {
+  calls(): RecordedRedisCommand[];
+  names(): string[];
+  restore(): void;
+} {
+  const recorded: RecordedRedisCommand[] = [];
+  let restore: () => void;
+  if (typeof (client as { sendCommand?: unknown }).sendCommand === 'function') {
+    const original = client.sendCommand.bind(client);
+    const spy = jest.spyOn(client, 'sendCommand').mockImplementation((command, stream) => {
+      recorded.push({ name: command.name.toLowerCase(), args: command.args });
+      return original(command, stream);
+    });
+    restore = () => spy.mockRestore();
+  } else {
+    const commands = client as unknown as Record<string, (...args: unknown[]) => unknown>;
+    const spies = Object.getOwnPropertyNames(client)
+      .filter(
+        (name) =>
+          /^[a-z]+$/.test(name) &&
+          typeof commands[name] === 'function' &&
+          Object.getOwnPropertyDescriptor(client, name)?.writable === true,
+      )
+      .map((name) => {
+        const original = commands[name].bind(client);
+        return jest.spyOn(commands, name).mockImplementation((...args: unknown[]) => {
+          recorded.push({ name, args });
+          return original(...args);
+        });
+      });
+    restore = () => spies.forEach((spy) => spy.mockRestore());
+  }
+  return {
+    calls: () => [...recorded],
+    names: () => recorded.map((command) => command.name),
+    restore: () => restore(),
+  };
+}
+
+/** Every string this test worker's apps keep in Redis, as `key value` lines. */
+export async function storedRedisStrings(): Promise<string[]> {
+  const raw = rawRedis();
   try {
     const stored: string[] = [];
-    for (const key of await client.keys(`${prefix}*`)) {
-      const name = embedded ? key.slice(prefix.length) : key;
-      if ((await client.type(name)) === 'string') stored.push(`${key} ${await client.get(name)}`);
+    for (const key of await raw.keys(`${redisKeyPrefix()}*`)) {
+      if ((await raw.type(key)) === 'string') stored.push(`${key} ${await raw.get(key)}`);
     }
     return stored;
   } finally {
-    if (!embedded) client.disconnect();
+    raw.disconnect();
   }
 }

@@ -7,7 +7,6 @@ import { KeysModule } from '@agentauth/keys';
 import { PoliciesModule } from '@agentauth/policies';
 import { RevocationModule } from '@agentauth/revocation';
 import { JwtBearerAuthenticator } from './bearer/jwt-bearer.authenticator';
-import { AfterCommit } from './cascades/after-commit';
 import { TokenCascades } from './cascades/token-cascades';
 import { ClientAuthenticator } from './clients/client-authenticator.service';
 import { VerifiedKeyCache } from './clients/verified-key-cache';
@@ -64,7 +63,6 @@ import { AccessTokenValidator } from './tokens/access-token.validator';
     AuthStats,
     IntrospectionService,
     TokenRevocationService,
-    AfterCommit,
     TokenCascades,
     JwtBearerAuthenticator,
     { provide: BEARER_AUTHENTICATOR, useExisting: JwtBearerAuthenticator },

@@ -3,6 +3,7 @@ export * from './config/config.module';
 export * from './clock/clock';
 export * from './core.module';
 export * from './database/data-source-options';
+export * from './database/after-commit';
 export * from './database/pg-errors';
 export * from './database/snake-naming.strategy';
 export * from './errors/problems';

@@ -7,10 +7,9 @@ import {
   type OnModuleInit,
   Optional,
 } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import { PinoLogger } from 'nestjs-pino';
-import type { DataSource, EntityManager, EntitySubscriberInterface, QueryRunner } from 'typeorm';
-import { Clock, ReadinessRegistry, ServiceUnavailableProblem } from '@agentauth/core';
+import type { EntityManager } from 'typeorm';
+import { AfterCommit, Clock, ReadinessRegistry, ServiceUnavailableProblem } from '@agentauth/core';
 import {
   checkRefs,
   markerRevokes,
@@ -40,16 +39,6 @@ export type RebuildOutcome = 'rebuilt' | 'busy' | 'superseded';
 
 export const REVOCATION_READINESS_CHECK = 'revocation_state';
 
-interface PendingMarkers {
-  /** Transaction depth at which they were written (savepoints roll back their own markers only). */
-  depth: number;
-  markers: StoredMarker[];
-}
-
-function transactionDepth(queryRunner: QueryRunner): number {
-  return (queryRunner as unknown as { transactionDepth?: number }).transactionDepth ?? 1;
-}
-
 function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
@@ -62,12 +51,6 @@ function errorMessage(error: unknown): string {
  */
 @Injectable()
 export class RevocationService implements OnModuleInit, OnApplicationBootstrap, OnApplicationShutdown {
-  /** Markers written inside a not-yet-committed transaction, published by the commit hook. */
-  private readonly pending = new WeakMap<QueryRunner, PendingMarkers[]>();
-  private readonly commitHook: EntitySubscriberInterface = {
-    afterTransactionCommit: (event) => this.afterCommit(event.queryRunner),
-    afterTransactionRollback: (event) => this.afterRollback(event.queryRunner),
-  };
   /** A mirror write failed and the sentinel could not be removed either: this process distrusts Redis. */
   private invalidationPending = false;
   private rebuilding: Promise<RebuildOutcome> | null = null;
@@ -79,7 +62,7 @@ export class RevocationService implements OnModuleInit, OnApplicationBootstrap, 
     private readonly clock: Clock,
     private readonly repository: RevocationRepository,
     private readonly mirror: RevocationMirror,
-    @InjectDataSource() private readonly dataSource: Pick<DataSource, 'subscribers'>,
+    private readonly afterCommit: AfterCommit,
     private readonly logger: PinoLogger,
     @Optional() private readonly readiness?: ReadinessRegistry,
   ) {
@@ -87,7 +70,6 @@ export class RevocationService implements OnModuleInit, OnApplicationBootstrap, 
   }
 
   onModuleInit(): void {
-    this.dataSource.subscribers.push(this.commitHook);
     this.readiness?.register({ name: REVOCATION_READINESS_CHECK, check: () => this.readinessCheck() });
   }
 
@@ -105,8 +87,6 @@ export class RevocationService implements OnModuleInit, OnApplicationBootstrap, 
   onApplicationShutdown(): void {
     if (this.probeTimer) clearInterval(this.probeTimer);
     this.probeTimer = undefined;
-    const index = this.dataSource.subscribers.indexOf(this.commitHook);
-    if (index >= 0) this.dataSource.subscribers.splice(index, 1);
   }
 
   /**
@@ -124,12 +104,10 @@ export class RevocationService implements OnModuleInit, OnApplicationBootstrap, 
   async revoke(markers: readonly RevocationMarker[], manager?: EntityManager): Promise<void> {
     const normalized = normalizeMarkers(markers, this.clock.now());
     if (normalized.length === 0) return;
-    const queryRunner = manager?.queryRunner;
     const stored = await this.repository.upsert(normalized, manager);
-    if (queryRunner?.isTransactionActive) {
-      const list = this.pending.get(queryRunner) ?? [];
-      list.push({ depth: transactionDepth(queryRunner), markers: stored });
-      this.pending.set(queryRunner, list);
+    if (manager?.queryRunner?.isTransactionActive) {
+      // Never throws after COMMIT (AfterCommit logs): the transaction is committed whatever happens.
+      await this.afterCommit.schedule(manager, () => this.publish(stored));
       return;
     }
     if (!(await this.publish(stored))) {
@@ -232,39 +210,6 @@ export class RevocationService implements OnModuleInit, OnApplicationBootstrap, 
       this.logger.error({ error: errorMessage(error) }, 'could not invalidate the revocation mirror');
       return false;
     }
-  }
-
-  private afterCommit(queryRunner: QueryRunner): Promise<void> | void {
-    const list = this.pending.get(queryRunner);
-    if (!list) return;
-    if (queryRunner.isTransactionActive) {
-      // A savepoint was released: its markers now belong to the enclosing level.
-      const depth = transactionDepth(queryRunner);
-      for (const entry of list) entry.depth = Math.min(entry.depth, depth);
-      return;
-    }
-    this.pending.delete(queryRunner);
-    // Never throws: the transaction is committed whatever happens here.
-    return this.publish(list.flatMap((entry) => entry.markers)).then(
-      () => undefined,
-      (error: unknown) => {
-        this.logger.error({ error: errorMessage(error) }, 'revocation publish after commit failed');
-      },
-    );
-  }
-
-  private afterRollback(queryRunner: QueryRunner): void {
-    const list = this.pending.get(queryRunner);
-    if (!list) return;
-    if (!queryRunner.isTransactionActive) {
-      this.pending.delete(queryRunner);
-      return;
-    }
-    const depth = transactionDepth(queryRunner);
-    this.pending.set(
-      queryRunner,
-      list.filter((entry) => entry.depth <= depth),
-    );
   }
 
   private async runRebuild(): Promise<RebuildOutcome> {

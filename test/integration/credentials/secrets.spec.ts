@@ -2,8 +2,6 @@ import request from 'supertest';
 import { createTestApp, type TestApp } from '../../support/app';
 import { logCapture } from '../../support/log-capture';
 import { API, basicAuth, bearer } from '../../factories/agents';
-import type Redis from 'ioredis';
-import { REDIS } from '@agentauth/core';
 import { storedRedisStrings } from '../../support/raw-redis';
 import { columnsContaining } from '../../factories/db';
 
@@ -81,7 +79,7 @@ describe('raw API keys never leak', () => {
     await record(request(t.http).get(`${API}/agents`).set(bearer(rootKey)));
 
     // Redis (the verified-key cache) holds neither the keys nor their secrets.
-    const stored = await storedRedisStrings(t.app.get<Redis>(REDIS));
+    const stored = await storedRedisStrings();
     expect(stored.some((entry) => entry.includes(':vk:'))).toBe(true);
     for (const key of [rootKey, childKey, rotatedKey]) {
       expect(stored.filter((entry) => entry.includes(key.split('_').slice(2).join('_')))).toEqual([]);

@@ -7,7 +7,7 @@ import { Clock, REDIS } from '@agentauth/core';
 import { REVOCATION_EXPIRY_GRACE_MS, REVOCATION_KEYS, RevocationService } from '@agentauth/revocation';
 import { createTestApp, type TestApp } from '../../support/app';
 import { ownerQuery } from '../../support/owner-db';
-import { deleteWorkerKeys, rawRedis } from '../../support/raw-redis';
+import { deleteWorkerKeys, rawRedis, recordRedisCommands } from '../../support/raw-redis';
 import { redisKeyPrefix } from '../../support/test-env';
 
 const prefix = redisKeyPrefix();
@@ -81,7 +81,7 @@ describe('revocation state (PostgreSQL + Redis)', () => {
       expect(await revocationB.isRevoked([{ kind: 'family', id: family }], iat)).toBe(false);
       await revocation.revoke([{ kind: 'family', id: family }]);
       const query = jest.spyOn(b.app.get<DataSource>(getDataSourceToken()), 'query');
-      const command = jest.spyOn(b.app.get<Redis>(REDIS), 'sendCommand');
+      const command = recordRedisCommands(b.app.get<Redis>(REDIS));
       expect(
         await revocationB.isRevoked(
           [
@@ -94,10 +94,10 @@ describe('revocation state (PostgreSQL + Redis)', () => {
       ).toBe(true);
       expect(query).not.toHaveBeenCalled();
       // (ignoring the 5 s probe's EXISTS on the sentinel, which may fire meanwhile)
-      const calls = command.mock.calls.filter(
-        ([cmd]) => !(cmd.name === 'exists' && String(cmd.args[0]).endsWith(REVOCATION_KEYS.loaded)),
-      );
-      expect(calls.map(([cmd]) => cmd.name)).toEqual(['mget']);
+      const calls = command
+        .calls()
+        .filter((cmd) => !(cmd.name === 'exists' && String(cmd.args[0]).endsWith(REVOCATION_KEYS.loaded)));
+      expect(calls.map((cmd) => cmd.name)).toEqual(['mget']);
     } finally {
       await b.close();
     }

@@ -1,6 +1,6 @@
 import type { PinoLogger } from 'nestjs-pino';
 import type { EntityManager, EntitySubscriberInterface, QueryRunner } from 'typeorm';
-import { Clock, ReadinessRegistry } from '@agentauth/core';
+import { AfterCommit, Clock, ReadinessRegistry } from '@agentauth/core';
 import { RevocationService, RevocationStateUnavailableError } from '@agentauth/revocation';
 import {
   mergeMarkers,
@@ -103,11 +103,13 @@ function setup() {
   const mirror = new FakeMirror();
   const dataSource = { subscribers: [] as EntitySubscriberInterface[] };
   const readiness = new ReadinessRegistry();
+  const afterCommit = new AfterCommit(dataSource, silentLogger);
+  afterCommit.onModuleInit();
   const service = new RevocationService(
     clock,
     repository as unknown as RevocationRepository,
     mirror as unknown as RevocationMirror,
-    dataSource,
+    afterCommit,
     silentLogger,
     readiness,
   );

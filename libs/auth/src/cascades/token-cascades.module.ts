@@ -5,7 +5,6 @@ import { DelegationsModule } from '@agentauth/delegations';
 import { RevocationModule } from '@agentauth/revocation';
 import { RefreshTokensRepository } from '../refresh/refresh-tokens.repository';
 import { RefreshTokensService } from '../refresh/refresh-tokens.service';
-import { AfterCommit } from './after-commit';
 import { TokenCascades } from './token-cascades';
 
 /**
@@ -16,7 +15,7 @@ import { TokenCascades } from './token-cascades';
  */
 @Module({
   imports: [AgentsModule, CredentialsModule, DelegationsModule, RevocationModule],
-  providers: [AfterCommit, TokenCascades, RefreshTokensRepository, RefreshTokensService],
-  exports: [AfterCommit, RefreshTokensRepository, RefreshTokensService],
+  providers: [TokenCascades, RefreshTokensRepository, RefreshTokensService],
+  exports: [RefreshTokensRepository, RefreshTokensService],
 })
 export class TokenCascadesModule {}

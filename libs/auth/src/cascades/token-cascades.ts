@@ -1,13 +1,12 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { AgentCascadeRegistry } from '@agentauth/agents';
-import { APP_CONFIG, type AppConfig, Clock } from '@agentauth/core';
+import { AfterCommit, APP_CONFIG, type AppConfig, Clock } from '@agentauth/core';
 import { CredentialLifecycleRegistry } from '@agentauth/credentials';
 import { DelegationRevocationRegistry } from '@agentauth/delegations';
 import { type RevocationMarker, RevocationService } from '@agentauth/revocation';
 import { rotationRef, VERIFIED_KEY_CACHE_TTL_MS } from '../clients/verified-key-cache';
 import { RefreshTokensService } from '../refresh/refresh-tokens.service';
-import { AfterCommit } from './after-commit';
 
 /** Slack on top of the longest life of anything a marker kills (clock skew, slow requests). */
 const MARKER_MARGIN_MS = 5 * 60_000;
@@ -129,8 +128,8 @@ export class TokenCascades implements OnModuleInit {
     const markers = (when: Date): RevocationMarker[] =>
       agentIds.map((id) => ({ kind: 'agent', id, at: when, expiresAt: this.markerExpiry(when) }));
     await this.revocation.revoke(markers(at), manager);
-    await this.afterCommit.schedule(manager, async () => {
-      await this.revocation.revoke(markers(this.clock.now()));
-    });
+    await this.afterCommit.schedule(manager, (committed) =>
+      this.revocation.revoke(markers(this.clock.now()), committed),
+    );
   }
 }

@@ -1,14 +1,15 @@
-import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { PinoLogger } from 'nestjs-pino';
 import type { DataSource, EntityManager, EntitySubscriberInterface, QueryRunner } from 'typeorm';
-import { APP_CONFIG, type AppConfig } from '@agentauth/core';
 
-type Action = () => Promise<void>;
+/** Work for after COMMIT; `committed` is the committing connection's manager, now outside any transaction. */
+export type AfterCommitAction = (committed: EntityManager) => Promise<unknown>;
 
 interface Pending {
+  /** Transaction depth at which the work was scheduled: a savepoint's rollback drops only its own. */
   depth: number;
-  action: Action;
+  action: AfterCommitAction;
 }
 
 function transactionDepth(queryRunner: QueryRunner): number {
@@ -16,9 +17,13 @@ function transactionDepth(queryRunner: QueryRunner): number {
 }
 
 /**
- * Runs work right after a transaction COMMITs (awaited before `dataSource.transaction()` resolves), never
- * after a rollback; a savepoint's rollback drops what was scheduled inside it. Outside a transaction the work
- * runs at once. Failures are logged: the transaction is committed whatever happens here.
+ * Runs work right after a transaction COMMITs — awaited before `dataSource.transaction()` resolves, so the
+ * caller's response follows it — and never after a rollback; a savepoint's rollback drops what was scheduled
+ * inside it. Outside a transaction the work runs at once.
+ *
+ * The work gets the committing connection (still held, no longer in a transaction) for its own queries:
+ * asking the pool for a second one would deadlock a one-connection pool (the embedded mode's PGlite) and
+ * costs a checkout anyway. Failures are logged, never thrown: the transaction is committed whatever happens.
  */
 @Injectable()
 export class AfterCommit implements OnModuleInit, OnApplicationShutdown {
@@ -29,9 +34,8 @@ export class AfterCommit implements OnModuleInit, OnApplicationShutdown {
   };
 
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    @InjectDataSource() private readonly dataSource: Pick<DataSource, 'subscribers'>,
     private readonly logger: PinoLogger,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     this.logger.setContext('AfterCommit');
   }
@@ -45,10 +49,10 @@ export class AfterCommit implements OnModuleInit, OnApplicationShutdown {
     if (index >= 0) this.dataSource.subscribers.splice(index, 1);
   }
 
-  async schedule(manager: EntityManager, action: Action): Promise<void> {
+  async schedule(manager: EntityManager, action: AfterCommitAction): Promise<void> {
     const queryRunner = manager.queryRunner;
     if (!queryRunner?.isTransactionActive) {
-      await this.run([action]);
+      await this.run([action], manager);
       return;
     }
     const list = this.pending.get(queryRunner) ?? [];
@@ -60,19 +64,16 @@ export class AfterCommit implements OnModuleInit, OnApplicationShutdown {
     const list = this.pending.get(queryRunner);
     if (!list) return;
     if (queryRunner.isTransactionActive) {
+      // A savepoint was released: its work now belongs to the enclosing level.
       const depth = transactionDepth(queryRunner);
       for (const entry of list) entry.depth = Math.min(entry.depth, depth);
       return;
     }
     this.pending.delete(queryRunner);
-    const actions = list.map((entry) => entry.action);
-    if (this.config.databaseUrl === undefined) {
-      // Embedded mode: a one-connection pool, still held by the committing transaction while this hook runs;
-      // work that needs the database waits for its release instead of for a second connection that never comes.
-      setImmediate(() => void this.run(actions));
-      return;
-    }
-    return this.run(actions);
+    return this.run(
+      list.map((entry) => entry.action),
+      queryRunner.manager,
+    );
   }
 
   private rolledBack(queryRunner: QueryRunner): void {
@@ -89,10 +90,10 @@ export class AfterCommit implements OnModuleInit, OnApplicationShutdown {
     );
   }
 
-  private async run(actions: Action[]): Promise<void> {
+  private async run(actions: AfterCommitAction[], committed: EntityManager): Promise<void> {
     for (const action of actions) {
       try {
-        await action();
+        await action(committed);
       } catch (error) {
         this.logger.error(
           { error: error instanceof Error ? error.message : String(error) },
