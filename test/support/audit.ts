@@ -19,7 +19,7 @@ export async function appRoleClient(url = process.env.DATABASE_URL): Promise<Cli
   client.end = (async () => {
     await client.query('RESET ROLE').catch(() => undefined);
     return end();
-  }) as Client['end'];
+  });
   return client;
 }
 
