@@ -16,10 +16,10 @@ export async function appRoleClient(url = process.env.DATABASE_URL): Promise<Cli
   const client = await ownerClient(url);
   await client.query('SET ROLE agentauth_app');
   const end = client.end.bind(client);
-  client.end = (async () => {
+  client.end = async () => {
     await client.query('RESET ROLE').catch(() => undefined);
     return end();
-  });
+  };
   return client;
 }
 
