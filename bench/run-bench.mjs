@@ -11,10 +11,12 @@
 //      BENCH_API_WORKERS (2), BENCH_SCENARIOS (comma list; default all), BENCH_SKIP_BUILD,
 //      TEST_PG_ADMIN_URL (postgresql://postgres@127.0.0.1:5432/postgres), TEST_REDIS_URL (redis://127.0.0.1:6379/0),
 //      BENCH_PEER_TOKEN_URL, BENCH_PEER_INTROSPECT_URL, BENCH_PEER_CLIENT_ID, BENCH_PEER_CLIENT_SECRET,
-//      BENCH_PEER_SCOPE (api:read), BENCH_WITH_PEER=1 (copy ../shared/bench-peer and start oidc-provider).
+//      BENCH_PEER_SCOPE (api:read), BENCH_WITH_PEER=1 (copy ../shared/bench-peer and start oidc-provider),
+//      BENCH_PROFILE=<dir> (CPU-profile every API process during each measured scenario: <dir>/<scenario>-<pid>.cpuprofile;
+//      summarise with `node bench/profile/analyze.mjs <dir>/<scenario>-*.cpuprofile`).
 import { execFileSync, spawn } from 'node:child_process';
 import { generateKeyPairSync, randomBytes, sign } from 'node:crypto';
-import { cpSync, existsSync, readFileSync, mkdtempSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -39,6 +41,7 @@ const SCENARIOS = (env.BENCH_SCENARIOS ??
   .split(',')
   .map((s) => s.trim())
   .filter(Boolean);
+const PROFILE_DIR = env.BENCH_PROFILE ? path.resolve(env.BENCH_PROFILE) : undefined;
 const ROOTS = 10;
 const AGENTS_PER_ROOT = 100;
 const COLD_KEYS = 1000;
@@ -90,7 +93,13 @@ const serverEnv = {
 };
 
 async function startServer() {
-  server = spawn(process.execPath, ['dist/apps/api/src/main.js'], { cwd: root, env: serverEnv, stdio: ['ignore', 'ignore', 'pipe'] });
+  const nodeArgs = [];
+  if (PROFILE_DIR) {
+    mkdirSync(PROFILE_DIR, { recursive: true });
+    nodeArgs.push('-r', path.join(root, 'bench/profile/preload.cjs'));
+    serverEnv.BENCH_PROFILE_DIR = PROFILE_DIR;
+  }
+  server = spawn(process.execPath, [...nodeArgs, 'dist/apps/api/src/main.js'], { cwd: root, env: serverEnv, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   server.stderr.on('data', (chunk) => {
     stderr = (stderr + chunk).slice(-4000);
@@ -110,6 +119,31 @@ async function startServer() {
 
 function stopServer() {
   if (server && server.exitCode === null) server.kill('SIGTERM');
+}
+
+/** The API's processes: the cluster primary's workers, or the single process. */
+function apiPids() {
+  if (!server?.pid) return [];
+  try {
+    const children = execFileSync('pgrep', ['-P', String(server.pid)]).toString().split('\n').filter(Boolean).map(Number);
+    return children.length > 0 ? children : [server.pid];
+  } catch {
+    return [server.pid];
+  }
+}
+
+/** BENCH_PROFILE: each API process writes the profile since its last one; kept under the scenario's name. */
+async function cutProfiles(scenario) {
+  if (!PROFILE_DIR) return;
+  const pids = apiPids();
+  for (const pid of pids) process.kill(pid, 'SIGWINCH');
+  await new Promise((r) => setTimeout(r, 1500));
+  for (const pid of pids) {
+    const file = path.join(PROFILE_DIR, `${pid}.cpuprofile`);
+    if (!existsSync(file)) continue;
+    if (scenario) renameSync(file, path.join(PROFILE_DIR, `${scenario}-${pid}.cpuprofile`));
+    else rmSync(file);
+  }
 }
 
 function rssMb() {
@@ -249,7 +283,9 @@ async function seed() {
 async function measure(scenario, opts) {
   const base = { url: opts.url, connections: CONNECTIONS, method: opts.method ?? 'POST', headers: opts.headers, body: opts.body, requests: opts.requests };
   if (WARMUP > 0 && !opts.noWarmup) await autocannon({ ...base, duration: WARMUP });
+  if (!opts.target) await cutProfiles();
   const r = await autocannon({ ...base, duration: DURATION });
+  if (!opts.target) await cutProfiles(scenario);
   const line = {
     scenario,
     rps: Math.round((r['2xx'] / r.duration) * 10) / 10,

@@ -10,6 +10,7 @@ import { Policies1764400410000 } from './1764400410000-policies';
 import { Webhooks1764400600000 } from './1764400600000-webhooks';
 import { RefreshTokens1764400700000 } from './1764400700000-refresh-tokens';
 import { Delegations1764400800000 } from './1764400800000-delegations';
+import { AuditAppend1764400900000 } from './1764400900000-audit-append';
 
 export const MIGRATIONS = [
   AppRole1764400000000,
@@ -23,4 +24,5 @@ export const MIGRATIONS = [
   Webhooks1764400600000,
   RefreshTokens1764400700000,
   Delegations1764400800000,
+  AuditAppend1764400900000,
 ];

@@ -63,11 +63,24 @@ export function canonicalJson(value: unknown): string {
 }
 
 /**
- * The exact text an event's hash covers (docs/audit.md "Chain format"): the JCS canonical JSON of an
- * object with the event's 13 content fields, its `seq` and the previous event's hash (`prev_hash`).
+ * An event's canonical text around its two chain fields: `head + prev_hash + middle + seq + tail`. The
+ * members sort as actor_agent_id … outcome, **prev_hash**, request_id, root_agent_id, **seq**, target_id,
+ * target_type, so the text splits there. The writer sends the three parts and the database completes and
+ * hashes them under the chain lock (the `audit_append` function), in one round trip per batch.
  */
-export function canonicalEventText(event: PendingAuditEvent, seq: number, prevHash: string): string {
-  return canonicalJson({
+export interface CanonicalEventParts {
+  head: string;
+  middle: string;
+  tail: string;
+}
+
+/** The members of `fields` as JCS canonical JSON without the braces (`"a":1,"b":2`). */
+function canonicalMembers(fields: Record<string, unknown>): string {
+  return canonicalJson(fields).slice(1, -1);
+}
+
+export function canonicalEventParts(event: PendingAuditEvent): CanonicalEventParts {
+  const before = canonicalMembers({
     actor_agent_id: event.actorAgentId,
     details: event.details,
     event_type: event.eventType,
@@ -76,13 +89,23 @@ export function canonicalEventText(event: PendingAuditEvent, seq: number, prevHa
     occurred_at: event.occurredAt,
     on_behalf_of: event.onBehalfOf,
     outcome: event.outcome,
-    prev_hash: prevHash,
-    request_id: event.requestId,
-    root_agent_id: event.rootAgentId,
-    seq,
-    target_id: event.targetId,
-    target_type: event.targetType,
   });
+  const between = canonicalMembers({ request_id: event.requestId, root_agent_id: event.rootAgentId });
+  const after = canonicalMembers({ target_id: event.targetId, target_type: event.targetType });
+  return {
+    head: `{${before},"prev_hash":"`,
+    middle: `",${between},"seq":`,
+    tail: `${after ? `,${after}` : ''}}`,
+  };
+}
+
+/**
+ * The exact text an event's hash covers (docs/audit.md "Chain format"): the JCS canonical JSON of an
+ * object with the event's 13 content fields, its `seq` and the previous event's hash (`prev_hash`).
+ */
+export function canonicalEventText(event: PendingAuditEvent, seq: number, prevHash: string): string {
+  const { head, middle, tail } = canonicalEventParts(event);
+  return `${head}${prevHash}${middle}${seq}${tail}`;
 }
 
 /** Lower-case hex SHA-256 of the UTF-8 bytes of `canonicalEventText`. */

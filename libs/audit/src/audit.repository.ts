@@ -1,12 +1,12 @@
 import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, type EntityManager } from 'typeorm';
-import { type ChainHead, linkEvents, type PendingAuditEvent, type RecordedAuditEvent } from './audit-chain';
+import { DataSource } from 'typeorm';
+import { canonicalEventParts, type PendingAuditEvent, type RecordedAuditEvent } from './audit-chain';
 import type { AuditOutcome } from './audit-event';
 
 /**
  * Key of the transaction-scoped advisory lock that serializes chain extension across every process
- * writing to this database ('auditcha' in ASCII).
+ * writing to this database ('auditcha' in ASCII), taken by `audit_append` (migrations/1764400900000).
  */
 export const AUDIT_CHAIN_LOCK_KEY = '7022344802737464417';
 
@@ -124,7 +124,16 @@ export class AuditRepository implements OnApplicationShutdown {
         entities: [],
         migrations: [],
         subscribers: [],
-        extra: { ...extra, max: 1, application_name: 'agentauth-audit-writer' },
+        extra: {
+          ...extra,
+          max: 1,
+          application_name: 'agentauth-audit-writer',
+          // A batch is acknowledged only once its WAL is flushed, whatever the server default; a batch never
+          // waits long for the chain lock or runs away.
+          options: [extra.options, '-c synchronous_commit=on -c lock_timeout=5s -c statement_timeout=10s']
+            .filter(Boolean)
+            .join(' '),
+        },
       });
       this.writer = writer.initialize().catch((error: unknown) => {
         this.writer = undefined; // the next batch tries again
@@ -143,56 +152,23 @@ export class AuditRepository implements OnApplicationShutdown {
   }
 
   /**
-   * Appends `events` to the chain in ONE transaction: takes the chain lock, reads the head (the last row),
-   * links the events after it and writes them with ONE multi-row INSERT. With `retry`, events whose id
-   * is already stored (a previous attempt committed but its acknowledgement was lost) are not written
-   * again: their stored seq and hash are returned instead. Returns the events in input order.
+   * Appends `events` to the chain with ONE statement (`audit_append`, its own transaction): under the chain
+   * lock the database reads the head, completes and hashes each event's canonical text (prepared here) and
+   * inserts it. Idempotent by event id: an event already stored (a retried batch whose first commit was
+   * acknowledged too late) is not written again; its stored place in the chain is returned. Returns the
+   * events in input order.
    */
-  async appendBatch(events: PendingAuditEvent[], retry = false): Promise<RecordedAuditEvent[]> {
+  async appendBatch(events: PendingAuditEvent[]): Promise<RecordedAuditEvent[]> {
     if (events.length === 0) return [];
     const writer = await this.writerDataSource();
-    return writer.transaction(async (m) => {
-      // synchronous_commit: the COMMIT returns only once the WAL is flushed, whatever the server default.
-      await m.query(
-        `SELECT set_config('synchronous_commit', 'on', true), set_config('lock_timeout', '5s', true),
-                set_config('statement_timeout', '10s', true)`,
-      );
-      await m.query(`SELECT pg_advisory_xact_lock($1::bigint)`, [AUDIT_CHAIN_LOCK_KEY]);
-      const stored = new Map<string, RecordedAuditEvent>();
-      if (retry) {
-        const rows: EventRow[] = await m.query(
-          `SELECT ${COLUMNS} FROM audit_events WHERE id = ANY($1::uuid[])`,
-          [events.map((e) => e.id)],
-        );
-        for (const row of rows) stored.set(row.id, rowToEvent(row));
-      }
-      const todo = events.filter((e) => !stored.has(e.id));
-      const linked = linkEvents(await this.head(m), todo);
-      if (linked.length > 0) await this.insert(m, linked);
-      const written = new Map(linked.map((e) => [e.id, e]));
-      return events.map((e) => stored.get(e.id) ?? (written.get(e.id) as RecordedAuditEvent));
-    });
-  }
-
-  private async head(m: EntityManager): Promise<ChainHead | null> {
-    const rows: { seq: string; hash: string }[] = await m.query(
-      `SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1`,
-    );
-    return rows.length ? { seq: Number(rows[0].seq), hash: rows[0].hash } : null;
-  }
-
-  private async insert(m: EntityManager, linked: RecordedAuditEvent[]): Promise<void> {
-    const column = <K extends keyof RecordedAuditEvent>(key: K) => linked.map((e) => e[key]);
-    const inserted: { id: string }[] = await m.query(
-      `INSERT INTO audit_events (${COLUMNS})
-       SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::timestamptz[], $4::text[], $5::text[], $6::uuid[],
-         $7::uuid[], $8::text[], $9::text[], $10::uuid[], $11::text[], $12::text[], $13::jsonb[], $14::text[],
-         $15::text[])
-       ON CONFLICT (id) DO NOTHING
-       RETURNING id`,
+    const column = <K extends keyof PendingAuditEvent>(key: K) => events.map((e) => e[key]);
+    const parts = events.map(canonicalEventParts);
+    const rows: { id: string; seq: string; prev_hash: string; hash: string }[] = await writer.query(
+      `SELECT id, seq, prev_hash, hash FROM audit_append($1::uuid[], $2::timestamptz[], $3::text[], $4::text[],
+         $5::uuid[], $6::uuid[], $7::text[], $8::text[], $9::uuid[], $10::text[], $11::text[], $12::jsonb[],
+         $13::text[], $14::text[], $15::text[])`,
       [
         column('id'),
-        column('seq'),
         column('occurredAt'),
         column('eventType'),
         column('outcome'),
@@ -203,17 +179,18 @@ export class AuditRepository implements OnApplicationShutdown {
         column('rootAgentId'),
         column('ip'),
         column('requestId'),
-        linked.map((e) => JSON.stringify(e.details)),
-        column('prevHash'),
-        column('hash'),
+        events.map((e) => JSON.stringify(e.details)),
+        parts.map((p) => p.head),
+        parts.map((p) => p.middle),
+        parts.map((p) => p.tail),
       ],
     );
-    // A skipped row would leave a hole in the chain: roll the whole batch back instead (the retry re-reads).
-    if (inserted.length !== linked.length) {
-      throw new Error(
-        `audit batch: ${linked.length - inserted.length} event id(s) already stored; rolled back`,
-      );
-    }
+    const placed = new Map(rows.map((row) => [row.id, row]));
+    return events.map((event) => {
+      const row = placed.get(event.id);
+      if (!row) throw new Error('audit batch: an event is missing from the chain answer');
+      return { ...event, seq: Number(row.seq), prevHash: row.prev_hash, hash: row.hash };
+    });
   }
 
   /** Events with `seq > afterSeq`, in seq order (the chain verifier's page). */

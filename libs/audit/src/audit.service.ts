@@ -146,7 +146,7 @@ export class AuditService implements OnModuleDestroy {
     const events = batch.map((q) => q.event);
     for (let attempt = 0; ; attempt++) {
       try {
-        const recorded = await this.repository.appendBatch(events, attempt > 0);
+        const recorded = await this.repository.appendBatch(events);
         recorded.forEach((r, i) => (batch[i].recorded = r));
         break;
       } catch (error) {

@@ -117,12 +117,19 @@ describe('audit_events is append-only and hash-chained', () => {
     const first = await repository.appendBatch(events);
     const before = await count();
     // The acknowledgement of the first attempt was "lost": the retry finds the events and writes nothing.
-    const retried = await repository.appendBatch(events, true);
+    const retried = await repository.appendBatch(events);
     expect(retried).toEqual(first);
     expect(await count()).toBe(before);
-    // A writer that does not know it is retrying is refused as a whole, never leaving a hole in the chain.
-    await expect(repository.appendBatch(events)).rejects.toThrow(/already stored; rolled back/);
-    expect(await count()).toBe(before);
+    // A batch mixing stored and new events writes only the new ones, after the current head.
+    const fresh = prepareAuditEvent(
+      { eventType: 'credential.rotated', outcome: 'success' },
+      randomUUID(),
+      new Date(),
+    );
+    const mixed = await repository.appendBatch([events[1], fresh]);
+    expect(mixed[0]).toEqual(first[1]);
+    expect(mixed[1].seq).toBeGreaterThan(Math.max(...first.map((e) => e.seq)));
+    expect(await count()).toBe(before + 1);
     await expect(audit.verifyChain()).resolves.toMatchObject({ valid: true });
   });
 

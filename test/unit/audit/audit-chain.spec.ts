@@ -1,4 +1,5 @@
 import {
+  canonicalEventParts,
   canonicalEventText,
   canonicalJson,
   eventHash,
@@ -174,5 +175,38 @@ describe('verifyChain', () => {
       first_broken_seq: 2,
       reason: 'seq_gap',
     });
+  });
+});
+
+describe('canonicalEventParts', () => {
+  it('splits the canonical text exactly around prev_hash and seq, for any content', () => {
+    const variants: Partial<PendingAuditEvent>[] = [
+      {},
+      { actorAgentId: null, targetId: null, targetType: null, requestId: null, rootAgentId: null },
+      { details: { z: 1, a: ['x', { q: null }], é: 'ünï', '"quoted"': '\u0000\n' } },
+      { targetType: 'agent', targetId: 'id "with" quotes', ip: '2001:db8::1', requestId: 'req-1' },
+    ];
+    for (const variant of variants) {
+      const e = { ...golden, ...variant };
+      const { head, middle, tail } = canonicalEventParts(e);
+      expect(`${head}${'cd'.repeat(32)}${middle}${42}${tail}`).toBe(
+        canonicalJson({
+          actor_agent_id: e.actorAgentId,
+          details: e.details,
+          event_type: e.eventType,
+          id: e.id,
+          ip: e.ip,
+          occurred_at: e.occurredAt,
+          on_behalf_of: e.onBehalfOf,
+          outcome: e.outcome,
+          prev_hash: 'cd'.repeat(32),
+          request_id: e.requestId,
+          root_agent_id: e.rootAgentId,
+          seq: 42,
+          target_id: e.targetId,
+          target_type: e.targetType,
+        }),
+      );
+    }
   });
 });
