@@ -181,11 +181,42 @@ describe('verified-key cache', () => {
     expect(argon2).toHaveBeenCalledTimes(1);
   });
 
-  it('falls back to full verification when the entry is unreadable', async () => {
+  it('falls back to full verification when the shared entry is unreadable', async () => {
     const { agent } = await pair();
     await raw.set(entryKey(agent.agent.id, agent.apiKey), '{"v":1,"not":"an entry"}', 'PX', 30_000);
+    // another API process, which has not seen this key yet, reads the shared entry
+    const other = await createTestApp();
+    const otherArgon2 = jest.spyOn(other.app.get(ApiKeyHasher), 'verify');
+    try {
+      await requestToken(other, agent).expect(200);
+      expect(otherArgon2).toHaveBeenCalledTimes(1);
+      await requestToken(other, agent).expect(200);
+      expect(otherArgon2).toHaveBeenCalledTimes(1); // re-cached by the full verification
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('keeps the entries it used in memory: a hit reads the revocation state only, never the entry again', async () => {
+    const { agent } = await pair();
+    await requestToken(t, agent).expect(200);
+    // the shared entry disappears (evicted, or dropped by another process): this process still trusts its own
+    // copy, and argon2 does not run
+    await raw.del(entryKey(agent.agent.id, agent.apiKey));
     argon2.mockClear();
     await requestToken(t, agent).expect(200);
-    expect(argon2).toHaveBeenCalledTimes(1);
+    expect(argon2).not.toHaveBeenCalled();
+  });
+
+  it('shares entries between API processes through Redis', async () => {
+    const { agent } = await pair();
+    const other = await createTestApp();
+    const otherArgon2 = jest.spyOn(other.app.get(ApiKeyHasher), 'verify');
+    try {
+      await requestToken(other, agent).expect(200);
+      expect(otherArgon2).not.toHaveBeenCalled();
+    } finally {
+      await other.close();
+    }
   });
 });

@@ -101,11 +101,21 @@ describe('HTTP foundation', () => {
     expect(res.body.type).toBe('urn:agentauth:problem:unsupported_media_type');
   });
 
-  it('sets security headers and no x-powered-by', async () => {
-    const res = await request(t.http).get('/health').expect(200);
-    expect(res.headers['x-content-type-options']).toBe('nosniff');
-    expect(res.headers['x-powered-by']).toBeUndefined();
-    expect(res.headers['content-security-policy']).toBeDefined();
+  it('sets security headers and no x-powered-by, on answers and on errors alike', async () => {
+    for (const res of [
+      await request(t.http).get('/health').expect(200),
+      await request(t.http).get('/api/v1/does-not-exist').expect(404),
+      await request(t.http).post('/api/v1/auth/token').type('form').send('grant_type=nope').expect(400),
+    ]) {
+      expect(res.headers['x-content-type-options']).toBe('nosniff');
+      expect(res.headers['x-frame-options']).toBe('SAMEORIGIN');
+      expect(res.headers['strict-transport-security']).toBe('max-age=31536000; includeSubDomains');
+      expect(res.headers['referrer-policy']).toBe('no-referrer');
+      expect(res.headers['cross-origin-opener-policy']).toBe('same-origin');
+      expect(res.headers['x-powered-by']).toBeUndefined();
+      expect(res.headers['content-security-policy']).toContain("default-src 'self'");
+      expect(res.headers['content-security-policy']).toContain("style-src 'self' 'unsafe-inline'");
+    }
   });
 
   it('serves Swagger UI at /docs and the OpenAPI document at /docs-json', async () => {

@@ -11,6 +11,8 @@ export const VERIFIED_KEY_CACHE_TTL_MS = 60_000;
 /** HKDF purpose of the cache's HMAC key. */
 export const VERIFIED_KEY_CACHE_PURPOSE = 'verified-key-cache';
 const ENTRY_VERSION = 1;
+/** Entries this process keeps in memory (oldest first out): a busy client's key is read from Redis once. */
+const LOCAL_ENTRIES_MAX = 10_000;
 
 /**
  * The revocation reference a rotation (or a root's scope extension) writes for its credential: "what this key
@@ -110,10 +112,15 @@ export type CacheMissReason =
  *   deactivated, narrowed, expiry shortened since), or — for an entry made before a rotation — the
  *   rotation's marker, each turns the hit into a miss. Those markers are written in the same transaction as
  *   the change, so no invalidation message can be lost.
+ * - Each process also keeps the entries it stored or read in memory (same trust rules, same TTL), so a hit
+ *   costs the revocation round trip only. This is safe for the same reason: an entry is a fact about a
+ *   moment, never invalidated by deletion, and every hit asks the revocation state whether it still holds.
  */
 @Injectable()
 export class VerifiedKeyCache {
   private readonly macKey: Buffer;
+  /** cache key → entry, insertion-ordered (the oldest is evicted first). */
+  private readonly local = new Map<string, CacheEntry>();
 
   constructor(
     @Inject(REDIS) private readonly redis: Redis,
@@ -139,20 +146,30 @@ export class VerifiedKeyCache {
   ): Promise<{ client: AuthenticatedClient } | { miss: CacheMissReason }> {
     if (this.redis.status !== 'ready') return { miss: 'unavailable' };
     const key = this.cacheKey(clientId, rawKey);
-    let raw: string | null;
-    try {
-      raw = await this.redis.get(key);
-    } catch {
-      return { miss: 'unavailable' };
-    }
-    if (raw === null) return { miss: 'absent' };
-    let entry: unknown;
-    try {
-      entry = JSON.parse(raw);
-    } catch {
+    let entry: CacheEntry | undefined = this.local.get(key);
+    if (entry !== undefined && this.clock.nowMs() - entry.cached_at >= VERIFIED_KEY_CACHE_TTL_MS) {
+      // Ours is stale; another process may have stored a newer one.
+      this.local.delete(key);
       entry = undefined;
     }
-    if (!isEntry(entry) || entry.agent_id !== clientId) return this.drop(key, 'unreadable');
+    if (entry === undefined) {
+      let raw: string | null;
+      try {
+        raw = await this.redis.get(key);
+      } catch {
+        return { miss: 'unavailable' };
+      }
+      if (raw === null) return { miss: 'absent' };
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(raw);
+      } catch {
+        parsed = undefined;
+      }
+      if (!isEntry(parsed) || parsed.agent_id !== clientId) return this.drop(key, 'unreadable');
+      entry = parsed;
+      this.remember(key, entry);
+    }
     const now = this.clock.nowMs();
     if (now - entry.cached_at >= VERIFIED_KEY_CACHE_TTL_MS || now < entry.cached_at) {
       return this.drop(key, 'stale');
@@ -188,14 +205,27 @@ export class VerifiedKeyCache {
     ].filter((v): v is number => v !== null);
     const ttlMs = Math.min(...ends) - now;
     if (ttlMs <= 0 || this.redis.status !== 'ready') return;
+    const key = this.cacheKey(clientId, rawKey);
+    const entry = toEntry(client);
+    this.remember(key, entry);
     try {
-      await this.redis.set(this.cacheKey(clientId, rawKey), JSON.stringify(toEntry(client)), 'PX', ttlMs);
+      await this.redis.set(key, JSON.stringify(entry), 'PX', ttlMs);
     } catch (error) {
       this.logger.debug({ error: (error as Error).message }, 'verified-key cache write failed');
     }
   }
 
+  private remember(key: string, entry: CacheEntry): void {
+    this.local.delete(key);
+    this.local.set(key, entry);
+    if (this.local.size > LOCAL_ENTRIES_MAX) {
+      const oldest = this.local.keys().next();
+      if (!oldest.done) this.local.delete(oldest.value);
+    }
+  }
+
   private async drop(key: string, reason: CacheMissReason): Promise<{ miss: CacheMissReason }> {
+    this.local.delete(key);
     await this.redis.del(key).catch(() => undefined);
     return { miss: reason };
   }
