@@ -116,6 +116,24 @@ export class AgentsService implements OnModuleInit {
     return chain.slice(0, -1).map((a) => a.id);
   }
 
+  /**
+   * An agent visible to the principal (in its subtree, else 404 exactly like an unknown id) with its
+   * activity and its strict ancestors (root first), from ONE indexed query: the agent's chain, which
+   * contains the principal's agent exactly when the agent lies in its subtree.
+   */
+  async findVisibleActivity(
+    principal: Principal,
+    id: string,
+  ): Promise<AgentActivity & { ancestorIds: string[] }> {
+    const chain = await this.agents.chain(id.toLowerCase());
+    if (!chain.some((agent) => agent.id === principal.subjectAgentId)) throw new NotFoundProblem('agent');
+    return {
+      agent: chain[chain.length - 1],
+      ...chainActivity(chain, this.clock.now()),
+      ancestorIds: chain.slice(0, -1).map((agent) => agent.id),
+    };
+  }
+
   /** Is `agentId` in the subtree of `ancestorId`? An agent is in its own subtree. */
   async isInSubtree(ancestorId: string, agentId: string): Promise<boolean> {
     return this.agents.isInSubtree(ancestorId, agentId);

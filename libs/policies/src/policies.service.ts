@@ -201,10 +201,7 @@ export class PoliciesService implements OnModuleInit {
    * (the caller's own address says nothing about the agent's).
    */
   async evaluate(principal: Principal, dto: EvaluatePolicyDto): Promise<PolicyEvaluationResponse> {
-    const visible = await this.agents.findVisible(principal, dto.agent_id);
-    const activity = await this.agents.getActivity(visible.id);
-    if (!activity) throw new NotFoundProblem('agent');
-    const ancestors = await this.agents.ancestorIds(visible.id);
+    const activity = await this.agents.findVisibleActivity(principal, dto.agent_id);
     const resource = dto.resource ?? '*';
     const context: EvaluationContext = {
       ip: dto.context?.ip !== undefined ? normalizeIp(dto.context.ip) : undefined,
@@ -217,7 +214,7 @@ export class PoliciesService implements OnModuleInit {
         trust_level: activity.agent.trustLevel,
         allowed_scopes: activity.agent.allowedScopes,
         active: activity.active,
-        ancestor_ids: [...ancestors, activity.agent.id],
+        ancestor_ids: [...activity.ancestorIds, activity.agent.id],
       },
       action: dto.action,
       resource,

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
+import { AgentsRepository } from '../../../libs/agents/src/agents.repository';
 import { createTestApp, type TestApp } from '../../support/app';
 import { aChildCaller, anAgent, API, aTree, type AgentJson, type Caller } from '../../factories/agents';
 import { aPolicy, evaluate } from '../../factories/policies';
@@ -396,5 +397,21 @@ describe('POST /policies/evaluate', () => {
     await send(child, child.agent.id).expect(200);
     const writer = await aChildCaller(t, root, { allowed_scopes: ['policies:write'] });
     await send(writer, writer.agent.id).expect(403);
+  });
+
+  it('reads the agent with one query (its chain: visibility, activity and ancestors at once)', async () => {
+    const { root, worker } = await setup();
+    await decide(root, worker, 'files:read'); // warms the tree's policy set
+    const repository = t.app.get(AgentsRepository);
+    const chain = jest.spyOn(repository, 'chain');
+    const inSubtree = jest.spyOn(repository, 'findInSubtree');
+    try {
+      expect((await decide(root, worker, 'files:read')).reason).toBe('scope_grant');
+      expect(chain).toHaveBeenCalledTimes(1);
+      expect(inSubtree).not.toHaveBeenCalled();
+    } finally {
+      chain.mockRestore();
+      inSubtree.mockRestore();
+    }
   });
 });
