@@ -20,6 +20,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, r
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import argon2 from 'argon2';
 import autocannon from 'autocannon';
 import Redis from 'ioredis';
 import pg from 'pg';
@@ -431,6 +432,23 @@ function rsaSignReference() {
   return Math.round(n / 2);
 }
 
+/** The cold-key ceiling: argon2id verifications per second on every core, at the server's default parameters. */
+async function argon2Reference(cores) {
+  const options = { type: argon2.argon2id, memoryCost: 19456, timeCost: 2, parallelism: 1 };
+  const hash = await argon2.hash('aa_bench_reference-secret', options);
+  let n = 0;
+  const until = Date.now() + 3000;
+  await Promise.all(
+    Array.from({ length: cores * 2 }, async () => {
+      while (Date.now() < until) {
+        await argon2.verify(hash, 'aa_bench_reference-secret');
+        n++;
+      }
+    }),
+  );
+  return Math.round(n / 3);
+}
+
 // ------------------------------------------------------------------------------------------------ peer
 async function startPeerFromShared() {
   const shared = path.resolve(root, '..', 'shared', 'bench-peer');
@@ -502,7 +520,9 @@ async function main() {
     log('api ready', { workers: API_WORKERS, port: PORT });
     const data = await seed();
     const ours = await runScenarios(data);
-    print({ reference: 'rs256_sign_per_s_1core', node_crypto: rsaSignReference(), cores: (await import('node:os')).cpus().length });
+    const cores = (await import('node:os')).cpus().length;
+    print({ reference: 'rs256_sign_per_s_1core', node_crypto: rsaSignReference(), cores });
+    print({ reference: 'argon2id_verify_per_s_all_cores', node_argon2: await argon2Reference(cores), cores, memory_kib: 19456, time_cost: 2 });
     print({ memory: rssMb() });
     let peer;
     if (env.BENCH_PEER_TOKEN_URL) {
