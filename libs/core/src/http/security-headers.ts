@@ -33,7 +33,8 @@ export function securityHeadersMiddleware(options: HelmetOptions = SECURITY_HEAD
     { headers: {}, method: 'GET' } as unknown as IncomingMessage,
     recorder as unknown as ServerResponse,
     (error?: unknown) => {
-      if (error) throw error instanceof Error ? error : new Error(String(error));
+      if (error instanceof Error) throw error;
+      if (error) throw new Error('helmet refused the security header options');
       completed = true;
     },
   );
