@@ -13,10 +13,14 @@ import { claimsOf, isActive } from './auth-helpers';
  */
 describe('a suspension racing a token request', () => {
   let t: TestApp;
+  /** Another API process (same PostgreSQL and Redis) that has never seen the agent's key. */
+  let other: TestApp;
   beforeAll(async () => {
     t = await createTestApp();
+    other = await createTestApp();
   });
   afterAll(async () => {
+    await other.close();
     await t.close();
   });
 
@@ -37,14 +41,15 @@ describe('a suspension racing a token request', () => {
     let suspendedAt: Date | undefined;
     const registry = t.app.get(AgentCascadeRegistry);
     // Inside the suspension's transaction, after the token cascade wrote its marker but before COMMIT,
-    // another request mints a token: its read does not see the suspension yet.
+    // another request mints a token through another process, with no cached verification anywhere: its
+    // read does not see the suspension yet.
     registry.register(`race-${Date.now()}`, {
       onSuspended: async (_manager, ids, at) => {
         if (!ids.includes(agent.agent.id) || racing) return;
         suspendedAt = at;
-        await deleteWorkerKeys(raw, { prefix: `${redisKeyPrefix()}vk:` }); // no cached verification
+        await deleteWorkerKeys(raw, { prefix: `${redisKeyPrefix()}vk:` });
         await new Promise((resolve) => setTimeout(resolve, 5));
-        racing = (await requestToken(t, agent).expect(200)).body.access_token;
+        racing = (await requestToken(other, agent).expect(200)).body.access_token;
       },
     });
     try {
