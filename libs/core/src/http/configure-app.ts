@@ -3,9 +3,8 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import type { Logger as PinoBaseLogger } from 'pino';
-import { pinoHttp } from 'pino-http';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
-import { httpLoggerOptions } from '../logging/logger-options';
+import { requestLoggerMiddleware } from '../logging/request-logger';
 import { ROOT_LOGGER } from '../logging/logging.module';
 import { accessLogMiddleware } from './access-log.middleware';
 import { bodyParsers } from './body-parsers';
@@ -31,7 +30,7 @@ export function configureApiApp(app: INestApplication): INestApplication {
   expressApp.set('trust proxy', false); // the client IP is resolved by ClientIpResolver from TRUST_PROXY_CIDRS
   expressApp.disable('x-powered-by');
   expressApp.set('etag', false);
-  app.use(pinoHttp(httpLoggerOptions(rootLogger)));
+  app.use(requestLoggerMiddleware(rootLogger));
   app.use(accessLogMiddleware(rootLogger, app.get(RequestObservers)));
   app.use(securityHeadersMiddleware());
   app.enableCors({

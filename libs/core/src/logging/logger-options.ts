@@ -1,8 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import * as os from 'node:os';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import pino, { DestinationStream, Logger, LoggerOptions } from 'pino';
-import type { Options as PinoHttpOptions } from 'pino-http';
 import type { AppConfig } from '../config/app-config';
 
 export const REQUEST_ID_HEADER = 'x-request-id';
@@ -59,25 +57,6 @@ export function setLogDestination(destination: DestinationStream | undefined): v
 
 export function createRootLogger(config: AppConfig, serviceName: string): Logger {
   return pino(basePinoOptions(config, serviceName), destinationOverride ?? pino.destination({ sync: false }));
-}
-
-/**
- * pino-http options: the request logger only binds `request_id` (so every line of the request carries
- * it through nestjs-pino's async context); the access-log line is written by RequestLogInterceptor with
- * exactly the fields the dashboards read.
- */
-export function httpLoggerOptions(logger: Logger): PinoHttpOptions {
-  return {
-    logger,
-    autoLogging: false,
-    quietReqLogger: true,
-    customAttributeKeys: { reqId: 'request_id' },
-    genReqId: (req: IncomingMessage, res: ServerResponse) => {
-      const id = requestIdFor(req.headers[REQUEST_ID_HEADER]);
-      res.setHeader('X-Request-ID', id);
-      return id;
-    },
-  };
 }
 
 /**

@@ -1,8 +1,16 @@
-import { DynamicModule, Global, Module } from '@nestjs/common';
+import {
+  DynamicModule,
+  Global,
+  type MiddlewareConsumer,
+  Module,
+  type NestModule,
+  RequestMethod,
+} from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import type { Logger } from 'pino';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
-import { createRootLogger, httpLoggerOptions } from './logger-options';
+import { createRootLogger } from './logger-options';
+import { bindRequestLoggerMiddleware } from './request-logger';
 
 /** The process's root pino logger (API, worker): every log line goes through it. */
 export const ROOT_LOGGER = Symbol('ROOT_LOGGER');
@@ -26,12 +34,17 @@ class RootLoggerModule {
 }
 
 /**
- * nestjs-pino bound to our root logger. The pino-http middleware itself is installed as the very first
- * Express middleware by `configureApiApp` (so body-parser errors get a request id too); nestjs-pino only
- * binds `req.log` into its async context (`useExisting`).
+ * nestjs-pino bound to our root logger. The request logger (`requestLoggerMiddleware`) is installed as the
+ * very first Express middleware by `configureApiApp` (so body-parser errors get a request id too); this
+ * module binds it into nestjs-pino's async context for every route, lazily (`bindRequestLoggerMiddleware`),
+ * instead of nestjs-pino's own binding middleware (disabled: `forRoutes: []`).
  */
 @Module({})
-export class LoggingModule {
+export class LoggingModule implements NestModule {
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(bindRequestLoggerMiddleware).forRoutes({ path: '*', method: RequestMethod.ALL });
+  }
+
   static forRoot(serviceName: string): DynamicModule {
     return {
       module: LoggingModule,
@@ -39,7 +52,7 @@ export class LoggingModule {
         RootLoggerModule.forRoot(serviceName),
         LoggerModule.forRootAsync({
           inject: [ROOT_LOGGER],
-          useFactory: (logger: Logger) => ({ pinoHttp: httpLoggerOptions(logger), useExisting: true }),
+          useFactory: (logger: Logger) => ({ pinoHttp: { logger }, useExisting: true, forRoutes: [] }),
         }),
       ],
       exports: [RootLoggerModule, LoggerModule],
