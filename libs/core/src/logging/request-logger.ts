@@ -41,7 +41,7 @@ class LazyRequestStore {
   constructor(private readonly req: RequestWithLogger) {}
 
   get logger(): Logger {
-    return this.assigned ?? (this.req.log);
+    return this.assigned ?? this.req.log;
   }
 
   /** `PinoLogger.assign()` replaces the request's logger with a child carrying more fields. */
