@@ -301,7 +301,7 @@ export class SigningKeysService implements OnApplicationBootstrap, OnApplication
   }
 
   private subscribe(): void {
-    const subscriber = this.redis.duplicate();
+    const subscriber = this.redis.duplicate({ enableAutoPipelining: false });
     this.subscriber = subscriber;
     let lastError = '';
     subscriber.on('error', (error: Error) => {

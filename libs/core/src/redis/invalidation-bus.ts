@@ -100,7 +100,7 @@ export class InvalidationBus implements OnApplicationShutdown {
 
   private connection(): Redis | undefined {
     if (this.subscriber || this.closed) return this.subscriber;
-    const subscriber = this.redis.duplicate();
+    const subscriber = this.redis.duplicate({ enableAutoPipelining: false });
     this.subscriber = subscriber;
     let lastError = '';
     subscriber.on('error', (error: Error) => {

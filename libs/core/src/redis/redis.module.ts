@@ -43,7 +43,8 @@ class RedisLifecycle implements OnApplicationShutdown {
       useFactory: (config: AppConfig, logger: Logger) => {
         // REDIS_URL unset (never in production): the in-process adapter behind the same ioredis interface.
         if (!config.redisUrl) return createInProcessRedis(config);
-        const client = new Redis(config.redisUrl, redisOptions(config));
+        // Commands issued in the same event-loop turn (concurrent requests) share one write and one round trip.
+        const client = new Redis(config.redisUrl, redisOptions(config, { enableAutoPipelining: true }));
         let lastError = '';
         client.on('error', (error: Error) => {
           // one line per distinct error, not one per reconnect attempt
