@@ -14,11 +14,6 @@ export function runClusterPrimary(config: AppConfig): void {
   const logger = createRootLogger(config, 'agentauth-api');
   let stopping = false;
   const recentExits: number[] = [];
-  // V8 grows the old generation lazily under allocation pressure; a ceiling makes it collect sooner, which
-  // keeps each worker's RSS bounded at a small cost in GC time (docs/performance.md).
-  cluster.setupPrimary({
-    execArgv: [...process.execArgv, `--max-old-space-size=${config.apiWorkerHeapMb}`],
-  });
   const fork = (): Worker => cluster.fork();
   for (let i = 0; i < config.apiWorkers; i++) fork();
   logger.info({ workers: config.apiWorkers }, 'API cluster primary started');

@@ -69,8 +69,6 @@ export interface AppConfig {
   metricsToken: string | undefined;
   /** API processes sharing the port through node:cluster (1 = no cluster). */
   apiWorkers: number;
-  /** V8 old-generation ceiling of each cluster worker (MB): bounds RSS under load (docs/performance.md). */
-  apiWorkerHeapMb: number;
 }
 
 export class ConfigValidationError extends Error {
@@ -254,7 +252,6 @@ export function loadConfig(env: Env = readEnvironment(), cwd = process.cwd()): A
     workerStalledIntervalMs: r.int('WORKER_STALLED_INTERVAL_MS', 30_000, 500, 600_000),
     metricsToken: r.raw('METRICS_TOKEN'),
     apiWorkers: r.int('API_WORKERS', 1, 1, 64),
-    apiWorkerHeapMb: r.int('API_WORKER_HEAP_MB', 192, 64, 16_384),
   };
   if (isProduction && (!config.databaseUrl || !config.redisUrl)) {
     r.problems.push(
