@@ -22,10 +22,8 @@ const NOT_EMBEDDED = {
   // these suites assert Redis specifics: EVALSHA round trips, key TTLs, two app instances sharing one Redis.
   'ratelimit/agent-limits.spec.ts':
     'inspects EVALSHA calls and key TTLs, shares Redis between two app instances',
-  // Redis-specific assertions: MONITOR round trips, a subscriber reconnect.
-  'keys/jwks-and-tokens.spec.ts':
-    'counts commands on the real Redis (MONITOR) to prove the hot path does no I/O',
-  'policies/decision-cache.spec.ts': 'forces a Redis subscriber reconnect',
+  // Redis-specific: a real subscriber connection dropped and re-established.
+  'policies/decision-cache-reconnect.spec.ts': 'forces a Redis subscriber reconnect',
   // BullMQ-specific: inspects the BullMQ queue, or drives deliveries by hand while no consumer runs (the
   // embedded mode's in-process jobs deliver on their own).
   'webhooks/webhooks-api.spec.ts': 'inspects the BullMQ webhooks queue (JobsProducer.queue)',

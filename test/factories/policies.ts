@@ -1,6 +1,7 @@
 import request from 'supertest';
 import type { TestApp } from '../support/app';
-import { API, type Caller } from './agents';
+import { anAgent, API, aTree, type AgentJson, type Caller } from './agents';
+import { aScope } from './scopes';
 
 /** A policy as the API returns it. */
 export interface PolicyJson {
@@ -53,4 +54,27 @@ export async function evaluate(
   const res = await request(t.http).post(`${API}/policies/evaluate`).set(caller.auth).send(body);
   if (res.status !== 200) throw new Error(`evaluate: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body as EvaluationJson;
+}
+
+/** A fresh tree with `files:read` registered and a worker allowed it (the decision-cache suites). */
+export async function aFilesReader(t: TestApp): Promise<{ root: Caller; worker: AgentJson }> {
+  const root = await aTree(t);
+  await aScope(t, root, 'files:read');
+  const worker = await anAgent(t, root, { allowed_scopes: ['files:read'] });
+  return { root, worker };
+}
+
+/** The decision's reason for `worker` doing `files:read`, asked through `t`. */
+export async function filesReadReason(t: TestApp, root: Caller, worker: AgentJson): Promise<string> {
+  return (await evaluate(t, root, { agent_id: worker.id, action: 'files:read' })).reason;
+}
+
+/** Polls `probe` until it returns true or `ms` pass; the elapsed time, or null on timeout. */
+export async function within(ms: number, probe: () => Promise<boolean>): Promise<number | null> {
+  const start = Date.now();
+  while (Date.now() - start < ms) {
+    if (await probe()) return Date.now() - start;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return null;
 }

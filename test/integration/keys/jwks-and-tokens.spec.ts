@@ -11,6 +11,7 @@ import { InvalidTokenError, type InvalidTokenReason, signingKeyEncryptionKey } f
 import { REVOCATION_KEYS } from '@agentauth/revocation';
 import { createTestApp, type TestApp } from '../../support/app';
 import { logCapture } from '../../support/log-capture';
+import { recordRedisCommands } from '../../support/raw-redis';
 import { activePrivateKey, baseClaims, keyRows, resetSigningKeys, services } from './keys-helpers';
 
 const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
@@ -383,7 +384,7 @@ describe('signing keys, JWKS and token signing/verification', () => {
       const redis = t.app.get<Redis>(REDIS);
       const query = jest.spyOn(dataSource, 'query');
       const runner = jest.spyOn(dataSource, 'createQueryRunner');
-      const command = jest.spyOn(redis, 'sendCommand');
+      const command = recordRedisCommands(redis);
       for (let i = 0; i < 20; i++) {
         const signed = await s.signer.signAccessToken(baseClaims());
         await s.verifier.verify(signed.jwt, { typ: 'at+jwt', audience: 'agentauth' });
@@ -391,10 +392,11 @@ describe('signing keys, JWKS and token signing/verification', () => {
       expect(query).not.toHaveBeenCalled();
       expect(runner).not.toHaveBeenCalled();
       // The revocation probe (every 5 s, EXISTS on its sentinel) shares the client; nothing else may appear.
-      const calls = command.mock.calls.filter(
-        ([cmd]) => !(cmd.name === 'exists' && String(cmd.args[0]).endsWith(REVOCATION_KEYS.loaded)),
-      );
+      const calls = command
+        .calls()
+        .filter((cmd) => !(cmd.name === 'exists' && String(cmd.args[0]).endsWith(REVOCATION_KEYS.loaded)));
       expect(calls).toEqual([]);
+      command.restore();
       // Control: the spies do see I/O (a delegation token records its expiry on the key).
       await s.signer.signDelegationToken({ sub: baseClaims().sub }, new Date(s.clock.nowMs() + 60_000));
       expect(query).toHaveBeenCalled();
