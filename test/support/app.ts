@@ -1,6 +1,13 @@
 import type { INestApplication, Type } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import { APP_CONFIG, type AppConfig, configureApiApp, loadConfig, readEnvironment } from '@agentauth/core';
+import {
+  APP_CONFIG,
+  type AppConfig,
+  Clock,
+  configureApiApp,
+  loadConfig,
+  readEnvironment,
+} from '@agentauth/core';
 import { ApiModule } from '../../apps/api/src/api.module';
 
 export interface TestApp {
@@ -39,4 +46,24 @@ export async function createTestApp(
     http: app.getHttpServer(),
     close: () => app.close(),
   };
+}
+
+/**
+ * Two apps sharing this worker's PostgreSQL and Redis (two API processes), created before the describe
+ * block's tests and closed after them; every test leaves both clocks reset and every spy restored.
+ */
+export function twoTestApps(): { a: TestApp; b: TestApp } {
+  const apps = {} as { a: TestApp; b: TestApp };
+  beforeAll(async () => {
+    [apps.a, apps.b] = await Promise.all([createTestApp(), createTestApp()]);
+  });
+  afterAll(async () => {
+    await Promise.all([apps.a.close(), apps.b.close()]);
+  });
+  afterEach(() => {
+    jest.restoreAllMocks();
+    apps.a.app.get(Clock).reset();
+    apps.b.app.get(Clock).reset();
+  });
+  return apps;
 }

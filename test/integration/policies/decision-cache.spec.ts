@@ -3,7 +3,7 @@ import { DataSource } from 'typeorm';
 import { PostgresQueryRunner } from 'typeorm/driver/postgres/PostgresQueryRunner';
 import { Clock, InvalidationBus } from '@agentauth/core';
 import { POLICY_CACHE_RECHECK_MS, PolicyDecisionService } from '@agentauth/policies';
-import { createTestApp, type TestApp } from '../../support/app';
+import { twoTestApps } from '../../support/app';
 import { API } from '../../factories/agents';
 import { aFilesReader, aPolicy, filesReadReason as reasonOn, within } from '../../factories/policies';
 import { aScope } from '../../factories/scopes';
@@ -14,90 +14,81 @@ import { aScope } from '../../factories/scopes';
  * within POLICY_CACHE_RECHECK_MS, and a warm decision reads nothing.
  */
 describe('policy decision cache', () => {
-  let a: TestApp;
-  let b: TestApp;
-  beforeAll(async () => {
-    [a, b] = await Promise.all([createTestApp(), createTestApp()]);
-  });
-  afterAll(async () => {
-    await Promise.all([a.close(), b.close()]);
-  });
-  afterEach(() => {
-    jest.restoreAllMocks();
-    a.app.get(Clock).reset();
-    b.app.get(Clock).reset();
-  });
+  const apps = twoTestApps();
 
-  const setup = () => aFilesReader(a);
+  const setup = () => aFilesReader(apps.a);
 
   it('a policy created, changed or deleted through instance A changes instance B’s decision at once', async () => {
     const { root, worker } = await setup();
-    expect(await reasonOn(b, root, worker)).toBe('scope_grant'); // B has the tree cached now
+    expect(await reasonOn(apps.b, root, worker)).toBe('scope_grant'); // B has the tree cached now
 
-    const deny = await aPolicy(a, root, { subjects: [worker.id], actions: ['files:read'] });
-    const created = await within(2000, async () => (await reasonOn(b, root, worker)) === 'explicit_deny');
+    const deny = await aPolicy(apps.a, root, { subjects: [worker.id], actions: ['files:read'] });
+    const created = await within(
+      2000,
+      async () => (await reasonOn(apps.b, root, worker)) === 'explicit_deny',
+    );
     expect(created).not.toBeNull();
 
-    await request(a.http)
+    await request(apps.a.http)
       .patch(`${API}/policies/${deny.id}`)
       .set(root.auth)
       .send({ enabled: false })
       .expect(200);
     expect(
-      await within(2000, async () => (await reasonOn(b, root, worker)) === 'scope_grant'),
+      await within(2000, async () => (await reasonOn(apps.b, root, worker)) === 'scope_grant'),
     ).not.toBeNull();
 
-    await request(a.http)
+    await request(apps.a.http)
       .patch(`${API}/policies/${deny.id}`)
       .set(root.auth)
       .send({ enabled: true })
       .expect(200);
     expect(
-      await within(2000, async () => (await reasonOn(b, root, worker)) === 'explicit_deny'),
+      await within(2000, async () => (await reasonOn(apps.b, root, worker)) === 'explicit_deny'),
     ).not.toBeNull();
 
-    await request(a.http).delete(`${API}/policies/${deny.id}`).set(root.auth).expect(204);
+    await request(apps.a.http).delete(`${API}/policies/${deny.id}`).set(root.auth).expect(204);
     expect(
-      await within(2000, async () => (await reasonOn(b, root, worker)) === 'scope_grant'),
+      await within(2000, async () => (await reasonOn(apps.b, root, worker)) === 'scope_grant'),
     ).not.toBeNull();
   });
 
   it('corrects a missed invalidation message within the recheck interval (version check)', async () => {
     const { root, worker } = await setup();
-    expect(await reasonOn(b, root, worker)).toBe('scope_grant');
+    expect(await reasonOn(apps.b, root, worker)).toBe('scope_grant');
     // The message is lost: A commits (and bumps the version) but publishes nothing.
-    const publish = jest.spyOn(a.app.get(InvalidationBus), 'publish').mockResolvedValue(false);
-    await aPolicy(a, root, { subjects: [worker.id], actions: ['files:read'] });
+    const publish = jest.spyOn(apps.a.app.get(InvalidationBus), 'publish').mockResolvedValue(false);
+    await aPolicy(apps.a, root, { subjects: [worker.id], actions: ['files:read'] });
     expect(publish).toHaveBeenCalled();
-    expect(await reasonOn(a, root, worker)).toBe('explicit_deny'); // the writer dropped its own copy
-    expect(await reasonOn(b, root, worker)).toBe('scope_grant'); // B is stale, within the interval
+    expect(await reasonOn(apps.a, root, worker)).toBe('explicit_deny'); // the writer dropped its own copy
+    expect(await reasonOn(apps.b, root, worker)).toBe('scope_grant'); // B is stale, within the interval
 
-    b.app.get(Clock).advance(POLICY_CACHE_RECHECK_MS / 2);
-    expect(await reasonOn(b, root, worker)).toBe('scope_grant');
-    b.app.get(Clock).advance(POLICY_CACHE_RECHECK_MS / 2);
-    expect(await reasonOn(b, root, worker)).toBe('explicit_deny');
+    apps.b.app.get(Clock).advance(POLICY_CACHE_RECHECK_MS / 2);
+    expect(await reasonOn(apps.b, root, worker)).toBe('scope_grant');
+    apps.b.app.get(Clock).advance(POLICY_CACHE_RECHECK_MS / 2);
+    expect(await reasonOn(apps.b, root, worker)).toBe('explicit_deny');
   });
 
   it('verify() forces the fallback on demand', async () => {
     const { root, worker } = await setup();
-    expect(await reasonOn(b, root, worker)).toBe('scope_grant');
-    jest.spyOn(a.app.get(InvalidationBus), 'publish').mockResolvedValue(false);
-    await aPolicy(a, root, { subjects: [worker.id], actions: ['files:read'] });
-    expect(await reasonOn(b, root, worker)).toBe('scope_grant');
-    await b.app.get(PolicyDecisionService).verify(root.agent.id);
-    expect(await reasonOn(b, root, worker)).toBe('explicit_deny');
+    expect(await reasonOn(apps.b, root, worker)).toBe('scope_grant');
+    jest.spyOn(apps.a.app.get(InvalidationBus), 'publish').mockResolvedValue(false);
+    await aPolicy(apps.a, root, { subjects: [worker.id], actions: ['files:read'] });
+    expect(await reasonOn(apps.b, root, worker)).toBe('scope_grant');
+    await apps.b.app.get(PolicyDecisionService).verify(root.agent.id);
+    expect(await reasonOn(apps.b, root, worker)).toBe('explicit_deny');
   });
 
   it('decides on the warm path without any database query; verifies with one query after the interval', async () => {
     const { root, worker } = await setup();
-    await aPolicy(a, root, { subjects: [worker.id], actions: ['files:delete'] });
-    await aPolicy(a, root, {
+    await aPolicy(apps.a, root, { subjects: [worker.id], actions: ['files:delete'] });
+    await aPolicy(apps.a, root, {
       effect: 'allow',
       subjects: ['*'],
       actions: ['files:*'],
       conditions: { ip_cidrs: ['10.0.0.0/8'] },
     });
-    const decisions = b.app.get(PolicyDecisionService);
+    const decisions = apps.b.app.get(PolicyDecisionService);
     const agent = {
       id: worker.id,
       trust_level: 'delegated' as const,
@@ -114,7 +105,7 @@ describe('policy decision cache', () => {
     expect(await decisions.evaluate(request)).toMatchObject({ reason: 'explicit_allow' }); // cold: loads
 
     const queries = jest.spyOn(PostgresQueryRunner.prototype, 'query');
-    const dsQueries = jest.spyOn(b.app.get(DataSource), 'query');
+    const dsQueries = jest.spyOn(apps.b.app.get(DataSource), 'query');
     for (let i = 0; i < 1000; i++) {
       const decision = await decisions.evaluate(request);
       if (decision.reason !== 'explicit_allow') throw new Error(`unexpected ${decision.reason}`);
@@ -134,7 +125,7 @@ describe('policy decision cache', () => {
     expect(decisionSql(queries)).toEqual([]);
     expect(decisionSql(dsQueries)).toEqual([]);
 
-    b.app.get(Clock).advance(POLICY_CACHE_RECHECK_MS);
+    apps.b.app.get(Clock).advance(POLICY_CACHE_RECHECK_MS);
     await decisions.evaluate(request);
     const sql = decisionSql(queries);
     expect(sql).toHaveLength(1);
@@ -143,19 +134,19 @@ describe('policy decision cache', () => {
 
   it('filters scopes for issuance: each scope against every audience, with IP, time and depth', async () => {
     const { root, worker } = await setup();
-    await aScope(a, root, 'files:write');
-    const deny = await aPolicy(a, root, {
+    await aScope(apps.a, root, 'files:write');
+    const deny = await aPolicy(apps.a, root, {
       name: 'no writes to billing',
       subjects: [worker.id],
       actions: ['files:write'],
       resources: ['https://billing.example.com'],
     });
-    await aPolicy(a, root, {
+    await aPolicy(apps.a, root, {
       subjects: ['*'],
       actions: ['files:read'],
       conditions: { max_delegation_depth: 0 },
     });
-    const decisions = a.app.get(PolicyDecisionService);
+    const decisions = apps.a.app.get(PolicyDecisionService);
     const agent = {
       id: worker.id,
       trust_level: 'delegated' as const,
