@@ -14,6 +14,8 @@ const NOT_EMBEDDED = {
   // Scratch databases created and dropped on a PostgreSQL server; PGlite is one database.
   'foundation/migrations.spec.ts':
     'creates scratch databases on the PostgreSQL server (up/down of every migration)',
+  // PostgreSQL logins as different roles; PGlite is one superuser session.
+  'foundation/app-role-login.spec.ts': 'logs in as PostgreSQL roles (owner, app role); PGlite has one superuser',
   // ENVIRONMENT=production refuses the embedded mode at config validation.
   'credentials/bootstrap.spec.ts': 'builds apps with ENVIRONMENT=production, which refuses the embedded mode',
   // Redis outage simulation (a client pointed at a dead port): the in-process adapter cannot be down.

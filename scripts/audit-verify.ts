@@ -5,7 +5,12 @@
  * Usage: node dist/scripts/audit-verify.js
  */
 import { DataSource } from 'typeorm';
-import { buildDataSourceOptions, databaseUrlsFromEnvironment, readEnvironment } from '../libs/core/src';
+import {
+  buildDataSourceOptions,
+  databaseUrlsFromEnvironment,
+  DEFAULT_DATABASE_APP_ROLE,
+  readEnvironment,
+} from '../libs/core/src';
 import { type ChainVerification, verifyChain } from '../libs/audit/src/audit-chain';
 import { AuditRepository } from '../libs/audit/src/audit.repository';
 
@@ -14,7 +19,7 @@ export async function auditVerify(
 ): Promise<{ result: ChainVerification; exitCode: 0 | 2 }> {
   const { databaseUrl } = databaseUrlsFromEnvironment(env);
   if (!databaseUrl) throw new Error('DATABASE_URL is not set');
-  const appRole = env.DATABASE_APP_ROLE?.trim() || 'agentauth_app';
+  const appRole = env.DATABASE_APP_ROLE?.trim() || DEFAULT_DATABASE_APP_ROLE;
   const dataSource = await new DataSource(
     buildDataSourceOptions({ url: databaseUrl, appRole, poolSize: 1 }),
   ).initialize();

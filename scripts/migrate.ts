@@ -2,7 +2,8 @@
  * `make migrate` (apply pending migrations) and `make migrate-revert` (undo the last one).
  * Usage: node dist/scripts/migrate.js [up|down]
  */
-import { readEnvironment } from '../libs/core/src/config/app-config';
+import { databaseUrlsFromEnvironment, readEnvironment } from '../libs/core/src/config/app-config';
+import { DEFAULT_DATABASE_APP_ROLE, enableAppRoleLogin } from '../libs/core/src/database/app-role';
 import { createScriptLogger } from '../libs/core/src/logging/logger-options';
 import { migrationDataSource } from '../migrations/data-source';
 
@@ -18,6 +19,14 @@ async function main(): Promise<void> {
     } else {
       const applied = await dataSource.runMigrations({ transaction: 'each' });
       logger.info({ count: applied.length, names: applied.map((m) => m.name) }, 'migrations applied');
+      const env = readEnvironment();
+      const enabled = await enableAppRoleLogin(
+        (sql) => dataSource.query(sql),
+        databaseUrlsFromEnvironment(env).databaseUrl,
+        env.DATABASE_APP_ROLE?.trim() || DEFAULT_DATABASE_APP_ROLE,
+      );
+      if (enabled)
+        logger.info({ role: enabled }, 'the API logs in as the least-privilege role: login enabled');
     }
   } finally {
     await dataSource.destroy();

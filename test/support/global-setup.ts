@@ -1,6 +1,7 @@
 import { Client } from 'pg';
 import { migrationDataSource } from '../../migrations/data-source';
-import { adminUrl, databaseName, databaseUrl, runId, TEST_DB_PREFIX } from './test-env';
+import { enableAppRoleLogin } from '../../libs/core/src/database/app-role';
+import { adminUrl, appRoleLoginUrl, databaseName, databaseUrl, runId, TEST_DB_PREFIX } from './test-env';
 
 /**
  * Once per `jest` run: a template database migrated with the real migrations, cloned into one database
@@ -17,6 +18,12 @@ export default async function globalSetup(globalConfig: { maxWorkers: number }):
     await admin.query(`CREATE DATABASE "${template}"`);
     const dataSource = await migrationDataSource(databaseUrl('template')).initialize();
     await dataSource.runMigrations({ transaction: 'each' });
+    // What `make migrate` does when the API's DATABASE_URL names the app role (production's arrangement).
+    await enableAppRoleLogin(
+      (sql) => dataSource.query(sql),
+      appRoleLoginUrl(databaseUrl('template')),
+      'agentauth_app',
+    );
     await dataSource.destroy();
     const workers = Math.max(1, globalConfig.maxWorkers);
     for (let worker = 1; worker <= workers; worker++) {

@@ -31,3 +31,14 @@ export function databaseUrl(suffix: string): string {
 export function redisKeyPrefix(): string {
   return `aa:test:${runId()}:${workerId()}:`;
 }
+
+/**
+ * `url` logging in as the API's least-privilege role instead of the superuser — how production connects.
+ * Global setup lets the role log in (trust authentication here, so no password).
+ */
+export function appRoleLoginUrl(url: string, role = 'agentauth_app'): string {
+  const login = new URL(url);
+  login.username = role;
+  login.password = '';
+  return login.toString();
+}

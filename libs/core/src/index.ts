@@ -2,6 +2,7 @@ export * from './config/app-config';
 export * from './config/config.module';
 export * from './clock/clock';
 export * from './core.module';
+export * from './database/app-role';
 export * from './database/data-source-options';
 export * from './database/after-commit';
 export * from './database/pg-errors';

@@ -1,11 +1,16 @@
 import request from 'supertest';
 import { BUILT_IN_SCOPES } from '@agentauth/scopes';
 import { createTestApp, type TestApp } from '../../support/app';
-import { redisKeyPrefix } from '../../support/test-env';
+import { appRoleLoginUrl, redisKeyPrefix } from '../../support/test-env';
 import { API, authStatus } from '../../factories/agents';
 import { auditEventsOf } from '../../factories/db';
 
-const PRODUCTION = { ENVIRONMENT: 'production', BOOTSTRAP_OPEN: undefined };
+// Production refuses to start logged in as a superuser/owner (docs/deployment.md): it logs in as the app role.
+const PRODUCTION = {
+  ENVIRONMENT: 'production',
+  BOOTSTRAP_OPEN: undefined,
+  DATABASE_URL: appRoleLoginUrl(process.env.DATABASE_URL as string),
+};
 
 describe('POST /agents/bootstrap', () => {
   describe('outside production (open)', () => {

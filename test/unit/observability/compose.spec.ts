@@ -191,6 +191,21 @@ describe('docker-compose.prod.yml', () => {
     expect(interpolate(trust ?? '')).toBe(`${interpolate(lbAddress!)}/32`);
   });
 
+  it('logs the API and worker in as the least-privilege role; only migrate holds the owner URL', () => {
+    const urlUser = (service: string, key: string): string | undefined => {
+      const value = environmentOf(svc(service)).find(([k]) => k === key)?.[1];
+      return value === undefined ? undefined : new URL(interpolate(value)).username;
+    };
+    for (const service of ['api', 'worker', 'migrate']) {
+      expect(urlUser(service, 'DATABASE_URL')).toBe('agentauth_app');
+    }
+    const owner = environmentOf(svc('postgres')).find(([k]) => k === 'POSTGRES_USER')?.[1];
+    expect(owner).toBeDefined();
+    expect(urlUser('migrate', 'MIGRATIONS_DATABASE_URL')).toBe(owner);
+    expect(urlUser('api', 'MIGRATIONS_DATABASE_URL')).toBeUndefined();
+    expect(urlUser('worker', 'MIGRATIONS_DATABASE_URL')).toBeUndefined();
+  });
+
   it('runs PostgreSQL 16 with a volume and a pg_isready healthcheck', () => {
     const pg = svc('postgres');
     expect(interpolate(pg.image!)).toMatch(/^postgres:16[.-]/);
@@ -236,6 +251,7 @@ describe('docker-compose.prod.yml', () => {
     const text = read('docker-compose.prod.yml');
     for (const secret of [
       'POSTGRES_PASSWORD',
+      'APP_DB_PASSWORD',
       'REDIS_PASSWORD',
       'SECRET_KEY',
       'ADMIN_API_KEY',

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
+import { DEFAULT_DATABASE_APP_ROLE } from '../database/app-role';
 import { isValidCidr } from '../net/ip';
 
 /** The example secrets shipped in `.env.example`: refused in production. */
@@ -209,7 +210,7 @@ export function loadConfig(env: Env = readEnvironment(), cwd = process.cwd()): A
     publicBaseUrl,
     apiPrefix,
     databaseUrl: r.url('DATABASE_URL', ['postgres:', 'postgresql:']),
-    databaseAppRole: r.string('DATABASE_APP_ROLE', 'agentauth_app'),
+    databaseAppRole: r.string('DATABASE_APP_ROLE', DEFAULT_DATABASE_APP_ROLE),
     databasePoolSize: r.int('DATABASE_POOL_SIZE', 10, 1, 200),
     redisUrl: r.url('REDIS_URL', ['redis:', 'rediss:']),
     redisKeyPrefix: r.string('REDIS_KEY_PREFIX', 'aa:'),

@@ -1,9 +1,13 @@
 import type { DataSourceOptions, Logger as TypeOrmLogger } from 'typeorm';
+import { logsInAsAppRole } from './app-role';
 import { SnakeNamingStrategy } from './snake-naming.strategy';
 
 export interface DataSourceParams {
   url: string;
-  /** Connect as the owner (migrations) or switch to the least-privilege app role (the API). */
+  /**
+   * The least-privilege role the API runs as: when `url` logs in as another user (the owner), the connection
+   * switches to it at connect time; when `url` logs in as this role, nothing to switch.
+   */
   appRole?: string;
   poolSize?: number;
   logger?: TypeOrmLogger;
@@ -29,7 +33,9 @@ export function buildDataSourceOptions(params: DataSourceParams): DataSourceOpti
     extra: {
       max: params.poolSize ?? 10,
       connectionTimeoutMillis: 5000,
-      ...(params.appRole ? { options: `-c role=${params.appRole}` } : {}),
+      ...(params.appRole && !logsInAsAppRole(params.url, params.appRole)
+        ? { options: `-c role=${params.appRole}` }
+        : {}),
       application_name: 'agentauth',
     },
   };

@@ -1,4 +1,12 @@
-import { DynamicModule, Inject, Injectable, Module, OnApplicationShutdown, Optional } from '@nestjs/common';
+import {
+  DynamicModule,
+  Inject,
+  Injectable,
+  Module,
+  OnApplicationBootstrap,
+  OnApplicationShutdown,
+  Optional,
+} from '@nestjs/common';
 import { InjectDataSource, TypeOrmModule } from '@nestjs/typeorm';
 import { PinoLogger } from 'nestjs-pino';
 import type { Logger } from 'pino';
@@ -7,6 +15,7 @@ import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { EmbeddedPostgres, type MigrationClass } from '../embedded/embedded-postgres';
 import { ROOT_LOGGER } from '../logging/logging.module';
 import { PinoTypeOrmLogger } from '../logging/typeorm-logger';
+import { assertLeastPrivilegeLogin } from './app-role';
 import { buildDataSourceOptions } from './data-source-options';
 
 /** DI token of the running `EmbeddedPostgres`, or `null` when `DATABASE_URL` is set. */
@@ -40,6 +49,23 @@ class EmbeddedPostgresLifecycle implements OnApplicationShutdown {
     if (this.dataSource.isInitialized) await this.dataSource.destroy().catch(() => undefined);
     await this.embedded.stop();
     this.logger.info({ component: 'embedded-postgres' }, 'embedded PostgreSQL stopped');
+  }
+}
+
+/**
+ * In production the API and worker must log in as the least-privilege role itself: a session that logged in
+ * as the owner (or a superuser) and switched roles can switch back and rewrite the audit trail. Fails start-up.
+ */
+@Injectable()
+class LeastPrivilegeLoginCheck implements OnApplicationBootstrap {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    if (this.config.environment !== 'production') return;
+    await assertLeastPrivilegeLogin((sql) => this.dataSource.query(sql));
   }
 }
 
@@ -123,7 +149,7 @@ export class DatabaseModule {
           },
         }),
       ],
-      providers: [EmbeddedPostgresLifecycle],
+      providers: [EmbeddedPostgresLifecycle, LeastPrivilegeLoginCheck],
       exports: [embeddedModule],
     };
   }
