@@ -14,15 +14,7 @@ import {
 import { Metrics, METRIC } from '@agentauth/observability';
 import { ApiModule } from '../../../apps/api/src/api.module';
 import { createTestApp, type TestApp } from '../../support/app';
-import { parsePrometheusText, type Sample, valueOf } from './prometheus-text';
-
-async function scrape(t: TestApp, token?: string): Promise<Sample[]> {
-  const req = request(t.http).get('/metrics');
-  if (token) req.set('Authorization', `Bearer ${token}`);
-  const res = await req.expect(200);
-  expect(res.headers['content-type']).toMatch(/^text\/plain; version=0\.0\.4/);
-  return parsePrometheusText(res.text).samples;
-}
+import { movedBetween, parsePrometheusText, scrapeMetrics, valueOf } from './prometheus-text';
 
 const requests = (labels: Record<string, string>) => [METRIC.httpRequests, labels] as const;
 const durationCount = (labels: Record<string, string>) =>
@@ -58,7 +50,7 @@ describe('GET /metrics (no METRICS_TOKEN)', () => {
     const health = { method: 'GET', route: '/health', status: '200' };
     const unmatched = { method: 'GET', route: 'unmatched', status: '404' };
     const malformed = { method: 'POST', route: 'unmatched', status: '400' };
-    const before = await scrape(t);
+    const before = await scrapeMetrics(t);
 
     for (let i = 0; i < 3; i++) await request(t.http).get('/health').expect(200);
     await request(t.http).get(`/api/v1/no-such-collection/${randomUUID()}`).expect(404);
@@ -70,9 +62,8 @@ describe('GET /metrics (no METRICS_TOKEN)', () => {
       .send('{"broken": ')
       .expect(400);
 
-    const after = await scrape(t);
-    const moved = (name: string, labels: Record<string, string>) =>
-      valueOf(after, name, labels) - valueOf(before, name, labels);
+    const after = await scrapeMetrics(t);
+    const moved = movedBetween(before, after);
     expect(moved(...requests(health))).toBe(3);
     expect(moved(...durationCount(health))).toBe(3);
     expect(moved(...requests(unmatched))).toBe(2);
@@ -99,27 +90,23 @@ describe('GET /metrics (no METRICS_TOKEN)', () => {
     expect([...routes].filter((r) => r.startsWith('/api/v1/agents/') && !r.includes(':'))).toEqual([]);
   });
 
-  it('moves the counters other modules drive through the Metrics helpers', async () => {
+  // Real traffic moves these counters in security-metrics.spec.ts; this covers what that traffic cannot cheaply
+  // produce: every grant type's spelling, an unknown grant type, and where batch sizes fall in the buckets.
+  it('exposes the Metrics helpers under bounded labels and the audit batch histogram buckets', async () => {
     const metrics = t.app.get(Metrics);
-    const before = await scrape(t);
-    metrics.tokenIssued('client_credentials');
+    const before = await scrapeMetrics(t);
     metrics.tokenIssued('urn:ietf:params:oauth:grant-type:token-exchange');
     metrics.tokenIssued('urn:agentauth:grant-type:agent_delegation');
     metrics.tokenIssued('agent_delegation');
     metrics.tokenIssued('made-up-grant');
-    metrics.authFailure('invalid_client');
-    metrics.authFailure('invalid_client');
     metrics.rateLimitRejected('ip');
     metrics.auditBatch(7);
     metrics.auditBatch(1);
-    const after = await scrape(t);
-    const moved = (name: string, labels: Record<string, string> = {}) =>
-      valueOf(after, name, labels) - valueOf(before, name, labels);
-    expect(moved(METRIC.tokensIssued, { grant_type: 'client_credentials' })).toBe(1);
+    const after = await scrapeMetrics(t);
+    const moved = movedBetween(before, after);
     expect(moved(METRIC.tokensIssued, { grant_type: 'token_exchange' })).toBe(1);
     expect(moved(METRIC.tokensIssued, { grant_type: 'agent_delegation' })).toBe(2);
     expect(moved(METRIC.tokensIssued, { grant_type: 'other' })).toBe(1);
-    expect(moved(METRIC.authFailures, { reason: 'invalid_client' })).toBe(2);
     expect(moved(METRIC.rateLimitRejections, { kind: 'ip' })).toBe(1);
     expect(moved(`${METRIC.auditBatchSize}_count`)).toBe(2);
     expect(moved(`${METRIC.auditBatchSize}_sum`)).toBe(8);
@@ -136,14 +123,14 @@ describe('GET /metrics (no METRICS_TOKEN)', () => {
       Promise.reject(new Error('redis down')),
     );
     try {
-      const first = await scrape(t);
+      const first = await scrapeMetrics(t);
       expect(valueOf(first, METRIC.queueDepth, { queue: 'webhooks' })).toBe(4);
       expect(valueOf(first, METRIC.queueDepth, { queue: 'audit-export' })).toBe(2);
       const errorsBefore = valueOf(first, METRIC.queueDepthCollectorErrors);
       expect(errorsBefore).toBeGreaterThanOrEqual(1);
 
       depth = 9;
-      const second = await scrape(t);
+      const second = await scrapeMetrics(t);
       expect(valueOf(second, METRIC.queueDepth, { queue: 'webhooks' })).toBe(9);
       expect(valueOf(second, METRIC.queueDepthCollectorErrors)).toBe(errorsBefore + 1);
     } finally {
@@ -151,7 +138,7 @@ describe('GET /metrics (no METRICS_TOKEN)', () => {
       unregisterAsync();
       unregisterBroken();
     }
-    const third = await scrape(t);
+    const third = await scrapeMetrics(t);
     expect(third.filter((s) => s.name === METRIC.queueDepth)).toEqual([]);
   });
 
@@ -188,7 +175,7 @@ describe('GET /metrics with METRICS_TOKEN set', () => {
       .set('Authorization', `Bearer ${token.slice(0, -1)}`)
       .expect(401);
 
-    const samples = await scrape(t, token);
+    const samples = await scrapeMetrics(t, token);
     expect(valueOf(samples, METRIC.authFailures, { reason: 'metrics_token' })).toBe(4);
     expect(valueOf(samples, METRIC.httpRequests, { method: 'GET', route: '/metrics', status: '401' })).toBe(
       4,

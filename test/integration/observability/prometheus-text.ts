@@ -1,3 +1,6 @@
+import request from 'supertest';
+import type { TestApp } from '../../support/app';
+
 /** A sample of the Prometheus text exposition format: `name{label="value",...} value`. */
 export interface Sample {
   name: string;
@@ -43,4 +46,21 @@ export function valueOf(samples: Sample[], name: string, labels: Record<string, 
     );
   }
   return matching[0]?.value ?? 0;
+}
+
+/** `GET /metrics` (with `Bearer token` when given): expects 200 in the text format, returns its samples. */
+export async function scrapeMetrics(t: TestApp, token?: string): Promise<Sample[]> {
+  const req = request(t.http).get('/metrics');
+  if (token) req.set('Authorization', `Bearer ${token}`);
+  const res = await req.expect(200);
+  expect(res.headers['content-type']).toMatch(/^text\/plain; version=0\.0\.4/);
+  return parsePrometheusText(res.text).samples;
+}
+
+/** How much the sample `name{labels}` moved from one scrape to the next. */
+export function movedBetween(
+  before: Sample[],
+  after: Sample[],
+): (name: string, labels?: Record<string, string>) => number {
+  return (name, labels = {}) => valueOf(after, name, labels) - valueOf(before, name, labels);
 }
