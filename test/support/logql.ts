@@ -153,6 +153,69 @@ export function analyzeLogQL(query: string): LogQLAnalysis {
   return result;
 }
 
+/** A matcher that compares a label with literal values (range comparisons such as `> 1000` are not). */
+export interface ValueMatcher {
+  label: string;
+  op: '=' | '==' | '!=' | '=~' | '!~';
+  value: string;
+  /** In the stream selector (a Promtail label) rather than a label filter after the parser. */
+  inSelector: boolean;
+  /** The value as a regex (`=~`, `!~`), else the literal. */
+  regex: boolean;
+  /** The top-level alternatives of a regex (`a|b(c|d)` → `a`, `b(c|d)`); the literal alone otherwise. */
+  alternatives: string[];
+}
+
+const VALUE_OPS = new Set(['=', '==', '!=', '=~', '!~']);
+
+/** Every equality / regex matcher of the query, stream selector first, each with its alternatives. */
+export function valueMatchers(analysis: LogQLAnalysis): ValueMatcher[] {
+  const matchers = [
+    ...analysis.streamMatchers.map((m) => ({ ...m, inSelector: true })),
+    ...analysis.labelFilters.map((m) => ({ ...m, inSelector: false })),
+  ];
+  return matchers
+    .filter((m) => VALUE_OPS.has(m.op))
+    .map((m) => {
+      const regex = m.op === '=~' || m.op === '!~';
+      return {
+        ...m,
+        op: m.op as ValueMatcher['op'],
+        regex,
+        alternatives: regex ? regexAlternatives(m.value) : [m.value],
+      };
+    });
+}
+
+/** Splits a regex at its top-level `|` (not inside a group, a character class or after a backslash). */
+export function regexAlternatives(pattern: string): string[] {
+  const alternatives: string[] = [];
+  let depth = 0;
+  let inClass = false;
+  let start = 0;
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i];
+    if (c === '\\') i++;
+    else if (inClass) inClass = c !== ']';
+    else if (c === '[') inClass = true;
+    else if (c === '(') depth++;
+    else if (c === ')') depth--;
+    else if (c === '|' && depth === 0) {
+      alternatives.push(pattern.slice(start, i));
+      start = i + 1;
+    }
+  }
+  alternatives.push(pattern.slice(start));
+  return alternatives;
+}
+
+/** Whether `alternative` (a regex when `regex`, anchored like Loki's matchers) matches one of `values`. */
+export function matchesAny(alternative: string, regex: boolean, values: readonly string[]): boolean {
+  if (!regex) return values.includes(alternative);
+  const re = new RegExp(`^(?:${alternative})$`);
+  return values.some((v) => re.test(v));
+}
+
 /** The fenced ```logql blocks of a Markdown document, one query each. */
 export function logqlBlocks(markdown: string): string[] {
   return [...markdown.matchAll(/```logql\n([\s\S]*?)```/g)].map((m) => m[1].trim());

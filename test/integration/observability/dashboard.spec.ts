@@ -12,7 +12,11 @@ import {
   interpolateGrafanaVariables,
   type LogQLAnalysis,
   logqlBlocks,
+  matchesAny,
+  valueMatchers,
 } from '../../support/logql';
+import { aToken, aTree, API, bearer, requestToken } from '../../factories/agents';
+import { revokeToken } from '../auth/auth-helpers';
 import { parsePrometheusText } from './prometheus-text';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
@@ -32,6 +36,15 @@ const AUDIT_EVENT_MSG = 'audit event';
 
 /** Labels Loki adds or computes itself, never read from a line. */
 const LOKI_BUILT_IN_LABELS = new Set(['__error__', '__error_details__', '__line__', '__timestamp__']);
+/**
+ * Fields whose values are open-ended ids (`agent_id`, `request_id`, ...): a query's value for them is an
+ * example to replace (docs/deployment.md), not a vocabulary word. Every other field's values are checked.
+ */
+const OPEN_VALUED_FIELD = /_id$/;
+
+/** The per-agent limit of the test app: low, so the traffic below reaches a real 429. */
+const AGENT_LIMIT = 3;
+
 /** Labels Prometheus attaches to every scraped series, and the histogram bucket label. */
 const PROMETHEUS_TARGET_LABELS = new Set(['job', 'instance', 'le']);
 
@@ -50,7 +63,14 @@ interface Dashboard {
   title: string;
   uid: string;
   panels: Panel[];
-  templating: { list: { name: string; allValue?: string }[] };
+  templating: {
+    list: {
+      name: string;
+      allValue?: string;
+      definition?: string;
+      query?: { label: string; stream: string };
+    }[];
+  };
 }
 
 /** The service names the processes log under (`CoreModule.forRoot({ serviceName })` in apps/). */
@@ -77,8 +97,14 @@ function targets(uid: 'loki' | 'prometheus'): { where: string; expr: string }[] 
   );
 }
 
+/** The template variables that list a label's values, with the stream selector they ask Loki about. */
+const labelValueVariables = dashboard.templating.list.flatMap((v) =>
+  v.query ? [{ name: v.name, label: v.query.label, stream: v.query.stream, definition: v.definition }] : [],
+);
+
 const lokiQueries = [
   ...targets('loki'),
+  ...labelValueVariables.map((v) => ({ where: `template variable "${v.name}" selector`, expr: v.stream })),
   ...logqlBlocks(fs.readFileSync(DEPLOYMENT_DOC, 'utf8')).map((expr, i) => ({
     where: `docs/deployment.md logql block #${i + 1}`,
     expr,
@@ -131,32 +157,54 @@ describe('AgentAuth Operations dashboard and docs/deployment.md LogQL', () => {
   let fieldsByMsg: Map<string, Set<string>>;
   let allFields: Set<string>;
 
-  const valuesOf = (field: string) => new Set(apiLines.map((l) => l[field]).filter((v) => v !== undefined));
+  /**
+   * Values of `field` (as Loki's json stage sees them: absent or null is "") in the API lines, only those
+   * with one of `msgs` when given; plus the closed sets a run cannot show all of: pino's level names and
+   * the worker's service name (no worker runs in this test).
+   */
+  const loggedValues = (field: string, msgs: string[]): string[] => {
+    const lines = msgs.length > 0 ? apiLines.filter((l) => msgs.includes(String(l.msg))) : apiLines;
+    const values = lines.map((l) => (l[field] === undefined || l[field] === null ? '' : String(l[field])));
+    if (field === 'level') values.push(...Object.values(levels.labels));
+    if (field === 'service_name') values.push(...serviceNamesInSource());
+    return values;
+  };
   const auditPending = () => FIELDS_FROM_AUDIT_EVENTS.length > 0;
 
   beforeAll(async () => {
-    t = await createTestApp({ METRICS_TOKEN: metricsToken });
+    t = await createTestApp({
+      METRICS_TOKEN: metricsToken,
+      RATE_LIMIT_AGENT_PER_MINUTE: String(AGENT_LIMIT),
+    });
     const agent = request(t.http);
-    // Real traffic: 200s, 404s, 401s, a body-parser 400, and calls that will be audited once the token,
-    // rate-limit and audit modules exist (a failed client authentication, a bogus bearer token).
+    // Real traffic: 200s, 404s, 401s, a 403, a 429, a body-parser 400, and every audit event type and outcome
+    // the queries select on (the value test below accepts only values these lines really carry).
     await agent.get('/health').expect(200);
     await agent.get('/ready').expect(200);
     await agent.get('/api/v1/no-such-route').expect(404);
     await agent.get('/metrics').set('Authorization', `Bearer ${metricsToken}`).expect(200);
     await agent.get('/metrics').expect(401);
+    await agent.get(`${API}/agents/${randomUUID()}`).expect(401);
+    await agent.get(`${API}/agents`).set(bearer('not-a-real-token')).expect(401); // client_auth.failed
     await agent
-      .get(`/api/v1/agents/${randomUUID()}`)
-      .expect((res) => expect([401, 404]).toContain(res.status));
-    await agent
-      .get('/api/v1/agents')
-      .set('Authorization', 'Bearer not-a-real-token')
-      .expect((res) => expect([401, 404]).toContain(res.status));
-    await agent
-      .post('/api/v1/auth/token')
+      .post(`${API}/auth/token`)
       .type('form')
       .send({ grant_type: 'client_credentials', client_id: randomUUID(), client_secret: 'wrong' })
-      .expect((res) => expect([400, 401, 404]).toContain(res.status));
+      .expect(401); // client_auth.failed
     await agent.post('/api/v1/anything').set('Content-Type', 'application/json').send('{"x": ').expect(400);
+
+    const root = await aTree(t); // token.issued
+    await requestToken(t, root, { scope: 'no-such:scope' }).expect(400); // token.issue_failed
+    const offline = await requestToken(t, root, { scope: 'agents:read offline_access' }).expect(200);
+    const rotate = { grant_type: 'refresh_token', refresh_token: offline.body.refresh_token as string };
+    await requestToken(t, root, rotate).expect(200);
+    await requestToken(t, root, rotate).expect(400); // refresh_token.reuse_detected
+    await revokeToken(t, root, root.accessToken).expect(200); // token.revoked
+    const narrow = await aToken(t, root, { scope: 'credentials:read' });
+    await agent.get(`${API}/agents`).set(bearer(narrow)).expect(403);
+    const busy = await aTree(t);
+    for (let i = 0; i < AGENT_LIMIT; i++) await agent.get(`${API}/agents`).set(busy.auth).expect(200);
+    await agent.get(`${API}/agents`).set(busy.auth).expect(429); // rate_limit.exceeded
 
     apiLines = logCapture.lines.filter((l) => l.service_name === 'agentauth-api');
     fieldsByMsg = new Map();
@@ -213,35 +261,53 @@ describe('AgentAuth Operations dashboard and docs/deployment.md LogQL', () => {
     expect(analysis.streamMatchers.length).toBeGreaterThan(0);
   });
 
-  it('stream selectors use only labels the Promtail pipeline sets, with values the app really logs', () => {
+  it('stream selectors use only labels the Promtail pipeline sets', () => {
     const { labels } = promtailLabels();
     const problems: string[] = [];
     for (const { where, expr } of lokiQueries) {
       for (const m of analyzeLogQL(interpolateGrafanaVariables(expr, variables)).streamMatchers) {
-        if (!labels.has(m.label)) {
+        if (!labels.has(m.label))
           problems.push(`${where}: stream label "${m.label}" is not set by deploy/promtail/promtail.yml`);
-          continue;
-        }
-        const field = labels.get(m.label);
-        if (!field) continue;
-        // Values seen in this run; plus the closed sets a run cannot show all of: pino's level names and
-        // the worker's service name (no worker runs in this test).
-        const observed = [...valuesOf(field)].map(String);
-        if (field === 'level') observed.push(...Object.values(levels.labels));
-        if (field === 'service_name') observed.push(...serviceNamesInSource());
-        const matches =
-          m.op === '='
-            ? observed.includes(m.value)
-            : m.op === '=~'
-              ? observed.some((v) => new RegExp(`^(?:${m.value})$`).test(v))
-              : true;
-        if (!matches)
-          problems.push(
-            `${where}: ${m.label}${m.op}"${m.value}" matches no logged ${field} (${observed.join(', ')})`,
-          );
       }
     }
     expect(problems).toEqual([]);
+  });
+
+  it('every value a query compares a field with (each regex alternative on its own) is one the app logged', () => {
+    const { labels: promtail } = promtailLabels();
+    const problems: string[] = [];
+    for (const { where, expr } of lokiQueries) {
+      const a = analyzeLogQL(interpolateGrafanaVariables(expr, variables));
+      const extracted = new Map(a.jsonFields.map((f) => [f.label, f.path]));
+      const msgs = a.labelFilters.filter((f) => f.label === 'msg' && f.op === '=').map((f) => f.value);
+      for (const m of valueMatchers(a)) {
+        if (LOKI_BUILT_IN_LABELS.has(m.label)) continue;
+        const field = m.inSelector
+          ? promtail.get(m.label)
+          : (extracted.get(m.label) ?? (promtail.has(m.label) ? promtail.get(m.label) : m.label));
+        if (!field || OPEN_VALUED_FIELD.test(field)) continue; // static labels; ids (examples)
+        // A filter after `| msg="..."` sees only those lines; a selector sees every line of every process.
+        const observed = loggedValues(field, m.inSelector || field === 'msg' ? [] : msgs);
+        for (const alternative of m.alternatives) {
+          if (!matchesAny(alternative, m.regex, observed))
+            problems.push(
+              `${where}: ${m.label}${m.op}"${m.value}": "${alternative}" matches no logged ${field} ` +
+                `(${[...new Set(observed)].join(', ')})`,
+            );
+        }
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+
+  it('each template variable lists a Promtail label, from a selector written as its definition', () => {
+    const { labels } = promtailLabels();
+    expect(labelValueVariables.length).toBeGreaterThan(0);
+    for (const v of labelValueVariables) {
+      expect(labels.has(v.label)).toBe(true);
+      expect(v.definition).toBe(`label_values(${v.stream}, ${v.label})`);
+      expect(variables[v.name]).toBeDefined();
+    }
   });
 
   it('Promtail labels come from fields every API line has, and its drop rule keeps every API line', () => {

@@ -1,4 +1,11 @@
-import { analyzeLogQL, interpolateGrafanaVariables, logqlBlocks } from '../../support/logql';
+import {
+  analyzeLogQL,
+  interpolateGrafanaVariables,
+  logqlBlocks,
+  matchesAny,
+  regexAlternatives,
+  valueMatchers,
+} from '../../support/logql';
 
 /** The checker the dashboard test relies on: it must see every field a query uses, and every syntax error. */
 describe('LogQL analysis (Grafana lezer grammar)', () => {
@@ -23,6 +30,35 @@ describe('LogQL analysis (Grafana lezer grammar)', () => {
     ]);
     expect(a.unwrapFields).toEqual(['duration_ms']);
     expect(a.groupings).toEqual(['method', 'route']);
+  });
+
+  it('lists every equality and regex matcher with its values, stream selector first, ranges left out', () => {
+    const a = analyzeLogQL(
+      '{service_name=~"agentauth-.+", level!="debug"} | json msg="msg", event_type="event_type" | msg="audit event" ' +
+        '| event_type=~"client_auth.failed|token.(issued|revoked)" | outcome!~"success|denied" | status=429 ' +
+        '| status != 200 | duration_ms > 1000',
+    );
+    expect(a.errors).toEqual([]);
+    expect(valueMatchers(a).map((m) => [m.label, m.op, m.inSelector, m.alternatives])).toEqual([
+      ['service_name', '=~', true, ['agentauth-.+']],
+      ['level', '!=', true, ['debug']],
+      ['msg', '=', false, ['audit event']],
+      ['event_type', '=~', false, ['client_auth.failed', 'token.(issued|revoked)']],
+      ['outcome', '!~', false, ['success', 'denied']],
+      ['status', '=', false, ['429']],
+      ['status', '!=', false, ['200']],
+    ]);
+  });
+
+  it('splits a regex only at its top-level alternation and matches each alternative anchored', () => {
+    expect(regexAlternatives('a|b(c|d)|[|x]|e\\|f')).toEqual(['a', 'b(c|d)', '[|x]', 'e\\|f']);
+    expect(regexAlternatives('.+')).toEqual(['.+']);
+    expect(regexAlternatives('')).toEqual(['']);
+    expect(matchesAny('token.(issued|revoked)', true, ['token.revoked'])).toBe(true);
+    expect(matchesAny('rate_limit.exceeded', true, ['rate_limit.exceeded.later'])).toBe(false);
+    expect(matchesAny('rate_limit.exceded', true, ['rate_limit.exceeded'])).toBe(false);
+    expect(matchesAny('token.issued', false, ['token.issued'])).toBe(true);
+    expect(matchesAny('token.issued', false, ['tokenXissued'])).toBe(false);
   });
 
   it('reports syntax errors', () => {
