@@ -164,7 +164,11 @@ describe('AgentAuth Operations dashboard and docs/deployment.md LogQL', () => {
    */
   const loggedValues = (field: string, msgs: string[]): string[] => {
     const lines = msgs.length > 0 ? apiLines.filter((l) => msgs.includes(String(l.msg))) : apiLines;
-    const values = lines.map((l) => (l[field] === undefined || l[field] === null ? '' : String(l[field])));
+    const values = lines.map((l) => {
+      const value = l[field];
+      if (value === undefined || value === null) return '';
+      return typeof value === 'string' ? value : JSON.stringify(value);
+    });
     if (field === 'level') values.push(...Object.values(levels.labels));
     if (field === 'service_name') values.push(...serviceNamesInSource());
     return values;
