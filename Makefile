@@ -17,10 +17,10 @@ $(STAMP): package.json package-lock.json
 dev: $(STAMP) ## Install dependencies (npm ci from the lock file)
 
 up: ## Start PostgreSQL 16 and Redis 7 with docker compose (needs a Docker engine)
-	docker compose up -d --wait
+	docker compose -p agentauth-dev up -d --wait
 
 down: ## Stop the docker compose services
-	docker compose down
+	docker compose -p agentauth-dev down
 
 .env:
 	@cp .env.example .env && echo "created .env from .env.example (edit it for anything but local development)"

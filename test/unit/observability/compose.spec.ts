@@ -322,6 +322,7 @@ describe('docker-compose.prod.yml', () => {
     const required = [...requiredVariables(compose)].sort();
     expect(required).toEqual([
       'ADMIN_API_KEY',
+      'APP_DB_PASSWORD',
       'GRAFANA_PASSWORD',
       'METRICS_TOKEN',
       'POSTGRES_PASSWORD',
@@ -566,5 +567,12 @@ describe('docker-compose.yml (development dependencies)', () => {
   it('keeps Redis AOF on', () => {
     const args = asList(compose.services.redis.command);
     expect(args[args.indexOf('--appendonly') + 1]).toBe('yes');
+  });
+
+  it('is a valid compose file (docker-compose when installed)', () => {
+    const dockerCompose = installedTool('docker-compose');
+    if (!dockerCompose) return;
+    const result = runTool(dockerCompose, ['-f', 'docker-compose.yml', 'config', '-q'], {});
+    expect({ status: result.status, output: result.output }).toEqual({ status: 0, output: '' });
   });
 });
