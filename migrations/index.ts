@@ -11,6 +11,7 @@ import { Webhooks1764400600000 } from './1764400600000-webhooks';
 import { RefreshTokens1764400700000 } from './1764400700000-refresh-tokens';
 import { Delegations1764400800000 } from './1764400800000-delegations';
 import { AuditAppend1764400900000 } from './1764400900000-audit-append';
+import { AuditAppendSingleInsert1764401000000 } from './1764401000000-audit-append-single-insert';
 
 export const MIGRATIONS = [
   AppRole1764400000000,
@@ -25,4 +26,5 @@ export const MIGRATIONS = [
   RefreshTokens1764400700000,
   Delegations1764400800000,
   AuditAppend1764400900000,
+  AuditAppendSingleInsert1764401000000,
 ];

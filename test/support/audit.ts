@@ -54,3 +54,40 @@ export async function eventsOfRequest(client: Client, requestId: string): Promis
 export function uniqueRequestId(label: string): string {
   return `${label}-${process.pid}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
 }
+
+/** INSERT statements the database ran on audit_events, and the rows they wrote (running totals). */
+export interface InsertStatementCount {
+  statements: number;
+  rows: number;
+}
+
+/**
+ * Test-only: installs an `AFTER INSERT ON audit_events FOR EACH STATEMENT` trigger that logs every INSERT
+ * statement (with its row count, from the transition table) into a side table, and returns a reader of the
+ * running totals. Counts what the database ran, whoever ran it — not what the app believes it sent.
+ * `owner` must be the owner/superuser (a trigger needs it); the trigger function is SECURITY DEFINER so the
+ * app role's INSERTs can log without a grant on the side table. For scratch databases only: it stays.
+ */
+export async function installInsertStatementCounter(
+  owner: Client,
+): Promise<() => Promise<InsertStatementCount>> {
+  await owner.query(`CREATE TABLE test_audit_insert_statements (rows bigint NOT NULL)`);
+  await owner.query(`
+    CREATE FUNCTION test_log_audit_insert_statement() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = public AS $$
+    BEGIN
+      INSERT INTO test_audit_insert_statements (rows) SELECT count(*) FROM inserted_rows;
+      RETURN NULL;
+    END
+    $$`);
+  await owner.query(`
+    CREATE TRIGGER test_audit_insert_statements AFTER INSERT ON audit_events
+      REFERENCING NEW TABLE AS inserted_rows
+      FOR EACH STATEMENT EXECUTE FUNCTION test_log_audit_insert_statement()`);
+  return async () => {
+    const { rows } = await owner.query<InsertStatementCount>(
+      `SELECT count(*)::int AS statements, coalesce(sum(rows), 0)::int AS rows FROM test_audit_insert_statements`,
+    );
+    return rows[0];
+  };
+}

@@ -154,7 +154,7 @@ export class AuditRepository implements OnApplicationShutdown {
   /**
    * Appends `events` to the chain with ONE statement (`audit_append`, its own transaction): under the chain
    * lock the database reads the head, completes and hashes each event's canonical text (prepared here) and
-   * inserts it. Idempotent by event id: an event already stored (a retried batch whose first commit was
+   * inserts the new rows with one multi-row INSERT. Idempotent by event id: an event already stored (a retried batch whose first commit was
    * acknowledged too late) is not written again; its stored place in the chain is returned. Returns the
    * events in input order.
    */

@@ -130,6 +130,16 @@ describe('audit_events is append-only and hash-chained', () => {
     expect(mixed[0]).toEqual(first[1]);
     expect(mixed[1].seq).toBeGreaterThan(Math.max(...first.map((e) => e.seq)));
     expect(await count()).toBe(before + 1);
+    // An id repeated inside one batch is written once; both places answer its one stored row.
+    const repeated = prepareAuditEvent(
+      { eventType: 'credential.rotated', outcome: 'success' },
+      randomUUID(),
+      new Date(),
+    );
+    const [once, again] = await repository.appendBatch([repeated, repeated]);
+    expect(again).toEqual(once);
+    expect(once.seq).toBe(mixed[1].seq + 1);
+    expect(await count()).toBe(before + 2);
     await expect(audit.verifyChain()).resolves.toMatchObject({ valid: true });
   });
 

@@ -7,31 +7,52 @@ import { AUDIT_OPTIONS, AuditService, DEFAULT_AUDIT_OPTIONS } from '@agentauth/a
 import { APP_CONFIG } from '@agentauth/core';
 import { DataSource } from 'typeorm';
 import { ApiModule } from '../../../apps/api/src/api.module';
+import { migrationDataSource } from '../../../migrations/data-source';
+import { AuditAppendSingleInsert1764401000000 } from '../../../migrations/1764401000000-audit-append-single-insert';
+import { auditVerify } from '../../../scripts/audit-verify';
 import { createTestApp, type TestApp } from '../../support/app';
 import { AuditProbeModule } from '../../support/audit-probe.controller';
-import { ownerClient } from '../../support/audit';
+import { type InsertStatementCount, installInsertStatementCounter } from '../../support/audit';
+import { createScratchDatabase, type ScratchDatabase } from '../../support/scratch-database';
 
-/** Group commit: many concurrent audited requests share few INSERTs, and nothing is lost or doubled. */
+/**
+ * Group commit: many concurrent audited requests share few INSERTs, and nothing is lost or doubled. On a
+ * scratch database of its own: a test-only statement trigger counts the INSERTs the database runs.
+ */
 describe('group commit of audit events', () => {
+  let scratch: ScratchDatabase;
   let t: TestApp;
   let base: string;
   let db: Client;
+  let insertStatements: () => Promise<InsertStatementCount>;
 
   beforeAll(async () => {
-    t = await createTestApp({}, { extraModules: [AuditProbeModule] });
+    scratch = await createScratchDatabase('audit_group_commit');
+    db = await scratch.owner();
+    insertStatements = await installInsertStatementCounter(db);
+    t = await createTestApp({ DATABASE_URL: scratch.url }, { extraModules: [AuditProbeModule] });
     // A real listening socket: 200 supertest calls on an unbound server would each try to bind it.
     await t.app.listen(0, '127.0.0.1');
     base = `http://127.0.0.1:${(t.http.address() as AddressInfo).port}`;
-    db = await ownerClient();
   });
   afterAll(async () => {
-    await db.end();
-    await t.close();
+    await t?.close();
+    await scratch?.drop();
   });
+
+  const recordConcurrently = (run: string, count: number) =>
+    Promise.all(
+      Array.from({ length: count }, (_, i) =>
+        t.app
+          .get(AuditService)
+          .record({ eventType: 'probe.batched', outcome: 'success', requestId: `${run}-${i}` }),
+      ),
+    );
 
   it('200 concurrent audited requests: 200 events, one valid chain, fewer INSERTs than events', async () => {
     const audit = t.app.get(AuditService);
     const batches: number[] = [];
+    const before = await insertStatements();
     const off = audit.onBatchCommitted((size) => batches.push(size));
     const run = `gc-${randomUUID()}`;
     const actor = randomUUID();
@@ -48,6 +69,7 @@ describe('group commit of audit events', () => {
     } finally {
       off();
     }
+    const after = await insertStatements();
     expect(responses.map((r) => r.status)).toEqual(Array(200).fill(201));
 
     const { rows } = await db.query<{ request_id: string; n: string; target_id: string }>(
@@ -60,13 +82,41 @@ describe('group commit of audit events', () => {
     const targets = new Map(rows.map((r) => [r.request_id, r.target_id]));
     responses.forEach((res, i) => expect(targets.get(`${run}-${i}`)).toBe(res.body.id));
 
-    // One INSERT per committed batch: the hook counts them.
-    expect(batches.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(200);
-    expect(batches.length).toBeLessThan(200);
+    // What the database ran (the statement trigger): the 200 rows came in fewer INSERT statements, one per
+    // committed batch.
+    const written = { statements: after.statements - before.statements, rows: after.rows - before.rows };
+    expect(written.rows).toBe(batches.reduce((a, b) => a + b, 0));
+    expect(written.rows).toBeGreaterThanOrEqual(200);
+    expect(written.statements).toBeLessThan(200);
+    expect(written.statements).toBe(batches.length);
     expect(Math.max(...batches)).toBeGreaterThan(1);
     expect(Math.max(...batches)).toBeLessThanOrEqual(100);
 
     await expect(audit.verifyChain()).resolves.toMatchObject({ valid: true });
+  });
+
+  it('the migration’s down restores one INSERT per event, and rows of both versions form one valid chain', async () => {
+    const migration = new AuditAppendSingleInsert1764401000000();
+    const ds = await migrationDataSource(scratch.url).initialize();
+    const queryRunner = ds.createQueryRunner();
+    try {
+      await migration.down(queryRunner);
+      const before = await insertStatements();
+      await recordConcurrently(`row-by-row-${randomUUID()}`, 20);
+      const after = await insertStatements();
+      expect(after.statements - before.statements).toBe(20);
+      expect(after.rows - before.rows).toBe(20);
+      await migration.up(queryRunner);
+      await recordConcurrently(`batched-${randomUUID()}`, 20);
+      const restored = await insertStatements();
+      expect(restored.rows - after.rows).toBe(20);
+      expect(restored.statements - after.statements).toBeLessThan(20);
+    } finally {
+      await queryRunner.release();
+      await ds.destroy();
+    }
+    await expect(t.app.get(AuditService).verifyChain()).resolves.toMatchObject({ valid: true });
+    await expect(auditVerify({ DATABASE_URL: scratch.url })).resolves.toMatchObject({ exitCode: 0 });
   });
 
   it('flushes queued events when the module is destroyed (graceful shutdown)', async () => {
@@ -97,7 +147,7 @@ describe('group commit of audit events', () => {
   });
 
   it('is never starved by callers that hold every pooled connection while they wait for their event', async () => {
-    const small = await createTestApp({ DATABASE_POOL_SIZE: '2' });
+    const small = await createTestApp({ DATABASE_URL: scratch.url, DATABASE_POOL_SIZE: '2' });
     try {
       const dataSource = small.app.get(DataSource);
       const audit = small.app.get(AuditService);
