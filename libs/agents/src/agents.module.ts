@@ -5,6 +5,7 @@ import { AgentCascadeRegistry } from './agent-cascade.registry';
 import { Agent } from './agent.entity';
 import { AgentsController } from './agents.controller';
 import { AgentsRepository } from './agents.repository';
+import { AgentsStats } from './agents-stats';
 import { AgentsService } from './agents.service';
 
 /**
@@ -14,7 +15,7 @@ import { AgentsService } from './agents.service';
 @Module({
   imports: [TypeOrmModule.forFeature([Agent]), ScopesModule],
   controllers: [AgentsController],
-  providers: [AgentsService, AgentsRepository, AgentCascadeRegistry],
+  providers: [AgentsService, AgentsRepository, AgentCascadeRegistry, AgentsStats],
   exports: [AgentsService, AgentCascadeRegistry],
 })
 export class AgentsModule {}

@@ -139,7 +139,19 @@ export class AgentsRepository {
     return rows.map((r) => r.id);
   }
 
-  /** Deactivates the whole subtree at `path` in ONE statement; the ids it changed, top-down. */
+  /**
+   * `GET /stats` (operators' view across every tree, not tenant data): how many agents have each
+   * (status, trust level) pair, in ONE aggregate query. Pairs without agents are absent.
+   */
+  async countByStatusAndTrustLevel(): Promise<
+    { status: AgentStatus; trustLevel: TrustLevel; count: number }[]
+  > {
+    const rows: { status: AgentStatus; trust_level: TrustLevel; n: string }[] = await this.dataSource.query(
+      `SELECT status, trust_level, count(*)::text AS n FROM agents GROUP BY status, trust_level`,
+    );
+    return rows.map((r) => ({ status: r.status, trustLevel: r.trust_level, count: Number(r.n) }));
+  }
+
   /** Top-most agents whose own `expires_at` has passed and that are not deactivated yet (maintenance). */
   async expiredNotDeactivated(now: Date, limit: number): Promise<Agent[]> {
     return this.dataSource
@@ -152,6 +164,7 @@ export class AgentsRepository {
       .getMany();
   }
 
+  /** Deactivates the whole subtree at `path` in ONE statement; the ids it changed, top-down. */
   async deactivateSubtree(manager: EntityManager, path: string, at: Date): Promise<string[]> {
     // TypeORM's postgres driver answers an UPDATE … RETURNING with [rows, rowCount].
     const [rows]: [{ id: string; depth: number }[], number] = await manager.query(

@@ -16,6 +16,19 @@ export function credentialState(
   return 'usable';
 }
 
+/**
+ * How `GET /stats` counts a credential (docs/audit.md): `revoked`; else `expired` once `expires_at` has
+ * passed; else `rotated` once replaced by a rotation (in its grace period or past it); else `active`. The
+ * same exclusive end as `credentialState`, evaluated in SQL by `CredentialsRepository.countByStatsStatus`.
+ */
+export type CredentialStatsStatus = 'active' | 'rotated' | 'revoked' | 'expired';
+export const CREDENTIAL_STATS_STATUSES: readonly CredentialStatsStatus[] = [
+  'active',
+  'rotated',
+  'revoked',
+  'expired',
+];
+
 /** The earliest of the instants at which the key stops working (null: none set). */
 export function credentialEndsAt(credential: Pick<Credential, 'expiresAt' | 'graceUntil'>): Date | null {
   const ends = [credential.expiresAt, credential.graceUntil].filter((d): d is Date => d !== null);

@@ -10,6 +10,7 @@ import { Credential } from './credential.entity';
 import { CredentialsController } from './credentials.controller';
 import { CredentialsRepository } from './credentials.repository';
 import { CredentialsService } from './credentials.service';
+import { CredentialsStats } from './credentials-stats';
 
 /**
  * API keys and root bootstrap. Keys authenticate clients at the OAuth endpoints only (libs/auth); the
@@ -21,6 +22,7 @@ import { CredentialsService } from './credentials.service';
   providers: [
     CredentialsService,
     CredentialsRepository,
+    CredentialsStats,
     CredentialLifecycleRegistry,
     ApiKeyHasher,
     BootstrapService,

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager, type SelectQueryBuilder } from 'typeorm';
 import { type Keyset, restrictToSubtree } from '@agentauth/agents';
+import type { CredentialStatsStatus } from './credential-rules';
 import { Credential, type CredentialStatus } from './credential.entity';
 import { fetchKeysetPage } from '@agentauth/core';
 
@@ -110,6 +111,25 @@ export class CredentialsRepository {
        FROM jsonb_to_recordset($1::jsonb) AS v(id uuid, scopes text[]) WHERE c.id = v.id`,
       [JSON.stringify(changes)],
     );
+  }
+
+  /**
+   * `GET /stats` (operators' view across every tree, not tenant data): how many credentials have each
+   * `CredentialStatsStatus` at `now`, in ONE aggregate query. Statuses without credentials are absent.
+   */
+  async countByStatsStatus(now: Date): Promise<{ status: CredentialStatsStatus; count: number }[]> {
+    const rows: { status: CredentialStatsStatus; n: string }[] = await this.dataSource.query(
+      `SELECT CASE
+                WHEN status = 'revoked' THEN 'revoked'
+                WHEN expires_at <= $1 THEN 'expired'
+                WHEN rotated_to_id IS NOT NULL THEN 'rotated'
+                ELSE 'active'
+              END AS status,
+              count(*)::text AS n
+       FROM credentials GROUP BY 1`,
+      [now],
+    );
+    return rows.map((r) => ({ status: r.status, count: Number(r.n) }));
   }
 
   /** Records use at most once per `minIntervalMs` per key: no write on the hot path otherwise. */

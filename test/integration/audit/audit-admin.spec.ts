@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { AuditService } from '@agentauth/audit';
 import { Clock } from '@agentauth/core';
+import { aKey, anAgent, API, aTree } from '../../factories/agents';
 import { createTestApp, type TestApp } from '../../support/app';
 import { FailingStatsModule, ProbeStatsModule } from '../../support/audit-probe.controller';
 import { createScratchDatabase, type ScratchDatabase } from '../../support/scratch-database';
@@ -308,6 +309,72 @@ describe('GET /stats', () => {
       expect((await stats()).audit_events).toEqual({ total: 3, last_24h: 0 });
       await audit.record({ eventType: 'probe.counted', outcome: 'success' });
       expect((await stats()).audit_events).toEqual({ total: 4, last_24h: 1 });
+    } finally {
+      clock.reset();
+    }
+  });
+
+  it('counts agents by status and trust level, and credentials by status', async () => {
+    const clock = t.app.get(Clock);
+    const inMinutes = (m: number) => new Date(clock.nowMs() + m * 60_000).toISOString();
+    const counts = async () => {
+      const body = await stats();
+      return { agents: body.agents, credentials: body.credentials };
+    };
+    expect(await counts()).toEqual({
+      agents: {
+        total: 0,
+        by_status: { active: 0, suspended: 0, deactivated: 0 },
+        by_trust_level: { root: 0, delegated: 0, ephemeral: 0 },
+      },
+      credentials: { total: 0, by_status: { active: 0, rotated: 0, revoked: 0, expired: 0 } },
+    });
+
+    const root = await aTree(t); // a root agent and its bootstrap key
+    const [doomed, sleeper] = [await anAgent(t, root), await anAgent(t, root)];
+    const doomedChild = await anAgent(t, root, { parent_agent_id: doomed.id });
+    await anAgent(t, root, { trust_level: 'ephemeral', expires_at: inMinutes(60) });
+    const revokedKey = await aKey(t, root, doomed);
+    await aKey(t, root, doomedChild);
+    const rotatedKey = await aKey(t, root, sleeper);
+    await aKey(t, root, root.agent, { expires_at: inMinutes(30) });
+    expect(await counts()).toEqual({
+      agents: {
+        total: 5,
+        by_status: { active: 5, suspended: 0, deactivated: 0 },
+        by_trust_level: { root: 1, delegated: 3, ephemeral: 1 },
+      },
+      credentials: { total: 5, by_status: { active: 5, rotated: 0, revoked: 0, expired: 0 } },
+    });
+
+    const act = (req: request.Test, status: number) => req.set(root.auth).expect(status);
+    await act(
+      request(t.http)
+        .post(`${API}/credentials/${rotatedKey.credentialId}/rotate`)
+        .send({ grace_period_seconds: 60 }),
+      200,
+    );
+    await act(request(t.http).delete(`${API}/credentials/${revokedKey.credentialId}`), 200);
+    await act(request(t.http).patch(`${API}/agents/${sleeper.id}`).send({ status: 'suspended' }), 200);
+    // Deactivation cascades: the child is deactivated too and its key revoked.
+    await act(request(t.http).delete(`${API}/agents/${doomed.id}`), 200);
+    const after = {
+      agents: {
+        total: 5,
+        by_status: { active: 2, suspended: 1, deactivated: 2 },
+        by_trust_level: { root: 1, delegated: 3, ephemeral: 1 },
+      },
+      credentials: { total: 6, by_status: { active: 3, rotated: 1, revoked: 2, expired: 0 } },
+    };
+    expect(await counts()).toEqual(after);
+
+    // Past the root key's expires_at (and the rotated key's grace, which leaves it counted as rotated).
+    clock.advance(31 * 60_000);
+    try {
+      expect(await counts()).toEqual({
+        ...after,
+        credentials: { total: 6, by_status: { active: 2, rotated: 1, revoked: 2, expired: 1 } },
+      });
     } finally {
       clock.reset();
     }
