@@ -6,6 +6,7 @@ import { DelegationsModule } from '@agentauth/delegations';
 import { KeysModule } from '@agentauth/keys';
 import { PoliciesModule } from '@agentauth/policies';
 import { RevocationModule } from '@agentauth/revocation';
+import { ScopesModule } from '@agentauth/scope-registry';
 import { JwtBearerAuthenticator } from './bearer/jwt-bearer.authenticator';
 import { TokenCascades } from './cascades/token-cascades';
 import { ClientAuthenticator } from './clients/client-authenticator.service';
@@ -40,7 +41,15 @@ import { AccessTokenValidator } from './tokens/access-token.validator';
  * `ISSUANCE_POLICY` is the policy step of issuance: the one deny-override evaluator (PoliciesModule).
  */
 @Module({
-  imports: [AgentsModule, CredentialsModule, DelegationsModule, KeysModule, PoliciesModule, RevocationModule],
+  imports: [
+    AgentsModule,
+    CredentialsModule,
+    DelegationsModule,
+    KeysModule,
+    PoliciesModule,
+    RevocationModule,
+    ScopesModule,
+  ],
   controllers: [TokenController, IntrospectionRevocationController, DiscoveryController],
   providers: [
     GrantRegistry,

@@ -3,6 +3,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { AgentsModule } from '@agentauth/agents';
 import { KeysModule } from '@agentauth/keys';
 import { RevocationModule } from '@agentauth/revocation';
+import { ScopesModule } from '@agentauth/scope-registry';
 import { Delegation } from './delegation.entity';
 import { DelegationRevocationRegistry } from './delegation-revocation.registry';
 import { DelegationsController } from './delegations.controller';
@@ -14,7 +15,7 @@ import { DelegationsService } from './delegations.service';
  * never the repository. Registers the delegations side of agent deactivation with `AgentCascadeRegistry`.
  */
 @Module({
-  imports: [TypeOrmModule.forFeature([Delegation]), AgentsModule, KeysModule, RevocationModule],
+  imports: [TypeOrmModule.forFeature([Delegation]), AgentsModule, KeysModule, RevocationModule, ScopesModule],
   controllers: [DelegationsController],
   providers: [DelegationsService, DelegationsRepository, DelegationRevocationRegistry],
   exports: [DelegationsService, DelegationRevocationRegistry],

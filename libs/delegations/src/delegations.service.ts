@@ -30,6 +30,7 @@ import {
 } from '@agentauth/core';
 import { DELEGATION_TOKEN_TYP, InvalidTokenError, TokenSigner, TokenVerifier } from '@agentauth/keys';
 import { type RevocationMarker, RevocationService } from '@agentauth/revocation';
+import { ScopeRegistry } from '@agentauth/scope-registry';
 import { formatScopeParam } from '@agentauth/scopes';
 import { Delegation, delegationIdsInPath } from './delegation.entity';
 import {
@@ -142,6 +143,7 @@ export class DelegationsService implements OnModuleInit {
     private readonly logger: PinoLogger,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly revocationHooks: DelegationRevocationRegistry,
+    private readonly scopes: ScopeRegistry,
     @Optional() private readonly stats?: StatsRegistry,
   ) {
     this.logger.setContext('DelegationsService');
@@ -298,6 +300,8 @@ export class DelegationsService implements OnModuleInit {
         { field: 'expires_at', message: 'invalid timestamp' },
       ]);
     }
+    // 400 unknown_scope before any attenuation check (403): an unregistered name is malformed for this tree.
+    await this.scopes.assertRegistered(principal.rootAgentId, dto.scopes, 'scopes');
     const acting = actsOnBehalf(principal);
     const delegatorId = (acting ? principal.actorAgentId : principal.subjectAgentId).toLowerCase();
     const parentId = dto.parent_delegation_id?.toLowerCase();

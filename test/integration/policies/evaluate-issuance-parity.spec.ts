@@ -168,9 +168,10 @@ describe('policy evaluation and token issuance agree', () => {
       .then((res) => res);
   }
 
+  /** `resource` (RFC 8707) for a URI audience, `audience` (RFC 8693) for a logical name such as the default. */
   const scopeParam = (scope: string | undefined, audience: string | undefined) => ({
     ...(scope !== undefined ? { scope } : {}),
-    ...(audience !== undefined ? { resource: audience } : {}),
+    ...(audience === undefined ? {} : audience.includes('://') ? { resource: audience } : { audience }),
   });
 
   /** The token endpoint's verdict on one requested scope, in evaluate's terms. */
@@ -216,6 +217,8 @@ describe('policy evaluation and token issuance agree', () => {
         reason: 'scope_grant',
       },
       { agent: 'worker', scope: 'files:write', reason: 'explicit_deny', policy: 'workerWritesToFiles' },
+      // the issuer's default audience named explicitly is that resource, not `*`: the files deny is beside it
+      { agent: 'worker', scope: 'files:write', audience: t.config.tokenAudience, reason: 'scope_grant' },
       // subtree subject: the team itself and its members, not an outsider
       { agent: 'team', scope: 'files:delete', reason: 'explicit_deny', policy: 'subtreeDelete' },
       { agent: 'outsider', scope: 'files:delete', reason: 'scope_grant' },
@@ -379,22 +382,25 @@ describe('policy evaluation and token issuance agree', () => {
     expect(dropping).toBeGreaterThan(10);
   });
 
-  it('counts the issuer default audience as no audience', async () => {
-    // `audience=agentauth` (the configured default) is evaluated with resource `*`, like no audience at all.
+  it('evaluates an explicitly requested default audience as that resource, an absent one as *', async () => {
+    // `audience=agentauth` (the configured default) is the resource `agentauth`, exactly as evaluate takes it;
+    // only a request naming no audience is evaluated with `*` (every resource: the files deny applies).
     const ip = '203.0.113.5';
-    const evaluation = await evaluateAt('worker', 'files:write', undefined, ip, 'base');
-    expect(evaluation).toMatchObject({ decision: 'deny', reason: 'explicit_deny', resource: '*' });
-    const res = await tokenAt(keys.worker, { scope: 'files:write', audience: t.config.tokenAudience }, ip);
-    expect({ status: res.status, error: res.body.error }).toEqual({ status: 400, error: 'invalid_scope' });
-    const other = await tokenAt(
-      keys.worker,
-      { scope: 'files:write', audience: 'https://other.example.com/api' },
-      ip,
-    );
-    expect(other.status).toBe(200);
+    const cases: { audience: string | undefined; decision: 'allow' | 'deny' }[] = [
+      { audience: t.config.tokenAudience, decision: 'allow' },
+      { audience: undefined, decision: 'deny' },
+      { audience: 'https://other.example.com/api', decision: 'allow' },
+      { audience: 'https://files.example.com/docs', decision: 'deny' },
+    ];
+    for (const { audience, decision } of cases) {
+      const evaluation = await evaluateAt('worker', 'files:write', audience, ip, 'base');
+      expect(evaluation).toMatchObject({ decision, resource: audience ?? '*' });
+      const issued = await issuanceDecision('worker', 'files:write', audience, ip);
+      expect({ audience, token: issued.decision }).toEqual({ audience, token: decision });
+    }
   });
 
-  /** `scope.denied` events of one agent so far (they carry no request id: see the closing report). */
+  /** `scope.denied` events of one agent so far. */
   async function scopeDeniedEvents(agent: AgentName): Promise<Record<string, unknown>[]> {
     return withDb(async (db) => {
       const { rows } = await db.query(
@@ -419,6 +425,7 @@ describe('policy evaluation and token issuance agree', () => {
       };
       const explicit = await tokenAt(keys.outsider, { scope: 'reports:read' }, ip);
       expect(explicit.body.error).toBe('invalid_scope');
+      expect(explicit.headers['x-request-id']).toEqual(expect.any(String));
       const explicitEvents = await newEvents();
       expect(explicitEvents).toEqual([
         expect.objectContaining({
@@ -429,6 +436,7 @@ describe('policy evaluation and token issuance agree', () => {
           target_type: 'scope',
           target_id: 'reports:read',
           ip,
+          request_id: explicit.headers['x-request-id'],
           details: {
             reason: 'explicit_deny',
             resource: '*',
@@ -444,6 +452,7 @@ describe('policy evaluation and token issuance agree', () => {
       const events = await newEvents();
       expect(events.map((e) => e.target_id).sort()).toEqual(['files:delete', 'files:read', 'reports:read']);
       expect(events.every((e) => (e.details as { reason: string }).reason === 'explicit_deny')).toBe(true);
+      expect(events.map((e) => e.request_id)).toEqual(events.map(() => dropped.headers['x-request-id']));
 
       // An allowed request audits nothing of the kind.
       setTime('base');

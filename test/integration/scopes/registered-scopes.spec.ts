@@ -1,9 +1,15 @@
 import request from 'supertest';
+import { DataSource } from 'typeorm';
+import { PostgresQueryRunner } from 'typeorm/driver/postgres/PostgresQueryRunner';
+import { ACCESS_TOKEN_TYPE, ScopeResolver, TOKEN_EXCHANGE } from '@agentauth/auth';
 import { createTestApp, type TestApp } from '../../support/app';
 import { ownerQuery } from '../../support/owner-db';
-import { aChildCaller, aKey, anAgent, API, aTree, type Caller } from '../../factories/agents';
+import { aChildCaller, aKey, anAgent, API, aTree, type Caller, requestToken } from '../../factories/agents';
+import { freezeClock } from '../../factories/clock';
 import { treeSnapshot } from '../../factories/db';
+import { aDelegation, delegationRows, fromNow, HOUR } from '../../factories/delegations';
 import { aScope } from '../../factories/scopes';
+import { delegationGrant } from '../delegations/grant-helpers';
 
 const problem = (code: string) => `urn:agentauth:problem:${code}`;
 
@@ -199,6 +205,134 @@ describe('registered scopes', () => {
       await anAgent(t, root, { allowed_scopes: ['late:scope'] });
     } finally {
       await other.close();
+    }
+  });
+
+  it('refuses reports:weekly under reports:* in a delegation and in every grant until it is registered', async () => {
+    const root = await aTree(t);
+    await aScope(t, root, 'reports:daily');
+    await aScope(t, root, 'reports:*');
+    const delegator = await aChildCaller(t, root, { allowed_scopes: ['delegations:write', 'reports:*'] });
+    const delegate = await aChildCaller(t, root, { allowed_scopes: ['reports:*'] });
+    const delegation = await aDelegation(t, delegator, {
+      delegate_agent_id: delegate.agent.id,
+      scopes: ['reports:*'],
+    });
+    const family = await requestToken(t, delegator, { scope: 'reports:* offline_access' }).expect(200);
+    const weekly = { scope: 'reports:weekly' };
+    // Every write of a delegation's or a token's scopes, each within every ceiling (reports:* covers it).
+    const writes: [string, () => request.Test][] = [
+      [
+        'POST /delegations',
+        () =>
+          request(t.http)
+            .post(`${API}/delegations`)
+            .set(delegator.auth)
+            .send({
+              delegate_agent_id: delegate.agent.id,
+              scopes: ['reports:weekly'],
+              expires_at: fromNow(t, HOUR),
+            }),
+      ],
+      ['client_credentials', () => requestToken(t, delegator, weekly)],
+      [
+        'refresh_token (narrowing)',
+        () =>
+          requestToken(t, delegator, {
+            grant_type: 'refresh_token',
+            refresh_token: family.body.refresh_token,
+            ...weekly,
+          }),
+      ],
+      [
+        'token exchange',
+        () =>
+          requestToken(t, delegate, {
+            grant_type: TOKEN_EXCHANGE,
+            subject_token: delegator.accessToken,
+            subject_token_type: ACCESS_TOKEN_TYPE,
+            ...weekly,
+          }),
+      ],
+      ['agent_delegation', () => delegationGrant(t, delegate, delegation.delegation_token as string, weekly)],
+    ];
+
+    const delegationsBefore = await delegationRows(root.agent.id);
+    for (const [name, send] of writes) {
+      const res = await send();
+      const refusal =
+        name === 'POST /delegations'
+          ? { status: res.status, type: res.body.type, unknown_scopes: res.body.unknown_scopes }
+          : { status: res.status, error: res.body.error, error_description: res.body.error_description };
+      expect({ name, ...refusal }).toEqual({
+        name,
+        status: 400,
+        ...(name === 'POST /delegations'
+          ? { type: problem('unknown_scope'), unknown_scopes: ['reports:weekly'] }
+          : { error: 'invalid_scope', error_description: 'Not registered scope(s): reports:weekly' }),
+      });
+    }
+    expect(await delegationRows(root.agent.id)).toEqual(delegationsBefore);
+
+    // Registered through another process: this one (whose cache holds the tree) accepts it at once.
+    const other = await createTestApp();
+    try {
+      await aScope({ ...t, http: other.http, app: other.app }, root, 'reports:weekly');
+    } finally {
+      await other.close();
+    }
+    for (const [name, send] of writes) {
+      const res = await send();
+      expect({ name, status: res.status }).toEqual({
+        name,
+        status: name === 'POST /delegations' ? 201 : 200,
+      });
+      const scope = name === 'POST /delegations' ? res.body.scopes.join(' ') : res.body.scope;
+      expect({ name, scope }).toEqual({ name, scope: 'reports:weekly' });
+    }
+  });
+
+  it("checks a token request's scopes against the registry in memory: no database query on the warm path", async () => {
+    const root = await aTree(t);
+    await aScope(t, root, 'reports:daily');
+    const worker = await anAgent(t, root, { allowed_scopes: ['reports:daily'] });
+    const resolver = t.app.get(ScopeResolver);
+    const clock = freezeClock(t); // the policy set stays within its recheck interval
+    try {
+      const resolution = {
+        requested: ['reports:daily'],
+        rootAgentId: root.agent.id,
+        ceilings: [['reports:daily']],
+        agents: [
+          {
+            id: worker.id,
+            trust_level: 'delegated' as const,
+            allowed_scopes: ['reports:daily'],
+            active: true,
+            ancestor_ids: [root.agent.id, worker.id],
+          },
+        ],
+        resource: null,
+        time: clock.clock.now(),
+        delegationDepth: 0,
+      };
+      await resolver.resolve(resolution); // cold: loads the tree's scopes and policies
+
+      const queries = jest.spyOn(PostgresQueryRunner.prototype, 'query');
+      const dsQueries = jest.spyOn(t.app.get(DataSource), 'query');
+      for (let i = 0; i < 200; i++) {
+        const { scopes } = await resolver.resolve(resolution);
+        if (scopes.join() !== 'reports:daily') throw new Error(`unexpected ${scopes.join()}`);
+      }
+      // The key ring's 30 s refresh may run meanwhile: the only background SQL, left out.
+      const sqlOf = (spy: jest.SpyInstance) =>
+        spy.mock.calls.map((call: unknown[]) => String(call[0])).filter((sql) => !/signing_keys/.test(sql));
+      expect(sqlOf(queries)).toEqual([]);
+      expect(sqlOf(dsQueries)).toEqual([]);
+      queries.mockRestore();
+      dsQueries.mockRestore();
+    } finally {
+      clock.restore();
     }
   });
 });

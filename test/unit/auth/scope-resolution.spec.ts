@@ -3,10 +3,12 @@ import {
   InvalidScopeError,
   InvalidTargetError,
   type IssuancePolicy,
+  policyResource,
   requestedAudience,
   ScopeResolver,
 } from '@agentauth/auth';
 import type { EvaluationAgent } from '@agentauth/policies';
+import { isRegisteredIn, type ScopeRegistry } from '@agentauth/scope-registry';
 
 const agent = (allowed: string[], id = 'a'): EvaluationAgent => ({
   id,
@@ -16,11 +18,25 @@ const agent = (allowed: string[], id = 'a'): EvaluationAgent => ({
   ancestor_ids: [id],
 });
 
-function resolver(policy: IssuancePolicy = new AllowedScopesIssuancePolicy()): ScopeResolver {
-  return new ScopeResolver(policy);
+/** The registry's answer over a fixed vocabulary (the real rule, `isRegisteredIn`; no cache, no database). */
+function registryOf(names: string[]): ScopeRegistry {
+  const known = { global: new Set(names), tree: new Set<string>() };
+  const registry: Pick<ScopeRegistry, 'unregistered'> = {
+    unregistered: async (_root, scopes) => scopes.filter((s) => !isRegisteredIn(s, known)),
+  };
+  return registry as ScopeRegistry;
 }
 
-const base = { audience: 'agentauth', time: new Date(0), delegationDepth: 0 };
+const REGISTERED = ['agents:read', 'agents:write', 'files:read', 'files:write', 'files:delete', 'other:read'];
+
+function resolver(
+  policy: IssuancePolicy = new AllowedScopesIssuancePolicy(),
+  registered = REGISTERED,
+): ScopeResolver {
+  return new ScopeResolver(policy, registryOf(registered));
+}
+
+const base = { rootAgentId: 'root', resource: null, time: new Date(0), delegationDepth: 0 };
 
 describe('scope resolution (the one scope step of every grant)', () => {
   it('defaults to the intersection of the ceilings, minus what the policy denies', async () => {
@@ -71,6 +87,22 @@ describe('scope resolution (the one scope step of every grant)', () => {
     ).rejects.toThrow('denied by policy');
   });
 
+  it('refuses a requested scope that is not registered, even within every ceiling', async () => {
+    const ceilings = [['reports:*']];
+    const agents = [agent(['reports:*'])];
+    const r = resolver(undefined, ['reports:daily']);
+    await expect(r.resolve({ ...base, requested: ['reports:weekly'], ceilings, agents })).rejects.toThrow(
+      new InvalidScopeError('Not registered scope(s): reports:weekly'),
+    );
+    // a registered name, and a wildcard standing for registered names, pass
+    for (const requested of [['reports:daily'], ['reports:*']]) {
+      await expect(r.resolve({ ...base, requested, ceilings, agents })).resolves.toEqual({
+        scopes: requested,
+        dropped: [],
+      });
+    }
+  });
+
   it('the default policy allows exactly what allowed_scopes cover', async () => {
     const decision = await new AllowedScopesIssuancePolicy().filterScopes({
       ...base,
@@ -81,6 +113,21 @@ describe('scope resolution (the one scope step of every grant)', () => {
       allowed: ['files:read'],
       denied: [{ scope: 'agents:read', reason: 'default_deny' }],
     });
+  });
+});
+
+describe('the policies\' resource at issuance (CONTRACT §6)', () => {
+  it('is the audience the request names, literally, the default audience included', () => {
+    expect(policyResource({ audience: 'agentauth' }, 'agentauth')).toBe('agentauth');
+    expect(policyResource({ resource: 'https://api.example/v1' }, 'agentauth', 'agentauth')).toBe(
+      'https://api.example/v1',
+    );
+  });
+
+  it('is the continued grant\'s audience when the request names none, the default counting as none', () => {
+    expect(policyResource({}, 'agentauth')).toBeNull();
+    expect(policyResource({}, 'agentauth', 'https://files.example')).toBe('https://files.example');
+    expect(policyResource({}, 'agentauth', 'agentauth')).toBeNull();
   });
 });
 

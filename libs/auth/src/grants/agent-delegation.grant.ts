@@ -8,7 +8,7 @@ import {
   type ResolvedDelegationGrant,
 } from '@agentauth/delegations';
 import { parseScopeRequest } from '@agentauth/scopes';
-import { requestedAudience } from '../oauth/audience';
+import { policyResource, requestedAudience } from '../oauth/audience';
 import { InvalidGrantError } from '../oauth/oauth-errors';
 import { requireParam } from '../oauth/token-request';
 import { RefreshTokensService } from '../refresh/refresh-tokens.service';
@@ -81,6 +81,7 @@ export class AgentDelegationGrant implements GrantHandler, OnModuleInit {
     const audience = requestedAudience(params, this.config.tokenAudience);
     const { scopes, dropped } = await this.scopes.resolve({
       requested: request.scopes,
+      rootAgentId: client.rootAgentId,
       ceilings: [resolved.effectiveScopes],
       agents: await this.authority.policyAgents(
         resolved.originalDelegatorId,
@@ -88,8 +89,9 @@ export class AgentDelegationGrant implements GrantHandler, OnModuleInit {
         resolved.effectiveScopes,
         'agent_inactive',
       ),
-      audience,
+      resource: policyResource(params, this.config.tokenAudience),
       ip: context.ip,
+      requestId: context.requestId,
       time: this.clock.now(),
       delegationDepth: resolved.depth,
     });

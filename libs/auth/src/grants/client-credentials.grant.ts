@@ -2,7 +2,7 @@ import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig, Clock } from '@agentauth/core';
 import { parseScopeRequest } from '@agentauth/scopes';
 import { evaluationAgentOf } from '../clients/authenticated-client';
-import { requestedAudience } from '../oauth/audience';
+import { policyResource, requestedAudience } from '../oauth/audience';
 import { RefreshTokensService } from '../refresh/refresh-tokens.service';
 import { AccessTokenIssuer } from '../tokens/access-token.issuer';
 import type { GrantHandler, TokenRequestContext, TokenResponse } from './grant-handler';
@@ -43,10 +43,12 @@ export class ClientCredentialsGrant implements GrantHandler, OnModuleInit {
     const audience = requestedAudience(params, this.config.tokenAudience);
     const { scopes, dropped } = await this.scopes.resolve({
       requested: request.scopes,
+      rootAgentId: client.rootAgentId,
       ceilings: [client.scopes],
       agents: [evaluationAgentOf(client)],
-      audience,
+      resource: policyResource(params, this.config.tokenAudience),
       ip: context.ip,
+      requestId: context.requestId,
       time: this.clock.now(),
       delegationDepth: 0,
     });

@@ -1,12 +1,12 @@
-import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { AgentsService } from '@agentauth/agents';
-import { Clock } from '@agentauth/core';
+import { APP_CONFIG, type AppConfig, Clock } from '@agentauth/core';
 import { DelegationsService } from '@agentauth/delegations';
 import type { EvaluationAgent } from '@agentauth/policies';
 import { parseScopeRequest } from '@agentauth/scopes';
 import { evaluationAgentOf } from '../clients/authenticated-client';
 import { InvalidGrantError, InvalidTargetError } from '../oauth/oauth-errors';
-import { requestedAudience } from '../oauth/audience';
+import { policyResource, requestedAudience } from '../oauth/audience';
 import { requireParam } from '../oauth/token-request';
 import type { RefreshFamily } from '../refresh/refresh-tokens.repository';
 import { RefreshTokensService } from '../refresh/refresh-tokens.service';
@@ -42,6 +42,7 @@ export class RefreshTokenGrant implements GrantHandler, OnModuleInit {
     private readonly authority: DelegatedAuthority,
     private readonly audit: TokenAudit,
     private readonly clock: Clock,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   onModuleInit(): void {
@@ -72,10 +73,12 @@ export class RefreshTokenGrant implements GrantHandler, OnModuleInit {
     const request = parseScopeRequest(params.scope);
     const { scopes } = await this.scopes.resolve({
       requested: request.scopes,
+      rootAgentId: client.rootAgentId,
       ceilings: [family.scopes, grant.ceiling],
       agents: grant.agents,
-      audience: family.audience,
+      resource: policyResource(params, this.config.tokenAudience, family.audience),
       ip: context.ip,
+      requestId: context.requestId,
       time: this.clock.now(),
       delegationDepth: grant.depth,
     });

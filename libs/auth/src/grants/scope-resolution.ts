@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EvaluationAgent } from '@agentauth/policies';
+import { ScopeRegistry } from '@agentauth/scope-registry';
 import { intersect, isValidScopeName, normalize, uncovered } from '@agentauth/scopes';
 import { InvalidScopeError } from '../oauth/oauth-errors';
 import { ISSUANCE_POLICY, type IssuancePolicy } from '../policy/issuance-policy';
@@ -10,12 +11,17 @@ export interface ScopeResolutionRequest {
    * none: then the default is the whole ceiling minus what policies deny.
    */
   requested: readonly string[] | undefined;
+  /** The client's root tree: requested scopes must be registered there (or be built-ins). */
+  rootAgentId: string;
   /** Every ceiling the token must stay within (key scopes, subject token scopes, an actor's allowed scopes…). */
   ceilings: readonly (readonly string[])[];
   /** Agents the policies are evaluated for: the client, and for an exchange the actor too. */
   agents: readonly EvaluationAgent[];
-  audience: string;
+  /** The policies' resource: `policyResource(...)` of the request (`null`: it names no audience → `*`). */
+  resource: string | null;
   ip?: string;
+  /** The token request's id, carried into the `scope.denied` audit events. */
+  requestId?: string;
   time: Date;
   delegationDepth: number;
 }
@@ -27,13 +33,21 @@ export interface ResolvedScopes {
 }
 
 /**
- * THE scope step of every grant (CONTRACT §4): requested scopes must be valid names within every ceiling
- * (else `invalid_scope`); then the issuance policy decides for each agent. A denied scope fails an explicit
- * request and is silently dropped from a default one. The result is normalized (sorted, de-duplicated).
+ * THE scope step of every grant (CONTRACT §4, §6): requested scopes must be valid names, registered for the
+ * client's tree and within every ceiling (else `invalid_scope`); then the issuance policy decides for each
+ * agent. A denied scope fails an explicit request and is silently dropped from a default one. The result is
+ * normalized (sorted, de-duplicated).
+ *
+ * The registration check reads the registry's in-memory names (no database read when every requested name
+ * is known; only a name the cache does not know is re-read once before it is refused). A default set needs
+ * no check: it is an intersection of stored ceilings, whose names were registered when they were written.
  */
 @Injectable()
 export class ScopeResolver {
-  constructor(@Inject(ISSUANCE_POLICY) private readonly policy: IssuancePolicy) {}
+  constructor(
+    @Inject(ISSUANCE_POLICY) private readonly policy: IssuancePolicy,
+    private readonly registry: ScopeRegistry,
+  ) {}
 
   async resolve(request: ScopeResolutionRequest): Promise<ResolvedScopes> {
     const explicit = request.requested !== undefined && request.requested.length > 0;
@@ -43,6 +57,10 @@ export class ScopeResolver {
       const invalid = requested.filter((s) => !isValidScopeName(s));
       if (invalid.length > 0) {
         throw new InvalidScopeError(`Invalid scope name(s): ${invalid.map((s) => s.slice(0, 64)).join(' ')}`);
+      }
+      const unregistered = await this.registry.unregistered(request.rootAgentId, requested);
+      if (unregistered.length > 0) {
+        throw new InvalidScopeError(`Not registered scope(s): ${unregistered.join(' ')}`);
       }
       for (const ceiling of request.ceilings) {
         const beyond = uncovered(requested, ceiling);
@@ -59,8 +77,9 @@ export class ScopeResolver {
       const decision = await this.policy.filterScopes({
         agent,
         scopes: candidates,
-        audience: request.audience,
+        resource: request.resource,
         ip: request.ip,
+        requestId: request.requestId,
         time: request.time,
         delegationDepth: request.delegationDepth,
       });

@@ -1,10 +1,10 @@
-import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { AgentsService } from '@agentauth/agents';
-import { type ActClaim, Clock } from '@agentauth/core';
+import { type ActClaim, APP_CONFIG, type AppConfig, Clock } from '@agentauth/core';
 import type { EvaluationAgent } from '@agentauth/policies';
 import { parseScopeParam, parseScopeRequest } from '@agentauth/scopes';
 import { evaluationAgentOf } from '../clients/authenticated-client';
-import { requestedAudience } from '../oauth/audience';
+import { policyResource, requestedAudience } from '../oauth/audience';
 import { InvalidGrantError, InvalidRequestError, InvalidTargetError } from '../oauth/oauth-errors';
 import { requireParam } from '../oauth/token-request';
 import {
@@ -62,6 +62,7 @@ export class TokenExchangeGrant implements GrantHandler, OnModuleInit {
     private readonly agents: AgentsService,
     private readonly audit: TokenAudit,
     private readonly clock: Clock,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   onModuleInit(): void {
@@ -118,10 +119,12 @@ export class TokenExchangeGrant implements GrantHandler, OnModuleInit {
     const request = parseScopeRequest(params.scope);
     const { scopes } = await this.scopes.resolve({
       requested: request.scopes,
+      rootAgentId: client.rootAgentId,
       ceilings: [parseScopeParam(subject.scope), client.scopes],
       agents: [await this.subjectAgent(subject.sub), evaluationAgentOf(client)],
-      audience,
+      resource: policyResource(params, this.config.tokenAudience, subjectAudiences[0]),
       ip: context.ip,
+      requestId: context.requestId,
       time: this.clock.now(),
       delegationDepth: actDepth(act),
     });

@@ -8,9 +8,14 @@ export interface IssuanceRequest {
   agent: EvaluationAgent;
   /** Candidate scopes, already within every other ceiling (key, subject token, delegation). */
   scopes: readonly string[];
-  /** The token's audience: the policies' `resource` (CONTRACT §6). */
-  audience: string;
+  /**
+   * The policies' `resource` (CONTRACT §6): the audience the request names (`policyResource`), `null` when it
+   * names none (evaluated as `*`).
+   */
+  resource: string | null;
   ip?: string;
+  /** The token request's id (audit events of the decision carry it). */
+  requestId?: string;
   time: Date;
   /** Actors in the chain the token acts through (0 for a client acting for itself). */
   delegationDepth: number;

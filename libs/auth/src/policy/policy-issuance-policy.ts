@@ -1,28 +1,26 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { AuditService } from '@agentauth/audit';
-import { APP_CONFIG, type AppConfig } from '@agentauth/core';
 import { PolicyDecisionService } from '@agentauth/policies';
 import type { IssuanceDecision, IssuancePolicy, IssuanceRequest } from './issuance-policy';
 
 /**
  * The policy step of issuance bound to the one evaluator (CONTRACT §6): every candidate scope goes through
  * the same deny-override evaluation as `POST /policies/evaluate`, with the request's audience as resource
- * (`*` when the request named none — the issuer's own default audience counts as none), its IP and time.
- * Each denied scope is audited as `scope.denied`.
+ * literally (`*` when the request named none: `policyResource`), its IP and time. Each denied scope is
+ * audited as `scope.denied`, with the token request's id.
  */
 @Injectable()
 export class PolicyIssuancePolicy implements IssuancePolicy {
   constructor(
     private readonly decisions: PolicyDecisionService,
     private readonly audit: AuditService,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   async filterScopes(request: IssuanceRequest): Promise<IssuanceDecision> {
     const result = await this.decisions.filterScopesForIssuance({
       agent: request.agent,
       scopes: request.scopes,
-      audience: request.audience === this.config.tokenAudience ? null : request.audience,
+      audience: request.resource,
       ip: request.ip ?? null,
       time: request.time,
       delegationDepth: request.delegationDepth,
@@ -37,6 +35,7 @@ export class PolicyIssuancePolicy implements IssuancePolicy {
         targetType: 'scope',
         targetId: denied.scope,
         ip: request.ip ?? null,
+        requestId: request.requestId ?? null,
         details: {
           reason: denied.reason,
           resource: denied.resource,
