@@ -28,7 +28,7 @@ export class DelegationsController {
   @ApiOperation({
     summary: "Delegate (part of) the caller's authority to an agent of the same tree, or re-delegate",
     description:
-      "Scopes ⊆ the delegator's allowed_scopes (or the parent delegation's effective scopes) and ⊆ the calling token's; expires_at ≤ the parent's; depth ≤ the parent's max_depth. Every escalation is a 403 and writes nothing. The response carries the delegation token (shown once).",
+      "Scopes must be registered for the tree (400 unknown_scope) and ⊆ the delegator's allowed_scopes (or the parent delegation's effective scopes) and ⊆ the calling token's; expires_at ≤ the parent's; depth ≤ the parent's max_depth. Every escalation is a 403 and writes nothing. The response carries the delegation token (shown once).",
   })
   @ApiCreatedResponse({ type: CreatedDelegationResponse })
   async create(

@@ -18,7 +18,7 @@ export class CreateDelegationDto {
     maxItems: MAX_DELEGATION_SCOPES,
     example: ['agents:read'],
     description:
-      "⊆ the delegator's allowed_scopes (or the parent delegation's effective scopes when re-delegating) and ⊆ the calling token's scopes.",
+      "Registered for the tree (else 400 unknown_scope), ⊆ the delegator's allowed_scopes (or the parent delegation's effective scopes when re-delegating) and ⊆ the calling token's scopes.",
   })
   @IsArray()
   @ArrayMinSize(1)
