@@ -193,7 +193,7 @@ function run(scenario: string, policies: PolicyDefinition[], tree: TreeAgent[], 
   }
   rounds.sort((a, b) => a - b);
   // Each decision timed on its own (the timer pair's own cost included: `timer_overhead_us`).
-  const single: number[] = new Array(decisions);
+  const single = new Array<number>(decisions);
   for (let i = 0; i < decisions; i++) {
     const input = batch[i % batch.length];
     const start = process.hrtime.bigint();

@@ -116,7 +116,7 @@ describe('scope resolution (the one scope step of every grant)', () => {
   });
 });
 
-describe('the policies\' resource at issuance (CONTRACT §6)', () => {
+describe("the policies' resource at issuance (CONTRACT §6)", () => {
   it('is the audience the request names, literally, the default audience included', () => {
     expect(policyResource({ audience: 'agentauth' }, 'agentauth')).toBe('agentauth');
     expect(policyResource({ resource: 'https://api.example/v1' }, 'agentauth', 'agentauth')).toBe(
@@ -124,7 +124,7 @@ describe('the policies\' resource at issuance (CONTRACT §6)', () => {
     );
   });
 
-  it('is the continued grant\'s audience when the request names none, the default counting as none', () => {
+  it("is the continued grant's audience when the request names none, the default counting as none", () => {
     expect(policyResource({}, 'agentauth')).toBeNull();
     expect(policyResource({}, 'agentauth', 'https://files.example')).toBe('https://files.example');
     expect(policyResource({}, 'agentauth', 'agentauth')).toBeNull();
