@@ -1,4 +1,5 @@
 import { SetMetadata } from '@nestjs/common';
+import type { Principal } from '@agentauth/core';
 
 export type AuditOutcome = 'success' | 'failure' | 'denied';
 
@@ -14,6 +15,38 @@ export interface AuditEventInput {
   ip?: string | null;
   requestId?: string | null;
   details?: Record<string, unknown>;
+}
+
+/**
+ * The request an act came from, for the events a service records itself beside its route's own event
+ * (a cascade's, docs/audit.md "Cascades"): they carry the same `ip` and `request_id`.
+ */
+export interface AuditOrigin {
+  ip?: string | null;
+  requestId?: string | null;
+}
+
+/**
+ * Who acted, for whom and in which tree: the token's `client_id`, its `sub` when it differs (delegated or
+ * exchanged tokens), its root. Every event of a request names the principal this way.
+ */
+export function principalAuditFields(
+  principal: Principal | undefined,
+): Pick<AuditEventInput, 'actorAgentId' | 'onBehalfOf' | 'rootAgentId'> {
+  return {
+    actorAgentId: principal?.actorAgentId ?? null,
+    onBehalfOf:
+      principal && principal.subjectAgentId !== principal.actorAgentId ? principal.subjectAgentId : null,
+    rootAgentId: principal?.rootAgentId ?? null,
+  };
+}
+
+/** What every event of a request shares, for the events a service records itself: principal, IP, request id. */
+export function requestAuditFields(
+  principal: Principal,
+  origin: AuditOrigin,
+): Pick<AuditEventInput, 'actorAgentId' | 'onBehalfOf' | 'rootAgentId' | 'ip' | 'requestId'> {
+  return { ...principalAuditFields(principal), ip: origin.ip ?? null, requestId: origin.requestId ?? null };
 }
 
 export interface AuditedOptions {

@@ -9,6 +9,7 @@ import {
   type AuditedMetadata,
   type AuditEventInput,
   type AuditOutcome,
+  principalAuditFields,
 } from './audit-event';
 import { AuditService } from './audit.service';
 
@@ -46,10 +47,7 @@ export class AuditInterceptor implements NestInterceptor {
       const input: AuditEventInput = {
         eventType: meta.eventType,
         outcome,
-        actorAgentId: principal?.actorAgentId ?? null,
-        onBehalfOf:
-          principal && principal.subjectAgentId !== principal.actorAgentId ? principal.subjectAgentId : null,
-        rootAgentId: principal?.rootAgentId ?? null,
+        ...principalAuditFields(principal),
         targetType: meta.targetType,
         targetId: typeof param === 'string' ? param : bodyId,
         ip: this.clientIp.resolve(req),

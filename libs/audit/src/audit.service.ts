@@ -120,6 +120,19 @@ export class AuditService implements OnModuleDestroy {
     }
   }
 
+  /**
+   * Records several events in order (a cascade's: one per object it changed) and resolves once every one
+   * is committed; rejects like `record` as soon as one could not be (the later ones are then not queued).
+   * They are queued `maxBatchSize` at a time, so a cascade of any size fills group-commit batches (one
+   * statement each) without ever pushing the queue towards its back-pressure limit.
+   */
+  async recordAll(inputs: readonly AuditEventInput[]): Promise<void> {
+    for (let start = 0; start < inputs.length; start += this.options.maxBatchSize) {
+      const slice = inputs.slice(start, start + this.options.maxBatchSize);
+      await Promise.all(slice.map((input) => this.record(input)));
+    }
+  }
+
   /** In-process subscribers (webhooks, metrics) hear every committed event. */
   onRecorded(listener: (event: RecordedAuditEvent) => void): Unsubscribe {
     this.recordedListeners.add(listener);

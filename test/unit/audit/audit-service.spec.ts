@@ -108,6 +108,32 @@ describe('AuditService (with a repository double)', () => {
     await audit.onModuleDestroy();
   });
 
+  it("recordAll writes a cascade's events in order, a batch at a time, whatever its size (beyond maxPending)", async () => {
+    const fake = fakeRepository([]);
+    const audit = service(fake.repository); // maxBatchSize 10, maxPending 100
+    const sizes: number[] = [];
+    audit.onBatchCommitted((n) => sizes.push(n));
+    const inputs = Array.from({ length: 250 }, (_, n) => ({
+      eventType: 'probe.x',
+      outcome: 'success' as const,
+      details: { n },
+    }));
+    await audit.recordAll(inputs);
+    expect(fake.stored().map((e) => e.details.n)).toEqual(inputs.map((_, n) => n));
+    expect(sizes).toEqual(Array(25).fill(10));
+    await audit.onModuleDestroy();
+  });
+
+  it('recordAll rejects with 503 when a batch fails, and queues nothing after it', async () => {
+    const fake = fakeRepository(['ok', pgError('42501')]);
+    const audit = service(fake.repository);
+    const inputs = Array.from({ length: 30 }, () => ({ eventType: 'probe.x', outcome: 'success' as const }));
+    await expect(audit.recordAll(inputs)).rejects.toBeInstanceOf(ServiceUnavailableProblem);
+    expect(fake.calls).toHaveLength(2);
+    expect(fake.stored()).toHaveLength(10);
+    await audit.onModuleDestroy();
+  });
+
   it('hands committed events to onRecorded subscribers, and a failing subscriber harms nobody', async () => {
     const fake = fakeRepository([]);
     const audit = service(fake.repository);
