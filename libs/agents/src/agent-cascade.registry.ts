@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
+import type { AuditEventInput } from '@agentauth/audit';
 
 /** An agent whose `allowed_scopes` were narrowed by a cascade, with its new set. */
 export interface AgentScopeChange {
@@ -15,6 +16,41 @@ export interface RootScopesExtension {
 }
 
 /**
+ * One object a deactivation cascade revoked (a key, a delegation). Each becomes its own audit event — and
+ * so reaches the webhooks subscribed to its type — recorded after the cascade commits, with the cause
+ * (`agent_deactivated`/`agent_expired`, the causing agent) added by `AgentsService` (docs/audit.md
+ * "Cascades").
+ */
+export interface CascadeRevocation {
+  /** `credential.revoked`, `delegation.revoked`: the type the direct act on the object records. */
+  eventType: string;
+  targetType: string;
+  targetId: string;
+  /** What identifies the object besides its id (e.g. the key's `agent_id`). Never a secret. */
+  details?: Record<string, unknown>;
+}
+
+/**
+ * The audit events of what a cascade revoked: one `success` event per object, its own details plus the
+ * `cause` fields (e.g. `{ cause: 'agent_deactivated', cause_agent_id }`), with the causing act's actor, root,
+ * IP and request id from `context`. Record them with `AuditService.recordAll` once the cascade committed.
+ */
+export function cascadeAuditEvents(
+  revoked: readonly CascadeRevocation[],
+  cause: { cause: string } & Record<string, unknown>,
+  context: Pick<AuditEventInput, 'actorAgentId' | 'onBehalfOf' | 'rootAgentId' | 'ip' | 'requestId'>,
+): AuditEventInput[] {
+  return revoked.map((object) => ({
+    ...context,
+    eventType: object.eventType,
+    outcome: 'success',
+    targetType: object.targetType,
+    targetId: object.targetId,
+    details: { ...object.details, ...cause },
+  }));
+}
+
+/**
  * What other contexts do when the hierarchy changes. Every hook runs INSIDE the transaction that made the
  * change, with its `EntityManager`, so the change and its consequences commit (or roll back) together.
  * A hook that throws aborts the whole change.
@@ -22,9 +58,10 @@ export interface RootScopesExtension {
 export interface AgentCascadeHooks {
   /**
    * `agentIds`: every agent deactivated by this request (the target and its whole subtree, minus those
-   * already deactivated before). They never authenticate again.
+   * already deactivated before). They never authenticate again. Returns what it revoked, for the audit
+   * trail (nothing to return for state that is not an audited object, e.g. revocation markers).
    */
-  onDeactivated?(manager: EntityManager, agentIds: string[], at: Date): Promise<void>;
+  onDeactivated?(manager: EntityManager, agentIds: string[], at: Date): Promise<CascadeRevocation[] | void>;
   /**
    * `agentIds`: the suspended agent and every descendant (all inactive now). Re-activation does not revive
    * what was issued before the suspension (CONTRACT §2), so token-like state should be revoked here.
@@ -62,9 +99,14 @@ export class AgentCascadeRegistry {
     return [...this.hooks.keys()];
   }
 
-  async deactivated(manager: EntityManager, agentIds: string[], at: Date): Promise<void> {
-    if (agentIds.length === 0) return;
-    for (const hooks of this.hooks.values()) await hooks.onDeactivated?.(manager, agentIds, at);
+  /** Runs every `onDeactivated` hook; what they revoked, in registration order. */
+  async deactivated(manager: EntityManager, agentIds: string[], at: Date): Promise<CascadeRevocation[]> {
+    const revoked: CascadeRevocation[] = [];
+    if (agentIds.length === 0) return revoked;
+    for (const hooks of this.hooks.values()) {
+      revoked.push(...((await hooks.onDeactivated?.(manager, agentIds, at)) ?? []));
+    }
+    return revoked;
   }
 
   async suspended(manager: EntityManager, agentIds: string[], at: Date): Promise<void> {

@@ -2,7 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, Req
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { Audited, annotateAudit } from '@agentauth/audit';
-import { Auth, CurrentPrincipal, type Principal } from '@agentauth/core';
+import { Auth, ClientIpResolver, CurrentPrincipal, type Principal, requestIdOf } from '@agentauth/core';
 import { AgentsService } from './agents.service';
 import { AgentPageResponse, AgentResponse, agentView, DeactivateAgentResponse } from './dto/agent.response';
 import { CreateAgentDto } from './dto/create-agent.dto';
@@ -13,7 +13,10 @@ import { UuidParamPipe } from './http/uuid-param.pipe';
 @ApiTags('agents')
 @Controller('agents')
 export class AgentsController {
-  constructor(private readonly agents: AgentsService) {}
+  constructor(
+    private readonly agents: AgentsService,
+    private readonly clientIp: ClientIpResolver,
+  ) {}
 
   @Post()
   @Auth({ scopes: ['agents:write'] })
@@ -82,7 +85,8 @@ export class AgentsController {
   @Audited('agent.deactivated', { targetType: 'agent' })
   @ApiOperation({
     summary: 'Deactivate an agent and its whole subtree (soft delete; credentials revoked)',
-    description: 'Strict descendants of the caller only. Answers the ids this request deactivated, top-down.',
+    description:
+      'Strict descendants of the caller only. Answers the ids this request deactivated, top-down. Audited as agent.deactivated (details.deactivated_agent_ids), plus one credential.revoked / delegation.revoked event per key and delegation the cascade revoked (details.cause = agent_deactivated).',
   })
   @ApiOkResponse({ type: DeactivateAgentResponse })
   async deactivate(
@@ -90,8 +94,11 @@ export class AgentsController {
     @Param('id', UuidParamPipe) id: string,
     @Req() req: Request,
   ): Promise<DeactivateAgentResponse> {
-    const ids = await this.agents.deactivate(principal, id);
-    annotateAudit(req, { details: { deactivated_count: ids.length } });
+    const ids = await this.agents.deactivate(principal, id, {
+      ip: this.clientIp.resolve(req),
+      requestId: requestIdOf(req),
+    });
+    annotateAudit(req, { details: { deactivated_count: ids.length, deactivated_agent_ids: ids } });
     return { deactivated_agent_ids: ids };
   }
 }

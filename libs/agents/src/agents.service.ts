@@ -13,10 +13,15 @@ import {
   type Principal,
   ValidationProblem,
 } from '@agentauth/core';
-import { AuditService } from '@agentauth/audit';
+import { type AuditOrigin, AuditService, requestAuditFields } from '@agentauth/audit';
 import { ScopeRegistrationHooks, type ScopeRegisteredEvent, ScopeRegistry } from '@agentauth/scope-registry';
 import { BUILT_IN_SCOPES, coveredBy, intersect, normalize, uncovered } from '@agentauth/scopes';
-import { AgentCascadeRegistry, type AgentScopeChange } from './agent-cascade.registry';
+import {
+  AgentCascadeRegistry,
+  type AgentScopeChange,
+  cascadeAuditEvents,
+  type CascadeRevocation,
+} from './agent-cascade.registry';
 import { Agent, MAX_AGENT_DEPTH } from './agent.entity';
 import { chainActivity, type InactiveReason, resolveChild, resolveGovernedChange } from './agent-rules';
 import { AgentsRepository } from './agents.repository';
@@ -360,8 +365,12 @@ export class AgentsService implements OnModuleInit {
    * registered `onDeactivated` hook (credentials revoked, …) inside it. Only strict descendants of the
    * caller's authority: an agent never deactivates itself (a root included). Returns the ids this request
    * deactivated, top-down (`[]` when the subtree was already deactivated).
+   *
+   * Once committed, every key and delegation the cascade revoked gets its own `credential.revoked` /
+   * `delegation.revoked` event (cause `agent_deactivated`, with the request's actor, IP and request id);
+   * the route's own `agent.deactivated` event follows. Resolves only when they are committed.
    */
-  async deactivate(principal: Principal, id: string): Promise<string[]> {
+  async deactivate(principal: Principal, id: string, origin: AuditOrigin = {}): Promise<string[]> {
     const target = await this.findVisible(principal, id);
     if (target.id === principal.subjectAgentId) {
       throw new ForbiddenProblem(
@@ -369,20 +378,29 @@ export class AgentsService implements OnModuleInit {
         'not_strict_ancestor',
       );
     }
-    return this.dataSource.transaction(async (manager) => {
+    const { ids, revoked } = await this.dataSource.transaction(async (manager) => {
       const now = this.clock.now();
       if (target.parentAgentId) await this.agents.chain(target.parentAgentId, { manager, lock: 'share' });
       await this.agents.lockForUpdate(manager, target.id);
-      const ids = await this.agents.deactivateSubtree(manager, target.path, now);
-      await this.cascade.deactivated(manager, ids, now);
-      return ids;
+      return this.deactivateSubtree(manager, target, now);
     });
+    await this.audit.recordAll(
+      cascadeAuditEvents(
+        revoked,
+        { cause: 'agent_deactivated', cause_agent_id: target.id },
+        requestAuditFields(principal, origin),
+      ),
+    );
+    return ids;
   }
 
   /**
    * Maintenance: deactivates every agent whose `expires_at` has passed, with the usual cascade (its subtree,
    * credentials, delegations, tokens), one subtree per transaction. They already stopped authenticating at
    * that instant; this makes the state explicit and releases what hangs off them. Idempotent.
+   *
+   * Each expired subtree is recorded once committed: `agent.expired` naming every agent it deactivated, then
+   * one `credential.revoked` / `delegation.revoked` per object the cascade revoked (cause `agent_expired`).
    */
   async expireDue(batchSize = 100): Promise<{ expired: number }> {
     let expired = 0;
@@ -391,27 +409,43 @@ export class AgentsService implements OnModuleInit {
       const due = await this.agents.expiredNotDeactivated(now, batchSize);
       if (due.length === 0) return { expired };
       for (const agent of due) {
-        const ids = await this.dataSource.transaction(async (manager) => {
+        const { ids, revoked } = await this.dataSource.transaction(async (manager) => {
           const locked = await this.agents.lockForUpdate(manager, agent.id);
-          if (!locked || locked.status === 'deactivated') return [];
-          const deactivated = await this.agents.deactivateSubtree(manager, locked.path, now);
-          await this.cascade.deactivated(manager, deactivated, now);
-          return deactivated;
+          if (!locked || locked.status === 'deactivated') return { ids: [], revoked: [] };
+          return this.deactivateSubtree(manager, locked, now);
         });
         expired += ids.length;
         if (ids.length > 0) {
-          await this.audit.record({
-            eventType: 'agent.expired',
-            outcome: 'success',
-            targetType: 'agent',
-            targetId: agent.id,
-            rootAgentId: agent.rootAgentId,
-            details: { deactivated_count: ids.length },
-          });
+          const rootAgentId = agent.rootAgentId;
+          await this.audit.recordAll([
+            {
+              eventType: 'agent.expired',
+              outcome: 'success',
+              targetType: 'agent',
+              targetId: agent.id,
+              rootAgentId,
+              details: { deactivated_count: ids.length, deactivated_agent_ids: ids },
+            },
+            ...cascadeAuditEvents(
+              revoked,
+              { cause: 'agent_expired', cause_agent_id: agent.id },
+              { rootAgentId },
+            ),
+          ]);
         }
       }
       if (due.length < batchSize) return { expired };
     }
+  }
+
+  /** Inside the caller's transaction (the top agent locked): the subtree deactivated, its cascade run. */
+  private async deactivateSubtree(
+    manager: EntityManager,
+    top: Agent,
+    at: Date,
+  ): Promise<{ ids: string[]; revoked: CascadeRevocation[] }> {
+    const ids = await this.agents.deactivateSubtree(manager, top.path, at);
+    return { ids, revoked: await this.cascade.deactivated(manager, ids, at) };
   }
 
   /**

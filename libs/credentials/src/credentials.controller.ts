@@ -78,7 +78,11 @@ export class CredentialsController {
   async revoke(
     @CurrentPrincipal() principal: Principal,
     @Param('id', UuidParamPipe) id: string,
+    @Req() req: Request,
   ): Promise<CredentialResponse> {
-    return credentialView(await this.credentials.revoke(principal, id));
+    const credential = await this.credentials.revoke(principal, id);
+    // The same shape as a key revoked by a deactivation cascade (which adds its `cause`).
+    annotateAudit(req, { details: { agent_id: credential.agentId } });
+    return credentialView(credential);
   }
 }

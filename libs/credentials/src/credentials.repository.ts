@@ -83,14 +83,18 @@ export class CredentialsRepository {
     return rows.length > 0;
   }
 
-  /** Revokes every active credential of these agents in ONE statement; the ids it revoked. */
-  async revokeForAgents(manager: EntityManager, agentIds: string[], at: Date): Promise<string[]> {
-    const [rows]: [{ id: string }[], number] = await manager.query(
+  /** Revokes every active credential of these agents in ONE statement; the keys it revoked. */
+  async revokeForAgents(
+    manager: EntityManager,
+    agentIds: string[],
+    at: Date,
+  ): Promise<{ id: string; agentId: string }[]> {
+    const [rows]: [{ id: string; agent_id: string }[], number] = await manager.query(
       `UPDATE credentials SET status = 'revoked', revoked_at = $2
-       WHERE agent_id = ANY($1::uuid[]) AND status = 'active' RETURNING id`,
+       WHERE agent_id = ANY($1::uuid[]) AND status = 'active' RETURNING id, agent_id`,
       [agentIds, at],
     );
-    return rows.map((r) => r.id);
+    return rows.map((r) => ({ id: r.id, agentId: r.agent_id }));
   }
 
   /** Active credentials of these agents, locked FOR UPDATE. */

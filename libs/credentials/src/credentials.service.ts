@@ -114,7 +114,18 @@ export class CredentialsService implements OnModuleInit {
     this.cascade.register('credentials', {
       onDeactivated: async (manager, agentIds, at) => {
         const revoked = await this.credentials.revokeForAgents(manager, agentIds, at);
-        await this.lifecycle.revoked(manager, revoked, at);
+        await this.lifecycle.revoked(
+          manager,
+          revoked.map((key) => key.id),
+          at,
+        );
+        // One `credential.revoked` event per key, recorded by AgentsService once this commits.
+        return revoked.map((key) => ({
+          eventType: 'credential.revoked',
+          targetType: 'credential',
+          targetId: key.id,
+          details: { agent_id: key.agentId },
+        }));
       },
       onScopesNarrowed: (manager, changes, _at) => this.narrowScopes(manager, changes),
       onRootScopesExtended: (manager, change, _at) => this.extendFullRootKeys(manager, change),

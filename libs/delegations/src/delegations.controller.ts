@@ -3,7 +3,7 @@ import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestj
 import type { Request } from 'express';
 import { UuidParamPipe } from '@agentauth/agents';
 import { Audited, annotateAudit } from '@agentauth/audit';
-import { Auth, CurrentPrincipal, type Principal } from '@agentauth/core';
+import { Auth, ClientIpResolver, CurrentPrincipal, type Principal, requestIdOf } from '@agentauth/core';
 import { DelegationsService } from './delegations.service';
 import { CreateDelegationDto } from './dto/create-delegation.dto';
 import {
@@ -20,7 +20,10 @@ import { ListDelegationsQuery } from './dto/list-delegations.query';
 @ApiTags('delegations')
 @Controller('delegations')
 export class DelegationsController {
-  constructor(private readonly delegations: DelegationsService) {}
+  constructor(
+    private readonly delegations: DelegationsService,
+    private readonly clientIp: ClientIpResolver,
+  ) {}
 
   @Post()
   @Auth({ scopes: ['delegations:write'] })
@@ -105,7 +108,7 @@ export class DelegationsController {
   @ApiOperation({
     summary: 'Revoke a delegation and, in the same transaction, every delegation below it',
     description:
-      'The delegator side (a delegator of the chain or its ancestors) and the delegate side (the delegate or its ancestors) may revoke; a token carrying act only its own delegation or one below it. Tokens and refresh families minted from any revoked delegation die with it. Answers the ids this request revoked, top-down.',
+      'The delegator side (a delegator of the chain or its ancestors) and the delegate side (the delegate or its ancestors) may revoke; a token carrying act only its own delegation or one below it. Tokens and refresh families minted from any revoked delegation die with it. Answers the ids this request revoked, top-down. Audited as delegation.revoked (details.revoked_delegation_ids), plus one delegation.revoked event per descendant it revoked (details.cause = parent_delegation_revoked).',
   })
   @ApiOkResponse({ type: RevokeDelegationResponse })
   async revoke(
@@ -113,9 +116,16 @@ export class DelegationsController {
     @Param('id', UuidParamPipe) id: string,
     @Req() req: Request,
   ): Promise<RevokeDelegationResponse> {
-    const ids = await this.delegations.revoke(principal, id);
+    const ids = await this.delegations.revoke(principal, id, {
+      ip: this.clientIp.resolve(req),
+      requestId: requestIdOf(req),
+    });
     annotateAudit(req, {
-      details: { revoked_count: ids.length, cascaded_count: Math.max(0, ids.length - 1) },
+      details: {
+        revoked_count: ids.length,
+        cascaded_count: Math.max(0, ids.length - 1),
+        revoked_delegation_ids: ids,
+      },
     });
     return { revoked_delegation_ids: ids };
   }

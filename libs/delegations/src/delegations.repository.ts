@@ -13,12 +13,25 @@ export interface DelegationListFilter {
   parentDelegationId?: string;
 }
 
-/** A row a revocation changed: enough to write its revocation marker. */
+/** A row a revocation changed: enough to write its revocation marker and its audit event. */
 export interface RevokedDelegationRow {
   id: string;
   depth: number;
   expiresAt: Date;
+  delegatorAgentId: string;
+  delegateAgentId: string;
 }
+
+interface RevokedRowSql {
+  id: string;
+  depth: number;
+  expires_at: Date;
+  delegator_agent_id: string;
+  delegate_agent_id: string;
+}
+
+/** The columns of a revoked row the service needs (`RETURNING` list of `RevokedRowSql`). */
+const REVOKED_COLUMNS = 'id, depth, expires_at, delegator_agent_id, delegate_agent_id';
 
 /** SQL: the ids of the hops of the chain ending at `alias` (first hop first), from its own path. */
 const chainIdsOf = (alias: string) => `string_to_array(rtrim(${alias}.path, '/'), '/')::uuid[]`;
@@ -39,9 +52,15 @@ function visibleTo(d: string, s: string): string {
                WHERE vis_hop.id = ANY(${chainIdsOf(d)}) AND ${pathInSubtree('vis_delegator', s)}))`;
 }
 
-function toRevokedRows(rows: { id: string; depth: number; expires_at: Date }[]): RevokedDelegationRow[] {
+function toRevokedRows(rows: RevokedRowSql[]): RevokedDelegationRow[] {
   return rows
-    .map((r) => ({ id: r.id, depth: r.depth, expiresAt: r.expires_at }))
+    .map((r) => ({
+      id: r.id,
+      depth: r.depth,
+      expiresAt: r.expires_at,
+      delegatorAgentId: r.delegator_agent_id,
+      delegateAgentId: r.delegate_agent_id,
+    }))
     .sort((x, y) => x.depth - y.depth || x.id.localeCompare(y.id));
 }
 
@@ -134,12 +153,12 @@ export class DelegationsRepository {
     reason: { top: RevocationReason; descendants: RevocationReason },
   ): Promise<RevokedDelegationRow[]> {
     // TypeORM's postgres driver answers an UPDATE … RETURNING with [rows, rowCount].
-    const [rows]: [{ id: string; depth: number; expires_at: Date }[], number] = await manager.query(
+    const [rows]: [RevokedRowSql[], number] = await manager.query(
       `UPDATE delegations
           SET status = 'revoked', revoked_at = $2,
               revocation_reason = CASE WHEN path = $1 THEN $3 ELSE $4 END
         WHERE path >= $1 AND path < $1 || '~' AND status = 'active'
-        RETURNING id, depth, expires_at`,
+        RETURNING ${REVOKED_COLUMNS}`,
       [path, at, reason.top, reason.descendants],
     );
     return toRevokedRows(rows);
@@ -164,13 +183,13 @@ export class DelegationsRepository {
       [agentIds],
     );
     if (hit.length === 0) return [];
-    const [rows]: [{ id: string; depth: number; expires_at: Date }[], number] = await manager.query(
+    const [rows]: [RevokedRowSql[], number] = await manager.query(
       `UPDATE delegations d
           SET status = 'revoked', revoked_at = $2, revocation_reason = 'agent_deactivated'
         WHERE d.status = 'active'
           AND EXISTS (SELECT 1 FROM unnest($1::text[]) AS top(path)
                       WHERE d.path >= top.path COLLATE "C" AND d.path < (top.path || '~') COLLATE "C")
-        RETURNING d.id, d.depth, d.expires_at`,
+        RETURNING ${REVOKED_COLUMNS}`,
       [hit.map((h) => h.path), at],
     );
     return toRevokedRows(rows);

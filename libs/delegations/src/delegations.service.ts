@@ -7,6 +7,8 @@ import {
   type AgentActivity,
   AgentCascadeRegistry,
   AgentsService,
+  cascadeAuditEvents,
+  type CascadeRevocation,
   decodeCursor,
   DEFAULT_PAGE_SIZE,
   type Page,
@@ -14,7 +16,7 @@ import {
   toPage,
   UUID_PATTERN,
 } from '@agentauth/agents';
-import { StatsRegistry } from '@agentauth/audit';
+import { type AuditOrigin, AuditService, requestAuditFields, StatsRegistry } from '@agentauth/audit';
 import {
   type ActClaim,
   actsOnBehalf,
@@ -116,6 +118,16 @@ function earliest(...dates: (Date | null | undefined)[]): Date | null {
   return set.length ? new Date(Math.min(...set.map((d) => d.getTime()))) : null;
 }
 
+/** A revoked delegation as a cascade reports it: its own `delegation.revoked` event (docs/audit.md). */
+function revokedByCascade(row: RevokedDelegationRow): CascadeRevocation {
+  return {
+    eventType: 'delegation.revoked',
+    targetType: 'delegation',
+    targetId: row.id,
+    details: { delegator_agent_id: row.delegatorAgentId, delegate_agent_id: row.delegateAgentId },
+  };
+}
+
 function markersFor(rows: RevokedDelegationRow[], at: Date): RevocationMarker[] {
   // A token minted from a delegation never outlives it (exp ≤ its expiry; refresh re-checks the row), so the
   // marker can be purged once the delegation has expired.
@@ -144,6 +156,7 @@ export class DelegationsService implements OnModuleInit {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly revocationHooks: DelegationRevocationRegistry,
     private readonly scopes: ScopeRegistry,
+    private readonly audit: AuditService,
     @Optional() private readonly stats?: StatsRegistry,
   ) {
     this.logger.setContext('DelegationsService');
@@ -154,11 +167,14 @@ export class DelegationsService implements OnModuleInit {
     this.cascade.register('delegations', {
       // CONTRACT §2: deactivation revokes every delegation to or from the subtree (and their descendants).
       // Suspension revokes nothing: the chain is invalid while an agent on it is inactive (`judgeChain`).
+      // Each revoked delegation gets its own `delegation.revoked` event, recorded by AgentsService once the
+      // deactivation commits.
       onDeactivated: async (manager, agentIds, at) => {
         const rows = await this.delegations.revokeForAgents(manager, agentIds, at);
-        if (rows.length === 0) return;
+        if (rows.length === 0) return [];
         await this.revokeMarkers(manager, rows, at);
         this.logger.info({ revoked_delegations: rows.length }, 'delegations revoked by agent deactivation');
+        return rows.map(revokedByCascade);
       },
     });
     this.stats?.register({
@@ -434,8 +450,12 @@ export class DelegationsService implements OnModuleInit {
    * them dies: they carry their own `delegation_id`). Anyone who sees the delegation may revoke it (the
    * delegator side and the delegate side, docs/delegations.md); a token carrying `act` only its own
    * delegation or one below it. Returns the ids it revoked, top-down (`[]` when already revoked).
+   *
+   * Once committed, every descendant it revoked gets its own `delegation.revoked` event (cause
+   * `parent_delegation_revoked`, with the request's actor, IP and request id); the route's own event for
+   * the delegation itself follows. Resolves only when they are committed.
    */
-  async revoke(principal: Principal, id: string): Promise<string[]> {
+  async revoke(principal: Principal, id: string, origin: AuditOrigin = {}): Promise<string[]> {
     const target = await this.findVisible(principal, id);
     if (actsOnBehalf(principal)) {
       const own = principal.delegationId?.toLowerCase();
@@ -446,18 +466,26 @@ export class DelegationsService implements OnModuleInit {
         );
       }
     }
-    return this.dataSource.transaction(async (manager) => {
+    const rows = await this.dataSource.transaction(async (manager) => {
       const now = this.clock.now();
       // Its own statement first: a racing re-delegation below it holds this row FOR SHARE until it commits.
       const locked = await this.delegations.lockForUpdate(manager, target.id);
       if (!locked) throw new NotFoundProblem('delegation');
-      const rows = await this.delegations.revokeSubtree(manager, locked.path, now, {
+      const revoked = await this.delegations.revokeSubtree(manager, locked.path, now, {
         top: 'revoked',
         descendants: 'parent_revoked',
       });
-      await this.revokeMarkers(manager, rows, now);
-      return rows.map((r) => r.id);
+      await this.revokeMarkers(manager, revoked, now);
+      return revoked;
     });
+    await this.audit.recordAll(
+      cascadeAuditEvents(
+        rows.filter((r) => r.id !== target.id).map(revokedByCascade),
+        { cause: 'parent_delegation_revoked', cause_delegation_id: target.id },
+        requestAuditFields(principal, origin),
+      ),
+    );
+    return rows.map((r) => r.id);
   }
 
   /**

@@ -11,7 +11,8 @@ export interface WebhookEventType {
 export const WEBHOOK_EVENT_CATALOGUE: readonly WebhookEventType[] = [
   {
     type: 'credential.revoked',
-    description: 'An API key was revoked (directly or by a cascade); it stops working at once.',
+    description:
+      'An API key was revoked, directly or by the deactivation or expiry of its agent (details.cause); it stops working at once.',
   },
   {
     type: 'credential.rotated',
@@ -22,10 +23,20 @@ export const WEBHOOK_EVENT_CATALOGUE: readonly WebhookEventType[] = [
     description: 'A used or revoked refresh token was presented again; its whole family was revoked.',
     anyOutcome: true,
   },
-  { type: 'agent.deactivated', description: 'An agent (and its whole subtree) was deactivated.' },
+  {
+    type: 'agent.deactivated',
+    description:
+      'An agent and its whole subtree were deactivated (DELETE); details.deactivated_agent_ids names them.',
+  },
+  {
+    type: 'agent.expired',
+    description:
+      'An agent reached its expires_at and was deactivated with its whole subtree by maintenance; details.deactivated_agent_ids names them.',
+  },
   {
     type: 'delegation.revoked',
-    description: 'A delegation (and every delegation and token derived from it) was revoked.',
+    description:
+      'A delegation was revoked, directly, as a descendant of a revoked delegation, or by an agent deactivation or expiry (details.cause); tokens minted from it die.',
   },
   {
     type: 'signing_key.rotated',

@@ -17,6 +17,7 @@ describe('webhookPayloadFor', () => {
     expect([...WEBHOOK_EVENT_TYPES].sort()).toEqual(
       [
         'agent.deactivated',
+        'agent.expired',
         'credential.revoked',
         'credential.rotated',
         'delegation.revoked',
