@@ -43,6 +43,17 @@ export async function auditEventsOf(requestId: string): Promise<Record<string, u
   });
 }
 
+/** Audit events about some objects (by `target_id`), in chain order. */
+export async function auditEventsAbout(targetIds: string[]): Promise<Record<string, unknown>[]> {
+  return withDb(async (db) => {
+    const { rows } = await db.query(
+      `SELECT * FROM audit_events WHERE target_id = ANY($1::text[]) ORDER BY seq`,
+      [targetIds],
+    );
+    return rows;
+  });
+}
+
 /**
  * Tables and columns holding `needle` in any text-like column (text, varchar, jsonb, json, arrays), over
  * every table of the public schema.

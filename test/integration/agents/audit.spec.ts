@@ -2,9 +2,13 @@ import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { createTestApp, type TestApp } from '../../support/app';
 import { API, aTree } from '../../factories/agents';
+import { keyRevokedByCascade } from '../../factories/audit';
 import { auditEventsOf } from '../../factories/db';
 
-/** Every agent and credential operation leaves exactly one event with its request id, and no secret. */
+/**
+ * Every agent and credential operation leaves exactly one event of its own with its request id, and no
+ * secret; a cascade adds one event per object it revoked, with the same request id.
+ */
 describe('audit trail of agent and credential operations', () => {
   let t: TestApp;
   beforeAll(async () => {
@@ -16,9 +20,18 @@ describe('audit trail of agent and credential operations', () => {
 
   it('records one event per act, with actor, root, target and non-secret details', async () => {
     const root = await aTree(t);
-    const steps: { res: request.Response; expected: Record<string, unknown>; secret?: string }[] = [];
-    const expectEvent = (res: request.Response, expected: Record<string, unknown>, secret?: string) =>
-      steps.push({ res, expected, secret });
+    const steps: {
+      res: request.Response;
+      expected: Record<string, unknown>;
+      secret?: string;
+      cascaded?: unknown[];
+    }[] = [];
+    const expectEvent = (
+      res: request.Response,
+      expected: Record<string, unknown>,
+      secret?: string,
+      cascaded?: unknown[],
+    ) => steps.push({ res, expected, secret, cascaded });
 
     const created = await request(t.http)
       .post(`${API}/agents`)
@@ -73,17 +86,33 @@ describe('audit trail of agent and credential operations', () => {
       .delete(`${API}/credentials/${rotated.body.id}`)
       .set(root.auth)
       .expect(200);
-    expectEvent(revoked, { event_type: 'credential.revoked', target_id: rotated.body.id });
+    expectEvent(revoked, {
+      event_type: 'credential.revoked',
+      target_id: rotated.body.id,
+      details: { agent_id: created.body.id },
+    });
 
+    // The rotated-out key still works for its grace period: the deactivation cascade revokes it too.
     const deactivated = await request(t.http)
       .delete(`${API}/agents/${created.body.id}`)
       .set(root.auth)
       .expect(200);
-    expectEvent(deactivated, {
-      event_type: 'agent.deactivated',
-      target_id: created.body.id,
-      details: { deactivated_count: 1 },
-    });
+    expectEvent(
+      deactivated,
+      {
+        event_type: 'agent.deactivated',
+        target_id: created.body.id,
+        details: { deactivated_count: 1, deactivated_agent_ids: [created.body.id] },
+      },
+      undefined,
+      [
+        keyRevokedByCascade(
+          { agent: created.body, credentialId: key.body.id },
+          { cause: 'agent_deactivated', cause_agent_id: created.body.id },
+          { actor_agent_id: root.agent.id, request_id: deactivated.headers['x-request-id'] },
+        ),
+      ],
+    );
 
     const unknown = randomUUID();
     const denied = await request(t.http).delete(`${API}/agents/${unknown}`).set(root.auth).expect(404);
@@ -106,17 +135,19 @@ describe('audit trail of agent and credential operations', () => {
       details: { error: 'scope_escalation' },
     });
 
-    for (const { res, expected, secret } of steps) {
+    for (const { res, expected, secret, cascaded = [] } of steps) {
       const events = await auditEventsOf(res.headers['x-request-id']);
-      expect(events).toHaveLength(1);
-      expect(events[0]).toMatchObject({
+      const own = events.filter((e) => e.event_type === expected.event_type);
+      expect(own).toHaveLength(1);
+      expect(events.filter((e) => e !== own[0])).toEqual(cascaded);
+      expect(own[0]).toMatchObject({
         outcome: 'success',
         actor_agent_id: root.agent.id,
         root_agent_id: root.agent.id,
         on_behalf_of: null,
         ...expected,
       });
-      if (secret) expect(JSON.stringify(events[0])).not.toContain(secret.slice(20)); // the secret part
+      if (secret) expect(JSON.stringify(events)).not.toContain(secret.slice(20)); // the secret part
     }
   });
 });

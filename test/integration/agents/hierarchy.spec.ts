@@ -1,5 +1,6 @@
 import request from 'supertest';
 import { AgentsService } from '@agentauth/agents';
+import { Clock } from '@agentauth/core';
 import { createTestApp, type TestApp } from '../../support/app';
 import {
   type AgentJson,
@@ -12,7 +13,9 @@ import {
   claimsOf,
   withFreshToken,
 } from '../../factories/agents';
-import { auditEventsOf, withDb } from '../../factories/db';
+import { delegationRevokedByCascade, eventsOfResponse, keyRevokedByCascade } from '../../factories/audit';
+import { aDelegation, fromNow, MINUTE } from '../../factories/delegations';
+import { auditEventsAbout, auditEventsOf, withDb } from '../../factories/db';
 
 const ORCHESTRATOR_SCOPES = ['agents:read', 'agents:write', 'credentials:read', 'credentials:write'];
 
@@ -161,16 +164,22 @@ describe('agent hierarchy', () => {
     for (const key of [orchestrator, worker, ephemeral, extraKey]) expect(await authStatus(t, key)).toBe(401);
     expect(await authStatus(t, root)).toBe(200);
 
-    const events = await auditEventsOf(res.headers['x-request-id']);
-    expect(events).toEqual([
-      expect.objectContaining({
-        event_type: 'agent.deactivated',
-        outcome: 'success',
-        target_id: orchestrator.agent.id,
-        actor_agent_id: root.agent.id,
-        details: { deactivated_count: 3 },
-      }),
-    ]);
+    // The request's own event names every agent it deactivated; each revoked key has its own event.
+    const { events, shared: byRoot } = await eventsOfResponse(res, root.agent.id, root.agent.id);
+    const cause = { cause: 'agent_deactivated', cause_agent_id: orchestrator.agent.id } as const;
+    expect(events).toHaveLength(5);
+    expect(events).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          ...byRoot,
+          event_type: 'agent.deactivated',
+          outcome: 'success',
+          target_id: orchestrator.agent.id,
+          details: { deactivated_count: 3, deactivated_agent_ids: res.body.deactivated_agent_ids },
+        }),
+        ...[orchestrator, worker, ephemeral, extraKey].map((key) => keyRevokedByCascade(key, cause, byRoot)),
+      ]),
+    );
 
     // deactivation is final and idempotent
     const again = await request(t.http)
@@ -188,6 +197,60 @@ describe('agent hierarchy', () => {
       .set(root.auth)
       .send({ name: 'late', parent_agent_id: worker.agent.id })
       .expect(409);
+  });
+
+  it("records an expiry (maintenance's expireDue) like a deactivation: agent.expired, then each revoked key and delegation", async () => {
+    const root = await aTree(t);
+    const scopes = ['agents:read'];
+    const expiring = await aKey(
+      t,
+      root,
+      await anAgent(t, root, { allowed_scopes: scopes, expires_at: fromNow(t, MINUTE) }),
+    );
+    const below = await aKey(t, root, await anAgent(t, root, { parent_agent_id: expiring.agent.id }));
+    const delegation = await aDelegation(t, root, {
+      delegate_agent_id: expiring.agent.id,
+      scopes,
+      expires_at: fromNow(t, MINUTE / 2),
+    });
+    const clock = t.app.get(Clock);
+    clock.advance(2 * MINUTE);
+    const expiredAt = clock.nowMs();
+    try {
+      await t.app.get(AgentsService).expireDue();
+    } finally {
+      clock.reset();
+    }
+
+    const events = (
+      await auditEventsAbout([expiring.agent.id, expiring.credentialId, below.credentialId, delegation.id])
+    ).filter((e) => (e.occurred_at as Date).getTime() >= expiredAt); // not their creation
+    const byMaintenance = {
+      actor_agent_id: null,
+      root_agent_id: root.agent.id,
+      request_id: null,
+      ip: null,
+    };
+    const cause = { cause: 'agent_expired', cause_agent_id: expiring.agent.id } as const;
+    // agent.expired first (seq), then one event per object the cascade revoked.
+    expect(events).toHaveLength(4);
+    expect(events[0]).toEqual(
+      expect.objectContaining({
+        ...byMaintenance,
+        event_type: 'agent.expired',
+        outcome: 'success',
+        target_type: 'agent',
+        target_id: expiring.agent.id,
+        details: { deactivated_count: 2, deactivated_agent_ids: [expiring.agent.id, below.agent.id] },
+      }),
+    );
+    expect(events.slice(1)).toEqual(
+      expect.arrayContaining([
+        keyRevokedByCascade(expiring, cause, byMaintenance),
+        keyRevokedByCascade(below, cause, byMaintenance),
+        delegationRevokedByCascade(delegation, cause, byMaintenance),
+      ]),
+    );
   });
 
   it('lets an agent deactivate strict descendants only (never itself, a root included)', async () => {

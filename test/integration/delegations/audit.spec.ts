@@ -2,6 +2,7 @@ import request from 'supertest';
 import { createTestApp, type TestApp } from '../../support/app';
 import { logCapture } from '../../support/log-capture';
 import { API, type Caller } from '../../factories/agents';
+import { delegationRevokedByCascade, eventsOfResponse } from '../../factories/audit';
 import { auditEventsOf, columnsContaining } from '../../factories/db';
 import { fromNow, HOUR, MINUTE } from '../../factories/delegations';
 import { aThreeHopChain, type ChainFixture } from './chain-fixture';
@@ -24,7 +25,7 @@ describe('delegations: audit, stats, documentation', () => {
       .set(caller.auth)
       .send({ expires_at: fromNow(t, 30 * MINUTE), ...body });
 
-  it('records delegation.created with the hop, delegation.revoked with the cascade count, and refusals as denied', async () => {
+  it('records delegation.created with the hop, delegation.revoked with the revoked ids and one event per cascaded delegation, and refusals as denied', async () => {
     const created = await post(c.worker, {
       delegate_agent_id: c.sibling.agent.id,
       parent_delegation_id: c.d2.id,
@@ -66,17 +67,29 @@ describe('delegations: audit, stats, documentation', () => {
       .delete(`${API}/delegations/${c.d2.id}`)
       .set(c.orchestrator.auth)
       .expect(200);
-    expect(revoked.body.revoked_delegation_ids).toHaveLength(3); // d2, d3 and the one created above
-    const events = await auditEventsOf(revoked.headers['x-request-id']);
-    expect(events).toHaveLength(1);
-    expect(events[0]).toMatchObject({
-      event_type: 'delegation.revoked',
-      outcome: 'success',
-      actor_agent_id: c.orchestrator.agent.id,
-      target_type: 'delegation',
-      target_id: c.d2.id,
-      details: { revoked_count: 3, cascaded_count: 2 },
-    });
+    const revokedIds = revoked.body.revoked_delegation_ids;
+    expect(revokedIds).toEqual([c.d2.id, ...[c.d3.id, created.body.id].sort()]); // top-down
+    const { events, shared: byOrchestrator } = await eventsOfResponse(
+      revoked,
+      c.orchestrator.agent.id,
+      c.root.agent.id,
+    );
+    const cause = { cause: 'parent_delegation_revoked', cause_delegation_id: c.d2.id } as const;
+    expect(events).toHaveLength(3);
+    expect(events).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          ...byOrchestrator,
+          event_type: 'delegation.revoked',
+          outcome: 'success',
+          target_type: 'delegation',
+          target_id: c.d2.id,
+          details: { revoked_count: 3, cascaded_count: 2, revoked_delegation_ids: revokedIds },
+        }),
+        delegationRevokedByCascade(c.d3, cause, byOrchestrator),
+        delegationRevokedByCascade(created.body, cause, byOrchestrator),
+      ]),
+    );
   });
 
   it('never stores or logs a delegation token', async () => {

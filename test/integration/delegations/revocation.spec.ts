@@ -4,6 +4,7 @@ import { DelegationsService } from '@agentauth/delegations';
 import { RevocationService } from '@agentauth/revocation';
 import { createTestApp, type TestApp } from '../../support/app';
 import { aKey, anAgent, API, type Caller } from '../../factories/agents';
+import { delegationRevokedByCascade, eventsOfResponse, keyRevokedByCascade } from '../../factories/audit';
 import { withDb } from '../../factories/db';
 import {
   aDelegation,
@@ -193,7 +194,10 @@ describe('delegation revocation', () => {
     const h4 = await hop(c2, d, h3, 20);
     const unrelated = await aDelegation(t, c.root, { delegate_agent_id: d.agent.id, scopes });
 
-    await request(t.http).delete(`${API}/agents/${b.agent.id}`).set(c.root.auth).expect(200);
+    const deactivation = await request(t.http)
+      .delete(`${API}/agents/${b.agent.id}`)
+      .set(c.root.auth)
+      .expect(200);
     const killed = [h2.id, h3.id, h4.id];
     const statuses = await delegationStatuses([h1.id, ...killed, unrelated.id]);
     for (const id of killed) expect(statuses[id]).toEqual({ status: 'revoked', reason: 'agent_deactivated' });
@@ -201,6 +205,17 @@ describe('delegation revocation', () => {
     expect(statuses[unrelated.id].status).toBe('active');
     expect(await markers(killed)).toEqual([true, true, true]);
     expect(await markers([h1.id, unrelated.id])).toEqual([false, false]);
+    // One delegation.revoked event each (b's key too), beside the request's agent.deactivated.
+    const { events, shared: byRoot } = await eventsOfResponse(deactivation, c.root.agent.id, c.root.agent.id);
+    const cause = { cause: 'agent_deactivated', cause_agent_id: b.agent.id } as const;
+    expect(events).toHaveLength(5);
+    expect(events).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ event_type: 'agent.deactivated', target_id: b.agent.id }),
+        keyRevokedByCascade(b, cause, byRoot),
+        ...[h2, h3, h4].map((h) => delegationRevokedByCascade(h, cause, byRoot)),
+      ]),
+    );
 
     // Deactivating the orchestrator (its subtree: worker, ephemeral, sibling) kills the whole first chain.
     await request(t.http).delete(`${API}/agents/${c.orchestrator.agent.id}`).set(c.root.auth).expect(200);

@@ -3,7 +3,9 @@ import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { AuditService } from '@agentauth/audit';
 import { JobsProducer, QUEUES } from '@agentauth/jobs';
-import { decrypt, deriveKey, WEBHOOK_SECRET_KEY_PURPOSE } from '@agentauth/webhooks';
+import { decrypt, deriveKey, WEBHOOK_SECRET_KEY_PURPOSE, WebhookDeliveryService } from '@agentauth/webhooks';
+import { aChildCaller, API, aTree } from '../../factories/agents';
+import { auditEventsAbout } from '../../factories/db';
 import { createTestApp, type TestApp } from '../../support/app';
 import { logCapture } from '../../support/log-capture';
 import { testBearer, testBearerOptions } from '../../support/test-bearer';
@@ -307,6 +309,70 @@ describe('webhooks API', () => {
       for (const row of rows.filter((r) => r !== reuse)) {
         expect(await webhooksQueue().getJob(`event-${row.id}`)).toBeUndefined();
       }
+    });
+  });
+
+  describe('events of a cascade (real tree, no worker)', () => {
+    let real: TestApp; // real Bearer tokens, private targets allowed
+    beforeAll(async () => {
+      real = await createTestApp({
+        REDIS_KEY_PREFIX: isolatedRedisPrefix('wh-cascade'),
+        WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true',
+      });
+    });
+    afterAll(async () => {
+      await real.close();
+    });
+
+    it("delivers a key revoked by an agent's deactivation to the tree's credential.revoked subscriber", async () => {
+      const root = await aTree(real);
+      const hook = await request(real.http)
+        .post('/api/v1/webhooks')
+        .set(root.auth)
+        .send({ url: 'http://127.0.0.1:9/hook', events: ['credential.revoked'] })
+        .expect(201);
+      const child = await aChildCaller(real, root);
+      const deactivation = await request(real.http)
+        .delete(`${API}/agents/${child.agent.id}`)
+        .set(root.auth)
+        .expect(200);
+
+      const [event] = (await auditEventsAbout([child.credentialId])).filter(
+        (r) => r.event_type === 'credential.revoked',
+      ) as { id: string }[];
+      const queue = real.app.get(JobsProducer).queue(QUEUES.webhooks);
+      const job = await eventually(() => queue.getJob(`event-${event.id}`));
+      expect(job.data.event).toEqual({
+        id: event.id,
+        type: 'credential.revoked',
+        occurred_at: expect.any(String),
+        root_agent_id: root.agent.id,
+        data: expect.objectContaining({
+          outcome: 'success',
+          actor_agent_id: root.agent.id,
+          target_type: 'credential',
+          target_id: child.credentialId,
+          request_id: deactivation.headers['x-request-id'],
+          details: { cause: 'agent_deactivated', cause_agent_id: child.agent.id, agent_id: child.agent.id },
+        }),
+      });
+
+      // The worker's fan-out (called directly): one delivery for the subscriber, queued for sending.
+      const [deliveryId, ...more] = await real.app.get(WebhookDeliveryService).fanOut(job.data.event);
+      expect(more).toEqual([]);
+      expect(await queue.getJob(`delivery-${deliveryId}`)).toBeDefined();
+      const log = await request(real.http)
+        .get(`/api/v1/webhooks/${hook.body.id}/deliveries`)
+        .set(root.auth)
+        .expect(200);
+      expect(log.body.items).toEqual([
+        expect.objectContaining({
+          id: deliveryId,
+          event_id: event.id,
+          event_type: 'credential.revoked',
+          status: 'pending',
+        }),
+      ]);
     });
   });
 });
