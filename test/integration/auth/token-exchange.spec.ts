@@ -13,6 +13,9 @@ import {
   requestToken,
 } from '../../factories/agents';
 import { auditEventsOf } from '../../factories/db';
+import { aPolicy } from '../../factories/policies';
+import { aThreeHopChain } from '../delegations/chain-fixture';
+import { aDelegatedToken } from '../delegations/grant-helpers';
 import { claimsOf, guardStatus, introspect, isActive, revokeToken } from './auth-helpers';
 
 const EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
@@ -138,6 +141,24 @@ describe('token exchange (RFC 8693)', () => {
     expect(dflt.body.scope).toBe('agents:read agents:write');
   });
 
+  it('evaluates the policies for the actor: a deny naming the actor drops the scope, or refuses it when asked', async () => {
+    const { root, subject, actor } = await cast();
+    // The subject holds agents:write and the actor's allowed_scopes include it: only the policy can refuse.
+    await aPolicy(t, root, {
+      name: 'the actor may not write agents',
+      subjects: [actor.agent.id],
+      actions: ['agents:write'],
+    });
+    const dflt = await exchange(t, actor, subject.accessToken).expect(200);
+    expect(dflt.body.scope).toBe('agents:read');
+    const explicit = await exchange(t, actor, subject.accessToken, { scope: 'agents:write' }).expect(400);
+    expect(explicit.body.error).toBe('invalid_scope');
+    // The deny names the actor only: the subject's own grant keeps agents:write.
+    expect((await requestToken(t, subject, { scope: 'agents:write' }).expect(200)).body.scope).toBe(
+      'agents:write',
+    );
+  });
+
   it("refuses another tree's subject token, and expired or revoked subjects (invalid_grant)", async () => {
     const { subject, actor } = await cast();
     const foreign = await aTree(t);
@@ -198,6 +219,19 @@ describe('token exchange (RFC 8693)', () => {
       .access_token as string;
     await revokeToken(t, subject, grant.body.refresh_token).expect(200);
     expect(await isActive(t, root, exchanged)).toBe(false);
+  });
+
+  it('dies with the delegation of its subject: DELETE /delegations/{id} → the exchanged token is inactive', async () => {
+    const c = await aThreeHopChain(t);
+    const delegated = await aDelegatedToken(t, c.ephemeral, c.d3.delegation_token as string);
+    // The sibling (same tree, agents:read) exchanges the ephemeral's delegated token.
+    const exchanged = (await exchange(t, c.sibling, delegated.accessToken).expect(200)).body
+      .access_token as string;
+    expect(claimsOf(exchanged)).toMatchObject({ sub: c.root.agent.id, delegation_id: c.d3.id });
+    expect(await isActive(t, c.root, exchanged)).toBe(true);
+    await request(t.http).delete(`${API}/delegations/${c.d3.id}`).set(c.worker.auth).expect(200);
+    expect((await introspect(t, c.root, exchanged).expect(200)).body).toEqual({ active: false });
+    expect(await guardStatus(t, exchanged)).toBe(401);
   });
 
   it('keeps aud within the subject token’s; exp never beyond it', async () => {
