@@ -13,6 +13,7 @@ import {
 } from '../../factories/agents';
 import { freezeClock } from '../../factories/clock';
 import { auditEventsOf, columnsContaining, withDb } from '../../factories/db';
+import { aPolicy } from '../../factories/policies';
 import { logCapture } from '../../support/log-capture';
 import { claimsOf, guardStatus, introspect, isActive, revokeToken } from './auth-helpers';
 
@@ -235,6 +236,22 @@ describe('refresh tokens', () => {
     expect(await isActive(t, revokedCase.root, revokedCase.access)).toBe(false);
   });
 
+  it('re-checks the policies like a new grant: a deny added after the grant narrows or refuses the refresh', async () => {
+    const { root, agent, refreshToken } = await grant();
+    await aPolicy(t, root, {
+      name: 'no agents:write for this client',
+      subjects: [agent.agent.id],
+      actions: ['agents:write'],
+    });
+    // explicitly asked for: refused, and the refresh token is not consumed
+    const explicit = await refresh(t, agent, refreshToken, { scope: 'agents:write' }).expect(400);
+    expect(explicit.body.error).toBe('invalid_scope');
+    // the default drops the denied scope
+    const narrowed = await refresh(t, agent, refreshToken).expect(200);
+    expect(narrowed.body.scope).toBe('agents:read');
+    expect(claimsOf(narrowed.body.access_token).scope).toBe('agents:read');
+  });
+
   it('ends REFRESH_TOKEN_EXPIRE_DAYS after the first grant, however often it was rotated', async () => {
     const frozen = freezeClock(t);
     try {
@@ -317,8 +334,18 @@ describe('refresh tokens', () => {
     expect(await isActive(t, root, rotated.body.refresh_token)).toBe(false);
     for (const token of [access, rotated.body.access_token])
       expect(await isActive(t, root, token)).toBe(false);
-    // using it after revocation counts as reuse
-    expect((await refresh(t, agent, rotated.body.refresh_token).expect(400)).body).toEqual(INVALID_GRANT);
+    // using it after revocation counts as reuse: invalid_grant and the reuse event (the family already dead)
+    const reused = await refresh(t, agent, rotated.body.refresh_token).expect(400);
+    expect(reused.body).toEqual(INVALID_GRANT);
+    const [reuse] = await auditEventsOf(reused.headers['x-request-id']);
+    expect(reuse).toMatchObject({
+      event_type: 'refresh_token.reuse_detected',
+      outcome: 'denied',
+      actor_agent_id: agent.agent.id,
+      target_type: 'refresh_family',
+      target_id: claimsOf(access).fam,
+      details: { family_id: claimsOf(access).fam, presented_state: 'revoked', family_revoked_now: false },
+    });
   });
 
   it('counts active families in /stats', async () => {
