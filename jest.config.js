@@ -40,6 +40,8 @@ const NOT_EMBEDDED = {
   // Two database connections at once: a token request runs inside another request's open transaction.
   'auth/token-revocation-race.spec.ts':
     'mints a token while a suspension transaction is open (needs a second connection; PGlite serves one)',
+  'auth/refresh-token-race.spec.ts':
+    "queues concurrent refreshes on a refresh token's row lock held by a second connection (PGlite serves one)",
 };
 
 module.exports = {
