@@ -219,7 +219,7 @@ describe('agent_delegation grant', () => {
     expect(missing.body.error).toBe('invalid_request');
   });
 
-  it('audits delegation.used and token.issued (grant_type agent_delegation), and never logs or stores a token', async () => {
+  it('audits delegation.used and token.issued (grant_type agent_delegation; its refreshes name the delegation), and never logs or stores a token', async () => {
     const c = await aThreeHopChain(t);
     const res = await delegationGrant(t, c.ephemeral, c.d3.delegation_token as string).expect(200);
     const events = await auditEventsOf(res.headers['x-request-id']);
@@ -245,7 +245,27 @@ describe('agent_delegation grant', () => {
       delegation_id: c.d3.id,
       jti,
     });
-    for (const secret of [res.body.access_token, res.body.refresh_token, c.d3.delegation_token as string]) {
+    // A refresh of the delegated family names the delegation too.
+    const refreshed = await refreshGrant(t, c.ephemeral, res.body.refresh_token).expect(200);
+    expect(await auditEventsOf(refreshed.headers['x-request-id'])).toEqual([
+      expect.objectContaining({
+        event_type: 'token.issued',
+        actor_agent_id: c.ephemeral.agent.id,
+        on_behalf_of: c.root.agent.id,
+        details: expect.objectContaining({
+          grant_type: 'refresh_token',
+          delegation_id: c.d3.id,
+          family_id: claimsOf(res.body.access_token).fam,
+          jti: claimsOf(refreshed.body.access_token).jti,
+        }),
+      }),
+    ]);
+    for (const secret of [
+      res.body.access_token,
+      res.body.refresh_token,
+      refreshed.body.refresh_token,
+      c.d3.delegation_token as string,
+    ]) {
       expect(logCapture.containing(secret)).toEqual([]);
     }
     const metrics = await request(t.http).get('/metrics');

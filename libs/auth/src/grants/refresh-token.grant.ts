@@ -98,6 +98,8 @@ export class RefreshTokenGrant implements GrantHandler, OnModuleInit {
     await this.audit.issued(context, REFRESH_TOKEN, token.claims, {
       credential_id: client.credentialId,
       family_id: family.id,
+      // A delegated family's tokens act on the delegation's authority: the trail names it, as at the grant.
+      ...(family.delegationId ? { delegation_id: family.delegationId } : {}),
     });
     return {
       access_token: token.jwt,
