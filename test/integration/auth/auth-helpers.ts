@@ -30,6 +30,28 @@ export function revokeToken(
     .send({ token, ...extra });
 }
 
+export const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
+export const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
+
+/** POST /auth/token with the token-exchange grant (RFC 8693): `actor` (Basic) exchanges `subjectToken`. */
+export function exchangeToken(
+  t: TestApp,
+  actor: KeyHolder,
+  subjectToken: string,
+  extra: Record<string, string> = {},
+): request.Test {
+  return request(t.http)
+    .post(`${API}/auth/token`)
+    .set(basicAuth(actor.agent.id, actor.apiKey))
+    .type('form')
+    .send({
+      grant_type: TOKEN_EXCHANGE_GRANT,
+      subject_token: subjectToken,
+      subject_token_type: ACCESS_TOKEN_TYPE,
+      ...extra,
+    });
+}
+
 /** Is the token active, by introspection? (`caller` must hold tokens:introspect.) */
 export async function isActive(t: TestApp, caller: KeyHolder, token: string): Promise<boolean> {
   const res = await introspect(t, caller, token).expect(200);

@@ -70,7 +70,7 @@ describe('concurrent refreshes of one token, decided by the atomic rotation stat
 
     // The statement decided: one row back, N-1 nothing.
     const consumed = await Promise.all(
-      consume.mock.results.map((r) => r.value as ReturnType<typeof consume>),
+      consume.mock.results.map((r) => r.value as Promise<{ id: string; familyId: string } | null>),
     );
     expect(consumed.filter((row) => row !== null)).toEqual([{ id: expect.any(String), familyId }]);
     expect(consumed.filter((row) => row === null)).toHaveLength(CONCURRENT - 1);

@@ -9,26 +9,24 @@ import {
   basicAuth,
   bearer,
   type Caller,
-  type KeyHolder,
   requestToken,
 } from '../../factories/agents';
 import { auditEventsOf } from '../../factories/db';
 import { aPolicy } from '../../factories/policies';
 import { aThreeHopChain } from '../delegations/chain-fixture';
 import { aDelegatedToken } from '../delegations/grant-helpers';
-import { claimsOf, guardStatus, introspect, isActive, revokeToken } from './auth-helpers';
+import {
+  ACCESS_TOKEN_TYPE,
+  claimsOf,
+  exchangeToken,
+  guardStatus,
+  introspect,
+  isActive,
+  revokeToken,
+  TOKEN_EXCHANGE_GRANT,
+} from './auth-helpers';
 
-const EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
-const ACCESS_TOKEN = 'urn:ietf:params:oauth:token-type:access_token';
 const SCOPES = ['agents:read', 'agents:write', 'credentials:read', 'credentials:write'];
-
-function exchange(t: TestApp, actor: KeyHolder, subjectToken: string, extra: Record<string, string> = {}) {
-  return request(t.http)
-    .post(`${API}/auth/token`)
-    .set(basicAuth(actor.agent.id, actor.apiKey))
-    .type('form')
-    .send({ grant_type: EXCHANGE, subject_token: subjectToken, subject_token_type: ACCESS_TOKEN, ...extra });
-}
 
 describe('token exchange (RFC 8693)', () => {
   let t: TestApp;
@@ -54,11 +52,11 @@ describe('token exchange (RFC 8693)', () => {
 
   it('issues a token for the subject, acted by the client: attenuated, bounded, with act', async () => {
     const { root, subject, actor } = await cast();
-    const res = await exchange(t, actor, subject.accessToken, { scope: 'agents:read' }).expect(200);
+    const res = await exchangeToken(t, actor, subject.accessToken, { scope: 'agents:read' }).expect(200);
     expect(res.headers['cache-control']).toBe('no-store');
     expect(res.body).toEqual({
       access_token: expect.any(String),
-      issued_token_type: ACCESS_TOKEN,
+      issued_token_type: ACCESS_TOKEN_TYPE,
       token_type: 'Bearer',
       expires_in: expect.any(Number),
       scope: 'agents:read',
@@ -97,7 +95,7 @@ describe('token exchange (RFC 8693)', () => {
         actor_agent_id: actor.agent.id,
         on_behalf_of: subject.agent.id,
         details: expect.objectContaining({
-          grant_type: EXCHANGE,
+          grant_type: TOKEN_EXCHANGE_GRANT,
           subject_jti: subjectClaims.jti,
           act_depth: 1,
         }),
@@ -110,9 +108,9 @@ describe('token exchange (RFC 8693)', () => {
 
   it('nests act over two exchanges (the outermost is the current actor)', async () => {
     const { root, subject, actor, second } = await cast();
-    const once = (await exchange(t, actor, subject.accessToken).expect(200)).body.access_token as string;
+    const once = (await exchangeToken(t, actor, subject.accessToken).expect(200)).body.access_token as string;
     expect(claimsOf(once).scope).toBe('agents:read agents:write');
-    const twice = await exchange(t, second, once).expect(200);
+    const twice = await exchangeToken(t, second, once).expect(200);
     const claims = claimsOf(twice.body.access_token);
     expect(claims).toMatchObject({
       sub: subject.agent.id,
@@ -129,15 +127,15 @@ describe('token exchange (RFC 8693)', () => {
     const { subject, actor } = await cast();
     const narrowSubject = (await requestToken(t, subject, { scope: 'agents:read' }).expect(200)).body
       .access_token;
-    const beyondSubject = await exchange(t, actor, narrowSubject, { scope: 'agents:write' }).expect(400);
+    const beyondSubject = await exchangeToken(t, actor, narrowSubject, { scope: 'agents:write' }).expect(400);
     expect(beyondSubject.body.error).toBe('invalid_scope');
     // the subject holds credentials:write, the actor may not
-    const beyondActor = await exchange(t, actor, subject.accessToken, { scope: 'credentials:write' }).expect(
-      400,
-    );
+    const beyondActor = await exchangeToken(t, actor, subject.accessToken, {
+      scope: 'credentials:write',
+    }).expect(400);
     expect(beyondActor.body.error).toBe('invalid_scope');
     // default: the intersection
-    const dflt = await exchange(t, actor, subject.accessToken).expect(200);
+    const dflt = await exchangeToken(t, actor, subject.accessToken).expect(200);
     expect(dflt.body.scope).toBe('agents:read agents:write');
   });
 
@@ -149,9 +147,11 @@ describe('token exchange (RFC 8693)', () => {
       subjects: [actor.agent.id],
       actions: ['agents:write'],
     });
-    const dflt = await exchange(t, actor, subject.accessToken).expect(200);
+    const dflt = await exchangeToken(t, actor, subject.accessToken).expect(200);
     expect(dflt.body.scope).toBe('agents:read');
-    const explicit = await exchange(t, actor, subject.accessToken, { scope: 'agents:write' }).expect(400);
+    const explicit = await exchangeToken(t, actor, subject.accessToken, { scope: 'agents:write' }).expect(
+      400,
+    );
     expect(explicit.body.error).toBe('invalid_scope');
     // The deny names the actor only: the subject's own grant keeps agents:write.
     expect((await requestToken(t, subject, { scope: 'agents:write' }).expect(200)).body.scope).toBe(
@@ -162,7 +162,7 @@ describe('token exchange (RFC 8693)', () => {
   it("refuses another tree's subject token, and expired or revoked subjects (invalid_grant)", async () => {
     const { subject, actor } = await cast();
     const foreign = await aTree(t);
-    const other = await exchange(t, actor, foreign.accessToken).expect(400);
+    const other = await exchangeToken(t, actor, foreign.accessToken).expect(400);
     expect(other.body).toEqual({
       error: 'invalid_grant',
       error_description: 'The subject token is invalid, expired or revoked',
@@ -170,23 +170,23 @@ describe('token exchange (RFC 8693)', () => {
     const clock = t.app.get(Clock);
     try {
       clock.advance(claimsOf(subject.accessToken).exp * 1000 - clock.nowMs());
-      const expired = await exchange(t, actor, subject.accessToken).expect(400);
+      const expired = await exchangeToken(t, actor, subject.accessToken).expect(400);
       expect(expired.body).toEqual(other.body);
     } finally {
       clock.reset();
     }
     const victim = (await requestToken(t, subject).expect(200)).body.access_token;
     await revokeToken(t, subject, victim).expect(200);
-    expect((await exchange(t, actor, victim).expect(400)).body).toEqual(other.body);
+    expect((await exchangeToken(t, actor, victim).expect(400)).body).toEqual(other.body);
     for (const junk of ['garbage', `${victim}x`]) {
-      expect((await exchange(t, actor, junk).expect(400)).body).toEqual(other.body);
+      expect((await exchangeToken(t, actor, junk).expect(400)).body).toEqual(other.body);
     }
   });
 
   it("dies with its subject: the subject's credential revoked → the exchanged token is inactive", async () => {
     const { root, subject, actor, second } = await cast();
-    const once = (await exchange(t, actor, subject.accessToken).expect(200)).body.access_token as string;
-    const twice = (await exchange(t, second, once).expect(200)).body.access_token as string;
+    const once = (await exchangeToken(t, actor, subject.accessToken).expect(200)).body.access_token as string;
+    const twice = (await exchangeToken(t, second, once).expect(200)).body.access_token as string;
     expect(await isActive(t, root, once)).toBe(true);
     await request(t.http).delete(`${API}/credentials/${subject.credentialId}`).set(root.auth).expect(200);
     for (const token of [once, twice]) {
@@ -198,12 +198,12 @@ describe('token exchange (RFC 8693)', () => {
   it("dies with its subject token's jti and with its subject's agent", async () => {
     const { root, subject, actor } = await cast();
     const subjectToken = (await requestToken(t, subject).expect(200)).body.access_token as string;
-    const byJti = (await exchange(t, actor, subjectToken).expect(200)).body.access_token as string;
+    const byJti = (await exchangeToken(t, actor, subjectToken).expect(200)).body.access_token as string;
     await revokeToken(t, subject, subjectToken).expect(200);
     expect(await isActive(t, root, byJti)).toBe(false);
 
     const fresh = (await requestToken(t, subject).expect(200)).body.access_token as string;
-    const byAgent = (await exchange(t, actor, fresh).expect(200)).body.access_token as string;
+    const byAgent = (await exchangeToken(t, actor, fresh).expect(200)).body.access_token as string;
     await request(t.http)
       .patch(`${API}/agents/${subject.agent.id}`)
       .set(root.auth)
@@ -215,7 +215,7 @@ describe('token exchange (RFC 8693)', () => {
   it('dies with the refresh family of its subject', async () => {
     const { root, subject, actor } = await cast();
     const grant = await requestToken(t, subject, { scope: 'agents:read offline_access' }).expect(200);
-    const exchanged = (await exchange(t, actor, grant.body.access_token).expect(200)).body
+    const exchanged = (await exchangeToken(t, actor, grant.body.access_token).expect(200)).body
       .access_token as string;
     await revokeToken(t, subject, grant.body.refresh_token).expect(200);
     expect(await isActive(t, root, exchanged)).toBe(false);
@@ -225,7 +225,7 @@ describe('token exchange (RFC 8693)', () => {
     const c = await aThreeHopChain(t);
     const delegated = await aDelegatedToken(t, c.ephemeral, c.d3.delegation_token as string);
     // The sibling (same tree, agents:read) exchanges the ephemeral's delegated token.
-    const exchanged = (await exchange(t, c.sibling, delegated.accessToken).expect(200)).body
+    const exchanged = (await exchangeToken(t, c.sibling, delegated.accessToken).expect(200)).body
       .access_token as string;
     expect(claimsOf(exchanged)).toMatchObject({ sub: c.root.agent.id, delegation_id: c.d3.id });
     expect(await isActive(t, c.root, exchanged)).toBe(true);
@@ -238,18 +238,20 @@ describe('token exchange (RFC 8693)', () => {
     const { subject, actor } = await cast();
     const forFiles = (await requestToken(t, subject, { resource: 'https://files.example' }).expect(200)).body
       .access_token as string;
-    const same = await exchange(t, actor, forFiles).expect(200);
+    const same = await exchangeToken(t, actor, forFiles).expect(200);
     expect(claimsOf(same.body.access_token).aud).toBe('https://files.example');
-    const other = await exchange(t, actor, forFiles, { audience: 'agentauth' }).expect(400);
+    const other = await exchangeToken(t, actor, forFiles, { audience: 'agentauth' }).expect(400);
     expect(other.body.error).toBe('invalid_target');
-    const explicit = await exchange(t, actor, forFiles, { resource: 'https://files.example' }).expect(200);
+    const explicit = await exchangeToken(t, actor, forFiles, { resource: 'https://files.example' }).expect(
+      200,
+    );
     expect(claimsOf(explicit.body.access_token).aud).toBe('https://files.example');
     // exp ≤ the subject's, even when the subject has little time left
     const clock = t.app.get(Clock);
     const subjectExp = claimsOf(subject.accessToken).exp;
     try {
       clock.advance(subjectExp * 1000 - clock.nowMs() - 10_000);
-      const late = await exchange(t, actor, subject.accessToken).expect(200);
+      const late = await exchangeToken(t, actor, subject.accessToken).expect(200);
       expect(claimsOf(late.body.access_token).exp).toBe(subjectExp);
       expect(late.body.expires_in).toBeLessThanOrEqual(10);
     } finally {
@@ -260,32 +262,36 @@ describe('token exchange (RFC 8693)', () => {
   it('validates the request: token types, actor token, missing parameters, no client', async () => {
     const { subject, actor, second } = await cast();
     const bad = async (extra: Record<string, string>, error: string, subjectToken = subject.accessToken) => {
-      const res = await exchange(t, actor, subjectToken, extra).expect(400);
+      const res = await exchangeToken(t, actor, subjectToken, extra).expect(400);
       expect(res.body.error).toBe(error);
     };
     await bad({ subject_token_type: 'urn:ietf:params:oauth:token-type:refresh_token' }, 'invalid_request');
     await bad({ requested_token_type: 'urn:ietf:params:oauth:token-type:id_token' }, 'invalid_request');
     await bad({ actor_token: actor.accessToken }, 'invalid_request'); // actor_token_type missing
-    await bad({ actor_token: second.accessToken, actor_token_type: ACCESS_TOKEN }, 'invalid_grant');
-    await exchange(t, actor, subject.accessToken, {
+    await bad({ actor_token: second.accessToken, actor_token_type: ACCESS_TOKEN_TYPE }, 'invalid_grant');
+    await exchangeToken(t, actor, subject.accessToken, {
       actor_token: actor.accessToken,
-      actor_token_type: ACCESS_TOKEN,
+      actor_token_type: ACCESS_TOKEN_TYPE,
     }).expect(200);
     const missing = await request(t.http)
       .post(`${API}/auth/token`)
       .set(basicAuth(actor.agent.id, actor.apiKey))
       .type('form')
-      .send({ grant_type: EXCHANGE, subject_token_type: ACCESS_TOKEN })
+      .send({ grant_type: TOKEN_EXCHANGE_GRANT, subject_token_type: ACCESS_TOKEN_TYPE })
       .expect(400);
     expect(missing.body.error_description).toBe('The parameter "subject_token" is required');
     const anonymous = await request(t.http)
       .post(`${API}/auth/token`)
       .type('form')
-      .send({ grant_type: EXCHANGE, subject_token: subject.accessToken, subject_token_type: ACCESS_TOKEN })
+      .send({
+        grant_type: TOKEN_EXCHANGE_GRANT,
+        subject_token: subject.accessToken,
+        subject_token_type: ACCESS_TOKEN_TYPE,
+      })
       .expect(401);
     expect(anonymous.body.error).toBe('invalid_client');
     // no refresh token, even when asked for
-    const offline = await exchange(t, actor, subject.accessToken, {
+    const offline = await exchangeToken(t, actor, subject.accessToken, {
       scope: 'agents:read offline_access',
     }).expect(200);
     expect(offline.body.refresh_token).toBeUndefined();
@@ -296,7 +302,7 @@ describe('token exchange (RFC 8693)', () => {
     const { root, subject } = await cast();
     // an actor with the credentials scopes, so only the act rule can refuse
     const powerful = await aKey(t, root, await anAgent(t, root, { allowed_scopes: SCOPES }));
-    const exchanged = (await exchange(t, powerful, subject.accessToken).expect(200)).body
+    const exchanged = (await exchangeToken(t, powerful, subject.accessToken).expect(200)).body
       .access_token as string;
     expect(claimsOf(exchanged).scope).toBe(SCOPES.slice().sort().join(' '));
     const create = await request(t.http)
@@ -323,7 +329,7 @@ describe('token exchange (RFC 8693)', () => {
   it('is listed in discovery', async () => {
     const res = await request(t.http).get('/.well-known/oauth-authorization-server').expect(200);
     expect(res.body.grant_types_supported).toEqual(
-      expect.arrayContaining(['client_credentials', 'refresh_token', EXCHANGE]),
+      expect.arrayContaining(['client_credentials', 'refresh_token', TOKEN_EXCHANGE_GRANT]),
     );
   });
 });

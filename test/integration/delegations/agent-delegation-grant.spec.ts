@@ -9,13 +9,14 @@ import { auditEventsOf, withDb } from '../../factories/db';
 import {
   aDelegation,
   decodeJwt,
+  delegationRows,
   delegationStatuses,
   fromNow,
   HOUR,
   MINUTE,
 } from '../../factories/delegations';
 import { aPolicy } from '../../factories/policies';
-import { guardStatus, introspect, isActive } from '../auth/auth-helpers';
+import { exchangeToken, guardStatus, introspect, isActive } from '../auth/auth-helpers';
 import { activePrivateKey } from '../keys/keys-helpers';
 import { aThreeHopChain, type ChainFixture } from './chain-fixture';
 import {
@@ -547,6 +548,31 @@ describe('agent_delegation tokens and CONTRACT §5', () => {
       sub: c.sibling.agent.id,
       act: { sub: c.worker.agent.id, act: { sub: c.orchestrator.agent.id } },
     });
+  });
+
+  it('an exchanged token (act, no delegation_id) creates no delegation at all (403, nothing written)', async () => {
+    // The orchestrator exchanges the root's token: sub = root, act = orchestrator, delegations:write held.
+    const exchanged = await exchangeToken(t, c.orchestrator, c.root.accessToken).expect(200);
+    const claims = claimsOf(exchanged.body.access_token);
+    expect(claims).toMatchObject({ sub: c.root.agent.id, act: { sub: c.orchestrator.agent.id } });
+    expect(claims.delegation_id).toBeUndefined();
+    expect(claims.scope).toContain('delegations:write');
+    const before = await delegationRows(c.root.agent.id);
+    for (const parent of [{}, { parent_delegation_id: c.d1.id }]) {
+      const res = await request(t.http)
+        .post(`${API}/delegations`)
+        .set(bearer(exchanged.body.access_token))
+        .send({
+          delegate_agent_id: c.sibling.agent.id,
+          scopes: ['agents:read'],
+          expires_at: fromNow(t, 30 * MINUTE),
+          ...parent,
+        });
+      expect(res.status).toBe(403);
+      expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(res.body.type).toBe('urn:agentauth:problem:act_not_allowed');
+    }
+    expect(await delegationRows(c.root.agent.id)).toEqual(before);
   });
 
   it('discovery lists the grant', async () => {
