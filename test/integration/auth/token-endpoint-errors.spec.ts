@@ -1,5 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { createTestApp, type TestApp } from '../../support/app';
+import { basicAuth } from '../../factories/agents';
+import { auditEventsOf } from '../../factories/db';
 
 /** The token endpoint's error surface (RFC 6749 §5.2), independent of any grant. */
 describe('POST /auth/token errors', () => {
@@ -26,6 +29,69 @@ describe('POST /auth/token errors', () => {
   it('answers an unknown grant with unsupported_grant_type', async () => {
     const res = await token().type('form').send('grant_type=password&username=a&password=b').expect(400);
     expect(res.body.error).toBe('unsupported_grant_type');
+  });
+
+  it('audits refusals before client authentication: token.issue_failed, the client id only if sent, no secret', async () => {
+    const missing = await token().type('form').send('scope=agents:read').expect(400);
+    expect(await auditEventsOf(missing.headers['x-request-id'])).toEqual([
+      expect.objectContaining({
+        event_type: 'token.issue_failed',
+        outcome: 'failure',
+        actor_agent_id: null,
+        root_agent_id: null,
+        target_type: 'token',
+        target_id: null,
+        details: {
+          error: 'invalid_request',
+          cause: 'before_client_authentication',
+          description: 'The parameter "grant_type" is required',
+        },
+      }),
+    ]);
+
+    const clientId = randomUUID();
+    const secret = `aa_${randomUUID().slice(0, 8)}_${randomUUID()}`;
+    const unsupported = await token()
+      .set(basicAuth(clientId, secret))
+      .type('form')
+      .send({ grant_type: 'password', username: 'someone', password: 'hunter2-password' })
+      .expect(400);
+    expect(unsupported.body.error).toBe('unsupported_grant_type');
+    const events = await auditEventsOf(unsupported.headers['x-request-id']);
+    expect(events).toEqual([
+      expect.objectContaining({
+        event_type: 'token.issue_failed',
+        outcome: 'failure',
+        actor_agent_id: null,
+        target_type: 'agent',
+        target_id: clientId,
+        details: {
+          grant_type: 'password',
+          error: 'unsupported_grant_type',
+          cause: 'before_client_authentication',
+          description: 'The grant type "password" is not supported',
+        },
+      }),
+    ]);
+    for (const sent of [secret, 'hunter2-password', 'someone']) {
+      expect(JSON.stringify(events)).not.toContain(sent);
+    }
+
+    // client_secret_post: the body's client_id, never its secret; a client_id that is no agent id is not kept.
+    const posted = await token()
+      .type('form')
+      .send({ grant_type: 'nope', client_id: clientId, client_secret: secret })
+      .expect(400);
+    const [post] = await auditEventsOf(posted.headers['x-request-id']);
+    expect(post).toMatchObject({ target_type: 'agent', target_id: clientId });
+    expect(JSON.stringify(post)).not.toContain(secret);
+    const junk = await token()
+      .type('form')
+      .send({ grant_type: 'nope', client_id: 'not-an-agent-id', client_secret: secret })
+      .expect(400);
+    const [junkEvent] = await auditEventsOf(junk.headers['x-request-id']);
+    expect(junkEvent).toMatchObject({ target_type: 'token', target_id: null });
+    expect(JSON.stringify(junkEvent)).not.toContain('not-an-agent-id');
   });
 
   it('refuses repeated parameters', async () => {

@@ -1,13 +1,17 @@
 import { Injectable } from '@nestjs/common';
+import type { Request } from 'express';
 import { AuditService } from '@agentauth/audit';
 import type { AuthenticatedClient } from '../clients/authenticated-client';
+import { presentedClientId } from '../oauth/client-authentication';
 import type { OAuthError } from '../oauth/oauth-errors';
+import { isUuid } from '../tokens/access-token-claims';
 import type { AccessTokenClaims } from '../tokens/access-token-claims';
 import type { TokenRequestContext } from './grant-handler';
 
 /**
  * The token endpoint's audit events (docs/tokens.md, "Audit"): `token.issued` (metrics count it by
- * `details.grant_type`) and `token.issue_failed`. Recorded after the issuance's own writes committed; the
+ * `details.grant_type`) and `token.issue_failed` (after client authentication, or before it for a request
+ * refused on its own: malformed body, missing or unsupported `grant_type`). Recorded after the issuance's own writes committed; the
  * response waits for the event. Never the token itself: its `jti` identifies it.
  */
 @Injectable()
@@ -37,6 +41,35 @@ export class TokenAudit {
         jti: claims.jti,
         exp: claims.exp,
         ...extra,
+      },
+    });
+  }
+
+  /**
+   * A request refused before its client was authenticated (malformed body, missing or unsupported
+   * `grant_type`): nobody is authenticated, so there is no actor. The presented client_id (Basic or body),
+   * when it is an agent id (a UUID), is the target — as for `client_auth.failed` — so the refusal shows up
+   * under that agent; of the rest of the request only the `grant_type` it named is kept (never a secret).
+   */
+  async refusedBeforeAuthentication(
+    origin: { req: Request; ip: string; requestId?: string },
+    params: Record<string, string>,
+    error: OAuthError,
+  ): Promise<void> {
+    const clientId = presentedClientId(origin.req, params)?.toLowerCase();
+    const named = clientId !== undefined && isUuid(clientId);
+    await this.audit.record({
+      eventType: 'token.issue_failed',
+      outcome: 'failure',
+      targetType: named ? 'agent' : 'token',
+      targetId: named ? clientId : null,
+      ip: origin.ip,
+      requestId: origin.requestId ?? null,
+      details: {
+        ...(params.grant_type ? { grant_type: params.grant_type.slice(0, 100) } : {}),
+        error: error.error,
+        cause: 'before_client_authentication',
+        description: error.description,
       },
     });
   }

@@ -72,3 +72,21 @@ export function presentedClientCredentials(
   }
   return undefined;
 }
+
+/**
+ * The client_id a request presents (Basic or body field), unauthenticated and never throwing (a malformed
+ * Basic header presents none): for the audit of requests refused before client authentication. Never
+ * returns or touches anything but the id.
+ */
+export function presentedClientId(
+  req: Request,
+  params: Record<string, string | undefined>,
+): string | undefined {
+  try {
+    const basic = parseBasicAuthorization(req.headers.authorization);
+    if (basic) return basic.clientId;
+  } catch {
+    return undefined;
+  }
+  return params.client_id;
+}

@@ -3,7 +3,7 @@ import { ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiTags } from '@nes
 import type { Request } from 'express';
 import { ClientIpResolver, Public, requestIdOf } from '@agentauth/core';
 import { ClientAuthenticator } from '../clients/client-authenticator.service';
-import type { TokenResponse } from '../grants/grant-handler';
+import type { GrantHandler, TokenResponse } from '../grants/grant-handler';
 import { GrantRegistry } from '../grants/grant-registry';
 import { TokenAudit } from '../grants/token-audit';
 import { OAuthExceptionFilter } from './oauth-exception.filter';
@@ -23,7 +23,9 @@ export class TokenController {
 
   /**
    * A short pipeline: parameters → grant type → client authentication (every grant requires it) → the
-   * grant's handler. Refusals after authentication are audited as `token.issue_failed`.
+   * grant's handler. Every refusal is audited: `token.issue_failed` before client authentication (bad
+   * parameters, missing or unsupported grant type) and after it, `client_auth.failed` (by the
+   * authenticator) in between.
    */
   @Post('token')
   @Public()
@@ -62,18 +64,35 @@ export class TokenController {
     description: '{access_token, token_type, expires_in, scope, refresh_token?, issued_token_type?}',
   })
   async token(@Req() req: Request): Promise<TokenResponse> {
-    const params = oauthParams(req);
-    const grantType = requireParam(params, 'grant_type');
-    const handler = this.grants.find(grantType);
-    if (!handler) throw new UnsupportedGrantTypeError(grantType);
     const ip = this.clientIp.resolve(req);
     const requestId = requestIdOf(req);
+    const { params, grantType, handler } = await this.requestedGrant(req, ip, requestId);
     const client = await this.clients.authenticate(req, params, { ip, requestId, endpoint: 'token' });
     const context = { params, req, ip, requestId, client };
     try {
       return await handler.handle(context);
     } catch (error) {
       if (error instanceof OAuthError) await this.audit.failed(context, grantType, client, error);
+      throw error;
+    }
+  }
+
+  /** The body's parameters and the grant they name; a refusal here (before client authentication) is audited. */
+  private async requestedGrant(
+    req: Request,
+    ip: string,
+    requestId: string | undefined,
+  ): Promise<{ params: Record<string, string>; grantType: string; handler: GrantHandler }> {
+    let params: Record<string, string> = {};
+    try {
+      params = oauthParams(req);
+      const grantType = requireParam(params, 'grant_type');
+      const handler = this.grants.find(grantType);
+      if (!handler) throw new UnsupportedGrantTypeError(grantType);
+      return { params, grantType, handler };
+    } catch (error) {
+      if (error instanceof OAuthError)
+        await this.audit.refusedBeforeAuthentication({ req, ip, requestId }, params, error);
       throw error;
     }
   }
