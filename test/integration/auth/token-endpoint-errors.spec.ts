@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
+import { BUILT_IN_SCOPES } from '@agentauth/scopes';
 import { createTestApp, type TestApp } from '../../support/app';
 import { basicAuth } from '../../factories/agents';
 import { auditEventsOf } from '../../factories/db';
@@ -138,17 +139,28 @@ describe('discovery', () => {
   it('serves RFC 8414 metadata with absolute URLs under the issuer', async () => {
     const res = await request(t.http).get('/.well-known/oauth-authorization-server').expect(200);
     const issuer = t.config.publicBaseUrl;
-    expect(res.body).toMatchObject({
+    const methods = ['client_secret_basic', 'client_secret_post'];
+    expect(res.body).toEqual({
       issuer,
       token_endpoint: `${issuer}/api/v1/auth/token`,
       jwks_uri: `${issuer}/api/v1/auth/jwks`,
       introspection_endpoint: `${issuer}/api/v1/auth/token/introspect`,
       revocation_endpoint: `${issuer}/api/v1/auth/token/revoke`,
-      token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+      grant_types_supported: expect.arrayContaining([
+        'client_credentials',
+        'refresh_token',
+        'urn:ietf:params:oauth:grant-type:token-exchange',
+      ]),
+      token_endpoint_auth_methods_supported: methods,
+      introspection_endpoint_auth_methods_supported: methods,
+      revocation_endpoint_auth_methods_supported: methods,
+      // the built-in scopes, and nothing that is not a scope (offline_access is a reserved word, CONTRACT §4)
+      scopes_supported: [...BUILT_IN_SCOPES],
       response_types_supported: [],
+      service_documentation: `${issuer}/docs`,
     });
-    expect(Array.isArray(res.body.grant_types_supported)).toBe(true);
-    expect(res.body.scopes_supported).toEqual(expect.arrayContaining(['agents:read', 'tokens:introspect']));
+    // no token_endpoint_auth_signing_alg_values_supported: no private_key_jwt / client_secret_jwt
+    expect(res.body.scopes_supported).not.toContain('offline_access');
   });
 
   it('serves the agent configuration as a superset', async () => {

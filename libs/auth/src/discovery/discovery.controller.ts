@@ -31,10 +31,13 @@ export class DiscoveryController {
       token_endpoint_auth_methods_supported: CLIENT_AUTH_METHODS,
       introspection_endpoint_auth_methods_supported: CLIENT_AUTH_METHODS,
       revocation_endpoint_auth_methods_supported: CLIENT_AUTH_METHODS,
-      scopes_supported: [...BUILT_IN_SCOPES, 'offline_access'],
+      // Scopes only: `offline_access` is a reserved word of the `scope` parameter, not a scope (CONTRACT §4);
+      // docs/tokens.md says how to ask for a refresh token.
+      scopes_supported: [...BUILT_IN_SCOPES],
       // There is no authorization endpoint: agents use the token endpoint's grants only.
       response_types_supported: [],
-      token_endpoint_auth_signing_alg_values_supported: ['RS256'],
+      // No token_endpoint_auth_signing_alg_values_supported: RFC 8414 ties it to private_key_jwt and
+      // client_secret_jwt, and clients authenticate with client_secret_basic / client_secret_post only.
       service_documentation: `${this.config.publicBaseUrl}/docs`,
     };
   }
