@@ -186,11 +186,13 @@ describe('introspection (RFC 7662)', () => {
     const root = await aTree(t);
     const token = root.accessToken;
     const plain = await aKey(t, root, await anAgent(t, root, { allowed_scopes: ['agents:read'] }));
-    const byClient = await introspect(t, plain, token).expect(403);
+    const byClient = await introspect(t, plain, token).expect(400);
     expect(byClient.body).toEqual({
-      error: 'insufficient_scope',
-      error_description: 'The caller needs the scope tokens:introspect',
+      error: 'unauthorized_client',
+      error_description:
+        'The client is not authorized to introspect tokens (its agent needs the scope tokens:introspect)',
     });
+    expect(byClient.headers['www-authenticate']).toBeUndefined();
     const narrowBearer = (await requestToken(t, root, { scope: 'agents:read' }).expect(200)).body
       .access_token;
     const byBearer = await request(t.http)

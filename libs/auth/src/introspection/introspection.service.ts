@@ -5,7 +5,12 @@ import { DelegationsService } from '@agentauth/delegations';
 import { RevocationStateUnavailableError } from '@agentauth/revocation';
 import { coveredBy, formatScopeParam, parseScopeParam } from '@agentauth/scopes';
 import { ClientAuthenticator, type ClientAuthContext } from '../clients/client-authenticator.service';
-import { InsufficientScopeError, InvalidBearerTokenError, InvalidRequestError } from '../oauth/oauth-errors';
+import {
+  InsufficientScopeError,
+  InvalidBearerTokenError,
+  InvalidRequestError,
+  UnauthorizedClientError,
+} from '../oauth/oauth-errors';
 import { requireParam } from '../oauth/token-request';
 import { looksLikeRefreshToken } from '../refresh/refresh-token.format';
 import { RefreshTokensService } from '../refresh/refresh-tokens.service';
@@ -115,14 +120,18 @@ export class IntrospectionService {
         if (error instanceof TokenRejectedError) throw new InvalidBearerTokenError(error.reason);
         throw error;
       }
+      // RFC 6750 §3.1 for a Bearer-authenticated call (RFC 7662 §2.1 defers to it): 403 insufficient_scope.
       if (!coveredBy(INTROSPECT_SCOPE, parseScopeParam(claims.scope))) {
-        throw new InsufficientScopeError(INTROSPECT_SCOPE, true);
+        throw new InsufficientScopeError(INTROSPECT_SCOPE);
       }
       return { rootAgentId: claims.agent.root_agent_id };
     }
     const client = await this.clients.authenticate(req, params, context);
+    // An authenticated client not allowed this endpoint: RFC 6749's unauthorized_client (CONTRACT §1's list).
     if (!coveredBy(INTROSPECT_SCOPE, client.allowedScopes)) {
-      throw new InsufficientScopeError(INTROSPECT_SCOPE, false);
+      throw new UnauthorizedClientError(
+        `The client is not authorized to introspect tokens (its agent needs the scope ${INTROSPECT_SCOPE})`,
+      );
     }
     return { rootAgentId: client.rootAgentId };
   }

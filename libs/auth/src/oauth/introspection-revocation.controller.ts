@@ -39,7 +39,7 @@ export class IntrospectionRevocationController {
   @ApiOperation({
     summary: 'Token introspection (RFC 7662)',
     description:
-      'Caller: client credentials of an agent whose allowed_scopes include tokens:introspect, or a Bearer token with that scope. Inactive, unknown or another tree’s tokens: {"active": false}.',
+      'Caller: client credentials of an agent whose allowed_scopes include tokens:introspect (else 400 unauthorized_client), or a Bearer token with that scope (else 403 insufficient_scope, RFC 6750). Inactive, unknown or another tree’s tokens: {"active": false}.',
   })
   @ApiConsumes('application/x-www-form-urlencoded', 'application/json')
   @ApiBody(TOKEN_BODY)

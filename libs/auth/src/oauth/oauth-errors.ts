@@ -86,14 +86,14 @@ export class InvalidBearerTokenError extends OAuthError {
   }
 }
 
-/** RFC 6750 §3.1: authenticated, but the caller lacks the scope the endpoint needs. */
+/**
+ * RFC 6750 §3.1 for a Bearer-authenticated call to introspection: the token lacks the scope the endpoint
+ * needs. (A client authenticated by its credentials gets `unauthorized_client` instead.)
+ */
 export class InsufficientScopeError extends OAuthError {
-  constructor(scope: string, bearer: boolean) {
-    super(
-      'insufficient_scope',
-      `The caller needs the scope ${scope}`,
-      403,
-      bearer ? { 'WWW-Authenticate': `Bearer error="insufficient_scope", scope="${scope}"` } : {},
-    );
+  constructor(scope: string) {
+    super('insufficient_scope', `The caller needs the scope ${scope}`, 403, {
+      'WWW-Authenticate': `Bearer error="insufficient_scope", scope="${scope}"`,
+    });
   }
 }
