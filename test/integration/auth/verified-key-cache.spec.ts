@@ -3,13 +3,20 @@ import request from 'supertest';
 import { VERIFIED_KEY_CACHE_TTL_MS } from '@agentauth/auth';
 import { deriveKey } from '@agentauth/core';
 import { ApiKeyHasher } from '../../../libs/credentials/src/api-key.hasher';
-import { createTestApp, type TestApp } from '../../support/app';
+import { createTestApp, type TestApp, twoTestApps } from '../../support/app';
 import { rawRedis } from '../../support/raw-redis';
 import { redisKeyPrefix } from '../../support/test-env';
 import { aKey, anAgent, API, aTree, type Caller, requestToken } from '../../factories/agents';
 import { freezeClock } from '../../factories/clock';
 
 const SCOPES = ['agents:read', 'agents:write', 'credentials:read', 'credentials:write'];
+
+/** The cache's Redis key for a (client_id, key) pair, as stored (with this worker's prefix). */
+function entryKeyOf(t: TestApp, clientId: string, apiKey: string): string {
+  return `${redisKeyPrefix()}vk:${createHmac('sha256', deriveKey(t.config.secretKey, 'verified-key-cache'))
+    .update(`${clientId}:${apiKey}`)
+    .digest('base64url')}`;
+}
 
 describe('verified-key cache', () => {
   let t: TestApp;
@@ -35,10 +42,7 @@ describe('verified-key cache', () => {
     return { root, agent };
   }
 
-  const entryKey = (clientId: string, apiKey: string) =>
-    `${redisKeyPrefix()}vk:${createHmac('sha256', deriveKey(t.config.secretKey, 'verified-key-cache'))
-      .update(`${clientId}:${apiKey}`)
-      .digest('base64url')}`;
+  const entryKey = (clientId: string, apiKey: string) => entryKeyOf(t, clientId, apiKey);
 
   it('answers a key verified moments ago without argon2', async () => {
     const { agent } = await pair(); // the factory's token request verified (and cached) the key
@@ -218,5 +222,35 @@ describe('verified-key cache', () => {
     } finally {
       await other.close();
     }
+  });
+});
+
+/**
+ * Two API processes (CONTRACT §3 "Revoke stops the key at once"): a key warmed in B's own memory is refused
+ * by B the moment A revokes it — B's in-memory entry is never trusted without the shared revocation state.
+ */
+describe('verified-key cache across API processes', () => {
+  const apps = twoTestApps();
+  const raw = rawRedis();
+  afterAll(() => raw.disconnect());
+
+  it("a key cached in B's memory is refused by B as soon as A revokes its credential", async () => {
+    const { a, b } = apps;
+    const root = await aTree(a);
+    const agent = await aKey(a, root, await anAgent(a, root, { allowed_scopes: SCOPES }));
+    const argon2OnB = jest.spyOn(b.app.get(ApiKeyHasher), 'verify');
+    // Warm B: its second request is a cache hit (no argon2).
+    await requestToken(b, agent).expect(200);
+    await requestToken(b, agent).expect(200);
+    // Only B's in-memory copy is left: no shared entry for B to re-read, nothing to invalidate.
+    await raw.del(entryKeyOf(b, agent.agent.id, agent.apiKey));
+    argon2OnB.mockClear();
+    await requestToken(b, agent).expect(200);
+    expect(argon2OnB).not.toHaveBeenCalled();
+
+    await request(a.http).delete(`${API}/credentials/${agent.credentialId}`).set(root.auth).expect(200);
+    const refused = await requestToken(b, agent).expect(401);
+    expect(refused.body.error).toBe('invalid_client');
+    expect(argon2OnB).toHaveBeenCalledTimes(1); // the hit became a miss; the full verification refused
   });
 });
