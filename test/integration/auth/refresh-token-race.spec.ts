@@ -66,7 +66,7 @@ describe('concurrent refreshes of one token, decided by the atomic rotation stat
       await holder.query('COMMIT');
       await holder.end();
     }
-    const results = await racing!;
+    const results = await racing;
 
     // The statement decided: one row back, N-1 nothing.
     const consumed = await Promise.all(
