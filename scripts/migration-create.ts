@@ -1,42 +1,16 @@
 /**
  * `make migrate-create NAME=add-thing`: writes migrations/<timestamp>-<name>.ts with an empty up/down and
- * registers it in migrations/index.ts (migrations are listed explicitly, never globbed).
+ * registers it in migrations/index.ts (migrations are listed explicitly, never globbed). The logic is in
+ * scripts/migration-generator.ts.
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { createMigration, MIGRATION_NAME_PATTERN } from './migration-generator';
 
 const name = (process.argv[2] ?? '').trim();
-if (!/^[a-z][a-z0-9-]*$/.test(name)) {
+if (!MIGRATION_NAME_PATTERN.test(name)) {
   console.error('usage: make migrate-create NAME=kebab-case-name');
   process.exit(2);
 }
-const timestamp = Date.now();
-const className = `${name.replace(/(^|-)([a-z0-9])/g, (_m, _d, c: string) => c.toUpperCase())}${timestamp}`;
-const dir = path.resolve(__dirname, '..', '..', 'migrations');
-const file = `${timestamp}-${name}`;
-fs.writeFileSync(
-  path.join(dir, `${file}.ts`),
-  `import type { MigrationInterface, QueryRunner } from 'typeorm';
-
-export class ${className} implements MigrationInterface {
-  name = '${className}';
-
-  async up(q: QueryRunner): Promise<void> {
-    await q.query(\`SELECT 1\`);
-  }
-
-  async down(q: QueryRunner): Promise<void> {
-    await q.query(\`SELECT 1\`);
-  }
-}
-`,
-);
-const indexFile = path.join(dir, 'index.ts');
-let index = fs.readFileSync(indexFile, 'utf8');
-index = index.replace(
-  /\nexport const MIGRATIONS = \[/,
-  `import { ${className} } from './${file}';\n\nexport const MIGRATIONS = [`,
-);
-index = index.replace(/\];\s*$/, `, ${className}];\n`);
-fs.writeFileSync(indexFile, index);
+// Compiled to dist/scripts/: the sources' migrations/ is two levels up.
+const { file } = createMigration(path.resolve(__dirname, '..', '..', 'migrations'), name, Date.now());
 console.log(`created migrations/${file}.ts`);
