@@ -16,6 +16,10 @@ const NOT_EMBEDDED = {
     'creates scratch databases on the PostgreSQL server (up/down of every migration)',
   // PostgreSQL logins as different roles; PGlite is one superuser session.
   'foundation/app-role-login.spec.ts': 'logs in as PostgreSQL roles (owner, app role); PGlite has one superuser',
+  // `make run` with DATABASE_URL/REDIS_URL set: a role and database created on the server, a Redis server of
+  // its own, the compiled worker and API as child processes.
+  'foundation/make-run.spec.ts':
+    'is the PostgreSQL/Redis mode of `make run` itself (db-setup creates a role, own redis-server, worker + API processes)',
   // ENVIRONMENT=production refuses the embedded mode at config validation.
   'credentials/bootstrap.spec.ts': 'builds apps with ENVIRONMENT=production, which refuses the embedded mode',
   // Redis outage simulation (a client pointed at a dead port): the in-process adapter cannot be down.

@@ -35,6 +35,9 @@ export interface KeyHolder {
 
 export const API = '/api/v1';
 
+/** What the factories call: an in-process test app, or the base URL of a spawned API (`{ http: baseUrl }`). */
+export type HttpTarget = Pick<TestApp, 'http'>;
+
 export function bearer(token: string): { Authorization: string } {
   return { Authorization: `Bearer ${token}` };
 }
@@ -55,7 +58,7 @@ function expectStatus(res: request.Response, status: number, what: string): void
 
 /** POST /auth/token with client_credentials (Basic); the raw response. */
 export function requestToken(
-  t: TestApp,
+  t: HttpTarget,
   holder: KeyHolder,
   params: Record<string, string> = {},
 ): request.Test {
@@ -68,7 +71,7 @@ export function requestToken(
 
 /** An access token for the key's agent (default: every scope of the key). */
 export async function aToken(
-  t: TestApp,
+  t: HttpTarget,
   holder: KeyHolder,
   params: Record<string, string> = {},
 ): Promise<string> {
@@ -85,7 +88,7 @@ export function claimsOf(jwt: string): Record<string, unknown> & { exp: number; 
 
 /** The same caller with a freshly minted access token (after a suspension, a clock jump…). */
 export async function withFreshToken<T extends KeyHolder>(
-  t: TestApp,
+  t: HttpTarget,
   holder: T,
 ): Promise<T & { accessToken: string; auth: { Authorization: string } }> {
   const accessToken = await aToken(t, holder);
@@ -93,7 +96,7 @@ export async function withFreshToken<T extends KeyHolder>(
 }
 
 /** A new root agent (all built-in scopes unless `body.allowed_scopes`) and its bootstrap key. */
-export async function aTree(t: TestApp, body: Record<string, unknown> = {}): Promise<Caller> {
+export async function aTree(t: HttpTarget, body: Record<string, unknown> = {}): Promise<Caller> {
   const res = await request(t.http)
     .post(`${API}/agents/bootstrap`)
     .send({ name: `root-${randomUUID().slice(0, 8)}`, ...body });
@@ -108,7 +111,7 @@ export async function aTree(t: TestApp, body: Record<string, unknown> = {}): Pro
 
 /** A child agent created by `caller` (under `caller` unless `body.parent_agent_id`). */
 export async function anAgent(
-  t: TestApp,
+  t: HttpTarget,
   caller: Caller,
   body: Record<string, unknown> = {},
 ): Promise<AgentJson> {
@@ -122,7 +125,7 @@ export async function anAgent(
 
 /** A key for `agent`, issued by `caller` (default: every scope of the agent the caller holds). */
 export async function aKey(
-  t: TestApp,
+  t: HttpTarget,
   caller: Caller,
   agent: AgentJson,
   body: Record<string, unknown> = {},
@@ -138,7 +141,7 @@ export async function aKey(
 
 /** An agent under `caller` plus a key for it: a caller one level down. */
 export async function aChildCaller(
-  t: TestApp,
+  t: HttpTarget,
   caller: Caller,
   body: Record<string, unknown> = {},
 ): Promise<Caller> {
@@ -150,7 +153,7 @@ export async function aChildCaller(
  * Does this key still authenticate? Mints a token with it (client_credentials) and calls `GET /agents` (the
  * cheapest authenticated call) with the token: 200 works; 401 from either step does not.
  */
-export async function authStatus(t: TestApp, holder: KeyHolder): Promise<number> {
+export async function authStatus(t: HttpTarget, holder: KeyHolder): Promise<number> {
   const token = await requestToken(t, holder);
   if (token.status !== 200) return token.status;
   const res = await request(t.http)

@@ -63,20 +63,29 @@ export async function startEmbeddedApi(options: {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const api = new WorkerProcess(child);
+  await waitForReady(baseUrl, api, 'the embedded API');
+  return { process: api, baseUrl };
+}
+
+/**
+ * Polls `<baseUrl>/ready` until it answers 200. Fails with the process's last output when the process
+ * (`running` the API) exits first, and kills it when it is not ready within 90 s.
+ */
+export async function waitForReady(baseUrl: string, running: WorkerProcess, what: string): Promise<void> {
   const deadline = Date.now() + 90_000;
   for (;;) {
-    if (!api.running) {
+    if (!running.running) {
       throw new Error(
-        `the API exited before /ready: ${api.stderr.join('\n')}\n${JSON.stringify(api.lines.slice(-5))}`,
+        `${what} exited before /ready: ${running.stderr.join('\n')}\n${JSON.stringify(running.lines.slice(-5))}`,
       );
     }
     const ready = await fetch(`${baseUrl}/ready`)
       .then((res) => res.status === 200)
       .catch(() => false);
-    if (ready) return { process: api, baseUrl };
+    if (ready) return;
     if (Date.now() > deadline) {
-      await api.kill();
-      throw new Error('the embedded API did not become ready within 90 s');
+      await running.kill();
+      throw new Error(`${what} did not become ready within 90 s`);
     }
     await new Promise((r) => setTimeout(r, 250));
   }

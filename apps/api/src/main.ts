@@ -7,8 +7,11 @@ import {
   APP_CONFIG,
   type AppConfig,
   configureApiApp,
+  createScriptLogger,
   describeRuntimeMode,
   loadConfig,
+  readEnvironment,
+  routeConsoleTo,
   writeFatalStartupError,
 } from '@agentauth/core';
 import { ApiModule } from './api.module';
@@ -29,6 +32,9 @@ async function startApi(): Promise<void> {
 async function bootstrap(): Promise<void> {
   // Validate configuration before anything else so a bad variable fails with a readable message.
   const config = loadConfig();
+  // BullMQ and ioredis print warnings with console.*: they become JSON lines like every other (the primary
+  // of a cluster and each API process alike).
+  routeConsoleTo(createScriptLogger('agentauth-api', readEnvironment()));
   if (config.apiWorkers > 1 && cluster.isPrimary) {
     runClusterPrimary(config);
     return;

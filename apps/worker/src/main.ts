@@ -1,8 +1,13 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { Logger } from 'nestjs-pino';
-import { createScriptLogger, loadConfig, readEnvironment, writeFatalStartupError } from '@agentauth/core';
-import { routeConsoleTo } from './log-flush';
+import {
+  createScriptLogger,
+  loadConfig,
+  readEnvironment,
+  routeConsoleTo,
+  writeFatalStartupError,
+} from '@agentauth/core';
 import { WorkerModule } from './worker.module';
 
 async function bootstrap(): Promise<void> {

@@ -19,6 +19,7 @@ export * from './http/request-context';
 export * from './http/request-observers';
 export * from './auth-metadata/public.decorator';
 export * from './logging/logger-options';
+export * from './logging/console-route';
 export * from './logging/logging.module';
 export * from './net/ip';
 export * from './redis/redis.module';
