@@ -1,4 +1,5 @@
 import request from 'supertest';
+import { aChildCaller, API, aTree } from '../../factories/agents';
 import { createTestApp, type TestApp } from '../../support/app';
 import { logCapture } from '../../support/log-capture';
 
@@ -40,6 +41,25 @@ describe('HTTP foundation', () => {
     expect(typeof access?.duration_ms).toBe('number');
     expect(typeof access?.hostname).toBe('string');
     expect(String(access?.timestamp)).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+  });
+
+  it("logs the authenticated caller's id as agent_id (null without authentication)", async () => {
+    // A child caller: its id differs from its tree's root, so the line must carry the caller itself.
+    const caller = await aChildCaller(t, await aTree(t), { allowed_scopes: ['agents:read'] });
+    const id = `it-agent-${Date.now()}`;
+    await request(t.http).get(`${API}/agents`).set(caller.auth).set('X-Request-ID', id).expect(200);
+    expect(logCapture.forRequest(id).find((l) => l.msg === 'request completed')).toMatchObject({
+      route: `${API}/agents`,
+      status: 200,
+      agent_id: caller.agent.id,
+    });
+
+    const anonymous = `it-anon-${Date.now()}`;
+    await request(t.http).get(`${API}/agents`).set('X-Request-ID', anonymous).expect(401);
+    expect(logCapture.forRequest(anonymous).find((l) => l.msg === 'request completed')).toMatchObject({
+      status: 401,
+      agent_id: null,
+    });
   });
 
   it('replaces an insane X-Request-ID with a generated UUID', async () => {
@@ -137,5 +157,67 @@ describe('/ready with Redis unreachable', () => {
     } finally {
       await t.close();
     }
+  });
+});
+
+describe('CORS from CORS_ORIGINS', () => {
+  const LISTED = 'https://app.example';
+  let listed: TestApp;
+  let wildcard: TestApp;
+  beforeAll(async () => {
+    [listed, wildcard] = await Promise.all([
+      createTestApp({ CORS_ORIGINS: `["${LISTED}","https://admin.example"]` }),
+      createTestApp({ CORS_ORIGINS: '["*"]' }), // the .env.example value
+    ]);
+  });
+  afterAll(async () => {
+    await Promise.all([listed.close(), wildcard.close()]);
+  });
+
+  const preflight = (app: TestApp, origin: string) =>
+    request(app.http)
+      .options(`${API}/agents`)
+      .set('Origin', origin)
+      .set('Access-Control-Request-Method', 'POST')
+      .set('Access-Control-Request-Headers', 'authorization,content-type');
+
+  it('answers a preflight from a listed origin with that origin, the method and the headers', async () => {
+    const res = await preflight(listed, LISTED).expect(204);
+    expect(res.headers['access-control-allow-origin']).toBe(LISTED);
+    expect(res.headers['access-control-allow-methods']).toContain('POST');
+    expect(res.headers['access-control-allow-headers']).toBe('authorization,content-type');
+    expect(res.headers.vary).toMatch(/\bOrigin\b/);
+  });
+
+  it('allows a listed origin to read answers and errors, with X-Request-ID exposed', async () => {
+    for (const res of [
+      await request(listed.http).get('/health').set('Origin', LISTED).expect(200),
+      await request(listed.http).get(`${API}/agents`).set('Origin', LISTED).expect(401),
+    ]) {
+      expect(res.headers['access-control-allow-origin']).toBe(LISTED);
+      expect(res.headers['access-control-expose-headers']).toContain('X-Request-ID');
+    }
+  });
+
+  it('gives an unlisted origin no Access-Control-Allow-Origin, on preflights and simple requests', async () => {
+    for (const origin of ['https://evil.example', `${LISTED}.evil.example`, 'http://app.example']) {
+      const pre = await preflight(listed, origin);
+      const simple = await request(listed.http).get('/health').set('Origin', origin).expect(200);
+      expect({ origin, preflight: pre.headers['access-control-allow-origin'] }).toEqual({
+        origin,
+        preflight: undefined,
+      });
+      expect({ origin, simple: simple.headers['access-control-allow-origin'] }).toEqual({
+        origin,
+        simple: undefined,
+      });
+    }
+  });
+
+  it('answers any origin with * when CORS_ORIGINS is ["*"]', async () => {
+    const pre = await preflight(wildcard, 'https://anywhere.example').expect(204);
+    expect(pre.headers['access-control-allow-origin']).toBe('*');
+    const simple = await request(wildcard.http).get('/health').set('Origin', 'https://anywhere.example');
+    expect(simple.headers['access-control-allow-origin']).toBe('*');
   });
 });
