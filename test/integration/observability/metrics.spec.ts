@@ -15,6 +15,7 @@ import { Metrics, METRIC } from '@agentauth/observability';
 import { ApiModule } from '../../../apps/api/src/api.module';
 import { createTestApp, type TestApp } from '../../support/app';
 import { movedBetween, parsePrometheusText, scrapeMetrics, valueOf } from './prometheus-text';
+import { logCapture } from '../../support/log-capture';
 
 const requests = (labels: Record<string, string>) => [METRIC.httpRequests, labels] as const;
 const durationCount = (labels: Record<string, string>) =>
@@ -227,7 +228,16 @@ class ProbeController {
   boom(): object {
     throw new Error('probe failure');
   }
+
+  /** An unexpected error whose message and stack hold internals a client must never see. */
+  @Get('boom-with-internals')
+  @Public()
+  boomWithInternals(): object {
+    throw Object.assign(new Error(INTERNAL_ERROR_MESSAGE), { query: 'SELECT key_hash FROM credentials' });
+  }
 }
+
+const INTERNAL_ERROR_MESSAGE = 'relation "credentials_shadow" does not exist (pool 3, 10.0.0.7:5432)';
 
 describe('HTTP metrics for answers given by guards and the exception filter', () => {
   let app: INestApplication;
@@ -267,5 +277,30 @@ describe('HTTP metrics for answers given by guards and the exception filter', ()
         status: '500',
       }),
     ).toBe(1);
+  });
+
+  it('answers an unexpected error with the generic internal_error problem: no message, no stack', async () => {
+    const rid = `boom-${randomUUID()}`;
+    const res = await request(app.getHttpServer())
+      .get('/api/v1/metrics-probe/boom-with-internals')
+      .set('X-Request-ID', rid)
+      .expect(500);
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(res.body).toEqual({
+      type: 'urn:agentauth:problem:internal_error',
+      title: 'Internal Server Error',
+      status: 500,
+      detail: 'An unexpected error occurred; the request id identifies it in the logs',
+      request_id: rid,
+    });
+    for (const internal of ['credentials_shadow', 'key_hash', '10.0.0.7', 'Error:', 'metrics.spec', '.ts:']) {
+      expect({ internal, leaked: res.text.includes(internal) }).toEqual({ internal, leaked: false });
+    }
+    expect(res.text).not.toMatch(/\bat .+:\d+:\d+/); // a stack frame
+    // The cause is in the log line of that request instead.
+    expect(logCapture.forRequest(rid).find((l) => l.msg === 'unhandled error')).toMatchObject({
+      level: 'error',
+      err: { message: INTERNAL_ERROR_MESSAGE, stack: expect.stringContaining('boomWithInternals') },
+    });
   });
 });
