@@ -42,3 +42,18 @@ export function appRoleLoginUrl(url: string, role = 'agentauth_app'): string {
   login.password = '';
   return login.toString();
 }
+
+/**
+ * Config overrides that make a test app a production one: logged in as the app role (production refuses a
+ * superuser/owner login), bootstrap closed, and the default (OWASP-minimum) argon2 cost, which production
+ * requires instead of the tests' cheap one.
+ */
+export function productionOverrides(): Record<string, string | undefined> {
+  return {
+    ENVIRONMENT: 'production',
+    BOOTSTRAP_OPEN: undefined,
+    ARGON2_MEMORY_KIB: undefined,
+    ARGON2_TIME_COST: undefined,
+    DATABASE_URL: appRoleLoginUrl(process.env.DATABASE_URL as string),
+  };
+}

@@ -1,16 +1,11 @@
 import request from 'supertest';
 import { BUILT_IN_SCOPES } from '@agentauth/scopes';
 import { createTestApp, type TestApp } from '../../support/app';
-import { appRoleLoginUrl, redisKeyPrefix } from '../../support/test-env';
+import { productionOverrides, redisKeyPrefix } from '../../support/test-env';
 import { API, authStatus } from '../../factories/agents';
 import { auditEventsOf } from '../../factories/db';
 
-// Production refuses to start logged in as a superuser/owner (docs/deployment.md): it logs in as the app role.
-const PRODUCTION = {
-  ENVIRONMENT: 'production',
-  BOOTSTRAP_OPEN: undefined,
-  DATABASE_URL: appRoleLoginUrl(process.env.DATABASE_URL as string),
-};
+const PRODUCTION = productionOverrides();
 
 describe('POST /agents/bootstrap', () => {
   describe('outside production (open)', () => {

@@ -7,10 +7,10 @@ import {
 } from '@agentauth/core';
 import { createTestApp } from '../../support/app';
 import { ownerClient } from '../../support/audit';
-import { appRoleLoginUrl } from '../../support/test-env';
+import { appRoleLoginUrl, productionOverrides } from '../../support/test-env';
 
 const APP_ROLE = 'agentauth_app';
-const PRODUCTION = { ENVIRONMENT: 'production', BOOTSTRAP_OPEN: undefined };
+const PRODUCTION = productionOverrides();
 
 /**
  * The audit trail is append-only at the database role level only if the API cannot get back to a role that

@@ -120,6 +120,39 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it("accepts pino's level names as LOG_LEVEL and refuses anything else with the list", () => {
+    for (const level of ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']) {
+      expect(loadConfig({ ...valid, LOG_LEVEL: level }).logLevel).toBe(level);
+    }
+    expect(loadConfig(valid).logLevel).toBe('info');
+    expect(loadConfig({ ...valid, DEBUG: 'true' }).logLevel).toBe('debug');
+    for (const level of ['verbose', 'INFO', 'warning', '30']) {
+      expect(problemsOf({ ...valid, LOG_LEVEL: level })).toEqual([
+        `LOG_LEVEL must be one of trace, debug, info, warn, error, fatal, silent (got "${level}")`,
+      ]);
+    }
+  });
+
+  it("refuses argon2 parameters below OWASP's minimum (m=19456, t=2, p=1) in production only", () => {
+    const long = 'x'.repeat(32);
+    const prod = { ...backends, ENVIRONMENT: 'production', SECRET_KEY: long, ADMIN_API_KEY: `${long}y` };
+    const cheap = { ARGON2_MEMORY_KIB: '19455', ARGON2_TIME_COST: '1' };
+    expect(problemsOf({ ...prod, ...cheap })).toEqual([
+      "ARGON2_MEMORY_KIB must be at least 19456 in production (OWASP's argon2id minimum is m=19456 KiB, t=2, p=1; got 19455)",
+      "ARGON2_TIME_COST must be at least 2 in production (OWASP's argon2id minimum is m=19456 KiB, t=2, p=1; got 1)",
+    ]);
+    expect(loadConfig(prod)).toMatchObject({
+      argon2MemoryKib: 19456,
+      argon2TimeCost: 2,
+      argon2Parallelism: 1,
+    });
+    expect(problemsOf({ ...prod, ARGON2_MEMORY_KIB: '65536', ARGON2_TIME_COST: '3' })).toEqual([]);
+    // Outside production cheaper hashing is allowed (the test suite uses it to stay fast).
+    for (const environment of ['development', 'test', 'staging']) {
+      expect(problemsOf({ ...valid, ...cheap, ENVIRONMENT: environment })).toEqual([]);
+    }
+  });
+
   it('accepts CORS_ORIGINS as the seed JSON array or a comma list', () => {
     expect(loadConfig({ ...valid, CORS_ORIGINS: '["*"]' }).corsOrigins).toBe('*');
     expect(

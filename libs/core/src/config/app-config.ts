@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
+import pino from 'pino';
 import { DEFAULT_DATABASE_APP_ROLE } from '../database/app-role';
 import { isValidCidr } from '../net/ip';
 
@@ -8,6 +9,15 @@ import { isValidCidr } from '../net/ip';
 export const EXAMPLE_SECRETS = ['your-secret-key-here', 'your-admin-api-key-here'];
 
 export type Environment = 'development' | 'test' | 'staging' | 'production';
+
+/** pino's level names (`trace` … `fatal`) plus `silent`: the values LOG_LEVEL accepts. */
+export const LOG_LEVELS: readonly string[] = [...Object.keys(pino.levels.values), 'silent'];
+
+/**
+ * OWASP's argon2id minimum (Password Storage Cheat Sheet: m=19 MiB, t=2, p=1). The defaults; production
+ * refuses anything cheaper (tests and development may go lower to keep hashing fast).
+ */
+export const ARGON2_PRODUCTION_MINIMUM = { memoryKib: 19456, timeCost: 2, parallelism: 1 } as const;
 
 /**
  * Typed, validated configuration. Built once at start-up from the environment (and `.env`,
@@ -136,6 +146,16 @@ class Reader {
     return value;
   }
 
+  oneOf(name: string, allowed: readonly string[], fallback: string): string {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    if (!allowed.includes(value)) {
+      this.problems.push(`${name} must be one of ${allowed.join(', ')} (got "${value}")`);
+      return fallback;
+    }
+    return value;
+  }
+
   list(name: string): string[] | undefined {
     const value = this.raw(name);
     if (value === undefined) return undefined;
@@ -223,16 +243,16 @@ export function loadConfig(env: Env = readEnvironment(), cwd = process.cwd()): A
     refreshTokenExpireDays: r.int('REFRESH_TOKEN_EXPIRE_DAYS', 7, 1, 365),
     corsOrigins,
     bodyLimitBytes: r.int('BODY_LIMIT_BYTES', 100 * 1024, 1024, 10 * 1024 * 1024),
-    logLevel: r.string('LOG_LEVEL', debug ? 'debug' : 'info'),
+    logLevel: r.oneOf('LOG_LEVEL', LOG_LEVELS, debug ? 'debug' : 'info'),
     trustProxyCidrs,
     bootstrapToken: r.raw('BOOTSTRAP_TOKEN'),
     bootstrapOpen: r.bool('BOOTSTRAP_OPEN', !isProduction),
     rateLimitAgentPerMinute: r.int('RATE_LIMIT_AGENT_PER_MINUTE', 600, 1, 10_000_000),
     rateLimitIpPerMinute: r.int('RATE_LIMIT_IP_PER_MINUTE', 120, 1, 10_000_000),
     bootstrapRateLimitPerHour: r.int('BOOTSTRAP_RATE_LIMIT_PER_HOUR', 20, 1, 10_000_000),
-    argon2MemoryKib: r.int('ARGON2_MEMORY_KIB', 19456, 1024, 1024 * 1024),
-    argon2TimeCost: r.int('ARGON2_TIME_COST', 2, 1, 10),
-    argon2Parallelism: r.int('ARGON2_PARALLELISM', 1, 1, 16),
+    argon2MemoryKib: r.int('ARGON2_MEMORY_KIB', ARGON2_PRODUCTION_MINIMUM.memoryKib, 1024, 1024 * 1024),
+    argon2TimeCost: r.int('ARGON2_TIME_COST', ARGON2_PRODUCTION_MINIMUM.timeCost, 1, 10),
+    argon2Parallelism: r.int('ARGON2_PARALLELISM', ARGON2_PRODUCTION_MINIMUM.parallelism, 1, 16),
     maxCredentialGraceSeconds: r.int('MAX_CREDENTIAL_GRACE_SECONDS', 7 * 24 * 3600, 0, 90 * 24 * 3600),
     maxEphemeralLifetimeSeconds: r.int('MAX_EPHEMERAL_LIFETIME_SECONDS', 24 * 3600, 60, 30 * 24 * 3600),
     maxDelegationLifetimeSeconds: r.int(
@@ -261,6 +281,19 @@ export function loadConfig(env: Env = readEnvironment(), cwd = process.cwd()): A
   }
   if (!config.databaseUrl && config.apiWorkers > 1) {
     r.problems.push('API_WORKERS must be 1 in the embedded mode (DATABASE_URL unset): it is one process');
+  }
+  if (isProduction) {
+    // (ARGON2_PARALLELISM's range already starts at OWASP's p=1.)
+    for (const [name, value, minimum] of [
+      ['ARGON2_MEMORY_KIB', config.argon2MemoryKib, ARGON2_PRODUCTION_MINIMUM.memoryKib],
+      ['ARGON2_TIME_COST', config.argon2TimeCost, ARGON2_PRODUCTION_MINIMUM.timeCost],
+    ] as const) {
+      if (value < minimum) {
+        r.problems.push(
+          `${name} must be at least ${minimum} in production (OWASP's argon2id minimum is m=19456 KiB, t=2, p=1; got ${value})`,
+        );
+      }
+    }
   }
   if (isProduction && config.webhookAllowPrivateTargets) {
     r.problems.push('WEBHOOK_ALLOW_PRIVATE_TARGETS must not be true in production');
