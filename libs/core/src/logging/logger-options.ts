@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import * as os from 'node:os';
 import pino, { DestinationStream, Logger, LoggerOptions } from 'pino';
-import type { AppConfig } from '../config/app-config';
+import { type AppConfig, LOG_LEVELS } from '../config/app-config';
 
 export const REQUEST_ID_HEADER = 'x-request-id';
 const SANE_REQUEST_ID = /^[A-Za-z0-9._:@-]{1,128}$/;
@@ -61,13 +61,16 @@ export function createRootLogger(config: AppConfig, serviceName: string): Logger
 
 /**
  * A logger for command-line tools (migrations, setup, verifiers) that have no full AppConfig: the same
- * JSON shape and base fields as the services, written synchronously so nothing is lost on exit.
+ * JSON shape and base fields as the services, written synchronously so nothing is lost on exit. A LOG_LEVEL
+ * that is not a level name falls back to `info` here (pino would throw before the tool could say anything);
+ * the API and the worker refuse it at config validation.
  */
 export function createScriptLogger(serviceName: string, env: Record<string, string | undefined>): Logger {
   const environment = env.ENVIRONMENT ?? 'development';
+  const level = env.LOG_LEVEL?.trim() ?? '';
   return pino(
     {
-      level: env.LOG_LEVEL ?? 'info',
+      level: LOG_LEVELS.includes(level) ? level : 'info',
       messageKey: 'msg',
       base: { service_name: serviceName, environment, hostname: os.hostname() },
       timestamp: () => `,"timestamp":"${new Date().toISOString()}"`,
