@@ -16,6 +16,8 @@ const NOT_EMBEDDED = {
     'creates scratch databases on the PostgreSQL server (up/down of every migration)',
   // PostgreSQL logins as different roles; PGlite is one superuser session.
   'foundation/app-role-login.spec.ts': 'logs in as PostgreSQL roles (owner, app role); PGlite has one superuser',
+  'agents/subtree-indexes.spec.ts':
+    "plans on a scratch database of the PostgreSQL server (~42 000 analysed rows); in the embedded project it would run on that same server again",
   // `make run` with DATABASE_URL/REDIS_URL set: a role and database created on the server, a Redis server of
   // its own, the compiled worker and API as child processes.
   'foundation/make-run.spec.ts':
