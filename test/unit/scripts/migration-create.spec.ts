@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import type { Options as PrettierOptions } from 'prettier';
 import * as prettier from 'prettier/standalone';
 import * as estreePlugin from 'prettier/plugins/estree';
 import * as typescriptPlugin from 'prettier/plugins/typescript';
@@ -14,7 +15,7 @@ import { createMigration } from '../../../scripts/migration-generator';
  */
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const PRETTIER_OPTIONS = {
-  ...(JSON.parse(fs.readFileSync(path.join(ROOT, '.prettierrc'), 'utf8')) as prettier.Options),
+  ...(JSON.parse(fs.readFileSync(path.join(ROOT, '.prettierrc'), 'utf8')) as PrettierOptions),
   parser: 'typescript',
   plugins: [estreePlugin, typescriptPlugin],
 };
