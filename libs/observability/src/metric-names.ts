@@ -8,6 +8,7 @@ export const METRIC = {
   tokensIssued: 'agentauth_tokens_issued_total',
   authFailures: 'agentauth_auth_failures_total',
   rateLimitRejections: 'agentauth_rate_limit_rejections_total',
+  rateLimitFailOpen: 'agentauth_rate_limit_fail_open_total',
   auditBatchSize: 'agentauth_audit_batch_size',
   queueDepth: 'agentauth_queue_depth',
   queueDepthCollectorErrors: 'agentauth_queue_depth_collector_errors_total',

@@ -94,6 +94,12 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  private readonly rateLimitFailOpen = new Counter({
+    name: METRIC.rateLimitFailOpen,
+    help: 'Requests let through unchecked because the rate limiter could not reach Redis (fail open)',
+    registers: [this.registry],
+  });
+
   private readonly auditBatchSize = new Histogram({
     name: METRIC.auditBatchSize,
     help: 'Audit events written per group commit (the sum is the number of events written)',
@@ -154,6 +160,11 @@ export class Metrics {
   /** A rate limiter answered 429; `kind` names the limiter (`agent`, `ip`, `client_auth`, `bootstrap`). */
   rateLimitRejected(kind: RateLimitKind): void {
     this.rateLimitRejections.inc({ kind: this.rateLimitKinds.value(kind) });
+  }
+
+  /** A request was let through unchecked: the rate limiter could not ask Redis (it fails open). */
+  rateLimitFailedOpen(): void {
+    this.rateLimitFailOpen.inc();
   }
 
   /** One audit group commit wrote `size` events. */
