@@ -46,6 +46,13 @@ export class RateLimitProbeController {
     return { agent_id: principal.actorAgentId };
   }
 
+  /** The test bearer carries no scope: every call is refused 403 insufficient_scope by the auth guard. */
+  @Auth({ scopes: ['agents:write'] })
+  @Get('agent-write')
+  agentWriteRoute() {
+    return { reached: true };
+  }
+
   @Public()
   @BootstrapRateLimit()
   @Post('bootstrap')

@@ -25,7 +25,8 @@ export function outcomeOf(error: unknown): AuditOutcome {
  * with 503, so an act is never acknowledged without its event.
  *
  * Guards run before interceptors: a request refused by the authentication guard (401, insufficient
- * scope) never reaches this interceptor — failed authentication is recorded where it is detected.
+ * scope) never reaches this interceptor — the guard records it through `GuardRefusalAudit` (one event, the
+ * route's `@Audited` type for an insufficient scope), so each request still leaves exactly one event.
  */
 @Injectable()
 export class AuditInterceptor implements NestInterceptor {

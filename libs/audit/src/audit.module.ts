@@ -1,16 +1,18 @@
 import { Global, Module } from '@nestjs/common';
 import { APP_INTERCEPTOR } from '@nestjs/core';
+import { REFUSAL_AUDIT } from '@agentauth/core';
 import { AuditController } from './audit.controller';
 import { AuditInterceptor } from './audit.interceptor';
 import { AuditQueryService } from './audit-query.service';
 import { AuditRepository } from './audit.repository';
+import { GuardRefusalAudit } from './guard-refusal.audit';
 import { AUDIT_OPTIONS, AuditService, DEFAULT_AUDIT_OPTIONS } from './audit.service';
 import { StatsRegistry } from './stats.registry';
 import { StatsService } from './stats.service';
 
 /**
  * The audit trail (docs/audit.md): `AuditService.record` for every security-relevant act, the global
- * `@Audited` interceptor, the hash chain, and the operators' endpoints (`GET /audit/events`, `GET /stats`).
+ * `@Audited` interceptor, the authentication guard's refusals (`REFUSAL_AUDIT`), the hash chain, and the operators' endpoints (`GET /audit/events`, `GET /stats`).
  * Global so every context can inject `AuditService` and `StatsRegistry` without importing it.
  */
 @Global()
@@ -24,7 +26,9 @@ import { StatsService } from './stats.service';
     StatsRegistry,
     StatsService,
     { provide: APP_INTERCEPTOR, useClass: AuditInterceptor },
+    // Core's authentication guard records its refusals (401, 403 insufficient_scope) through this port.
+    { provide: REFUSAL_AUDIT, useClass: GuardRefusalAudit },
   ],
-  exports: [AuditService, StatsRegistry],
+  exports: [AuditService, StatsRegistry, REFUSAL_AUDIT],
 })
 export class AuditModule {}

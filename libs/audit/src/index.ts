@@ -1,6 +1,7 @@
 export * from './audit-event';
 export * from './audit.module';
 export * from './audit.service';
+export * from './guard-refusal.audit';
 export {
   canonicalEventText,
   canonicalJson,

@@ -28,6 +28,7 @@ export * from './logging/fatal';
 export * from './auth-metadata/auth.decorator';
 export * from './auth-metadata/auth.guard';
 export * from './auth-metadata/bearer-authenticator';
+export * from './auth-metadata/guard-refusals';
 export * from './auth-metadata/principal';
 export * from './crypto/constant-time';
 export * from './crypto/key-derivation';

@@ -1,4 +1,5 @@
 export * from './buckets';
+export * from './guard-refusal.throttle';
 export * from './rate-limit-decision';
 export * from './rate-limit-overrides';
 export * from './rate-limit.decorators';

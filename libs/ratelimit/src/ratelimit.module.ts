@@ -1,5 +1,7 @@
 import { DynamicModule, Global, Module, type ModuleMetadata, type Type } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { REFUSAL_THROTTLE } from '@agentauth/core';
+import { GuardRefusalThrottle } from './guard-refusal.throttle';
 import { NoRateLimitOverrides, RATE_LIMIT_OVERRIDES, type RateLimitOverrides } from './rate-limit-overrides';
 import { RateLimitGuard } from './rate-limit.guard';
 import { RateLimitedFilter } from './rate-limited.filter';
@@ -28,11 +30,13 @@ export class RateLimitModule {
       imports: options.imports ?? [],
       providers: [
         RateLimiterService,
+        // The authentication guard (core) counts its refusals through this port: failed authentication per IP.
+        { provide: REFUSAL_THROTTLE, useClass: GuardRefusalThrottle },
         { provide: RATE_LIMIT_OVERRIDES, useClass: options.overrides ?? NoRateLimitOverrides },
         { provide: APP_GUARD, useClass: RateLimitGuard },
         { provide: APP_FILTER, useClass: RateLimitedFilter },
       ],
-      exports: [RateLimiterService],
+      exports: [RateLimiterService, REFUSAL_THROTTLE],
     };
   }
 }

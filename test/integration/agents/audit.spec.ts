@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { createTestApp, type TestApp } from '../../support/app';
-import { API, aTree } from '../../factories/agents';
+import { aChildCaller, API, aTree } from '../../factories/agents';
 import { keyRevokedByCascade } from '../../factories/audit';
 import { auditEventsOf } from '../../factories/db';
 
@@ -149,5 +149,65 @@ describe('audit trail of agent and credential operations', () => {
       });
       if (secret) expect(JSON.stringify(events)).not.toContain(secret.slice(20)); // the secret part
     }
+  });
+
+  it('records exactly one denied event when the authentication guard refuses a token for its scopes', async () => {
+    const root = await aTree(t);
+    const reader = await aChildCaller(t, root, { allowed_scopes: ['agents:read'] });
+
+    // an @Audited route: the refusal is recorded under the route's event type, like a handler-level denial
+    const create = await request(t.http)
+      .post(`${API}/agents`)
+      .set(reader.auth)
+      .send({ name: 'not-allowed' })
+      .expect(403);
+    expect(create.body.type).toBe('urn:agentauth:problem:insufficient_scope');
+    expect(await auditEventsOf(create.headers['x-request-id'])).toEqual([
+      expect.objectContaining({
+        event_type: 'agent.created',
+        outcome: 'denied',
+        actor_agent_id: reader.agent.id,
+        on_behalf_of: null,
+        root_agent_id: root.agent.id,
+        target_type: 'agent',
+        target_id: null,
+        ip: '127.0.0.1',
+        request_id: create.headers['x-request-id'],
+        details: {
+          error: 'insufficient_scope',
+          missing_scopes: ['agents:write'],
+          route: `POST ${API}/agents`,
+        },
+      }),
+    ]);
+
+    // a route id is the target; an unaudited route records the generic authorization.denied
+    const revoke = await request(t.http)
+      .delete(`${API}/agents/${reader.agent.id}`)
+      .set(reader.auth)
+      .expect(403);
+    expect(await auditEventsOf(revoke.headers['x-request-id'])).toEqual([
+      expect.objectContaining({
+        event_type: 'agent.deactivated',
+        outcome: 'denied',
+        target_id: reader.agent.id,
+        details: expect.objectContaining({ missing_scopes: ['agents:write'] }),
+      }),
+    ]);
+    const listKeys = await request(t.http).get(`${API}/credentials`).set(reader.auth).expect(403);
+    expect(await auditEventsOf(listKeys.headers['x-request-id'])).toEqual([
+      expect.objectContaining({
+        event_type: 'authorization.denied',
+        outcome: 'denied',
+        actor_agent_id: reader.agent.id,
+        root_agent_id: root.agent.id,
+        target_type: null,
+        details: {
+          error: 'insufficient_scope',
+          missing_scopes: ['credentials:read'],
+          route: `GET ${API}/credentials`,
+        },
+      }),
+    ]);
   });
 });

@@ -6,6 +6,7 @@ import { aKey, anAgent, API, aTree } from '../../factories/agents';
 import { createTestApp, type TestApp } from '../../support/app';
 import { FailingStatsModule, ProbeStatsModule } from '../../support/audit-probe.controller';
 import { createScratchDatabase, type ScratchDatabase } from '../../support/scratch-database';
+import { auditEventsOf } from '../../factories/db';
 
 const HOUR = 3600 * 1000;
 const ITEM_KEYS = [
@@ -68,6 +69,31 @@ describe('admin endpoints', () => {
       await request(t.http).get(`/api/v1${path}`).set('Authorization', `Bearer ${jwtLike}`).expect(401);
       // …nor is the admin key accepted as a Bearer credential.
       await request(t.http).get(`/api/v1${path}`).set('Authorization', `Bearer ${adminKey}`).expect(401);
+    });
+
+    it('records exactly one client_auth.failed event per refused admin key, without key material', async () => {
+      const wrongKey = `${adminKey.slice(0, -4)}WXYZ`;
+      const cases = [
+        { res: await request(t.http).get('/api/v1/stats').set('X-Admin-Key', wrongKey), cause: 'mismatch' },
+        { res: await request(t.http).get('/api/v1/audit/events'), cause: 'missing' },
+      ];
+      for (const { res, cause } of cases) {
+        expect(res.status).toBe(401);
+        const events = await auditEventsOf(res.headers['x-request-id']);
+        expect(events).toEqual([
+          expect.objectContaining({
+            event_type: 'client_auth.failed',
+            outcome: 'failure',
+            actor_agent_id: null,
+            ip: '127.0.0.1',
+            request_id: res.headers['x-request-id'],
+            details: { reason: 'admin_key', cause, route: expect.stringMatching(/^GET \/api\/v1\//) },
+          }),
+        ]);
+        const text = JSON.stringify(events);
+        expect(text).not.toContain(wrongKey);
+        expect(text).not.toContain(adminKey.slice(0, 16));
+      }
     });
 
     it('opens with the admin key', async () => {

@@ -462,8 +462,18 @@ describe('failed client authentication is rate limited per IP', () => {
       await requestToken(t, { agent: root.agent, apiKey: `${root.apiKey}x` }).expect(401);
     }
     const limited = await requestToken(t, root).expect(429);
-    expect(limited.headers['retry-after']).toBeDefined();
-    expect(limited.body.error).toEqual(expect.any(String));
-    expect(limited.body.error_description).toEqual(expect.any(String));
+    // RFC 6749 shape with the extension code docs/rate-limiting.md names, and the headers of every 429
+    expect(limited.headers['content-type']).toMatch(/^application\/json/);
+    expect(limited.headers['cache-control']).toBe('no-store');
+    expect(limited.body).toEqual({
+      error: 'rate_limited',
+      error_description: expect.stringMatching(/^Rate limit exceeded; retry after \d+ s$/),
+    });
+    const retryAfter = Number(limited.headers['retry-after']);
+    expect(retryAfter).toBeGreaterThanOrEqual(1);
+    expect(retryAfter).toBeLessThanOrEqual(60);
+    expect(limited.headers['ratelimit-limit']).toBe('4');
+    expect(limited.headers['ratelimit-remaining']).toBe('0');
+    expect(limited.headers['ratelimit-reset']).toBe(limited.headers['retry-after']);
   });
 });

@@ -405,7 +405,8 @@ describe('credential lifecycle', () => {
       expect.objectContaining({
         event_type: 'client_auth.failed',
         outcome: 'failure',
-        details: { reason: 'invalid_token', cause: 'alg_not_allowed' }, // header {} has no alg
+        // header {} has no alg; recorded by the authentication guard, with the route it refused
+        details: { reason: 'invalid_token', cause: 'alg_not_allowed', route: 'GET /api/v1/agents' },
       }),
     ]);
     expect(JSON.stringify(bearerEvents)).not.toContain(bogus);

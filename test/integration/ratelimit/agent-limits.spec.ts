@@ -81,10 +81,24 @@ describe('per-agent rate limits', () => {
   it('counts one window across two API instances sharing Redis', async () => {
     const agent = randomUUID();
     const statuses: number[] = [];
-    for (let i = 0; i < LIMIT; i++) statuses.push((await call(i % 2 === 0 ? a : b, agent)).status);
+    const remaining: string[] = [];
+    for (let i = 0; i < LIMIT; i++) {
+      const res = await call(i % 2 === 0 ? a : b, agent);
+      statuses.push(res.status);
+      remaining.push(res.headers['ratelimit-remaining']);
+    }
     expect(statuses).toEqual(new Array(LIMIT).fill(200));
-    await call(a, agent).expect(429);
-    await call(b, agent).expect(429);
+    // each instance reports the shared window: remaining counts down across both
+    expect(remaining).toEqual(Array.from({ length: LIMIT }, (_, i) => String(LIMIT - 1 - i)));
+    for (const instance of [a, b]) {
+      const limited = await call(instance, agent).expect(429);
+      expect(limited.headers['ratelimit-limit']).toBe(String(LIMIT));
+      expect(limited.headers['ratelimit-remaining']).toBe('0');
+      const retryAfter = Number(limited.headers['retry-after']);
+      expect(retryAfter).toBeGreaterThanOrEqual(59);
+      expect(retryAfter).toBeLessThanOrEqual(60);
+      expect(limited.headers['ratelimit-reset']).toBe(limited.headers['retry-after']);
+    }
   });
 
   it('has no read-modify-write race: of 30 concurrent requests on two instances exactly the limit pass', async () => {
@@ -123,11 +137,30 @@ describe('per-agent rate limits', () => {
     await call(b, agent).expect(429);
   });
 
-  it('runs after the authentication guard: no token → 401 without rate-limit headers', async () => {
-    const res = await request(a.http).get(AGENT_ROUTE).expect(401);
-    expect(res.headers['ratelimit-limit']).toBeUndefined();
+  it('runs after the authentication guard: an authenticated call counts against the agent, a 401 against the IP', async () => {
     const ok = await call(a, randomUUID()).expect(200);
     expect(ok.headers['ratelimit-limit']).toBe(String(LIMIT)); // the agent's limit, not the IP's (50)
+    // no token: refused by the authentication guard, which counts the failure in the IP's bucket
+    const res = await request(a.http).get(AGENT_ROUTE).expect(401);
+    expect(res.headers['ratelimit-limit']).toBe('50');
+    expect(Number(res.headers['ratelimit-remaining'])).toBeLessThan(50);
+  });
+
+  it('counts requests the authentication guard refuses for their scopes against the agent', async () => {
+    const agent = randomUUID();
+    const denied = () =>
+      request(a.http)
+        .get('/api/v1/ratelimit-probe/agent-write')
+        .set('Authorization', `Bearer agent-${agent}`);
+    for (let i = 0; i < LIMIT; i++) {
+      const res = await denied().expect(403);
+      expect(res.headers['ratelimit-remaining']).toBe(String(LIMIT - 1 - i));
+    }
+    const limited = await denied().expect(429);
+    expect(limited.headers['ratelimit-limit']).toBe(String(LIMIT));
+    expect(Number(limited.headers['retry-after'])).toBeGreaterThanOrEqual(59);
+    // one budget: the agent's allowed route is limited as well
+    await call(b, agent).expect(429);
   });
 
   it('uses a per-agent override from the RateLimitOverrides provider', async () => {

@@ -5,6 +5,7 @@ import { BEARER_AUTHENTICATOR, Clock } from '@agentauth/core';
 import { createTestApp, type TestApp } from '../../support/app';
 import { RateLimitProbeModule, TestBearerAuthenticator } from '../../support/ratelimit-probe.controller';
 import { redisKeyPrefix } from '../../support/test-env';
+import { auditEventsOf } from '../../factories/db';
 
 const PUBLIC_ROUTE = '/api/v1/ratelimit-probe/public';
 const BOOTSTRAP_ROUTE = '/api/v1/ratelimit-probe/bootstrap';
@@ -155,5 +156,82 @@ describe('per-IP rate limits behind a trusted proxy', () => {
     expect(limited.headers['ratelimit-remaining']).toBe('0');
     // failed client authentication and unauthenticated calls share the IP's budget
     await from(ip).expect(429);
+  });
+});
+
+describe('failed authentication at the authentication guard counts against the IP (CONTRACT §7)', () => {
+  const AGENT_ROUTE = '/api/v1/ratelimit-probe/agent';
+  const ADMIN_ROUTE = '/api/v1/stats';
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp(
+      { RATE_LIMIT_IP_PER_MINUTE: String(IP_LIMIT), REDIS_KEY_PREFIX: freshPrefix() },
+      PROBE,
+    );
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  const eventsOf = (res: request.Response) => auditEventsOf(res.headers['x-request-id']);
+
+  it('missing/forged Bearer tokens and wrong admin keys use up the IP budget; then 429 without auditing each', async () => {
+    const authenticate = jest.spyOn(TestBearerAuthenticator.prototype, 'authenticate');
+    // IP_LIMIT failures: each a 401 with the IP's informational headers and exactly one client_auth.failed
+    const failures = [
+      await request(t.http).get(AGENT_ROUTE).expect(401),
+      await request(t.http).get(AGENT_ROUTE).set('Authorization', 'Bearer forged').expect(401),
+      await request(t.http).get(ADMIN_ROUTE).set('X-Admin-Key', `${t.config.adminApiKey}x`).expect(401),
+    ];
+    expect(failures.map((r) => r.headers['ratelimit-remaining'])).toEqual(['2', '1', '0']);
+    expect(failures.every((r) => r.headers['ratelimit-limit'] === String(IP_LIMIT))).toBe(true);
+    expect((await eventsOf(failures[0]))[0].details).toEqual({
+      reason: 'bearer_required',
+      cause: 'missing',
+      route: `GET ${AGENT_ROUTE}`,
+    });
+    expect((await eventsOf(failures[2]))[0].details).toEqual({
+      reason: 'admin_key',
+      cause: 'mismatch',
+      route: `GET ${ADMIN_ROUTE}`,
+    });
+    for (const res of failures) {
+      expect(await eventsOf(res)).toEqual([
+        expect.objectContaining({ event_type: 'client_auth.failed', outcome: 'failure', ip: '127.0.0.1' }),
+      ]);
+    }
+
+    // over the limit: 429 with Retry-After and RateLimit-*, for every kind of failure
+    const limited = [
+      await request(t.http).get(AGENT_ROUTE).set('Authorization', 'Bearer forged-again').expect(429),
+      await request(t.http).get(AGENT_ROUTE).expect(429),
+      await request(t.http).get(ADMIN_ROUTE).set('X-Admin-Key', 'wrong').expect(429),
+    ];
+    for (const res of limited) {
+      expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(res.body.type).toBe('urn:agentauth:problem:rate_limited');
+      expect(Number(res.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+      expect(res.headers['ratelimit-limit']).toBe(String(IP_LIMIT));
+      expect(res.headers['ratelimit-remaining']).toBe('0');
+    }
+    // no client_auth.failed row any more: the first rejection of the window is the one rate_limit.exceeded
+    expect(await eventsOf(limited[0])).toEqual([
+      expect.objectContaining({
+        event_type: 'rate_limit.exceeded',
+        outcome: 'denied',
+        details: expect.objectContaining({ bucket: 'ip:127.0.0.1', kind: 'ip' }),
+      }),
+    ]);
+    expect(await eventsOf(limited[1])).toEqual([]);
+    expect(await eventsOf(limited[2])).toEqual([]);
+
+    // only failures are counted and refused: a valid token and the right admin key still work from this IP
+    authenticate.mockClear();
+    await request(t.http).get(AGENT_ROUTE).set('Authorization', `Bearer agent-${randomUUID()}`).expect(200);
+    expect(authenticate).toHaveBeenCalledTimes(1);
+    await request(t.http).get(ADMIN_ROUTE).set('X-Admin-Key', t.config.adminApiKey).expect(200);
+    // …while unauthenticated calls share the spent budget
+    await request(t.http).get(PUBLIC_ROUTE).expect(429);
+    authenticate.mockRestore();
   });
 });

@@ -4,11 +4,18 @@ import type { Request } from 'express';
 import { coveredBy } from '@agentauth/scopes';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { constantTimeEqual } from '../crypto/constant-time';
-import { ForbiddenProblem, UnauthorizedProblem } from '../errors/problems';
+import { ForbiddenProblem, Problem, UnauthorizedProblem } from '../errors/problems';
 import type { RequestWithContext } from '../http/request-context';
 import { ADMIN_ONLY, AUTH_REQUIREMENT, type AuthRequirement } from './auth.decorator';
 import { BEARER_AUTHENTICATOR, type BearerAuthenticator } from './bearer-authenticator';
-import type { RequestWithPrincipal } from './principal';
+import {
+  type GuardRefusal,
+  REFUSAL_AUDIT,
+  REFUSAL_THROTTLE,
+  type RefusalAudit,
+  type RefusalThrottle,
+} from './guard-refusals';
+import type { Principal, RequestWithPrincipal } from './principal';
 import { IS_PUBLIC } from './public.decorator';
 
 /** Extracts the credential of `Authorization: Bearer <credential>` (RFC 6750 §2.1), or undefined. */
@@ -22,6 +29,13 @@ export function bearerCredential(req: Request): string | undefined {
 /**
  * The global deny-by-default guard. A route opens only through `@Public()`, `@AdminOnly()` or
  * `@Auth({ scopes })`; a route with none of them answers 401 to everyone (and fails the route-table test).
+ *
+ * Every refusal it answers (401 failed authentication, 403 insufficient scope) first goes through the
+ * `RefusalThrottle` (a failed authentication counts against the client IP's limit, an authorization refusal
+ * against the agent's; over the limit the answer is 429 and nothing is audited beyond the limiter's
+ * once-per-window event), then through the `RefusalAudit` (exactly one event). Guards run before the
+ * rate-limit guard and the audit interceptor, so without this nothing would count or record them.
+ * Only failures count: a valid credential is never refused because its IP's failure budget is spent.
  */
 @Injectable()
 export class AuthGuard implements CanActivate {
@@ -29,6 +43,8 @@ export class AuthGuard implements CanActivate {
     private readonly reflector: Reflector,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Optional() @Inject(BEARER_AUTHENTICATOR) private readonly authenticator?: BearerAuthenticator,
+    @Optional() @Inject(REFUSAL_THROTTLE) private readonly throttle?: RefusalThrottle,
+    @Optional() @Inject(REFUSAL_AUDIT) private readonly audit?: RefusalAudit,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -39,11 +55,12 @@ export class AuthGuard implements CanActivate {
 
     if (this.reflector.getAllAndOverride<boolean>(ADMIN_ONLY, targets)) {
       const presented = req.headers['x-admin-key'];
-      if (typeof presented !== 'string' || !constantTimeEqual(presented, this.config.adminApiKey)) {
-        throw new UnauthorizedProblem(
-          'A valid X-Admin-Key header is required',
-          'admin_key_required',
-          'AdminKey',
+      const missing = typeof presented !== 'string' || presented.length === 0;
+      if (missing || !constantTimeEqual(presented, this.config.adminApiKey)) {
+        return this.refuse(
+          context,
+          { kind: 'authentication', reason: 'admin_key', cause: missing ? 'missing' : 'mismatch' },
+          new UnauthorizedProblem('A valid X-Admin-Key header is required', 'admin_key_required', 'AdminKey'),
         );
       }
       return true;
@@ -54,17 +71,56 @@ export class AuthGuard implements CanActivate {
       throw new UnauthorizedProblem('This route does not accept any credential');
     }
     const credential = bearerCredential(req);
-    if (!credential) throw new UnauthorizedProblem('A Bearer access token is required');
-    const principal = await this.authenticator.authenticate(credential, req);
+    if (!credential) {
+      return this.refuse(
+        context,
+        {
+          kind: 'authentication',
+          reason: 'bearer_required',
+          cause: req.headers.authorization === undefined ? 'missing' : 'malformed_authorization',
+        },
+        new UnauthorizedProblem('A Bearer access token is required'),
+      );
+    }
+    let principal: Principal;
+    try {
+      principal = await this.authenticator.authenticate(credential, req);
+    } catch (error) {
+      // 401: the token is not active. Anything else (503: revocation state unreadable) is not the client's
+      // failure: it is neither counted nor audited, and fails closed as it is.
+      if (!(error instanceof Problem) || error.status !== 401) throw error;
+      return this.refuse(
+        context,
+        { kind: 'authentication', reason: 'invalid_token', cause: rejectionCause(error) },
+        error,
+      );
+    }
     req.principal = principal;
     req.agentId = principal.actorAgentId;
     const missing = requirement.scopes.filter((scope) => !coveredBy(scope, principal.scopes));
     if (missing.length > 0) {
-      throw new ForbiddenProblem(
-        `The access token lacks the scope(s): ${missing.join(' ')}`,
-        'insufficient_scope',
+      return this.refuse(
+        context,
+        { kind: 'authorization', principal, requiredScopes: requirement.scopes, missingScopes: missing },
+        new ForbiddenProblem(
+          `The access token lacks the scope(s): ${missing.join(' ')}`,
+          'insufficient_scope',
+        ),
       );
     }
     return true;
   }
+
+  /** Counts the refusal (may answer 429 instead), records its one audit event, then answers `error`. */
+  private async refuse(context: ExecutionContext, refusal: GuardRefusal, error: Problem): Promise<never> {
+    await this.throttle?.throttle(context, refusal);
+    await this.audit?.record(context, refusal);
+    throw error;
+  }
+}
+
+/** The authenticator's reason for a refused token (e.g. `TokenRejectedError.reason`), else its problem code. */
+function rejectionCause(error: Problem): string {
+  const reason = (error as { reason?: unknown }).reason;
+  return typeof reason === 'string' ? reason : error.code;
 }
