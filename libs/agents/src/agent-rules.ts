@@ -15,6 +15,11 @@ export interface AgentFacts {
   expiresAt: Date | null;
 }
 
+/** An agent's own rate-limit override (requests per minute), `null` = inherit. */
+export interface RateLimitFacts {
+  rateLimitPerMinute: number | null;
+}
+
 export type InactiveReason =
   | 'deactivated'
   | 'suspended'
@@ -90,6 +95,38 @@ export interface LifetimeLimits {
   maxEphemeralLifetimeSeconds: number;
 }
 
+/** The bounds of a rate-limit override (also a CHECK constraint of the column). */
+export const RATE_LIMIT_OVERRIDE_MAX = 10_000_000;
+
+/**
+ * The per-minute limit an agent actually gets (docs/rate-limiting.md "Per-agent overrides"): the root's
+ * own value (set by the operator only, it may exceed the default) else `defaultPerMinute`
+ * (RATE_LIMIT_AGENT_PER_MINUTE), then the minimum with every override set below it on the chain (root
+ * first, the agent last). An override can only lower what the ancestors allow, whenever it was written.
+ */
+export function effectiveRateLimit(chain: readonly RateLimitFacts[], defaultPerMinute: number): number {
+  if (chain.length === 0) throw new Error('effectiveRateLimit: empty chain');
+  let limit = chain[0].rateLimitPerMinute ?? defaultPerMinute;
+  for (const agent of chain.slice(1)) {
+    if (agent.rateLimitPerMinute !== null) limit = Math.min(limit, agent.rateLimitPerMinute);
+  }
+  return limit;
+}
+
+/**
+ * Attenuation of rate limits: an override written for a child may not exceed its parent's effective limit
+ * (`403 rate_limit_escalation`, never silently lowered). `null` (inherit) is always allowed.
+ */
+export function assertRateLimitAttenuates(requested: number | null | undefined, parentLimit: number): void {
+  if (requested === null || requested === undefined) return;
+  if (requested > parentLimit) {
+    throw new ForbiddenProblem(
+      `rate_limit_per_minute may not exceed the parent's effective limit (${parentLimit} per minute)`,
+      'rate_limit_escalation',
+    );
+  }
+}
+
 /** An ephemeral agent's `expires_at` is required, in the future and within the configured bound. */
 function assertEphemeralExpiry(expiresAt: Date | null, limits: LifetimeLimits): asserts expiresAt is Date {
   if (!expiresAt) {
@@ -131,12 +168,19 @@ export interface ChildRequest {
   trustLevel?: Exclude<TrustLevel, 'root'>;
   allowedScopes?: readonly string[];
   expiresAt?: Date | null;
+  rateLimitPerMinute?: number | null;
 }
 
 export interface ResolvedChild {
   trustLevel: Exclude<TrustLevel, 'root'>;
   allowedScopes: string[];
   expiresAt: Date | null;
+  rateLimitPerMinute: number | null;
+}
+
+/** What the governed rules compare with, besides lifetimes: the parent's effective rate limit. */
+export interface GovernanceLimits extends LifetimeLimits {
+  parentRateLimitPerMinute: number;
 }
 
 /**
@@ -145,14 +189,15 @@ export interface ResolvedChild {
  * - trust level: `delegated` by default, `ephemeral` by default (and required) under an ephemeral parent;
  * - scopes: `[]` by default (least privilege), else ⊆ parent and ⊆ token;
  * - expiry: inherited from an expiring parent chain when omitted; never later than it; required for
- *   ephemeral agents (given or inherited) and ≤ now + MAX_EPHEMERAL_LIFETIME_SECONDS.
+ *   ephemeral agents (given or inherited) and ≤ now + MAX_EPHEMERAL_LIFETIME_SECONDS;
+ * - rate limit: none (inherit) by default, else ≤ the parent's effective limit.
  */
 export function resolveChild(
   parent: AgentFacts,
   parentChainExpiresAt: Date | null,
   request: ChildRequest,
   tokenScopes: readonly string[],
-  limits: LifetimeLimits,
+  limits: GovernanceLimits,
 ): ResolvedChild {
   const trustLevel = request.trustLevel ?? (parent.trustLevel === 'ephemeral' ? 'ephemeral' : 'delegated');
   if (parent.trustLevel === 'ephemeral' && trustLevel !== 'ephemeral') {
@@ -166,7 +211,8 @@ export function resolveChild(
   if (!expiresAt && parentChainExpiresAt) expiresAt = parentChainExpiresAt;
   if (trustLevel === 'ephemeral') assertEphemeralExpiry(expiresAt, limits);
   assertWithinAncestorLifetime(expiresAt, parentChainExpiresAt);
-  return { trustLevel, allowedScopes, expiresAt };
+  assertRateLimitAttenuates(request.rateLimitPerMinute, limits.parentRateLimitPerMinute);
+  return { trustLevel, allowedScopes, expiresAt, rateLimitPerMinute: request.rateLimitPerMinute ?? null };
 }
 
 export interface GovernedChange {
@@ -174,6 +220,8 @@ export interface GovernedChange {
   /** `null` removes the expiry (never for an ephemeral agent or under an expiring parent). */
   expiresAt?: Date | null;
   status?: 'active' | 'suspended';
+  /** `null` removes the override (the agent inherits its parent's effective limit). */
+  rateLimitPerMinute?: number | null;
 }
 
 export interface ResolvedGovernedChange {
@@ -182,6 +230,7 @@ export interface ResolvedGovernedChange {
   narrowsScopes: boolean;
   expiresAt?: Date | null;
   status?: 'active' | 'suspended';
+  rateLimitPerMinute?: number | null;
 }
 
 /**
@@ -194,7 +243,7 @@ export function resolveGovernedChange(
   parentChainExpiresAt: Date | null,
   change: GovernedChange,
   tokenScopes: readonly string[],
-  limits: LifetimeLimits,
+  limits: GovernanceLimits,
 ): ResolvedGovernedChange {
   const out: ResolvedGovernedChange = { narrowsScopes: false };
   if (change.allowedScopes !== undefined) {
@@ -211,5 +260,9 @@ export function resolveGovernedChange(
     out.expiresAt = expiresAt;
   }
   if (change.status !== undefined) out.status = change.status;
+  if (change.rateLimitPerMinute !== undefined) {
+    assertRateLimitAttenuates(change.rateLimitPerMinute, limits.parentRateLimitPerMinute);
+    out.rateLimitPerMinute = change.rateLimitPerMinute;
+  }
   return out;
 }

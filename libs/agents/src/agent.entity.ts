@@ -55,6 +55,13 @@ export class Agent {
   @Column('timestamptz', { nullable: true })
   expiresAt: Date | null;
 
+  /**
+   * Own rate-limit override (requests per minute), `null` = inherit; set by a strict ancestor (a root's by
+   * the operator). The effective limit is the minimum along the chain (`effectiveRateLimit`).
+   */
+  @Column('integer', { nullable: true })
+  rateLimitPerMinute: number | null;
+
   @Column('timestamptz')
   createdAt: Date;
 

@@ -1,13 +1,20 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, Req } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put, Query, Req } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { Audited, annotateAudit } from '@agentauth/audit';
-import { Auth, ClientIpResolver, CurrentPrincipal, type Principal, requestIdOf } from '@agentauth/core';
+import {
+  AdminOnly,
+  Auth,
+  ClientIpResolver,
+  CurrentPrincipal,
+  type Principal,
+  requestIdOf,
+} from '@agentauth/core';
 import { AgentsService } from './agents.service';
 import { AgentPageResponse, AgentResponse, agentView, DeactivateAgentResponse } from './dto/agent.response';
 import { CreateAgentDto } from './dto/create-agent.dto';
 import { ListAgentsQuery } from './dto/list-agents.query';
-import { UpdateAgentDto } from './dto/update-agent.dto';
+import { SetRateLimitDto, UpdateAgentDto } from './dto/update-agent.dto';
 import { UuidParamPipe } from './http/uuid-param.pipe';
 
 @ApiTags('agents')
@@ -58,7 +65,7 @@ export class AgentsController {
   @ApiOperation({
     summary: 'Update an agent',
     description:
-      'Descriptive fields: the agent itself or an ancestor. allowed_scopes, expires_at and status (suspended|active): strict ancestors only.',
+      'Descriptive fields: the agent itself or an ancestor. allowed_scopes, expires_at, status (suspended|active) and rate_limit_per_minute: strict ancestors only.',
   })
   @ApiOkResponse({ type: AgentResponse })
   async update(
@@ -72,11 +79,36 @@ export class AgentsController {
       details: {
         fields: result.changedFields,
         ...(dto.status ? { status: result.agent.status } : {}),
+        ...(dto.rate_limit_per_minute !== undefined
+          ? { rate_limit_per_minute: result.agent.rateLimitPerMinute }
+          : {}),
         ...(result.narrowedDescendants ? { narrowed_descendants: result.narrowedDescendants } : {}),
         ...(result.suspendedAgentIds.length ? { suspended_agents: result.suspendedAgentIds.length } : {}),
       },
     });
     return agentView(result.agent);
+  }
+
+  @Put(':id/rate-limit')
+  @AdminOnly()
+  @Audited('agent.rate_limit_set', { targetType: 'agent' })
+  @ApiOperation({
+    summary: "Operator: set or remove any agent's own rate-limit override (X-Admin-Key)",
+    description:
+      "The only way a root agent gets an override (it may exceed RATE_LIMIT_AGENT_PER_MINUTE). Below a root the value must not exceed the parent's effective limit. Tenants set their descendants' overrides with PATCH /agents/{id}.",
+  })
+  @ApiOkResponse({ type: AgentResponse })
+  async setRateLimit(
+    @Param('id', UuidParamPipe) id: string,
+    @Body() dto: SetRateLimitDto,
+    @Req() req: Request,
+  ): Promise<AgentResponse> {
+    const agent = await this.agents.setRateLimitByOperator(id, dto.rate_limit_per_minute);
+    annotateAudit(req, {
+      rootAgentId: agent.rootAgentId,
+      details: { rate_limit_per_minute: agent.rateLimitPerMinute, by: 'operator' },
+    });
+    return agentView(agent);
   }
 
   @Delete(':id')

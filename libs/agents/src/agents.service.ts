@@ -23,7 +23,14 @@ import {
   type CascadeRevocation,
 } from './agent-cascade.registry';
 import { Agent, MAX_AGENT_DEPTH } from './agent.entity';
-import { chainActivity, type InactiveReason, resolveChild, resolveGovernedChange } from './agent-rules';
+import {
+  assertRateLimitAttenuates,
+  chainActivity,
+  effectiveRateLimit,
+  type InactiveReason,
+  resolveChild,
+  resolveGovernedChange,
+} from './agent-rules';
 import { AgentsRepository } from './agents.repository';
 import type { CreateAgentDto } from './dto/create-agent.dto';
 import { GOVERNED_AGENT_FIELDS, type UpdateAgentDto } from './dto/update-agent.dto';
@@ -40,6 +47,8 @@ export interface AgentActivity {
   reason?: InactiveReason;
   /** Earliest `expires_at` of the agent and its ancestors: no token or credential may outlive it. */
   effectiveExpiresAt: Date | null;
+  /** The per-minute rate limit the agent gets: overrides along the chain, else RATE_LIMIT_AGENT_PER_MINUTE. */
+  effectiveRateLimitPerMinute: number;
 }
 
 /** A root agent to create (`POST /agents/bootstrap`). */
@@ -112,7 +121,7 @@ export class AgentsService implements OnModuleInit {
   async getActivity(agentId: string): Promise<AgentActivity | null> {
     const chain = await this.agents.chain(agentId);
     if (chain.length === 0) return null;
-    return { agent: chain[chain.length - 1], ...chainActivity(chain, this.clock.now()) };
+    return this.activityOf(chain);
   }
 
   /** Strict ancestors of the agent, root first (`[]` for a root or an unknown id). */
@@ -132,11 +141,7 @@ export class AgentsService implements OnModuleInit {
   ): Promise<AgentActivity & { ancestorIds: string[] }> {
     const chain = await this.agents.chain(id.toLowerCase());
     if (!chain.some((agent) => agent.id === principal.subjectAgentId)) throw new NotFoundProblem('agent');
-    return {
-      agent: chain[chain.length - 1],
-      ...chainActivity(chain, this.clock.now()),
-      ancestorIds: chain.slice(0, -1).map((agent) => agent.id),
-    };
+    return { ...this.activityOf(chain), ancestorIds: chain.slice(0, -1).map((agent) => agent.id) };
   }
 
   /** Is `agentId` in the subtree of `ancestorId`? An agent is in its own subtree. */
@@ -156,11 +161,20 @@ export class AgentsService implements OnModuleInit {
   ): Promise<AgentActivity & { chain: Agent[] }> {
     const chain = await this.agents.chain(agentId, { manager, lock: 'share' });
     if (chain.length === 0) throw new NotFoundProblem('agent');
-    const activity = chainActivity(chain, this.clock.now());
+    const activity = this.activityOf(chain);
     if (!activity.active) {
       throw new ConflictProblem(`The agent is inactive (${activity.reason})`, 'agent_inactive');
     }
-    return { agent: chain[chain.length - 1], chain, ...activity };
+    return { ...activity, chain };
+  }
+
+  /** Activity, expiry and rate limit of the last agent of `chain` (root first), from that one read. */
+  private activityOf(chain: Agent[]): AgentActivity {
+    return {
+      agent: chain[chain.length - 1],
+      ...chainActivity(chain, this.clock.now()),
+      effectiveRateLimitPerMinute: effectiveRateLimit(chain, this.config.rateLimitAgentPerMinute),
+    };
   }
 
   // ───────────────────────────── operations ─────────────────────────────
@@ -191,6 +205,7 @@ export class AgentsService implements OnModuleInit {
       depth: 0,
       path: `${id}/`,
       expiresAt: null,
+      rateLimitPerMinute: null,
       createdAt: now,
       updatedAt: now,
     } satisfies Agent);
@@ -208,7 +223,11 @@ export class AgentsService implements OnModuleInit {
       : principal.subjectAgentId;
     const expiresAt = toDate(dto.expires_at);
     return this.dataSource.transaction(async (manager) => {
-      const { agent: parent, effectiveExpiresAt } = await this.lockActiveChain(manager, parentId);
+      const {
+        agent: parent,
+        effectiveExpiresAt,
+        effectiveRateLimitPerMinute,
+      } = await this.lockActiveChain(manager, parentId);
       if (parent.depth + 1 > MAX_AGENT_DEPTH) {
         throw new BadRequestProblem(
           `The hierarchy is at most ${MAX_AGENT_DEPTH} levels deep`,
@@ -219,9 +238,18 @@ export class AgentsService implements OnModuleInit {
       const child = resolveChild(
         parent,
         effectiveExpiresAt,
-        { trustLevel: dto.trust_level, allowedScopes: dto.allowed_scopes, expiresAt },
+        {
+          trustLevel: dto.trust_level,
+          allowedScopes: dto.allowed_scopes,
+          expiresAt,
+          rateLimitPerMinute: dto.rate_limit_per_minute,
+        },
         principal.scopes,
-        { now, maxEphemeralLifetimeSeconds: this.config.maxEphemeralLifetimeSeconds },
+        {
+          now,
+          maxEphemeralLifetimeSeconds: this.config.maxEphemeralLifetimeSeconds,
+          parentRateLimitPerMinute: effectiveRateLimitPerMinute,
+        },
       );
       const id = randomUUID();
       const agent = Object.assign(new Agent(), {
@@ -239,6 +267,7 @@ export class AgentsService implements OnModuleInit {
         depth: parent.depth + 1,
         path: `${parent.path}${id}/`,
         expiresAt: child.expiresAt,
+        rateLimitPerMinute: child.rateLimitPerMinute,
         createdAt: now,
         updatedAt: now,
       } satisfies Agent);
@@ -307,18 +336,28 @@ export class AgentsService implements OnModuleInit {
         const parent = parentChain[parentChain.length - 1];
         if (!parent)
           throw new ForbiddenProblem('A root agent has no ancestor to govern it', 'not_strict_ancestor');
-        const parentActivity = chainActivity(parentChain, now);
+        const parentActivity = this.activityOf(parentChain);
         const change = resolveGovernedChange(
           current,
           parent,
           parentActivity.effectiveExpiresAt,
-          { allowedScopes: dto.allowed_scopes, expiresAt, status: dto.status },
+          {
+            allowedScopes: dto.allowed_scopes,
+            expiresAt,
+            status: dto.status,
+            rateLimitPerMinute: dto.rate_limit_per_minute,
+          },
           principal.scopes,
-          { now, maxEphemeralLifetimeSeconds: this.config.maxEphemeralLifetimeSeconds },
+          {
+            now,
+            maxEphemeralLifetimeSeconds: this.config.maxEphemeralLifetimeSeconds,
+            parentRateLimitPerMinute: parentActivity.effectiveRateLimitPerMinute,
+          },
         );
         if (change.allowedScopes) patch.allowedScopes = change.allowedScopes;
         if (change.expiresAt !== undefined) patch.expiresAt = change.expiresAt;
         if (change.status) patch.status = change.status;
+        if (change.rateLimitPerMinute !== undefined) patch.rateLimitPerMinute = change.rateLimitPerMinute;
         await this.agents.update(manager, current.id, patch);
 
         if (change.allowedScopes && change.narrowsScopes) {
@@ -357,6 +396,37 @@ export class AgentsService implements OnModuleInit {
         narrowedDescendants: Math.max(0, narrowed.length - 1),
         suspendedAgentIds,
       };
+    });
+  }
+
+  /**
+   * `PUT /agents/{id}/rate-limit` (operator, X-Admin-Key): sets any agent's own rate-limit override, or
+   * removes it (`null`). The only way a root gets one — a root's value may exceed RATE_LIMIT_AGENT_PER_MINUTE;
+   * below a root the value must not exceed the parent's effective limit, for the operator too (the effective
+   * limit is the minimum along the chain anyway, so a higher value could never take effect).
+   */
+  async setRateLimitByOperator(id: string, rateLimitPerMinute: number | null): Promise<Agent> {
+    const chain = await this.agents.chain(id.toLowerCase());
+    if (chain.length === 0) throw new NotFoundProblem('agent');
+    const target = chain[chain.length - 1];
+    return this.dataSource.transaction(async (manager) => {
+      const parentChain = target.parentAgentId
+        ? await this.agents.chain(target.parentAgentId, { manager, lock: 'share' })
+        : [];
+      const current = await this.agents.lockForUpdate(manager, target.id);
+      if (!current) throw new NotFoundProblem('agent');
+      if (current.status === 'deactivated') {
+        throw new ConflictProblem('A deactivated agent cannot be changed', 'agent_deactivated');
+      }
+      if (parentChain.length > 0) {
+        assertRateLimitAttenuates(
+          rateLimitPerMinute,
+          effectiveRateLimit(parentChain, this.config.rateLimitAgentPerMinute),
+        );
+      }
+      const patch = { rateLimitPerMinute, updatedAt: this.clock.now() };
+      await this.agents.update(manager, current.id, patch);
+      return Object.assign(current, patch);
     });
   }
 

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 
 /**
- * Where a per-agent limit comes from. The agents module provides the real one (reading the agent's
- * `metadata.rate_limit_per_minute`) through `RateLimitModule.forRoot({ overrides, imports })`;
+ * Where a per-agent limit comes from. The agents module provides the real one (the agent's effective
+ * `rate_limit_per_minute`, a governed column) through `RateLimitModule.forRoot({ overrides, imports })`;
  * `undefined` means "use RATE_LIMIT_AGENT_PER_MINUTE". The limiter caches answers (OVERRIDE_CACHE_TTL_MS), so
  * an implementation may read the database.
  */

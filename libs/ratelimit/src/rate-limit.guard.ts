@@ -35,8 +35,9 @@ export interface RoutePlan {
  * The global rate-limit guard. Registered after the authentication guard (global guards run in
  * registration order), so `req.principal` is known: `@Auth` routes count against the calling agent
  * (`principal.actorAgentId`), `@Public` routes against the client IP (on the OAuth endpoints only checked:
- * failures are counted by the handler), `@AdminOnly` routes are not limited (a high-entropy operator key;
- * wrong keys are refused before this guard). `@RateLimit` rules add named limits in the same Redis call.
+ * failures are counted by the handler), `@AdminOnly` routes are not limited (a high-entropy operator key).
+ * `@RateLimit` rules add named limits in the same Redis call. What the authentication guard refuses (401,
+ * 403 insufficient_scope) never reaches this guard: it is counted by `GuardRefusalThrottle` instead.
  */
 @Injectable()
 export class RateLimitGuard implements CanActivate {

@@ -5,6 +5,7 @@ import type Redis from 'ioredis';
 import { AgentsService } from '@agentauth/agents';
 import { Clock, REDIS } from '@agentauth/core';
 import { CredentialsService } from '@agentauth/credentials';
+import { RateLimiterService } from '@agentauth/ratelimit';
 import { createTestApp, type TestApp } from '../../support/app';
 import {
   aKey,
@@ -108,6 +109,10 @@ describe('the Bearer guard and introspection refuse every forged or dead token',
   });
 
   it('the guard reads no database row for a valid token (revocation state: one Redis MGET)', async () => {
+    // Authentication is what is measured here. The rate limiter after it reads the agent's effective limit
+    // (one chain read, cached per process for OVERRIDE_CACHE_TTL_MS): warm that cache explicitly so this
+    // test does not depend on an earlier test having called as this agent.
+    await t.app.get(RateLimiterService).agentLimit(root.agent.id);
     const query = jest.spyOn(t.app.get<DataSource>(getDataSourceToken()), 'query');
     const activity = jest.spyOn(t.app.get(AgentsService), 'getActivity');
     const verifyKey = jest.spyOn(t.app.get(CredentialsService), 'verifyApiKey');

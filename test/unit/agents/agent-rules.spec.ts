@@ -4,12 +4,13 @@ import { intersect, isSubset } from '@agentauth/scopes';
 import {
   type AgentFacts,
   chainActivity,
+  effectiveRateLimit,
   resolveChild,
   resolveGovernedChange,
 } from '../../../libs/agents/src/agent-rules';
 
 const now = new Date('2026-06-01T12:00:00.000Z');
-const limits = { now, maxEphemeralLifetimeSeconds: 3600 };
+const limits = { now, maxEphemeralLifetimeSeconds: 3600, parentRateLimitPerMinute: 600 };
 const at = (ms: number) => new Date(now.getTime() + ms);
 
 function agent(over: Partial<AgentFacts> = {}): AgentFacts {
@@ -70,7 +71,15 @@ describe('resolveChild', () => {
       trustLevel: 'delegated',
       allowedScopes: [],
       expiresAt: null,
+      rateLimitPerMinute: null,
     });
+  });
+
+  it("takes a rate-limit override up to the parent's effective limit, never above", () => {
+    expect(resolveChild(parent, null, { rateLimitPerMinute: 600 }, [], limits).rateLimitPerMinute).toBe(600);
+    expect(codeOf(() => resolveChild(parent, null, { rateLimitPerMinute: 601 }, [], limits))).toBe(
+      'rate_limit_escalation',
+    );
   });
 
   it('refuses scopes beyond the parent and beyond the calling token with scope_escalation', () => {
@@ -207,6 +216,36 @@ describe('resolveGovernedChange', () => {
         const next = intersect(descendant, narrowed);
         return isSubset(next, descendant) && isSubset(next, narrowed);
       }),
+    );
+  });
+});
+
+describe('effectiveRateLimit', () => {
+  const chain = (...values: (number | null)[]) =>
+    values.map((rateLimitPerMinute) => ({ rateLimitPerMinute }));
+
+  it("is the root's own value (operator-set) else the default, lowered by every override below", () => {
+    expect(effectiveRateLimit(chain(null), 600)).toBe(600);
+    expect(effectiveRateLimit(chain(5000), 600)).toBe(5000); // a root's value may exceed the default
+    expect(effectiveRateLimit(chain(null, 50, null), 600)).toBe(50); // inherited
+    expect(effectiveRateLimit(chain(null, 50, 900), 600)).toBe(50); // a child never exceeds an ancestor
+    expect(effectiveRateLimit(chain(null, 9_000_000), 600)).toBe(600); // nor the default under a plain root
+    expect(effectiveRateLimit(chain(5000, 900, 2), 600)).toBe(2);
+  });
+
+  it('never exceeds any value set on the chain (property)', () => {
+    const value = fc.option(fc.integer({ min: 1, max: 10_000_000 }), { nil: null });
+    fc.assert(
+      fc.property(
+        fc.array(value, { minLength: 1, maxLength: 8 }),
+        fc.integer({ min: 1, max: 10_000 }),
+        (values, def) => {
+          const limit = effectiveRateLimit(chain(...values), def);
+          const below = values.slice(1).filter((v): v is number => v !== null);
+          expect(below.every((v) => limit <= v)).toBe(true);
+          expect(limit).toBeLessThanOrEqual(values[0] ?? def);
+        },
+      ),
     );
   });
 });

@@ -16,6 +16,13 @@ export class AgentResponse {
   @ApiProperty({ type: 'object', additionalProperties: true }) metadata: Record<string, unknown>;
   @ApiProperty() depth: number;
   @ApiProperty({ nullable: true, type: String, format: 'date-time' }) expires_at: string | null;
+  @ApiProperty({
+    nullable: true,
+    type: Number,
+    description:
+      "The agent's own rate-limit override (requests per minute), set by a strict ancestor; null = it inherits. Its effective limit is the lowest override on its chain, else RATE_LIMIT_AGENT_PER_MINUTE.",
+  })
+  rate_limit_per_minute: number | null;
   @ApiProperty({ format: 'date-time' }) created_at: string;
   @ApiProperty({ format: 'date-time' }) updated_at: string;
 }
@@ -45,6 +52,7 @@ export function agentView(agent: Agent): AgentResponse {
     metadata: agent.metadata,
     depth: agent.depth,
     expires_at: agent.expiresAt ? agent.expiresAt.toISOString() : null,
+    rate_limit_per_minute: agent.rateLimitPerMinute,
     created_at: agent.createdAt.toISOString(),
     updated_at: agent.updatedAt.toISOString(),
   };

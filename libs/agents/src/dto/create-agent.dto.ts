@@ -1,7 +1,20 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { ArrayMaxSize, IsArray, IsIn, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
+import {
+  ArrayMaxSize,
+  IsArray,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Max,
+  MaxLength,
+  Min,
+  MinLength,
+} from 'class-validator';
+import { RATE_LIMIT_OVERRIDE_MAX } from '../agent-rules';
 import {
   HasNoNul,
+  HasNoReservedMetadataKey,
   IsJsonObject,
   IsOptionalNotNull,
   IsScopeName,
@@ -47,10 +60,11 @@ export class AgentDescriptionDto {
   @ApiPropertyOptional({
     type: 'object',
     additionalProperties: true,
-    description: `≤ ${MAX_METADATA_BYTES} bytes`,
+    description: `≤ ${MAX_METADATA_BYTES} bytes. Free-form, except the key \`rate_limit_per_minute\` (400): the rate-limit override is the governed field of that name.`,
   })
   @IsOptionalNotNull()
   @IsJsonObject()
+  @HasNoReservedMetadataKey()
   metadata?: Record<string, unknown>;
 }
 
@@ -88,6 +102,20 @@ export class CreateAgentDto extends AgentDescriptionDto {
   @IsOptional()
   @IsTimestamp()
   expires_at?: string | null;
+
+  @ApiPropertyOptional({
+    type: Number,
+    nullable: true,
+    minimum: 1,
+    maximum: RATE_LIMIT_OVERRIDE_MAX,
+    description:
+      "The child's own rate limit (requests per minute); ≤ the parent's effective limit (else 403 rate_limit_escalation). Default: none (it inherits the parent's). docs/rate-limiting.md",
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(RATE_LIMIT_OVERRIDE_MAX)
+  rate_limit_per_minute?: number | null;
 }
 
 /** `POST /agents/bootstrap`: a new root agent. */

@@ -1,11 +1,31 @@
-import { ApiPropertyOptional } from '@nestjs/swagger';
-import { ArrayMaxSize, IsArray, IsIn, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
-import { HasNoNul, IsJsonObject, IsOptionalNotNull, IsScopeName, IsTimestamp } from '../http/validators';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import {
+  ArrayMaxSize,
+  IsArray,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Max,
+  MaxLength,
+  Min,
+  MinLength,
+  ValidateIf,
+} from 'class-validator';
+import { RATE_LIMIT_OVERRIDE_MAX } from '../agent-rules';
+import {
+  HasNoNul,
+  HasNoReservedMetadataKey,
+  IsJsonObject,
+  IsOptionalNotNull,
+  IsScopeName,
+  IsTimestamp,
+} from '../http/validators';
 import { AGENT_LIMITS } from './agent-fields';
 
 /**
  * `PATCH /agents/{id}`. Descriptive fields: the agent itself or an ancestor. `allowed_scopes`, `expires_at`,
- * `status`: a strict ancestor only. `trust_level`, `parent_agent_id`, `root_agent_id`, `depth`, `id` are not
+ * `status`, `rate_limit_per_minute`: a strict ancestor only. `trust_level`, `parent_agent_id`, `root_agent_id`, `depth`, `id` are not
  * fields of this DTO, so the validation pipe refuses them (400).
  */
 export class UpdateAgentDto {
@@ -41,9 +61,15 @@ export class UpdateAgentDto {
   @HasNoNul({ each: true })
   capabilities?: string[];
 
-  @ApiPropertyOptional({ type: 'object', additionalProperties: true })
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: true,
+    description:
+      'Replaces the metadata. The key `rate_limit_per_minute` is refused (400): see the field of that name.',
+  })
   @IsOptionalNotNull()
   @IsJsonObject()
+  @HasNoReservedMetadataKey()
   metadata?: Record<string, unknown>;
 
   @ApiPropertyOptional({
@@ -69,7 +95,46 @@ export class UpdateAgentDto {
   @IsOptionalNotNull()
   @IsIn(['active', 'suspended'])
   status?: 'active' | 'suspended';
+
+  @ApiPropertyOptional({
+    type: Number,
+    nullable: true,
+    minimum: 1,
+    maximum: RATE_LIMIT_OVERRIDE_MAX,
+    description:
+      "Strict ancestors only. The agent's own rate limit (requests per minute), ≤ its parent's effective limit (else 403 rate_limit_escalation); `null` removes it (the agent inherits its parent's). It also caps every descendant. docs/rate-limiting.md",
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(RATE_LIMIT_OVERRIDE_MAX)
+  rate_limit_per_minute?: number | null;
 }
 
 /** The fields of `UpdateAgentDto` only a strict ancestor may send. */
-export const GOVERNED_AGENT_FIELDS = ['allowed_scopes', 'expires_at', 'status'] as const;
+export const GOVERNED_AGENT_FIELDS = [
+  'allowed_scopes',
+  'expires_at',
+  'status',
+  'rate_limit_per_minute',
+] as const;
+
+/**
+ * `PUT /agents/{id}/rate-limit` (operator only): an agent's own rate-limit override. Required; `null`
+ * removes it.
+ */
+export class SetRateLimitDto {
+  @ApiProperty({
+    type: Number,
+    nullable: true,
+    minimum: 1,
+    maximum: RATE_LIMIT_OVERRIDE_MAX,
+    description:
+      "Requests per minute, or null to remove the override. A root's may exceed RATE_LIMIT_AGENT_PER_MINUTE; any other agent's must not exceed its parent's effective limit (403 rate_limit_escalation).",
+  })
+  @ValidateIf((dto: SetRateLimitDto) => dto.rate_limit_per_minute !== null)
+  @IsInt()
+  @Min(1)
+  @Max(RATE_LIMIT_OVERRIDE_MAX)
+  rate_limit_per_minute: number | null;
+}
