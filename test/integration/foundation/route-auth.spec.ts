@@ -21,6 +21,7 @@ const EXPECTED_ROUTE_AUTH: Record<string, 'public' | 'admin' | string[]> = {
   'POST agents/bootstrap': 'public',
   'GET stats': 'admin',
   'GET audit/events': 'admin',
+  'PUT agents/:id/rate-limit': 'admin',
   'POST agents': ['agents:write'],
   'GET agents': ['agents:read'],
   'GET agents/:id': ['agents:read'],
