@@ -3,14 +3,16 @@ import type { Credential } from './credential.entity';
 export type CredentialState = 'usable' | 'revoked' | 'expired' | 'rotated_out';
 
 /**
- * THE rule for "does this key still work" (CONTRACT §3): revoked → never; `expires_at` and a rotation's
- * `grace_until` are exclusive ends (valid at end − 1 ms, invalid at end).
+ * THE rule for "does this key still work" (CONTRACT §3): revoked or marked expired → never; `expires_at`
+ * and a rotation's `grace_until` are exclusive ends (valid at end − 1 ms, invalid at end).
  */
 export function credentialState(
   credential: Pick<Credential, 'status' | 'expiresAt' | 'graceUntil'>,
   now: Date,
 ): CredentialState {
   if (credential.status === 'revoked') return 'revoked';
+  // Marked by maintenance: expired whatever the clock says (a clock set back never revives the key).
+  if (credential.status === 'expired') return 'expired';
   if (credential.expiresAt && now.getTime() >= credential.expiresAt.getTime()) return 'expired';
   if (credential.graceUntil && now.getTime() >= credential.graceUntil.getTime()) return 'rotated_out';
   return 'usable';

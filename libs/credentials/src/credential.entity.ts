@@ -1,6 +1,11 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 
-export type CredentialStatus = 'active' | 'revoked';
+/**
+ * `active` until revoked; `expired` once the maintenance run has seen its `expires_at` pass (the key stops
+ * verifying at `expires_at` either way: the status is for lists, `/stats` and operators).
+ */
+export type CredentialStatus = 'active' | 'revoked' | 'expired';
+export const CREDENTIAL_STATUSES: readonly CredentialStatus[] = ['active', 'revoked', 'expired'];
 
 /** An API key (CONTRACT §3). The raw key is never stored: `hash` is argon2id over its secret part. */
 @Entity({ name: 'credentials' })

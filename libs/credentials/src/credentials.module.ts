@@ -5,6 +5,7 @@ import { ScopesModule } from '@agentauth/scope-registry';
 import { ApiKeyHasher } from './api-key.hasher';
 import { BootstrapController } from './bootstrap/bootstrap.controller';
 import { BootstrapService } from './bootstrap/bootstrap.service';
+import { CredentialExpiry } from './credential-expiry.service';
 import { CredentialLifecycleRegistry } from './credential-lifecycle.registry';
 import { Credential } from './credential.entity';
 import { CredentialsController } from './credentials.controller';
@@ -26,7 +27,9 @@ import { CredentialsStats } from './credentials-stats';
     CredentialLifecycleRegistry,
     ApiKeyHasher,
     BootstrapService,
+    CredentialExpiry,
+    CredentialsStats,
   ],
-  exports: [CredentialsService, CredentialLifecycleRegistry],
+  exports: [CredentialsService, CredentialLifecycleRegistry, CredentialExpiry],
 })
 export class CredentialsModule {}

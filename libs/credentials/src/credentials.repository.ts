@@ -6,6 +6,14 @@ import type { CredentialStatsStatus } from './credential-rules';
 import { Credential, type CredentialStatus } from './credential.entity';
 import { fetchKeysetPage } from '@agentauth/core';
 
+/** A credential the maintenance run marked expired. */
+export interface ExpiredCredential {
+  id: string;
+  agentId: string;
+  rootAgentId: string;
+  expiresAt: Date;
+}
+
 export interface CredentialListFilter {
   agentId?: string;
   status?: CredentialStatus;
@@ -74,16 +82,20 @@ export class CredentialsRepository {
     await manager.getRepository(Credential).update({ id }, { rotatedToId, graceUntil });
   }
 
-  /** Revokes one active credential atomically; true when this call revoked it. */
+  /**
+   * Revokes one credential that is not revoked yet, atomically; true when this call revoked it. An expired
+   * key is revoked too, so revoking gives the same result whether or not maintenance marked it already.
+   */
   async revoke(manager: EntityManager, id: string, at: Date): Promise<boolean> {
     const [rows]: [{ id: string }[], number] = await manager.query(
-      `UPDATE credentials SET status = 'revoked', revoked_at = $2 WHERE id = $1 AND status = 'active' RETURNING id`,
+      `UPDATE credentials SET status = 'revoked', revoked_at = $2
+       WHERE id = $1 AND status IN ('active', 'expired') RETURNING id`,
       [id, at],
     );
     return rows.length > 0;
   }
 
-  /** Revokes every active credential of these agents in ONE statement; the keys it revoked. */
+  /** Revokes every not yet revoked (active or expired) credential of these agents in ONE statement; the keys it revoked. */
   async revokeForAgents(
     manager: EntityManager,
     agentIds: string[],
@@ -91,11 +103,40 @@ export class CredentialsRepository {
   ): Promise<{ id: string; agentId: string }[]> {
     const [rows]: [{ id: string; agent_id: string }[], number] = await manager.query(
       `UPDATE credentials SET status = 'revoked', revoked_at = $2
-       WHERE agent_id = ANY($1::uuid[]) AND status = 'active' RETURNING id, agent_id`,
+       WHERE agent_id = ANY($1::uuid[]) AND status IN ('active', 'expired') RETURNING id, agent_id`,
       [agentIds, at],
     );
     return rows.map((r) => ({ id: r.id, agentId: r.agent_id }));
   }
+
+  /**
+   * Marks up to `limit` active credentials whose `expires_at` is at or before `now` as `expired`, in ONE
+   * statement (rows another transaction holds are left for the next run); what it marked, with the tree
+   * each belongs to (for the audit events).
+   */
+  async markExpired(now: Date, limit: number): Promise<ExpiredCredential[]> {
+    // An UPDATE: TypeORM answers [rows, affected count].
+    const [rows]: [{ id: string; agent_id: string; root_agent_id: string; expires_at: Date }[], number] =
+      await this.dataSource.query(
+        `WITH due AS (
+           SELECT id FROM credentials
+           WHERE status = 'active' AND expires_at IS NOT NULL AND expires_at <= $1
+           ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED
+         )
+         UPDATE credentials c SET status = 'expired'
+         FROM due, agents a
+         WHERE c.id = due.id AND c.status = 'active' AND a.id = c.agent_id
+         RETURNING c.id, c.agent_id, a.root_agent_id, c.expires_at`,
+        [now, limit],
+      );
+    return rows.map((r) => ({
+      id: r.id,
+      agentId: r.agent_id,
+      rootAgentId: r.root_agent_id,
+      expiresAt: r.expires_at,
+    }));
+  }
+
 
   /** Active credentials of these agents, locked FOR UPDATE. */
   async activeForAgentsForUpdate(manager: EntityManager, agentIds: string[]): Promise<Credential[]> {
@@ -125,7 +166,7 @@ export class CredentialsRepository {
     const rows: { status: CredentialStatsStatus; n: string }[] = await this.dataSource.query(
       `SELECT CASE
                 WHEN status = 'revoked' THEN 'revoked'
-                WHEN expires_at <= $1 THEN 'expired'
+                WHEN status = 'expired' OR expires_at <= $1 THEN 'expired'
                 WHEN rotated_to_id IS NOT NULL THEN 'rotated'
                 ELSE 'active'
               END AS status,

@@ -58,6 +58,12 @@ describe('credentialState', () => {
     expect(credentialState({ ...base, graceUntil: t }, t)).toBe('rotated_out');
   });
 
+  it('is expired once marked expired, whatever the clock says (a clock set back revives nothing)', () => {
+    const marked = { ...base, status: 'expired' as const, expiresAt: t };
+    expect(credentialState(marked, plus(1))).toBe('expired');
+    expect(credentialState(marked, plus(-60_000))).toBe('expired');
+  });
+
   it('ends at the earlier of expiry and grace', () => {
     expect(credentialEndsAt({ expiresAt: plus(10), graceUntil: plus(5) })).toEqual(plus(5));
     expect(credentialEndsAt({ expiresAt: null, graceUntil: null })).toBeNull();

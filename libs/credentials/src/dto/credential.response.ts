@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { maskApiKey } from '../api-key';
-import type { Credential, CredentialStatus } from '../credential.entity';
+import { type Credential, CREDENTIAL_STATUSES, type CredentialStatus } from '../credential.entity';
 
 /** A credential as lists show it: prefix and a masked key, never the hash or the secret. */
 export class CredentialResponse {
@@ -10,7 +10,12 @@ export class CredentialResponse {
   @ApiProperty({ example: 'k3j9x0a1b2c3d4e5' }) prefix: string;
   @ApiProperty({ example: 'aa_k3j9x0a1b2c3d4e5_****' }) masked_key: string;
   @ApiProperty({ type: [String] }) scopes: string[];
-  @ApiProperty({ enum: ['active', 'revoked'] }) status: CredentialStatus;
+  @ApiProperty({
+    enum: CREDENTIAL_STATUSES,
+    description:
+      '`expired` once the maintenance run has seen `expires_at` pass (the key is refused from `expires_at` on either way).',
+  })
+  status: CredentialStatus;
   @ApiProperty({ nullable: true, type: String, format: 'date-time' }) expires_at: string | null;
   @ApiProperty({ nullable: true, type: String, format: 'date-time', description: 'Rotated keys stop here.' })
   grace_until: string | null;

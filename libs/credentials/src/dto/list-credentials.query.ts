@@ -1,6 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional } from 'class-validator';
 import { IsUuidString, PageQuery } from '@agentauth/agents';
+import { CREDENTIAL_STATUSES, type CredentialStatus } from '../credential.entity';
 
 /** `GET /credentials`: credentials of the caller's subtree, masked. */
 export class ListCredentialsQuery extends PageQuery {
@@ -11,8 +12,12 @@ export class ListCredentialsQuery extends PageQuery {
   @IsUuidString()
   agent_id?: string;
 
-  @ApiPropertyOptional({ enum: ['active', 'revoked'] })
+  @ApiPropertyOptional({
+    enum: CREDENTIAL_STATUSES,
+    description:
+      '`expired`: marked by the maintenance run (every MAINTENANCE_INTERVAL_SECONDS) once `expires_at` passed; until then such a key is listed as `active` but already refused.',
+  })
   @IsOptional()
-  @IsIn(['active', 'revoked'])
-  status?: 'active' | 'revoked';
+  @IsIn(CREDENTIAL_STATUSES)
+  status?: CredentialStatus;
 }
