@@ -12,6 +12,8 @@ import { RefreshTokens1764400700000 } from './1764400700000-refresh-tokens';
 import { Delegations1764400800000 } from './1764400800000-delegations';
 import { AuditAppend1764400900000 } from './1764400900000-audit-append';
 import { AuditAppendSingleInsert1764401000000 } from './1764401000000-audit-append-single-insert';
+import { CredentialExpiry1764401100000 } from './1764401100000-credential-expiry';
+import { RefreshPurge1764401110000 } from './1764401110000-refresh-purge';
 import { AgentRateLimit1764401300000 } from './1764401300000-agent-rate-limit';
 
 export const MIGRATIONS = [
@@ -28,5 +30,7 @@ export const MIGRATIONS = [
   Delegations1764400800000,
   AuditAppend1764400900000,
   AuditAppendSingleInsert1764401000000,
+  CredentialExpiry1764401100000,
+  RefreshPurge1764401110000,
   AgentRateLimit1764401300000,
 ];

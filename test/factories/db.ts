@@ -77,3 +77,29 @@ export async function columnsContaining(needle: string): Promise<string[]> {
     return hits;
   });
 }
+
+/**
+ * Ends a refresh family `endedMsAgo` before now (created 40 days before that), as if it had lived out its
+ * life: what the maintenance purge looks at.
+ */
+export async function endRefreshFamily(familyId: string, endedMsAgo: number): Promise<void> {
+  await withDb((db) =>
+    db.query(
+      `UPDATE refresh_families SET expires_at = $2, created_at = $2::timestamptz - interval '40 days'
+       WHERE id = $1`,
+      [familyId, new Date(Date.now() - endedMsAgo)],
+    ),
+  );
+}
+
+/** How many rows of these refresh families are left, and of their tokens. */
+export async function refreshFamilyRows(familyIds: string[]): Promise<{ families: number; tokens: number }> {
+  return withDb(async (db) => {
+    const { rows } = await db.query<{ families: number; tokens: number }>(
+      `SELECT (SELECT count(*)::int FROM refresh_families WHERE id = ANY($1::uuid[])) AS families,
+              (SELECT count(*)::int FROM refresh_tokens WHERE family_id = ANY($1::uuid[])) AS tokens`,
+      [familyIds],
+    );
+    return rows[0];
+  });
+}

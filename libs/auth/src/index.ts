@@ -31,6 +31,11 @@ export {
 } from './refresh/refresh-tokens.service';
 export type { RefreshFamily, FamilySelector } from './refresh/refresh-tokens.repository';
 export { REFRESH_TOKEN_PREFIX } from './refresh/refresh-token.format';
+export { RefreshRetentionModule } from './refresh/refresh-retention.module';
+export {
+  RefreshFamiliesRetention,
+  REFRESH_FAMILY_PURGE_GRACE_MS,
+} from './refresh/refresh-families-retention';
 export { TOKEN_EXCHANGE, ACCESS_TOKEN_TYPE } from './grants/token-exchange.grant';
 export { REFRESH_TOKEN } from './grants/refresh-token.grant';
 export { CLIENT_CREDENTIALS } from './grants/client-credentials.grant';

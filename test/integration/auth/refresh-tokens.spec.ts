@@ -12,7 +12,14 @@ import {
   requestToken,
 } from '../../factories/agents';
 import { freezeClock } from '../../factories/clock';
-import { auditEventsOf, columnsContaining, withDb } from '../../factories/db';
+import { REFRESH_FAMILY_PURGE_GRACE_MS, RefreshFamiliesRetention } from '@agentauth/auth';
+import {
+  auditEventsOf,
+  columnsContaining,
+  endRefreshFamily,
+  refreshFamilyRows,
+  withDb,
+} from '../../factories/db';
 import { aPolicy } from '../../factories/policies';
 import { logCapture } from '../../support/log-capture';
 import { claimsOf, guardStatus, introspect, isActive, revokeToken } from './auth-helpers';
@@ -278,6 +285,33 @@ describe('refresh tokens', () => {
     } finally {
       frozen.restore();
     }
+  });
+
+  it('is purged by maintenance once ended for longer than the grace, with every token; nothing else', async () => {
+    const ended = await grant();
+    const rotated = await refresh(t, ended.agent, ended.refreshToken).expect(200); // a chain: parent + child
+    const recentlyEnded = await grant();
+    const live = await grant();
+    const fam = (g: { access: string }) => claimsOf(g.access).fam as string;
+    await endRefreshFamily(fam(ended), REFRESH_FAMILY_PURGE_GRACE_MS + 60_000);
+    await endRefreshFamily(fam(recentlyEnded), REFRESH_FAMILY_PURGE_GRACE_MS - 600_000);
+    const kept = [fam(recentlyEnded), fam(live)];
+    expect(await refreshFamilyRows([fam(ended)])).toEqual({ families: 1, tokens: 2 });
+    expect(await refreshFamilyRows(kept)).toEqual({ families: 2, tokens: 2 });
+
+    const retention = t.app.get(RefreshFamiliesRetention);
+    const first = await retention.purgeExpired();
+    expect(first.families).toBeGreaterThanOrEqual(1);
+    expect(first.tokens).toBeGreaterThanOrEqual(2);
+    expect(await refreshFamilyRows([fam(ended)])).toEqual({ families: 0, tokens: 0 });
+    expect(await refreshFamilyRows(kept)).toEqual({ families: 2, tokens: 2 });
+    expect(await retention.purgeExpired()).toEqual({ families: 0, tokens: 0 });
+
+    // The purged family's token is unknown now: the same invalid_grant as before. The live one still works.
+    expect((await refresh(t, ended.agent, rotated.body.refresh_token).expect(400)).body).toEqual(
+      INVALID_GRANT,
+    );
+    await refresh(t, live.agent, live.refreshToken).expect(200);
   });
 
   it('answers invalid_grant for unknown and malformed refresh tokens, invalid_request when missing', async () => {

@@ -215,6 +215,32 @@ export class RefreshTokensRepository {
     return ids;
   }
 
+  /**
+   * Deletes up to `limit` families whose `expires_at` is before `before`, with all their tokens (one
+   * transaction; families another transaction holds are left for the next run). Returns what it deleted.
+   */
+  async purgeExpiredFamilies(before: Date, limit: number): Promise<{ families: number; tokens: number }> {
+    return this.dataSource.transaction(async (m) => {
+      const due: { id: string }[] = await m.query(
+        `SELECT id FROM refresh_families WHERE expires_at < $1
+         ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED`,
+        [before, limit],
+      );
+      if (due.length === 0) return { families: 0, tokens: 0 };
+      const ids = due.map((r) => r.id);
+      // Children and parents of a family's chain go in the same statement (parent_id is checked at its end).
+      const [, tokens]: [unknown, number] = await m.query(
+        `DELETE FROM refresh_tokens WHERE family_id = ANY($1::uuid[])`,
+        [ids],
+      );
+      const [, families]: [unknown, number] = await m.query(
+        `DELETE FROM refresh_families WHERE id = ANY($1::uuid[])`,
+        [ids],
+      );
+      return { families, tokens };
+    });
+  }
+
   /** `/stats`: families that can still be refreshed. */
   async countActive(now: Date): Promise<number> {
     const rows: { n: string }[] = await this.dataSource.query(
