@@ -5,7 +5,7 @@ NPM ?= npm
 STAMP := node_modules/.agentauth-installed
 
 .PHONY: help dev up down build migrate migrate-revert migrate-create db-setup run api worker test test-unit \
-        test-integration lint format typecheck clean bench audit-verify
+        test-integration lint format typecheck clean bench audit-verify rotate-keys
 
 help: ## Show all available commands
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}'
@@ -47,6 +47,9 @@ migrate-create: build ## Create a new migration: make migrate-create NAME=add-so
 
 audit-verify: build .env ## Walk the audit hash chain and name the first broken event (exit 2 if broken)
 	$(NPM) run --silent audit:verify
+
+rotate-keys: build .env ## Rotate the token-signing keys now: enqueue the rotation job for the worker (needs DATABASE_URL and REDIS_URL)
+	$(NPM) run --silent rotate-keys
 
 run: db-setup ## Start AgentAuth on :8000 (embedded mode with nothing but Node; API + worker when DATABASE_URL/REDIS_URL are set)
 	@$(MAKE) --no-print-directory migrate

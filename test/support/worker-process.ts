@@ -168,6 +168,42 @@ export class WorkerProcess {
 
 const started: WorkerProcess[] = [];
 
+export interface ScriptRun {
+  code: number | null;
+  /** stdout, one parsed JSON object per line (the scripts log JSON lines). */
+  lines: Record<string, unknown>[];
+  stderr: string;
+}
+
+/**
+ * Runs a compiled operator script (`dist/scripts/<name>.js`, as `make <target>` does) with this jest
+ * worker's environment plus `env` (a value `undefined` removes the variable) and waits for its exit.
+ */
+export async function runScript(name: string, env: Record<string, string | undefined>): Promise<ScriptRun> {
+  await ensureWorkerBuild();
+  const merged: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'info', ...env };
+  for (const [key, value] of Object.entries(env)) if (value === undefined) delete merged[key];
+  return new Promise((resolve, reject) =>
+    execFile(
+      process.execPath,
+      [path.join(ROOT, 'dist', 'scripts', `${name}.js`)],
+      { cwd: ROOT, env: merged },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : null) : 0;
+        try {
+          const lines = stdout
+            .split('\n')
+            .filter(Boolean)
+            .map((line) => JSON.parse(line) as Record<string, unknown>);
+          resolve({ code, lines, stderr });
+        } catch (parseError) {
+          reject(new Error(`${name}: stdout is not JSON lines (${String(parseError)}):\n${stdout}`));
+        }
+      },
+    ),
+  );
+}
+
 /**
  * Spawns the compiled worker with this jest worker's environment (database, Redis, secrets) plus
  * `env`, and waits for "AgentAuth worker started".

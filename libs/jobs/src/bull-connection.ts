@@ -23,6 +23,14 @@ export function bullConnection(config: AppConfig) {
   } satisfies ConnectionOptions;
 }
 
+/**
+ * Whether jobs go through BullMQ queues that a worker process consumes: Redis for the queues, and a
+ * database the worker process can reach (not the embedded PGlite). Otherwise the API runs them in-process.
+ */
+export function usesBullQueues(config: AppConfig): boolean {
+  return Boolean(config.redisUrl && config.databaseUrl);
+}
+
 /** Every queue key lives under the deployment's key prefix: `<REDIS_KEY_PREFIX>bull:<queue>:…`. */
 export function bullPrefix(config: AppConfig): string {
   return `${config.redisKeyPrefix}bull`;

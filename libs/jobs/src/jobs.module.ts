@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { PinoLogger } from 'nestjs-pino';
 import type { Logger } from 'pino';
 import { APP_CONFIG, type AppConfig, ROOT_LOGGER } from '@agentauth/core';
+import { usesBullQueues } from './bull-connection';
 import { InProcessJobsProducer } from './in-process-jobs.producer';
 import { JobHandlers } from './job-handlers';
 import { BullJobsProducer, JobsProducer } from './jobs.producer';
@@ -23,8 +24,7 @@ import { MAINTENANCE_TASKS, MaintenanceTasks } from './maintenance-tasks';
       provide: JobsProducer,
       inject: [APP_CONFIG, ROOT_LOGGER, JobHandlers],
       useFactory: (config: AppConfig, rootLogger: Logger, handlers: JobHandlers): JobsProducer =>
-        // BullMQ needs Redis and a worker process that reaches the database: both URLs set.
-        config.redisUrl && config.databaseUrl
+        usesBullQueues(config)
           ? new BullJobsProducer(config, new PinoLogger({ pinoHttp: { logger: rootLogger } }))
           : new InProcessJobsProducer(
               config,

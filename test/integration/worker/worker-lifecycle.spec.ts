@@ -13,6 +13,7 @@ import { eventually, WebhookReceiver } from '../../support/webhook-receiver';
 import {
   isolatedRedisPrefix,
   killAllWorkers,
+  runScript,
   startWorker,
   type WorkerProcess,
 } from '../../support/worker-process';
@@ -21,14 +22,16 @@ jest.setTimeout(90_000);
 
 /**
  * The worker process's life: schedules registered once whatever the number of workers, on-demand
- * maintenance and key-rotation jobs, no job lost when a worker is SIGKILLed mid-job (stalled-job
- * recovery), and SIGTERM letting the running job finish.
+ * maintenance and key-rotation jobs (the latter from the operator's `make rotate-keys` script), failed jobs
+ * kept with their error, no job lost when a worker is SIGKILLed mid-job (stalled-job recovery), and SIGTERM
+ * letting the running job finish.
  */
 describe('worker process lifecycle', () => {
   const env = {
     REDIS_KEY_PREFIX: isolatedRedisPrefix('wk-life'),
     WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true',
     WEBHOOK_RETRY_BASE_DELAY_MS: '200',
+    WEBHOOK_MAX_ATTEMPTS: '2',
     WEBHOOK_TIMEOUT_MS: '20000',
     WORKER_LOCK_DURATION_MS: '2000',
     WORKER_STALLED_INTERVAL_MS: '1000',
@@ -70,7 +73,8 @@ describe('worker process lifecycle', () => {
     }, 30_000);
   }
 
-  async function slowWebhookDelivery(script: ConstructorParameters<typeof WebhookReceiver>[0]) {
+  /** A webhook to a local receiver answering `script`, one event delivered to it: its first request seen. */
+  async function webhookDelivery(script: ConstructorParameters<typeof WebhookReceiver>[0]) {
     const receiver = await new WebhookReceiver(script).start();
     receivers.push(receiver);
     const root = randomUUID();
@@ -148,8 +152,19 @@ describe('worker process lifecycle', () => {
     expect(left.map((r: { id: string }) => r.id)).not.toContain(oldFailed.id);
   });
 
-  it('runs an on-demand key rotation job: a new key is published (not yet signing) and audited', async () => {
-    const job = await finished(await t.app.get(JobsProducer).rotateSigningKeysNow(), QUEUES.keyRotation);
+  it('rotates keys on demand (`make rotate-keys` only enqueues): a worker publishes a new key, audited', async () => {
+    const run = await runScript('rotate-keys', env);
+    expect(run).toMatchObject({ code: 0, stderr: '' });
+    expect(run.lines).toEqual([
+      expect.objectContaining({
+        level: 'info',
+        msg: 'signing-key rotation enqueued',
+        queue: QUEUES.keyRotation,
+        job_id: expect.any(String),
+      }),
+    ]);
+    const job = await finished(run.lines[0].job_id as string, QUEUES.keyRotation);
+    expect(job.name).toBe('rotate');
     expect(job.returnvalue).toMatchObject({ kid: expect.any(String), state: 'published' });
     const jwks = await request(t.http).get('/api/v1/auth/jwks').expect(200);
     expect(jwks.body.keys.map((k: { kid: string }) => k.kid)).toContain(job.returnvalue.kid);
@@ -157,6 +172,34 @@ describe('worker process lifecycle', () => {
       .get(DataSource)
       .query(`SELECT target_id FROM audit_events WHERE event_type = 'signing_key.rotated'`);
     expect(events.map((e: { target_id: string }) => e.target_id)).toContain(job.returnvalue.kid);
+  });
+
+  it('refuses to rotate keys on demand without the queues (embedded mode): exit 1, a clear message', async () => {
+    const run = await runScript('rotate-keys', { ...env, REDIS_URL: undefined });
+    expect(run.code).toBe(1);
+    expect(run.lines).toEqual([
+      expect.objectContaining({
+        level: 'error',
+        msg: 'signing-key rotation not enqueued',
+        error: expect.stringMatching(/REDIS_URL and DATABASE_URL must both be set/),
+      }),
+    ]);
+  });
+
+  it('keeps a job that exhausted its attempts in the failed set, with its error, for inspection', async () => {
+    // WEBHOOK_MAX_ATTEMPTS=2 against a receiver that always answers 500.
+    const { receiver, deliveryId, jobId } = await webhookDelivery([{ status: 500 }]);
+    const failed = await eventually(async () => {
+      const current = await queue(QUEUES.webhooks).getJob(jobId);
+      return (await current?.getState()) === 'failed' ? current : undefined;
+    }, 30_000);
+    expect(receiver.requests).toHaveLength(2);
+    expect(failed.attemptsMade).toBe(2);
+    expect(failed.failedReason).toMatch(/500/);
+    expect(failed.finishedOn).toEqual(expect.any(Number));
+    const kept = await queue(QUEUES.webhooks).getFailed(0, -1);
+    expect(kept.map((j) => j.id)).toContain(jobId);
+    expect(await deliveryRow(deliveryId)).toMatchObject({ status: 'failed', attempts: 2 });
   });
 
   it('loses no job when the worker is SIGKILLed mid-job: a restarted worker recovers it', async () => {
@@ -168,7 +211,7 @@ describe('worker process lifecycle', () => {
     const [victim] = running();
     expect(running()).toHaveLength(1);
     // the first request hangs until the worker dies; the retry is answered at once
-    const { receiver, deliveryId, jobId } = await slowWebhookDelivery([
+    const { receiver, deliveryId, jobId } = await webhookDelivery([
       { status: 200, delayMs: 60_000 },
       { status: 200 },
     ]);
@@ -195,7 +238,7 @@ describe('worker process lifecycle', () => {
     expect(running()).toHaveLength(1);
     const heartbeat = `worker:heartbeat:${os.hostname()}:${worker.pid}`;
     expect(await t.app.get<Redis>(REDIS).exists(heartbeat)).toBe(1);
-    const { receiver, deliveryId, jobId } = await slowWebhookDelivery([{ status: 200, delayMs: 2000 }]);
+    const { receiver, deliveryId, jobId } = await webhookDelivery([{ status: 200, delayMs: 2000 }]);
     const signalledAt = Date.now();
     const exit = await worker.stop();
     const exitedAt = Date.now();
