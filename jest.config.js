@@ -35,6 +35,8 @@ const NOT_EMBEDDED = {
   // BullMQ-specific: inspects the BullMQ queue, or drives deliveries by hand while no consumer runs (the
   // embedded mode's in-process jobs deliver on their own).
   'webhooks/webhooks-api.spec.ts': 'inspects the BullMQ webhooks queue (JobsProducer.queue)',
+  'observability/queue-depth.spec.ts':
+    'reads the depths of BullMQ queues; in-process jobs have no queue (no depth is reported)',
   'webhooks/webhook-delivery.spec.ts':
     'drives deliveries by hand assuming no consumer; in-process jobs deliver concurrently',
   // PostgreSQL server specifics: privileges of the least-privilege role (PGlite runs as superuser) and a

@@ -66,6 +66,11 @@ export class InProcessJobsProducer extends JobsProducer implements OnApplication
     );
   }
 
+  /** Jobs live in this process's timers, not in a queue: nothing to report (docs/observability.md). */
+  queueDepths(): Promise<Partial<Record<QueueName, number>>> {
+    return Promise.resolve({});
+  }
+
   add(queue: QueueName, name: string, data: object, opts: JobsOptions = {}): Promise<string> {
     if (this.stopped) return Promise.reject(new Error(`enqueue on ${queue}: the process is stopping`));
     const id = opts.jobId ?? `${++this.sequence}`;

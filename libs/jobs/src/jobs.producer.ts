@@ -7,6 +7,7 @@ import {
   DEFAULT_JOB_OPTIONS,
   KEY_ROTATION_JOBS,
   MAINTENANCE_JOBS,
+  QUEUE_NAMES,
   QUEUES,
   type QueueName,
 } from './jobs.constants';
@@ -29,6 +30,12 @@ export abstract class JobsProducer {
    * with that id that still exists is not added twice. Resolves with the job id once it is accepted.
    */
   abstract add(queue: QueueName, name: string, data: object, opts?: JobsOptions): Promise<string>;
+
+  /**
+   * Jobs waiting to run (waiting, prioritized or delayed — retries included) per queue, read when
+   * Prometheus scrapes `/metrics` (`agentauth_queue_depth`). Empty where there is no queue to read.
+   */
+  abstract queueDepths(): Promise<Partial<Record<QueueName, number>>>;
 
   /** On-demand signing-key rotation (the same job the schedule produces). */
   rotateSigningKeysNow(): Promise<string> {
@@ -72,6 +79,17 @@ export class BullJobsProducer extends JobsProducer implements OnApplicationShutd
       this.queues.set(name, queue);
     }
     return queue;
+  }
+
+  /** One counting script per queue (ZCARD/LLEN, no job is read): cheap enough for every scrape. */
+  async queueDepths(): Promise<Partial<Record<QueueName, number>>> {
+    const depths = await Promise.all(
+      QUEUE_NAMES.map(
+        async (name) =>
+          [name, await this.queue(name).getJobCountByTypes('waiting', 'prioritized', 'delayed')] as const,
+      ),
+    );
+    return Object.fromEntries(depths);
   }
 
   /** Resolves with the job id once Redis has it. */

@@ -118,21 +118,22 @@ describe('GET /metrics (no METRICS_TOKEN)', () => {
   it('reads queue depths from registered collectors at scrape time and survives a failing one', async () => {
     const metrics = t.app.get(Metrics);
     let depth = 4;
-    const unregister = metrics.registerQueueDepthCollector(() => ({ webhooks: depth }));
+    // Queue names of their own: with Redis the app's own collector reports the real queues too.
+    const unregister = metrics.registerQueueDepthCollector(() => ({ 'probe-queue': depth }));
     const unregisterAsync = metrics.registerQueueDepthCollector(async () => ({ 'audit-export': 2 }));
     const unregisterBroken = metrics.registerQueueDepthCollector(() =>
       Promise.reject(new Error('redis down')),
     );
     try {
       const first = await scrapeMetrics(t);
-      expect(valueOf(first, METRIC.queueDepth, { queue: 'webhooks' })).toBe(4);
+      expect(valueOf(first, METRIC.queueDepth, { queue: 'probe-queue' })).toBe(4);
       expect(valueOf(first, METRIC.queueDepth, { queue: 'audit-export' })).toBe(2);
       const errorsBefore = valueOf(first, METRIC.queueDepthCollectorErrors);
       expect(errorsBefore).toBeGreaterThanOrEqual(1);
 
       depth = 9;
       const second = await scrapeMetrics(t);
-      expect(valueOf(second, METRIC.queueDepth, { queue: 'webhooks' })).toBe(9);
+      expect(valueOf(second, METRIC.queueDepth, { queue: 'probe-queue' })).toBe(9);
       expect(valueOf(second, METRIC.queueDepthCollectorErrors)).toBe(errorsBefore + 1);
     } finally {
       unregister();
@@ -140,7 +141,9 @@ describe('GET /metrics (no METRICS_TOKEN)', () => {
       unregisterBroken();
     }
     const third = await scrapeMetrics(t);
-    expect(third.filter((s) => s.name === METRIC.queueDepth)).toEqual([]);
+    const reported = third.filter((s) => s.name === METRIC.queueDepth).map((s) => s.labels.queue);
+    expect(reported).not.toContain('probe-queue');
+    expect(reported).not.toContain('audit-export');
   });
 
   it('is described in the OpenAPI document', async () => {
