@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# Starts AgentAuth. With DATABASE_URL and REDIS_URL set (environment or .env): the worker in the background
-# and the API in the foreground; stopping one stops both. With either unset: the embedded mode — the API
-# alone (PGlite and/or in-process Redis; it runs the jobs itself), no separate worker (docs/dev-mode.md).
+# Starts AgentAuth. With DATABASE_URL and REDIS_URL set (environment or .env): the worker and the API side by
+# side; stopping one stops both. If either exits on its own (a crash, a kill), the other is stopped
+# gracefully and the script exits non-zero. Ctrl-C (or SIGTERM to this script) stops both gracefully: each
+# finishes what it is doing (running jobs, in-flight requests). With either URL unset: the embedded mode —
+# the API alone (PGlite and/or in-process Redis; it runs the jobs itself), no separate worker
+# (docs/dev-mode.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 is_set() {
@@ -12,7 +15,33 @@ is_set() {
 if ! is_set DATABASE_URL || ! is_set REDIS_URL; then
   exec node dist/apps/api/src/main.js
 fi
+
+worker=
+api=
+# SIGTERM to whichever still runs, then wait for both (a repeated signal is ignored by a process already
+# shutting down, so this is safe after a Ctrl-C that reached them too).
+stop_both() {
+  for pid in $worker $api; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in $worker $api; do wait "$pid" 2>/dev/null || true; done
+}
+trap 'stop_both; exit 130' INT
+trap 'stop_both; exit 143' TERM
+
 node dist/apps/worker/src/main.js &
 worker=$!
-trap 'kill -TERM "$worker" 2>/dev/null; wait "$worker" 2>/dev/null || true' EXIT INT TERM
-node dist/apps/api/src/main.js
+node dist/apps/api/src/main.js &
+api=$!
+
+# Portable stand-in for `wait -n` (bash 3.2): a background sleep keeps the traps responsive.
+while kill -0 "$worker" 2>/dev/null && kill -0 "$api" 2>/dev/null; do
+  sleep 1 &
+  wait $! || true
+done
+
+if kill -0 "$worker" 2>/dev/null; then exited=api; gone=$api; else exited=worker; gone=$worker; fi
+status=0
+wait "$gone" || status=$?
+echo "run-all: the $exited exited (status $status); stopping the other process" >&2
+stop_both
+if [ "$status" -eq 0 ]; then status=1; fi
+exit "$status"
