@@ -1,7 +1,15 @@
 import { Client } from 'pg';
 import { migrationDataSource } from '../../migrations/data-source';
 import { enableAppRoleLogin } from '../../libs/core/src/database/app-role';
-import { adminUrl, appRoleLoginUrl, databaseName, databaseUrl, runId, TEST_DB_PREFIX } from './test-env';
+import {
+  adminUrl,
+  appRoleLoginUrl,
+  databaseName,
+  databaseUrl,
+  isAlive,
+  runId,
+  TEST_DB_PREFIX,
+} from './test-env';
 
 /**
  * Once per `jest` run: a template database migrated with the real migrations, cloned into one database
@@ -45,14 +53,5 @@ async function dropStaleDatabases(admin: Client): Promise<void> {
     const pid = Number(/^\d+/.exec(datname.slice(TEST_DB_PREFIX.length))?.[0]);
     if (!pid || pid === process.pid || isAlive(pid)) continue;
     await admin.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`).catch(() => undefined);
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 }

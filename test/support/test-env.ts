@@ -57,3 +57,13 @@ export function productionOverrides(): Record<string, string | undefined> {
     DATABASE_URL: appRoleLoginUrl(process.env.DATABASE_URL as string),
   };
 }
+
+/** Whether a process with this pid exists (signal 0 checks without sending anything). */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { freePort } from '../../support/api-process';
+import { isAlive } from '../../support/test-env';
 import { eventually } from '../../support/webhook-receiver';
 import {
   ensureWorkerBuild,
@@ -13,15 +14,6 @@ import {
 jest.setTimeout(120_000);
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** The direct children of `pid` and their command lines (Linux /proc). */
 function childrenOf(pid: number): { pid: number; cmdline: string }[] {
@@ -51,7 +43,7 @@ describe('scripts/run-all.sh (API + worker)', () => {
 
   afterEach(() => {
     for (const run of started.splice(0)) {
-      for (const pid of [run.api, run.worker]) if (alive(pid)) process.kill(pid, 'SIGKILL');
+      for (const pid of [run.api, run.worker]) if (isAlive(pid)) process.kill(pid, 'SIGKILL');
       if (run.script.running) run.script.child.kill('SIGKILL');
     }
   });
@@ -102,8 +94,8 @@ describe('scripts/run-all.sh (API + worker)', () => {
         setTimeout(() => reject(new Error('run-all.sh did not exit within 30 s')), 30_000),
       ),
     ]);
-    expect(alive(run.api)).toBe(false);
-    expect(alive(run.worker)).toBe(false);
+    expect(isAlive(run.api)).toBe(false);
+    expect(isAlive(run.worker)).toBe(false);
     return exit;
   }
 
