@@ -11,9 +11,9 @@ import { Metrics } from './metrics.service';
 
 /**
  * The API's observability: `GET /metrics`, the HTTP request metrics and the queue depths (read from the
- * jobs producer at scrape time). Requests are counted from the
- * access-log middleware's finish event (RequestObservers), which runs before everything else, so guard
- * rejections, 404s and body-parser errors are counted with the same route pattern the access log shows.
+ * jobs producer at scrape time). Requests are counted from the access-log middleware's finish event
+ * (RequestObservers), which runs before everything else, so guard rejections, 404s and body-parser errors
+ * are counted with the same route pattern the access log shows.
  */
 @Module({
   imports: [MetricsModule, JobsModule],
