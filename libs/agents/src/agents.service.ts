@@ -314,15 +314,7 @@ export class AgentsService implements OnModuleInit {
     const expiresAt = toDate(dto.expires_at);
     return this.dataSource.transaction(async (manager) => {
       const now = this.clock.now();
-      // Lock order: ancestors FOR SHARE (top-down), then the target FOR UPDATE, then its descendants.
-      const parentChain = target.parentAgentId
-        ? await this.agents.chain(target.parentAgentId, { manager, lock: 'share' })
-        : [];
-      const current = await this.agents.lockForUpdate(manager, target.id);
-      if (!current) throw new NotFoundProblem('agent');
-      if (current.status === 'deactivated') {
-        throw new ConflictProblem('A deactivated agent cannot be changed', 'agent_deactivated');
-      }
+      const { parentChain, current } = await this.lockChangeable(manager, target);
       const patch: Partial<Agent> = { updatedAt: now };
       if (dto.name !== undefined) patch.name = dto.name;
       if (dto.description !== undefined) patch.description = dto.description;
@@ -400,6 +392,25 @@ export class AgentsService implements OnModuleInit {
   }
 
   /**
+   * Locks an agent for a change inside `manager`'s transaction — lock order: its ancestors FOR SHARE
+   * (top-down), then the agent FOR UPDATE (descendants come after) — and refuses a deactivated one.
+   */
+  private async lockChangeable(
+    manager: EntityManager,
+    target: Pick<Agent, 'id' | 'parentAgentId'>,
+  ): Promise<{ parentChain: Agent[]; current: Agent }> {
+    const parentChain = target.parentAgentId
+      ? await this.agents.chain(target.parentAgentId, { manager, lock: 'share' })
+      : [];
+    const current = await this.agents.lockForUpdate(manager, target.id);
+    if (!current) throw new NotFoundProblem('agent');
+    if (current.status === 'deactivated') {
+      throw new ConflictProblem('A deactivated agent cannot be changed', 'agent_deactivated');
+    }
+    return { parentChain, current };
+  }
+
+  /**
    * `PUT /agents/{id}/rate-limit` (operator, X-Admin-Key): sets any agent's own rate-limit override, or
    * removes it (`null`). The only way a root gets one — a root's value may exceed RATE_LIMIT_AGENT_PER_MINUTE;
    * below a root the value must not exceed the parent's effective limit, for the operator too (the effective
@@ -410,14 +421,7 @@ export class AgentsService implements OnModuleInit {
     if (chain.length === 0) throw new NotFoundProblem('agent');
     const target = chain[chain.length - 1];
     return this.dataSource.transaction(async (manager) => {
-      const parentChain = target.parentAgentId
-        ? await this.agents.chain(target.parentAgentId, { manager, lock: 'share' })
-        : [];
-      const current = await this.agents.lockForUpdate(manager, target.id);
-      if (!current) throw new NotFoundProblem('agent');
-      if (current.status === 'deactivated') {
-        throw new ConflictProblem('A deactivated agent cannot be changed', 'agent_deactivated');
-      }
+      const { parentChain, current } = await this.lockChangeable(manager, target);
       if (parentChain.length > 0) {
         assertRateLimitAttenuates(
           rateLimitPerMinute,

@@ -137,7 +137,6 @@ export class CredentialsRepository {
     }));
   }
 
-
   /** Active credentials of these agents, locked FOR UPDATE. */
   async activeForAgentsForUpdate(manager: EntityManager, agentIds: string[]): Promise<Credential[]> {
     return this.qb(manager)

@@ -4,18 +4,8 @@ import { DataSource, type EntityManager, type Logger as TypeOrmLogger } from 'ty
 import { buildDataSourceOptions } from '@agentauth/core';
 import { Agent } from '../../../libs/agents/src/agent.entity';
 import { AgentsRepository } from '../../../libs/agents/src/agents.repository';
+import { type PlanNode, planNodes } from '../../support/query-plans';
 import { createScratchDatabase, type ScratchDatabase } from '../../support/scratch-database';
-
-interface PlanNode {
-  'Node Type': string;
-  'Relation Name'?: string;
-  'Index Name'?: string;
-  Plans?: PlanNode[];
-}
-
-function nodes(plan: PlanNode): PlanNode[] {
-  return [plan, ...(plan.Plans ?? []).flatMap(nodes)];
-}
 
 interface Statement {
   sql: string;
@@ -136,11 +126,7 @@ describe('AgentsRepository subtree queries on deep and wide trees', () => {
   }
 
   async function planOf({ sql, params }: Statement): Promise<PlanNode[]> {
-    const { rows } = await owner.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>(
-      `EXPLAIN (FORMAT JSON) ${sql}`,
-      params,
-    );
-    return nodes(rows[0]['QUERY PLAN'][0].Plan);
+    return planNodes(owner, sql, params);
   }
 
   const wideChild = async () =>

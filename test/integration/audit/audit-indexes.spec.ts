@@ -9,18 +9,8 @@ import {
   AuditRepository,
   buildListQuery,
 } from '../../../libs/audit/src/audit.repository';
+import { type PlanNode, planNodes } from '../../support/query-plans';
 import { createScratchDatabase, type ScratchDatabase } from '../../support/scratch-database';
-
-interface PlanNode {
-  'Node Type': string;
-  'Relation Name'?: string;
-  'Index Name'?: string;
-  Plans?: PlanNode[];
-}
-
-function nodes(plan: PlanNode): PlanNode[] {
-  return [plan, ...(plan.Plans ?? []).flatMap(nodes)];
-}
 
 /**
  * Every admin filter of GET /audit/events is served by an index: with a few thousand analysed rows, the
@@ -82,11 +72,7 @@ describe('audit_events indexes serve the admin filters', () => {
 
   async function plan(filters: AuditEventFilters): Promise<PlanNode[]> {
     const { sql, params } = buildListQuery(filters, 51);
-    const { rows } = await owner.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>(
-      `EXPLAIN (FORMAT JSON) ${sql}`,
-      params,
-    );
-    return nodes(rows[0]['QUERY PLAN'][0].Plan);
+    return planNodes(owner, sql, params);
   }
 
   it.each<[string, () => AuditEventFilters, string[]]>([
@@ -113,13 +99,13 @@ describe('audit_events indexes serve the admin filters', () => {
     ],
     ['request_id', () => ({ requestId: 'req-1234' }), ['audit_events_request_id_idx']],
   ])('%s', async (_label, filters, expectedIndexes) => {
-    const planNodes = await plan(filters());
-    const onTable = planNodes.filter((n) => n['Relation Name'] === 'audit_events' || n['Index Name']);
-    expect(planNodes.filter((n) => n['Node Type'] === 'Seq Scan')).toEqual([]);
+    const nodes = await plan(filters());
+    const onTable = nodes.filter((n) => n['Relation Name'] === 'audit_events' || n['Index Name']);
+    expect(nodes.filter((n) => n['Node Type'] === 'Seq Scan')).toEqual([]);
     expect(onTable.map((n) => n['Node Type'])).toEqual(
       expect.arrayContaining([expect.stringMatching(/^(Index Scan|Index Only Scan|Bitmap Index Scan)$/)]),
     );
-    const used = planNodes.map((n) => n['Index Name']).filter(Boolean);
+    const used = nodes.map((n) => n['Index Name']).filter(Boolean);
     expect(used).toEqual(expect.arrayContaining(expectedIndexes));
   });
 
