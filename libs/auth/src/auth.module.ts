@@ -19,7 +19,7 @@ import { DelegatedAuthority } from './grants/delegated-authority';
 import { RefreshTokenGrant } from './grants/refresh-token.grant';
 import { TokenExchangeGrant } from './grants/token-exchange.grant';
 import { RefreshTokenRevoker } from './refresh/refresh-token.revoker';
-import { RefreshTokensRepository } from './refresh/refresh-tokens.repository';
+import { RefreshStoreModule } from './refresh/refresh-store.module';
 import { RefreshTokensService } from './refresh/refresh-tokens.service';
 import { GrantRegistry } from './grants/grant-registry';
 import { ScopeResolver } from './grants/scope-resolution';
@@ -47,6 +47,7 @@ import { AccessTokenValidator } from './tokens/access-token.validator';
     DelegationsModule,
     KeysModule,
     PoliciesModule,
+    RefreshStoreModule,
     RevocationModule,
     ScopesModule,
   ],
@@ -62,7 +63,6 @@ import { AccessTokenValidator } from './tokens/access-token.validator';
     TokenAudit,
     { provide: ISSUANCE_POLICY, useClass: PolicyIssuancePolicy },
     ClientCredentialsGrant,
-    RefreshTokensRepository,
     RefreshTokensService,
     RefreshTokenGrant,
     RefreshTokenRevoker,

@@ -31,7 +31,7 @@ export {
 } from './refresh/refresh-tokens.service';
 export type { RefreshFamily, FamilySelector } from './refresh/refresh-tokens.repository';
 export { REFRESH_TOKEN_PREFIX } from './refresh/refresh-token.format';
-export { RefreshRetentionModule } from './refresh/refresh-retention.module';
+export { RefreshStoreModule } from './refresh/refresh-store.module';
 export {
   RefreshFamiliesRetention,
   REFRESH_FAMILY_PURGE_GRACE_MS,

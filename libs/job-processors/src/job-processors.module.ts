@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { AgentsModule } from '@agentauth/agents';
 import { AuditModule } from '@agentauth/audit';
-import { RefreshRetentionModule } from '@agentauth/auth';
+import { RefreshStoreModule } from '@agentauth/auth';
 import { CredentialsModule } from '@agentauth/credentials';
 import { JobsModule } from '@agentauth/jobs';
 import { KeysModule } from '@agentauth/keys';
@@ -28,7 +28,7 @@ import { WebhooksProcessor } from './webhooks.processor';
     AgentsModule,
     // Registers its cascade hook: expiring an agent revokes its credentials.
     CredentialsModule,
-    RefreshRetentionModule,
+    RefreshStoreModule,
   ],
   providers: [KeyRotationProcessor, MaintenanceProcessor, WebhooksProcessor, MaintenanceTasksRegistration],
 })

@@ -185,7 +185,7 @@ describe('bad input never gets a 500', () => {
       cases: [
         ['agent_id not a UUID', undefined, { agent_id: 'me' }],
         ['agent_id SQL', undefined, { agent_id: SQL }],
-        ['status unknown', undefined, { status: 'expired' }],
+        ['status unknown', undefined, { status: 'archived' }],
         ['cursor garbage', undefined, { cursor: 'abc$' }],
         ['limit huge', undefined, { limit: 10_000 }],
         ['unknown parameter', undefined, { prefix: 'x' }],

@@ -3,7 +3,7 @@ import { AgentsModule } from '@agentauth/agents';
 import { CredentialsModule } from '@agentauth/credentials';
 import { DelegationsModule } from '@agentauth/delegations';
 import { RevocationModule } from '@agentauth/revocation';
-import { RefreshTokensRepository } from '../refresh/refresh-tokens.repository';
+import { RefreshStoreModule } from '../refresh/refresh-store.module';
 import { RefreshTokensService } from '../refresh/refresh-tokens.service';
 import { TokenCascades } from './token-cascades';
 
@@ -14,8 +14,8 @@ import { TokenCascades } from './token-cascades';
  * exactly one TokenCascades registers its hooks per process.
  */
 @Module({
-  imports: [AgentsModule, CredentialsModule, DelegationsModule, RevocationModule],
-  providers: [TokenCascades, RefreshTokensRepository, RefreshTokensService],
-  exports: [RefreshTokensRepository, RefreshTokensService],
+  imports: [AgentsModule, CredentialsModule, DelegationsModule, RevocationModule, RefreshStoreModule],
+  providers: [TokenCascades, RefreshTokensService],
+  exports: [RefreshStoreModule, RefreshTokensService],
 })
 export class TokenCascadesModule {}
