@@ -3,8 +3,10 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import type { Job, Queue } from 'bullmq';
 import { logCapture } from './log-capture';
 import { redisKeyPrefix, runId } from './test-env';
+import { eventually } from './webhook-receiver';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const WORKER_MAIN = path.join(ROOT, 'dist', 'apps', 'worker', 'src', 'main.js');
@@ -224,4 +226,26 @@ export async function startWorker(env: Record<string, string>): Promise<WorkerPr
 /** Kills every worker a test file started and did not stop (call in afterAll). */
 export async function killAllWorkers(): Promise<void> {
   await Promise.all(started.splice(0).map((w) => w.kill()));
+}
+
+/**
+ * The job once it has finished in `state` (`completed` by default), read AFTER its state: a job loaded
+ * first and finished in between would carry no `returnvalue`/`failedReason` yet. A job that ends in the
+ * other final state throws at once.
+ */
+export async function finishedJob(
+  queue: Queue,
+  jobId: string,
+  state: 'completed' | 'failed' = 'completed',
+  timeoutMs = 30_000,
+): Promise<Job> {
+  return eventually(async () => {
+    const current = await queue.getJobState(jobId);
+    if (current !== 'completed' && current !== 'failed') return undefined;
+    const job = await queue.getJob(jobId);
+    if (current !== state) {
+      throw new Error(`job ${jobId} ended ${current}${job?.failedReason ? `: ${job.failedReason}` : ''}`);
+    }
+    return job;
+  }, timeoutMs);
 }

@@ -6,6 +6,7 @@ import { KEY_PROPAGATION_SECONDS, SigningKeysService } from '@agentauth/keys';
 import { createTestApp, type TestApp } from '../../support/app';
 import { eventually } from '../../support/webhook-receiver';
 import {
+  finishedJob,
   isolatedRedisPrefix,
   killAllWorkers,
   startWorker,
@@ -64,12 +65,7 @@ describe('worker key rotation', () => {
   const jwksKids = async () => (await jwks()).keys.map((k: { kid: string }) => k.kid) as string[];
 
   async function finished(jobId: string): Promise<Job> {
-    return eventually(async () => {
-      const job = await producer().queue(QUEUES.keyRotation).getJob(jobId);
-      const state = await job?.getState();
-      if (state === 'failed') throw new Error(`job ${jobId} failed: ${job?.failedReason}`);
-      return state === 'completed' ? job : undefined;
-    }, 20_000);
+    return finishedJob(producer().queue(QUEUES.keyRotation), jobId);
   }
 
   const advanceNow = () => producer().add(QUEUES.keyRotation, KEY_ROTATION_JOBS.advance, {});

@@ -11,6 +11,7 @@ import { createTestApp, type TestApp } from '../../support/app';
 import { testBearer, testBearerOptions } from '../../support/test-bearer';
 import { eventually, WebhookReceiver } from '../../support/webhook-receiver';
 import {
+  finishedJob,
   isolatedRedisPrefix,
   killAllWorkers,
   runScript,
@@ -64,13 +65,7 @@ describe('worker process lifecycle', () => {
   });
 
   async function finished(job: Job | string, name: QueueName): Promise<Job> {
-    const id = typeof job === 'string' ? job : job.id!;
-    return eventually(async () => {
-      const current = await queue(name).getJob(id);
-      const state = await current?.getState();
-      if (state === 'failed') throw new Error(`job ${id} failed: ${current?.failedReason}`);
-      return state === 'completed' ? current : undefined;
-    }, 30_000);
+    return finishedJob(queue(name), typeof job === 'string' ? job : job.id!);
   }
 
   /** A webhook to a local receiver answering `script`, one event delivered to it: its first request seen. */
@@ -189,10 +184,7 @@ describe('worker process lifecycle', () => {
   it('keeps a job that exhausted its attempts in the failed set, with its error, for inspection', async () => {
     // WEBHOOK_MAX_ATTEMPTS=2 against a receiver that always answers 500.
     const { receiver, deliveryId, jobId } = await webhookDelivery([{ status: 500 }]);
-    const failed = await eventually(async () => {
-      const current = await queue(QUEUES.webhooks).getJob(jobId);
-      return (await current?.getState()) === 'failed' ? current : undefined;
-    }, 30_000);
+    const failed = await finishedJob(queue(QUEUES.webhooks), jobId, 'failed');
     expect(receiver.requests).toHaveLength(2);
     expect(failed.attemptsMade).toBe(2);
     expect(failed.failedReason).toMatch(/500/);

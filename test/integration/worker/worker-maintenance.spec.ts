@@ -3,8 +3,7 @@ import { DataSource } from 'typeorm';
 import { JobsProducer, QUEUES } from '@agentauth/jobs';
 import { Clock } from '@agentauth/core';
 import { createTestApp, type TestApp } from '../../support/app';
-import { eventually } from '../../support/webhook-receiver';
-import { isolatedRedisPrefix, killAllWorkers, startWorker } from '../../support/worker-process';
+import { finishedJob, isolatedRedisPrefix, killAllWorkers, startWorker } from '../../support/worker-process';
 import { REFRESH_FAMILY_PURGE_GRACE_MS } from '@agentauth/auth';
 import { aKey, anAgent, API, aTree, authStatus, claimsOf, requestToken } from '../../factories/agents';
 import { endRefreshFamily, refreshFamilyRows } from '../../factories/db';
@@ -43,13 +42,7 @@ describe('worker maintenance', () => {
   async function runMaintenance(): Promise<Record<string, Record<string, number>>> {
     const producer = t.app.get(JobsProducer);
     const jobId = await producer.runMaintenanceNow();
-    const done = await eventually(async () => {
-      const current = await producer.queue(QUEUES.maintenance).getJob(jobId);
-      const state = await current?.getState();
-      if (state === 'failed') throw new Error(`maintenance failed: ${current?.failedReason}`);
-      return state === 'completed' ? current : undefined;
-    }, 30_000);
-    return done.returnvalue;
+    return (await finishedJob(producer.queue(QUEUES.maintenance), jobId)).returnvalue;
   }
 
   const countEvents = async (eventType?: string, targetId?: string): Promise<number> => {
