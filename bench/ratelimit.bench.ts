@@ -32,6 +32,7 @@ import {
   readEnvironment,
   redisOptions,
   RedisModule,
+  RequestObservers,
 } from '@agentauth/core';
 import {
   agentBucket,
@@ -190,11 +191,12 @@ class BenchController {
   providers: [
     Clock,
     ClientIpResolver,
+    RequestObservers,
     { provide: BEARER_AUTHENTICATOR, useClass: BenchAuthenticator },
     { provide: AuditService, useValue: { record: async () => undefined } },
     { provide: APP_GUARD, useClass: AuthGuard },
   ],
-  exports: [Clock, ClientIpResolver, AuditService],
+  exports: [Clock, ClientIpResolver, RequestObservers, AuditService],
 })
 class BenchBaseModule {}
 
