@@ -5,6 +5,7 @@ import { ADMIN_ONLY } from '../../../libs/core/src/auth-metadata/auth.decorator'
 import type { AppConfig } from '../../../libs/core/src/config/app-config';
 import { constantTimeEqual } from '../../../libs/core/src/crypto/constant-time';
 import { UnauthorizedProblem } from '../../../libs/core/src/errors/problems';
+import { routeContext } from './route-context';
 
 jest.mock('../../../libs/core/src/crypto/constant-time', () => {
   const actual = jest.requireActual<typeof import('../../../libs/core/src/crypto/constant-time')>(
@@ -16,14 +17,7 @@ jest.mock('../../../libs/core/src/crypto/constant-time', () => {
 const ADMIN_KEY = 'the-configured-admin-key-0123456789';
 
 function adminRoute(headers: Record<string, string>): ExecutionContext {
-  const handler = () => undefined;
-  Reflect.defineMetadata(ADMIN_ONLY, true, handler);
-  return {
-    getType: () => 'http',
-    getHandler: () => handler,
-    getClass: () => class {},
-    switchToHttp: () => ({ getRequest: () => ({ headers }) }),
-  } as unknown as ExecutionContext;
+  return routeContext(ADMIN_ONLY, true, headers);
 }
 
 describe('AuthGuard on @AdminOnly routes', () => {

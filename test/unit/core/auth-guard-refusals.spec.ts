@@ -5,6 +5,7 @@ import { AUTH_REQUIREMENT } from '../../../libs/core/src/auth-metadata/auth.deco
 import type { GuardRefusal } from '../../../libs/core/src/auth-metadata/guard-refusals';
 import type { Principal } from '../../../libs/core/src/auth-metadata/principal';
 import type { AppConfig } from '../../../libs/core/src/config/app-config';
+import { routeContext } from './route-context';
 import {
   ServiceUnavailableProblem,
   TooManyRequestsProblem,
@@ -19,14 +20,7 @@ const PRINCIPAL: Principal = {
 };
 
 function bearerRoute(headers: Record<string, string>, scopes: string[] = []): ExecutionContext {
-  const handler = () => undefined;
-  Reflect.defineMetadata(AUTH_REQUIREMENT, { scopes }, handler);
-  return {
-    getType: () => 'http',
-    getHandler: () => handler,
-    getClass: () => class {},
-    switchToHttp: () => ({ getRequest: () => ({ headers }) }),
-  } as unknown as ExecutionContext;
+  return routeContext(AUTH_REQUIREMENT, { scopes }, headers);
 }
 
 /** The order of a refusal: count it (may become 429), record it once, answer it; only client failures. */
