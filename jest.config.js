@@ -73,6 +73,8 @@ module.exports = {
       globalTeardown: '<rootDir>/test/support/global-teardown.ts',
       setupFiles: ['<rootDir>/test/support/worker-env.ts'],
       slowTestThreshold: 30,
+      // Real databases and child processes on a shared 2-core machine: a busy moment is not a failure.
+      testTimeout: 20_000,
     },
     {
       // The same integration suites against the embedded mode's backends: PGlite (pool of one) and the
@@ -90,6 +92,8 @@ module.exports = {
       globalTeardown: '<rootDir>/test/support/global-teardown-embedded.ts',
       setupFiles: ['<rootDir>/test/support/worker-env-embedded.ts'],
       slowTestThreshold: 30,
+      // Real databases and child processes on a shared 2-core machine: a busy moment is not a failure.
+      testTimeout: 20_000,
     },
   ],
 };
