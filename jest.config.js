@@ -53,6 +53,9 @@ const NOT_EMBEDDED = {
 };
 
 module.exports = {
+  // Integration tests drive real databases and child processes on a shared 2-core machine: a busy moment is
+  // not a failure (jest's default is 5 s; a global option, not a per-project one).
+  testTimeout: 20_000,
   projects: [
     {
       displayName: 'unit',
@@ -73,8 +76,6 @@ module.exports = {
       globalTeardown: '<rootDir>/test/support/global-teardown.ts',
       setupFiles: ['<rootDir>/test/support/worker-env.ts'],
       slowTestThreshold: 30,
-      // Real databases and child processes on a shared 2-core machine: a busy moment is not a failure.
-      testTimeout: 20_000,
     },
     {
       // The same integration suites against the embedded mode's backends: PGlite (pool of one) and the
@@ -92,8 +93,6 @@ module.exports = {
       globalTeardown: '<rootDir>/test/support/global-teardown-embedded.ts',
       setupFiles: ['<rootDir>/test/support/worker-env-embedded.ts'],
       slowTestThreshold: 30,
-      // Real databases and child processes on a shared 2-core machine: a busy moment is not a failure.
-      testTimeout: 20_000,
     },
   ],
 };

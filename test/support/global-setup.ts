@@ -1,3 +1,5 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { Client } from 'pg';
 import { migrationDataSource } from '../../migrations/data-source';
 import { enableAppRoleLogin } from '../../libs/core/src/database/app-role';
@@ -10,6 +12,8 @@ import {
   runId,
   TEST_DB_PREFIX,
 } from './test-env';
+import { deleteTestKeys } from './global-teardown';
+import { LOG_DIR } from './log-capture';
 
 /**
  * Once per `jest` run: a template database migrated with the real migrations, cloned into one database
@@ -21,6 +25,7 @@ export default async function globalSetup(globalConfig: { maxWorkers: number }):
   await admin.connect();
   try {
     await dropStaleDatabases(admin);
+    await dropStaleKeysAndLogs();
     const template = databaseName('template');
     await admin.query(`DROP DATABASE IF EXISTS "${template}" WITH (FORCE)`);
     await admin.query(`CREATE DATABASE "${template}"`);
@@ -53,5 +58,17 @@ async function dropStaleDatabases(admin: Client): Promise<void> {
     const pid = Number(/^\d+/.exec(datname.slice(TEST_DB_PREFIX.length))?.[0]);
     if (!pid || pid === process.pid || isAlive(pid)) continue;
     await admin.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`).catch(() => undefined);
+  }
+}
+
+/** Redis keys and log files of earlier runs whose jest process is gone (killed before its teardown). */
+async function dropStaleKeysAndLogs(): Promise<void> {
+  const stale = (run: string) => {
+    const pid = Number(run);
+    return Number.isInteger(pid) && pid > 0 && pid !== process.pid && !isAlive(pid);
+  };
+  await deleteTestKeys(stale);
+  for (const file of fs.existsSync(LOG_DIR) ? fs.readdirSync(LOG_DIR) : []) {
+    if (stale(file.split('-')[0])) fs.rmSync(path.join(LOG_DIR, file), { force: true });
   }
 }

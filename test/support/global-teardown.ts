@@ -29,12 +29,18 @@ async function dropDatabasesAndKeys(id: string): Promise<void> {
   } finally {
     await admin.end();
   }
+  await deleteTestKeys((runOfKey) => runOfKey === id);
+}
+
+/** Deletes the test keys (`aa:test:<run id>:…`) whose run id `doomed` picks, in SCAN pages. */
+export async function deleteTestKeys(doomed: (runOfKey: string) => boolean): Promise<void> {
   const redis = new Redis(redisUrl());
   try {
     let cursor = '0';
     do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `aa:test:${id}:*`, 'COUNT', 1000);
-      if (keys.length > 0) await redis.del(...keys);
+      const [next, keys] = await redis.scan(cursor, 'MATCH', 'aa:test:*', 'COUNT', 1000);
+      const mine = keys.filter((key) => doomed(key.split(':')[2]));
+      if (mine.length > 0) await redis.del(...mine);
       cursor = next;
     } while (cursor !== '0');
   } finally {
