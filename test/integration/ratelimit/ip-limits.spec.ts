@@ -19,13 +19,17 @@ const PROBE = {
 /** A fresh Redis namespace: tests from 127.0.0.1 must not share the socket IP's bucket with other tests. */
 const freshPrefix = () => `${redisKeyPrefix()}${randomUUID()}:`;
 
+/** The probe app with the per-IP limit (plus `env`) in a fresh namespace. */
+const ipLimitedApp = (env: Record<string, string> = {}) =>
+  createTestApp(
+    { RATE_LIMIT_IP_PER_MINUTE: String(IP_LIMIT), REDIS_KEY_PREFIX: freshPrefix(), ...env },
+    PROBE,
+  );
+
 describe('per-IP rate limits, untrusted proxy (the socket address counts)', () => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await createTestApp(
-      { RATE_LIMIT_IP_PER_MINUTE: String(IP_LIMIT), REDIS_KEY_PREFIX: freshPrefix() },
-      PROBE,
-    );
+    t = await ipLimitedApp();
   });
   afterAll(async () => {
     await t.close();
@@ -87,15 +91,7 @@ describe('per-IP rate limits, untrusted proxy (the socket address counts)', () =
 describe('per-IP rate limits behind a trusted proxy', () => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await createTestApp(
-      {
-        RATE_LIMIT_IP_PER_MINUTE: String(IP_LIMIT),
-        BOOTSTRAP_RATE_LIMIT_PER_HOUR: '2',
-        TRUST_PROXY_CIDRS: '127.0.0.1/32',
-        REDIS_KEY_PREFIX: freshPrefix(),
-      },
-      PROBE,
-    );
+    t = await ipLimitedApp({ BOOTSTRAP_RATE_LIMIT_PER_HOUR: '2', TRUST_PROXY_CIDRS: '127.0.0.1/32' });
   });
   afterAll(async () => {
     await t.close();
@@ -164,10 +160,7 @@ describe('failed authentication at the authentication guard counts against the I
   const ADMIN_ROUTE = '/api/v1/stats';
   let t: TestApp;
   beforeAll(async () => {
-    t = await createTestApp(
-      { RATE_LIMIT_IP_PER_MINUTE: String(IP_LIMIT), REDIS_KEY_PREFIX: freshPrefix() },
-      PROBE,
-    );
+    t = await ipLimitedApp();
   });
   afterAll(async () => {
     await t.close();
