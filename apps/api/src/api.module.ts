@@ -11,6 +11,7 @@ import { KeysModule } from '@agentauth/keys';
 import { ObservabilityModule } from '@agentauth/observability';
 import { PoliciesModule } from '@agentauth/policies';
 import { RateLimitModule } from '@agentauth/ratelimit';
+import { ResourceServersModule } from '@agentauth/resource-servers';
 import { RevocationModule } from '@agentauth/revocation';
 import { ScopesModule } from '@agentauth/scope-registry';
 import { WebhooksModule } from '@agentauth/webhooks';
@@ -30,6 +31,7 @@ import { MIGRATIONS } from '../../../migrations';
     CredentialsModule,
     PoliciesModule,
     DelegationsModule,
+    ResourceServersModule,
     AuthModule,
     JobsModule,
     WebhooksModule,

@@ -1,5 +1,6 @@
 export * from './config/app-config';
 export * from './config/config.module';
+export * from './config/management-resource';
 export * from './clock/clock';
 export * from './core.module';
 export * from './database/app-role';

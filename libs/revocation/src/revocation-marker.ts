@@ -2,7 +2,14 @@
  * What can be revoked. A token references several of these (its `jti`, its agent, credential, refresh
  * family, delegation, and for exchanged tokens the subject token's `jti`, …); it is dead when any matches.
  */
-export const REVOCATION_KINDS = ['jti', 'credential', 'agent', 'family', 'delegation'] as const;
+export const REVOCATION_KINDS = [
+  'jti',
+  'credential',
+  'agent',
+  'family',
+  'delegation',
+  'resource_server',
+] as const;
 export type RevocationKind = (typeof REVOCATION_KINDS)[number];
 
 /** A reference from a token to something that may be revoked. */

@@ -8,6 +8,8 @@ export const BUILT_IN_SCOPES = [
   'delegations:write',
   'policies:read',
   'policies:write',
+  'resource-servers:read',
+  'resource-servers:write',
   'scopes:read',
   'scopes:write',
   'tokens:introspect',

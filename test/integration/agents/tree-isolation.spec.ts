@@ -6,6 +6,8 @@ import { aKey, anAgent, API, aTree, type Caller } from '../../factories/agents';
 import { treeSnapshot } from '../../factories/db';
 import { aDelegation, type DelegationJson } from '../../factories/delegations';
 import { aPolicy, type PolicyJson } from '../../factories/policies';
+import { aResourceServer, type ResourceServerJson } from '../../factories/resource-servers';
+import { aScope } from '../../factories/scopes';
 
 /** A 404 without its per-request part: what must be identical for an unknown id and another tree's. */
 function comparable(res: request.Response) {
@@ -27,6 +29,7 @@ describe('tree isolation', () => {
   let theirWebhookId: string;
   let theirDelegation: DelegationJson;
   let theirPolicy: PolicyJson;
+  let theirResourceServer: ResourceServerJson;
 
   beforeAll(async () => {
     // Private targets allowed: this machine resolves no public name, and no webhook is delivered here.
@@ -47,6 +50,8 @@ describe('tree isolation', () => {
       scopes: ['agents:read'],
     });
     theirPolicy = await aPolicy(t, theirs, { subjects: [theirChild.agent.id] });
+    await aScope(t, theirs, 'files:read');
+    theirResourceServer = await aResourceServer(t, theirs, { scopes: ['files:read'] });
   });
   afterAll(async () => {
     await t.close();
@@ -59,12 +64,14 @@ describe('tree isolation', () => {
     webhooks: () => theirWebhookId,
     delegations: () => theirDelegation.id,
     policies: () => theirPolicy.id,
+    'resource-servers': () => theirResourceServer.id,
   };
   /** A valid body per route, so validation passes and the visibility check is what answers. */
   const validBodies: Record<string, Record<string, unknown>> = {
     'PATCH agents/:id': { name: 'renamed' },
     'POST credentials/:id/rotate': { grace_period_seconds: 0 },
     'PATCH policies/:id': { enabled: false },
+    'PATCH resource-servers/:id': { name: 'renamed' },
   };
 
   it("answers every {id} route for another tree's id exactly as for an unknown id, and writes nothing", async () => {

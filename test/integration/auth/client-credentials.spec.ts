@@ -1,3 +1,4 @@
+import { managementResourceIdentifier } from '@agentauth/core';
 import { createServer } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
@@ -81,7 +82,7 @@ describe('client_credentials over a real socket, verified with the discovery doc
       createRemoteJWKSet(new URL(metadata.jwks_uri)),
       {
         issuer: metadata.issuer,
-        audience: t.config.tokenAudience,
+        audience: managementResourceIdentifier(t.config),
         typ: 'at+jwt',
         algorithms: ['RS256'],
       },

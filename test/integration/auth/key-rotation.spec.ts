@@ -1,3 +1,4 @@
+import { managementResourceIdentifier } from '@agentauth/core';
 import { createLocalJWKSet, decodeProtectedHeader, type JWK, jwtVerify } from 'jose';
 import request from 'supertest';
 import { Clock } from '@agentauth/core';
@@ -16,7 +17,7 @@ async function verifiesWithJwks(t: TestApp, token: string): Promise<boolean> {
   try {
     await jwtVerify(token, createLocalJWKSet(await jwks(t)), {
       issuer: t.config.publicBaseUrl,
-      audience: t.config.tokenAudience,
+      audience: managementResourceIdentifier(t.config),
       typ: 'at+jwt',
       algorithms: ['RS256'],
       currentDate: new Date(claimsOf(token).iat * 1000),

@@ -1,3 +1,4 @@
+import { managementResourceIdentifier } from '@agentauth/core';
 import { generateKeyPairSync } from 'node:crypto';
 import { SignJWT } from 'jose';
 import request from 'supertest';
@@ -60,7 +61,7 @@ describe('agent_delegation grant', () => {
       client_id: c.ephemeral.agent.id,
       delegation_id: c.d3.id,
       scope: 'agents:read delegations:write',
-      aud: t.config.tokenAudience,
+      aud: managementResourceIdentifier(t.config),
       // RFC 8693 §4.1: the current actor outermost, then the earlier delegates.
       act: {
         sub: c.ephemeral.agent.id,

@@ -1,3 +1,4 @@
+import { managementResourceIdentifier } from '@agentauth/core';
 import request from 'supertest';
 import { TokenVerifier } from '@agentauth/keys';
 import { isSubset } from '@agentauth/scopes';
@@ -64,7 +65,7 @@ describe('a three-hop delegation chain', () => {
     // Never usable as an access token, nor at another audience.
     await expect(verifier.verify(token, { typ: 'at+jwt' })).rejects.toMatchObject({ reason: 'typ_mismatch' });
     await expect(
-      verifier.verify(token, { typ: 'delegation+jwt', audience: t.config.tokenAudience }),
+      verifier.verify(token, { typ: 'delegation+jwt', audience: managementResourceIdentifier(t.config) }),
     ).rejects.toMatchObject({ reason: 'wrong_audience' });
     // Each delegation has its own token id.
     const jtis = [c.d1, c.d2, c.d3].map((d) => decodeJwt(d.delegation_token as string).payload.jti);

@@ -1,3 +1,4 @@
+import { managementResourceIdentifier } from '@agentauth/core';
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import {
@@ -114,7 +115,12 @@ describe('resolving a delegation token for the agent_delegation grant', () => {
     const expiresAt = new Date(Date.parse(c.d3.expires_at));
     const otherAudience = (
       await signer.signDelegationToken(
-        { sub: caller, aud: t.config.tokenAudience, jti: claims.jti as string, delegation_id: c.d3.id },
+        {
+          sub: caller,
+          aud: managementResourceIdentifier(t.config),
+          jti: claims.jti as string,
+          delegation_id: c.d3.id,
+        },
         expiresAt,
       )
     ).jwt;

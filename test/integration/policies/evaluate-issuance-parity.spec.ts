@@ -1,3 +1,4 @@
+import { managementResourceIdentifier } from '@agentauth/core';
 import request from 'supertest';
 import { createTestApp, type TestApp } from '../../support/app';
 import { aKey, anAgent, API, aTree, type AgentJson, type Caller, requestToken } from '../../factories/agents';
@@ -218,7 +219,12 @@ describe('policy evaluation and token issuance agree', () => {
       },
       { agent: 'worker', scope: 'files:write', reason: 'explicit_deny', policy: 'workerWritesToFiles' },
       // the issuer's default audience named explicitly is that resource, not `*`: the files deny is beside it
-      { agent: 'worker', scope: 'files:write', audience: t.config.tokenAudience, reason: 'scope_grant' },
+      {
+        agent: 'worker',
+        scope: 'files:write',
+        audience: managementResourceIdentifier(t.config),
+        reason: 'scope_grant',
+      },
       // subtree subject: the team itself and its members, not an outsider
       { agent: 'team', scope: 'files:delete', reason: 'explicit_deny', policy: 'subtreeDelete' },
       { agent: 'outsider', scope: 'files:delete', reason: 'scope_grant' },
@@ -295,7 +301,7 @@ describe('policy evaluation and token issuance agree', () => {
           const claims = JSON.parse(
             Buffer.from(issued.res.body.access_token.split('.')[1], 'base64url').toString(),
           );
-          expect(claims.aud).toBe(c.audience ?? t.config.tokenAudience);
+          expect(claims.aud).toBe(c.audience ?? managementResourceIdentifier(t.config));
         }
       }
     } finally {
@@ -387,7 +393,7 @@ describe('policy evaluation and token issuance agree', () => {
     // only a request naming no audience is evaluated with `*` (every resource: the files deny applies).
     const ip = '203.0.113.5';
     const cases: { audience: string | undefined; decision: 'allow' | 'deny' }[] = [
-      { audience: t.config.tokenAudience, decision: 'allow' },
+      { audience: managementResourceIdentifier(t.config), decision: 'allow' },
       { audience: undefined, decision: 'deny' },
       { audience: 'https://other.example.com/api', decision: 'allow' },
       { audience: 'https://files.example.com/docs', decision: 'deny' },

@@ -1,3 +1,4 @@
+import { managementResourceIdentifier } from '@agentauth/core';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import request from 'supertest';
 import type { Job } from 'bullmq';
@@ -73,7 +74,7 @@ describe('worker key rotation', () => {
   async function verifiesWithJwks(jwt: string): Promise<string | undefined> {
     const { protectedHeader } = await jwtVerify(jwt, createLocalJWKSet(await jwks()), {
       issuer: t.config.publicBaseUrl,
-      audience: t.config.tokenAudience,
+      audience: managementResourceIdentifier(t.config),
       typ: 'at+jwt',
       algorithms: ['RS256'],
     });

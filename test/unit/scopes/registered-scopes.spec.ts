@@ -31,6 +31,7 @@ describe('isRegisteredIn', () => {
       'credentials',
       'delegations',
       'policies',
+      'resource-servers',
       'scopes',
       'tokens',
       'webhooks',

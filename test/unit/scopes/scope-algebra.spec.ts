@@ -89,6 +89,8 @@ describe('built-in scopes and offline_access', () => {
       'delegations:write',
       'policies:read',
       'policies:write',
+      'resource-servers:read',
+      'resource-servers:write',
       'scopes:read',
       'scopes:write',
       'tokens:introspect',

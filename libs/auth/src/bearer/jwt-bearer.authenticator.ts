@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig, type BearerAuthenticator, type Principal } from '@agentauth/core';
+import { managementResourceIdentifier } from '@agentauth/core';
 import { principalOf } from '../tokens/access-token-claims';
 import { AccessTokenValidator } from '../tokens/access-token.validator';
 
@@ -20,6 +21,8 @@ export class JwtBearerAuthenticator implements BearerAuthenticator {
   ) {}
 
   async authenticate(bearer: string): Promise<Principal> {
-    return principalOf(await this.validator.validate(bearer, { audience: this.config.tokenAudience }));
+    return principalOf(
+      await this.validator.validate(bearer, { audience: managementResourceIdentifier(this.config) }),
+    );
   }
 }

@@ -2,6 +2,7 @@ import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { PinoLogger } from 'nestjs-pino';
 import { AuditService } from '@agentauth/audit';
 import { APP_CONFIG, type AppConfig, Clock } from '@agentauth/core';
+import { managementResourceIdentifier } from '@agentauth/core';
 import {
   DelegationsService,
   InvalidDelegationError,
@@ -78,7 +79,7 @@ export class AgentDelegationGrant implements GrantHandler, OnModuleInit {
     const resolved = await this.resolve(delegationToken, client.agentId);
 
     const request = parseScopeRequest(params.scope);
-    const audience = requestedAudience(params, this.config.tokenAudience);
+    const audience = requestedAudience(params, managementResourceIdentifier(this.config));
     const { scopes, dropped } = await this.scopes.resolve({
       requested: request.scopes,
       rootAgentId: client.rootAgentId,
@@ -89,7 +90,7 @@ export class AgentDelegationGrant implements GrantHandler, OnModuleInit {
         resolved.effectiveScopes,
         'agent_inactive',
       ),
-      resource: policyResource(params, this.config.tokenAudience),
+      resource: policyResource(params, managementResourceIdentifier(this.config)),
       ip: context.ip,
       requestId: context.requestId,
       time: this.clock.now(),

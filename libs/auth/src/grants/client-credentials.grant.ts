@@ -1,5 +1,6 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig, Clock } from '@agentauth/core';
+import { managementResourceIdentifier } from '@agentauth/core';
 import { parseScopeRequest } from '@agentauth/scopes';
 import { evaluationAgentOf } from '../clients/authenticated-client';
 import { policyResource, requestedAudience } from '../oauth/audience';
@@ -40,13 +41,13 @@ export class ClientCredentialsGrant implements GrantHandler, OnModuleInit {
   async handle(context: TokenRequestContext): Promise<TokenResponse> {
     const { params, client } = context;
     const request = parseScopeRequest(params.scope);
-    const audience = requestedAudience(params, this.config.tokenAudience);
+    const audience = requestedAudience(params, managementResourceIdentifier(this.config));
     const { scopes, dropped } = await this.scopes.resolve({
       requested: request.scopes,
       rootAgentId: client.rootAgentId,
       ceilings: [client.scopes],
       agents: [evaluationAgentOf(client)],
-      resource: policyResource(params, this.config.tokenAudience),
+      resource: policyResource(params, managementResourceIdentifier(this.config)),
       ip: context.ip,
       requestId: context.requestId,
       time: this.clock.now(),

@@ -1,6 +1,7 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { AgentsService } from '@agentauth/agents';
 import { APP_CONFIG, type AppConfig, Clock } from '@agentauth/core';
+import { managementResourceIdentifier } from '@agentauth/core';
 import { DelegationsService } from '@agentauth/delegations';
 import type { EvaluationAgent } from '@agentauth/policies';
 import { parseScopeRequest } from '@agentauth/scopes';
@@ -76,7 +77,7 @@ export class RefreshTokenGrant implements GrantHandler, OnModuleInit {
       rootAgentId: client.rootAgentId,
       ceilings: [family.scopes, grant.ceiling],
       agents: grant.agents,
-      resource: policyResource(params, this.config.tokenAudience, family.audience),
+      resource: policyResource(params, managementResourceIdentifier(this.config), family.audience),
       ip: context.ip,
       requestId: context.requestId,
       time: this.clock.now(),

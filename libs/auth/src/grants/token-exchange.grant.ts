@@ -1,6 +1,7 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { AgentsService } from '@agentauth/agents';
 import { type ActClaim, APP_CONFIG, type AppConfig, Clock } from '@agentauth/core';
+import { managementResourceIdentifier } from '@agentauth/core';
 import type { EvaluationAgent } from '@agentauth/policies';
 import { parseScopeParam, parseScopeRequest } from '@agentauth/scopes';
 import { evaluationAgentOf } from '../clients/authenticated-client';
@@ -122,7 +123,7 @@ export class TokenExchangeGrant implements GrantHandler, OnModuleInit {
       rootAgentId: client.rootAgentId,
       ceilings: [parseScopeParam(subject.scope), client.scopes],
       agents: [await this.subjectAgent(subject.sub), evaluationAgentOf(client)],
-      resource: policyResource(params, this.config.tokenAudience, subjectAudiences[0]),
+      resource: policyResource(params, managementResourceIdentifier(this.config), subjectAudiences[0]),
       ip: context.ip,
       requestId: context.requestId,
       time: this.clock.now(),

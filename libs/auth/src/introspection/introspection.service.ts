@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Request } from 'express';
 import { APP_CONFIG, type AppConfig, bearerCredential, Clock } from '@agentauth/core';
+import { managementResourceIdentifier } from '@agentauth/core';
 import { DelegationsService } from '@agentauth/delegations';
 import { RevocationStateUnavailableError } from '@agentauth/revocation';
 import { coveredBy, formatScopeParam, parseScopeParam } from '@agentauth/scopes';
@@ -115,7 +116,9 @@ export class IntrospectionService {
       }
       let claims;
       try {
-        claims = await this.validator.validate(bearer, { audience: this.config.tokenAudience });
+        claims = await this.validator.validate(bearer, {
+          audience: managementResourceIdentifier(this.config),
+        });
       } catch (error) {
         if (error instanceof TokenRejectedError) throw new InvalidBearerTokenError(error.reason);
         throw error;

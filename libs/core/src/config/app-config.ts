@@ -61,7 +61,6 @@ export interface AppConfig {
   maxEphemeralLifetimeSeconds: number;
   /** Upper bound of a delegation's lifetime (its token keeps the signing key in JWKS until it expires). */
   maxDelegationLifetimeSeconds: number;
-  tokenAudience: string;
   jwksMaxAgeSeconds: number;
   keyRotationDays: number;
   webhookAllowPrivateTargets: boolean;
@@ -261,7 +260,6 @@ export function loadConfig(env: Env = readEnvironment(), cwd = process.cwd()): A
       60,
       365 * 24 * 3600,
     ),
-    tokenAudience: r.string('TOKEN_AUDIENCE', 'agentauth'),
     jwksMaxAgeSeconds: r.int('JWKS_MAX_AGE_SECONDS', 300, 0, 86400),
     keyRotationDays: r.int('KEY_ROTATION_DAYS', 30, 1, 3650),
     webhookAllowPrivateTargets: r.bool('WEBHOOK_ALLOW_PRIVATE_TARGETS', false),
