@@ -5,13 +5,16 @@ import { CredentialsModule } from '@agentauth/credentials';
 import { DelegationsModule } from '@agentauth/delegations';
 import { KeysModule } from '@agentauth/keys';
 import { PoliciesModule } from '@agentauth/policies';
+import { ResourceServersModule } from '@agentauth/resource-servers';
 import { RevocationModule } from '@agentauth/revocation';
 import { ScopesModule } from '@agentauth/scope-registry';
 import { JwtBearerAuthenticator } from './bearer/jwt-bearer.authenticator';
+import { ResourceServerCascade } from './cascades/resource-server-cascade';
 import { TokenCascades } from './cascades/token-cascades';
 import { ClientAuthenticator } from './clients/client-authenticator.service';
 import { VerifiedKeyCache } from './clients/verified-key-cache';
 import { DiscoveryController } from './discovery/discovery.controller';
+import { ProtectedResourceController } from './discovery/protected-resource.controller';
 import { AuthStats } from './auth-stats';
 import { AgentDelegationGrant } from './grants/agent-delegation.grant';
 import { ClientCredentialsGrant } from './grants/client-credentials.grant';
@@ -24,6 +27,7 @@ import { RefreshTokensService } from './refresh/refresh-tokens.service';
 import { GrantRegistry } from './grants/grant-registry';
 import { ScopeResolver } from './grants/scope-resolution';
 import { TokenAudit } from './grants/token-audit';
+import { TokenTargets } from './grants/token-target';
 import { IntrospectionService } from './introspection/introspection.service';
 import { IntrospectionRevocationController } from './oauth/introspection-revocation.controller';
 import { OAuthExceptionFilter } from './oauth/oauth-exception.filter';
@@ -48,10 +52,16 @@ import { AccessTokenValidator } from './tokens/access-token.validator';
     KeysModule,
     PoliciesModule,
     RefreshStoreModule,
+    ResourceServersModule,
     RevocationModule,
     ScopesModule,
   ],
-  controllers: [TokenController, IntrospectionRevocationController, DiscoveryController],
+  controllers: [
+    TokenController,
+    IntrospectionRevocationController,
+    DiscoveryController,
+    ProtectedResourceController,
+  ],
   providers: [
     GrantRegistry,
     OAuthExceptionFilter,
@@ -61,6 +71,7 @@ import { AccessTokenValidator } from './tokens/access-token.validator';
     AccessTokenValidator,
     ScopeResolver,
     TokenAudit,
+    TokenTargets,
     { provide: ISSUANCE_POLICY, useClass: PolicyIssuancePolicy },
     ClientCredentialsGrant,
     RefreshTokensService,
@@ -73,6 +84,7 @@ import { AccessTokenValidator } from './tokens/access-token.validator';
     IntrospectionService,
     TokenRevocationService,
     TokenCascades,
+    ResourceServerCascade,
     JwtBearerAuthenticator,
     { provide: BEARER_AUTHENTICATOR, useExisting: JwtBearerAuthenticator },
   ],

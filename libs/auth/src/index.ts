@@ -4,6 +4,7 @@ export * from './grants/grant-handler';
 export * from './grants/grant-registry';
 export * from './grants/scope-resolution';
 export * from './grants/token-audit';
+export * from './grants/token-target';
 export * from './oauth/audience';
 export * from './oauth/client-authentication';
 export * from './oauth/oauth-errors';

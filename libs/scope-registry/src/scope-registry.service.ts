@@ -123,6 +123,23 @@ export class ScopeRegistry implements OnModuleInit, OnModuleDestroy {
     return [...new Set(scopes.filter((s) => !isRegisteredIn(s, known)))];
   }
 
+  /**
+   * `scopes` with every wildcard replaced by the concrete registered names it covers (global and the
+   * tree's), wildcard names themselves dropped: what a resource-bound token carries (CONTRACT §8 "concrete
+   * scope names only"), so a resource server's exact-match checks work. Sorted, de-duplicated.
+   */
+  async expand(rootAgentId: string, scopes: readonly string[]): Promise<string[]> {
+    if (!scopes.some(isWildcard)) return [...new Set(scopes)].sort();
+    const known = await this.known(rootAgentId.toLowerCase(), false);
+    const names = [...known.global, ...known.tree].filter((name) => !isWildcard(name));
+    const out = new Set<string>();
+    for (const scope of scopes) {
+      if (!isWildcard(scope)) out.add(scope);
+      else for (const name of names) if (covers(scope, name)) out.add(name);
+    }
+    return [...out].sort();
+  }
+
   /** `POST /scopes`: a custom scope for the caller's tree. 409 when the tree (or the built-ins) has it. */
   async register(principal: Principal, dto: CreateScopeDto): Promise<Scope> {
     const name = dto.name;

@@ -3,8 +3,7 @@ import {
   InvalidScopeError,
   InvalidTargetError,
   type IssuancePolicy,
-  policyResource,
-  requestedAudience,
+  namedAudience,
   ScopeResolver,
 } from '@agentauth/auth';
 import type { EvaluationAgent } from '@agentauth/policies';
@@ -116,27 +115,12 @@ describe('scope resolution (the one scope step of every grant)', () => {
   });
 });
 
-describe("the policies' resource at issuance (CONTRACT §6)", () => {
-  it('is the audience the request names, literally, the default audience included', () => {
-    expect(policyResource({ audience: 'agentauth' }, 'agentauth')).toBe('agentauth');
-    expect(policyResource({ resource: 'https://api.example/v1' }, 'agentauth', 'agentauth')).toBe(
-      'https://api.example/v1',
-    );
-  });
-
-  it("is the continued grant's audience when the request names none, the default counting as none", () => {
-    expect(policyResource({}, 'agentauth')).toBeNull();
-    expect(policyResource({}, 'agentauth', 'https://files.example')).toBe('https://files.example');
-    expect(policyResource({}, 'agentauth', 'agentauth')).toBeNull();
-  });
-});
-
-describe('requested audience (RFC 8707 / RFC 8693)', () => {
-  it('takes resource or audience, else the default', () => {
-    expect(requestedAudience({}, 'agentauth')).toBe('agentauth');
-    expect(requestedAudience({ resource: 'https://api.example/v1' }, 'x')).toBe('https://api.example/v1');
-    expect(requestedAudience({ audience: 'billing' }, 'x')).toBe('billing');
-    expect(requestedAudience({ audience: 'urn:a', resource: 'urn:a' }, 'x')).toBe('urn:a');
+describe('named audience (RFC 8707 / RFC 8693)', () => {
+  it('takes resource or audience, else none', () => {
+    expect(namedAudience({})).toBeUndefined();
+    expect(namedAudience({ resource: 'https://api.example/v1' })).toBe('https://api.example/v1');
+    expect(namedAudience({ audience: 'billing' })).toBe('billing');
+    expect(namedAudience({ audience: 'urn:a', resource: 'urn:a' })).toBe('urn:a');
   });
 
   it.each([
@@ -148,6 +132,6 @@ describe('requested audience (RFC 8707 / RFC 8693)', () => {
     [{ audience: 'a', resource: 'urn:b' }],
     [{ audience: 'x'.repeat(513) }],
   ])('refuses %j with invalid_target', (params) => {
-    expect(() => requestedAudience(params as Record<string, string>, 'x')).toThrow(InvalidTargetError);
+    expect(() => namedAudience(params as Record<string, string>)).toThrow(InvalidTargetError);
   });
 });

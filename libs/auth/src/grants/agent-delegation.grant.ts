@@ -1,15 +1,13 @@
-import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { PinoLogger } from 'nestjs-pino';
 import { AuditService } from '@agentauth/audit';
-import { APP_CONFIG, type AppConfig, Clock } from '@agentauth/core';
-import { managementResourceIdentifier } from '@agentauth/core';
+import { Clock } from '@agentauth/core';
 import {
   DelegationsService,
   InvalidDelegationError,
   type ResolvedDelegationGrant,
 } from '@agentauth/delegations';
 import { parseScopeRequest } from '@agentauth/scopes';
-import { policyResource, requestedAudience } from '../oauth/audience';
 import { InvalidGrantError } from '../oauth/oauth-errors';
 import { requireParam } from '../oauth/token-request';
 import { RefreshTokensService } from '../refresh/refresh-tokens.service';
@@ -19,6 +17,7 @@ import type { GrantHandler, TokenRequestContext, TokenResponse } from './grant-h
 import { GrantRegistry } from './grant-registry';
 import { ScopeResolver } from './scope-resolution';
 import { TokenAudit } from './token-audit';
+import { targetCeilings, targetTokenFields, TokenTargets } from './token-target';
 
 export const AGENT_DELEGATION = 'urn:agentauth:grant-type:agent_delegation';
 /**
@@ -43,7 +42,8 @@ export const AGENT_DELEGATION_ALIAS = 'agent_delegation';
  *   docs/tokens.md);
  * - `exp` ≤ the chain's expiry (earliest hop and party expiry), the configured lifetime, the client's key
  *   and agent chain;
- * - `aud` from `resource`/`audience` (default: the issuer's audience);
+ * - `aud` from `resource`/`audience` (`TokenTargets`; default: the management API), a resource server's
+ *   scopes one more ceiling;
  * - always a refresh token: a family bound to the delegate, carrying `delegation_id` and `act`, ending at
  *   the chain's expiry; every refresh re-checks the chain (RefreshTokenGrant) and the delegation revocation
  *   cascade revokes the family (TokenCascades).
@@ -64,7 +64,7 @@ export class AgentDelegationGrant implements GrantHandler, OnModuleInit {
     private readonly audit: AuditService,
     private readonly clock: Clock,
     private readonly logger: PinoLogger,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly targets: TokenTargets,
   ) {
     this.logger.setContext('AgentDelegationGrant');
   }
@@ -79,18 +79,19 @@ export class AgentDelegationGrant implements GrantHandler, OnModuleInit {
     const resolved = await this.resolve(delegationToken, client.agentId);
 
     const request = parseScopeRequest(params.scope);
-    const audience = requestedAudience(params, managementResourceIdentifier(this.config));
+    const target = await this.targets.resolve(params, client.rootAgentId);
     const { scopes, dropped } = await this.scopes.resolve({
       requested: request.scopes,
       rootAgentId: client.rootAgentId,
-      ceilings: [resolved.effectiveScopes],
+      ceilings: [resolved.effectiveScopes, ...targetCeilings(target)],
       agents: await this.authority.policyAgents(
         resolved.originalDelegatorId,
         client,
         resolved.effectiveScopes,
         'agent_inactive',
       ),
-      resource: policyResource(params, managementResourceIdentifier(this.config)),
+      resource: target.audience,
+      concrete: target.kind === 'resource_server',
       ip: context.ip,
       requestId: context.requestId,
       time: this.clock.now(),
@@ -101,7 +102,7 @@ export class AgentDelegationGrant implements GrantHandler, OnModuleInit {
       client,
       subjectAgentId: resolved.originalDelegatorId,
       scopes,
-      audience,
+      ...targetTokenFields(target),
       delegationId: resolved.delegation.id,
       act: resolved.act,
       notAfter: resolved.expiresAt,
@@ -110,7 +111,7 @@ export class AgentDelegationGrant implements GrantHandler, OnModuleInit {
       client,
       subjectAgentId: resolved.originalDelegatorId,
       scopes,
-      audience,
+      ...targetTokenFields(target),
       act: resolved.act,
       delegationId: resolved.delegation.id,
       familyId: family.familyId,

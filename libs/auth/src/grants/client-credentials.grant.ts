@@ -1,15 +1,14 @@
-import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
-import { APP_CONFIG, type AppConfig, Clock } from '@agentauth/core';
-import { managementResourceIdentifier } from '@agentauth/core';
+import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { Clock } from '@agentauth/core';
 import { parseScopeRequest } from '@agentauth/scopes';
 import { evaluationAgentOf } from '../clients/authenticated-client';
-import { policyResource, requestedAudience } from '../oauth/audience';
 import { RefreshTokensService } from '../refresh/refresh-tokens.service';
 import { AccessTokenIssuer } from '../tokens/access-token.issuer';
 import type { GrantHandler, TokenRequestContext, TokenResponse } from './grant-handler';
 import { GrantRegistry } from './grant-registry';
 import { ScopeResolver } from './scope-resolution';
 import { TokenAudit } from './token-audit';
+import { targetCeilings, targetTokenFields, TokenTargets } from './token-target';
 
 export const CLIENT_CREDENTIALS = 'client_credentials';
 
@@ -17,8 +16,9 @@ export const CLIENT_CREDENTIALS = 'client_credentials';
  * `grant_type=client_credentials` (RFC 6749 §4.4, CONTRACT §4): the client (an agent authenticated with one
  * of its API keys) gets a token for itself. `scope` absent → the key's scopes minus what policies deny;
  * present → each must be within the key's scopes and allowed by policy, else `invalid_scope`.
- * `resource`/`audience` → `aud`. `offline_access` (a reserved word, never a scope) asks for a refresh token:
- * a new family bound to this client, with this grant's scopes and audience.
+ * `resource`/`audience` → the target (`TokenTargets`: the management API or a resource server of the tree,
+ * whose scopes are one more ceiling). `offline_access` (a reserved word, never a scope) asks for a refresh
+ * token: a new family bound to this client, with this grant's scopes and target.
  */
 @Injectable()
 export class ClientCredentialsGrant implements GrantHandler, OnModuleInit {
@@ -30,8 +30,8 @@ export class ClientCredentialsGrant implements GrantHandler, OnModuleInit {
     private readonly issuer: AccessTokenIssuer,
     private readonly refresh: RefreshTokensService,
     private readonly audit: TokenAudit,
+    private readonly targets: TokenTargets,
     private readonly clock: Clock,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   onModuleInit(): void {
@@ -41,13 +41,14 @@ export class ClientCredentialsGrant implements GrantHandler, OnModuleInit {
   async handle(context: TokenRequestContext): Promise<TokenResponse> {
     const { params, client } = context;
     const request = parseScopeRequest(params.scope);
-    const audience = requestedAudience(params, managementResourceIdentifier(this.config));
+    const target = await this.targets.resolve(params, client.rootAgentId);
     const { scopes, dropped } = await this.scopes.resolve({
       requested: request.scopes,
       rootAgentId: client.rootAgentId,
-      ceilings: [client.scopes],
+      ceilings: [client.scopes, ...targetCeilings(target)],
       agents: [evaluationAgentOf(client)],
-      resource: policyResource(params, managementResourceIdentifier(this.config)),
+      resource: target.audience,
+      concrete: target.kind === 'resource_server',
       ip: context.ip,
       requestId: context.requestId,
       time: this.clock.now(),
@@ -55,13 +56,18 @@ export class ClientCredentialsGrant implements GrantHandler, OnModuleInit {
     });
     // offline_access: a refresh-token family for this grant (its first access token already belongs to it).
     const family = request.offlineAccess
-      ? await this.refresh.startFamily({ client, subjectAgentId: client.agentId, scopes, audience })
+      ? await this.refresh.startFamily({
+          client,
+          subjectAgentId: client.agentId,
+          scopes,
+          ...targetTokenFields(target),
+        })
       : undefined;
     const token = await this.issuer.issue({
       client,
       subjectAgentId: client.agentId,
       scopes,
-      audience,
+      ...targetTokenFields(target),
       familyId: family?.familyId,
     });
     await this.audit.issued(context, CLIENT_CREDENTIALS, token.claims, {

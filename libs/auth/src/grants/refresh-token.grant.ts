@@ -1,13 +1,11 @@
-import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { AgentsService } from '@agentauth/agents';
-import { APP_CONFIG, type AppConfig, Clock } from '@agentauth/core';
-import { managementResourceIdentifier } from '@agentauth/core';
+import { Clock } from '@agentauth/core';
 import { DelegationsService } from '@agentauth/delegations';
 import type { EvaluationAgent } from '@agentauth/policies';
 import { parseScopeRequest } from '@agentauth/scopes';
 import { evaluationAgentOf } from '../clients/authenticated-client';
-import { InvalidGrantError, InvalidTargetError } from '../oauth/oauth-errors';
-import { policyResource, requestedAudience } from '../oauth/audience';
+import { InvalidGrantError } from '../oauth/oauth-errors';
 import { requireParam } from '../oauth/token-request';
 import type { RefreshFamily } from '../refresh/refresh-tokens.repository';
 import { RefreshTokensService } from '../refresh/refresh-tokens.service';
@@ -18,6 +16,7 @@ import type { GrantHandler, TokenRequestContext, TokenResponse } from './grant-h
 import { GrantRegistry } from './grant-registry';
 import { ScopeResolver } from './scope-resolution';
 import { TokenAudit } from './token-audit';
+import { targetCeilings, targetTokenFields, TokenTargets } from './token-target';
 
 export const REFRESH_TOKEN = 'refresh_token';
 
@@ -26,7 +25,9 @@ export const REFRESH_TOKEN = 'refresh_token';
  * must belong to the authenticated client. Everything a new grant checks is checked again: the client's key
  * and agent chain (client authentication), the subject agent when it is not the client, the scopes — within
  * the family's original grant and the client's current ceiling, through the issuance policy — and the
- * audience (the family's; a request may repeat it, not change it). Then the token is rotated (used once,
+ * target (the family's resource: `TokenTargets.ofFamily` — a request may repeat it, another is
+ * `invalid_target`; a deleted resource server's family is dead; the server's scopes, as they are now, are
+ * one more ceiling). Then the token is rotated (used once,
  * atomically) and a new access token and refresh token are issued; the access token carries `fam`.
  */
 @Injectable()
@@ -42,8 +43,8 @@ export class RefreshTokenGrant implements GrantHandler, OnModuleInit {
     private readonly delegations: DelegationsService,
     private readonly authority: DelegatedAuthority,
     private readonly audit: TokenAudit,
+    private readonly targets: TokenTargets,
     private readonly clock: Clock,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   onModuleInit(): void {
@@ -56,12 +57,7 @@ export class RefreshTokenGrant implements GrantHandler, OnModuleInit {
     const raw = requireParam(params, 'refresh_token');
     const { family, hash } = await this.refresh.usable(raw, client, origin);
 
-    if (
-      (params.resource !== undefined || params.audience !== undefined) &&
-      requestedAudience(params, family.audience) !== family.audience
-    ) {
-      throw new InvalidTargetError('A refresh keeps the audience of the original grant');
-    }
+    const target = await this.targets.ofFamily(family, params);
     if (family.subjectAgentId !== client.agentId) {
       const subject = await this.agents.getActivity(family.subjectAgentId);
       if (!subject?.active) {
@@ -75,9 +71,10 @@ export class RefreshTokenGrant implements GrantHandler, OnModuleInit {
     const { scopes } = await this.scopes.resolve({
       requested: request.scopes,
       rootAgentId: client.rootAgentId,
-      ceilings: [family.scopes, grant.ceiling],
+      ceilings: [family.scopes, grant.ceiling, ...targetCeilings(target)],
       agents: grant.agents,
-      resource: policyResource(params, managementResourceIdentifier(this.config), family.audience),
+      resource: target.audience,
+      concrete: target.kind === 'resource_server',
       ip: context.ip,
       requestId: context.requestId,
       time: this.clock.now(),
@@ -89,7 +86,7 @@ export class RefreshTokenGrant implements GrantHandler, OnModuleInit {
         client,
         subjectAgentId: family.subjectAgentId,
         scopes,
-        audience: family.audience,
+        ...targetTokenFields(target),
         familyId: family.id,
         delegationId: family.delegationId ?? undefined,
         act: family.act ?? undefined,

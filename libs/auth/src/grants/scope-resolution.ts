@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EvaluationAgent } from '@agentauth/policies';
 import { ScopeRegistry } from '@agentauth/scope-registry';
-import { intersect, isValidScopeName, normalize, uncovered } from '@agentauth/scopes';
+import { coveredBy, intersect, isValidScopeName, normalize, uncovered } from '@agentauth/scopes';
 import { InvalidScopeError } from '../oauth/oauth-errors';
 import { ISSUANCE_POLICY, type IssuancePolicy } from '../policy/issuance-policy';
 
@@ -17,13 +17,19 @@ export interface ScopeResolutionRequest {
   ceilings: readonly (readonly string[])[];
   /** Agents the policies are evaluated for: the client, and for an exchange the actor too. */
   agents: readonly EvaluationAgent[];
-  /** The policies' resource: `policyResource(...)` of the request (`null`: it names no audience → `*`). */
+  /** The policies' resource: the token's target audience (`TokenTarget.audience`; `null` → `*`). */
   resource: string | null;
   ip?: string;
   /** The token request's id, carried into the `scope.denied` audit events. */
   requestId?: string;
   time: Date;
   delegationDepth: number;
+  /**
+   * A token for a registered resource server (CONTRACT §8): wildcards are expanded to the concrete
+   * registered scopes they cover (and those kept only when every ceiling covers them), and an empty result
+   * is `invalid_scope`.
+   */
+  concrete?: boolean;
 }
 
 export interface ResolvedScopes {
@@ -72,6 +78,13 @@ export class ScopeResolver {
     } else {
       candidates = intersectAll(request.ceilings);
     }
+    if (request.concrete) {
+      const expanded = await this.registry.expand(request.rootAgentId, candidates);
+      candidates = expanded.filter((s) => request.ceilings.every((ceiling) => coveredBy(s, ceiling)));
+      if (candidates.length === 0) {
+        throw new InvalidScopeError('No scope this resource server accepts can be issued to this client');
+      }
+    }
     const dropped: ResolvedScopes['dropped'] = [];
     for (const agent of request.agents) {
       const decision = await this.policy.filterScopes({
@@ -93,6 +106,9 @@ export class ScopeResolver {
       }
       const allowed = new Set(decision.allowed);
       candidates = candidates.filter((s) => allowed.has(s));
+    }
+    if (request.concrete && candidates.length === 0) {
+      throw new InvalidScopeError('Every scope this resource server accepts is denied by policy');
     }
     return { scopes: normalize(candidates), dropped };
   }

@@ -1,11 +1,10 @@
-import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { AgentsService } from '@agentauth/agents';
-import { type ActClaim, APP_CONFIG, type AppConfig, Clock } from '@agentauth/core';
-import { managementResourceIdentifier } from '@agentauth/core';
+import { type ActClaim, Clock } from '@agentauth/core';
 import type { EvaluationAgent } from '@agentauth/policies';
+import { ResourceServersService } from '@agentauth/resource-servers';
 import { parseScopeParam, parseScopeRequest } from '@agentauth/scopes';
 import { evaluationAgentOf } from '../clients/authenticated-client';
-import { policyResource, requestedAudience } from '../oauth/audience';
 import { InvalidGrantError, InvalidRequestError, InvalidTargetError } from '../oauth/oauth-errors';
 import { requireParam } from '../oauth/token-request';
 import {
@@ -23,6 +22,7 @@ import type { GrantHandler, TokenRequestContext, TokenResponse } from './grant-h
 import { GrantRegistry } from './grant-registry';
 import { ScopeResolver } from './scope-resolution';
 import { TokenAudit } from './token-audit';
+import { targetCeilings, targetTokenFields, type TokenTarget, TokenTargets } from './token-target';
 
 export const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
 export const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
@@ -30,20 +30,20 @@ const JWT_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:jwt';
 /** Subject and actor tokens are this server's access tokens (JWTs), under either RFC 8693 name. */
 const ACCEPTED_TYPES = new Set([ACCESS_TOKEN_TYPE, JWT_TOKEN_TYPE]);
 
-function audiencesOf(claims: AccessTokenClaims): string[] {
-  return Array.isArray(claims.aud) ? claims.aud : [claims.aud];
-}
-
 function idsInPath(path: string): string[] {
   return path.split('/').filter((s) => s.length > 0);
 }
 
 /**
- * RFC 8693 token exchange (CONTRACT §4): the authenticated client (the actor) trades an access token of its
- * root tree (the subject token) for a new access token that acts for the same `sub`:
- * - scope ⊆ the subject token's scope ∩ the actor key's scopes (⊆ its `allowed_scopes`), policies asked for
- *   the subject's agent and for the actor (else `invalid_scope`);
- * - `aud` one of the subject token's audiences (default: the subject's);
+ * RFC 8693 token exchange (CONTRACT §4, §8): the authenticated client (the actor) trades an access token of
+ * its root tree (the subject token) for a new access token that acts for the same `sub`:
+ * - only two actors are authorized (RFC 8693 §5): the subject token's own `client_id`, or the agent
+ *   registered as the subject token's resource server (`agent_id`: the on-behalf-of call downstream); any
+ *   other agent, in the tree or not, gets `invalid_grant` (handing authority over is what delegations do);
+ * - scope ⊆ the subject token's scope ∩ the actor key's scopes (⊆ its `allowed_scopes`) ∩ the target
+ *   resource server's scopes, policies asked for the subject's agent and for the actor (else `invalid_scope`);
+ * - the target (`resource` or `audience`): the subject token's own by default; another resource server of
+ *   the tree (downscoping for a downstream call); never from a resource server to the management API;
  * - `exp` ≤ the subject token's `exp`;
  * - `act` = `{sub: actor, act: <the subject token's act>}` (nested, the outermost is the current actor);
  * - `subject_refs` = every revocation reference of the subject token, so the new token dies with it (its
@@ -62,8 +62,9 @@ export class TokenExchangeGrant implements GrantHandler, OnModuleInit {
     private readonly issuer: AccessTokenIssuer,
     private readonly agents: AgentsService,
     private readonly audit: TokenAudit,
+    private readonly targets: TokenTargets,
+    private readonly resourceServers: ResourceServersService,
     private readonly clock: Clock,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   onModuleInit(): void {
@@ -85,6 +86,13 @@ export class TokenExchangeGrant implements GrantHandler, OnModuleInit {
     // Only agents of the subject's root tree may exchange its tokens; anything else looks like a bad token.
     if (subject.agent.root_agent_id !== client.rootAgentId) {
       throw new InvalidGrantError('The subject token is invalid, expired or revoked', 'other_tree');
+    }
+    const subjectTarget = await this.subjectTarget(subject);
+    if (subject.client_id !== client.agentId && !this.isServerAgent(subjectTarget, client.agentId)) {
+      throw new InvalidGrantError(
+        'The client is not authorized to exchange the subject token',
+        'actor_not_authorized',
+      );
     }
     if (params.actor_token !== undefined) {
       if (!ACCEPTED_TYPES.has(requireParam(params, 'actor_token_type'))) {
@@ -110,20 +118,19 @@ export class TokenExchangeGrant implements GrantHandler, OnModuleInit {
       throw new InvalidRequestError('The subject token cannot be exchanged further');
     }
 
-    const subjectAudiences = audiencesOf(subject);
-    const hasTarget = params.resource !== undefined || params.audience !== undefined;
-    const audience = hasTarget ? requestedAudience(params, subjectAudiences[0]) : subjectAudiences[0];
-    if (!subjectAudiences.includes(audience)) {
-      throw new InvalidTargetError("The audience must be one of the subject token's");
+    const target = (await this.targets.named(params, client.rootAgentId)) ?? subjectTarget;
+    if (target.kind === 'management' && subjectTarget.kind !== 'management') {
+      throw new InvalidTargetError("A resource server's token cannot be exchanged for the management API");
     }
 
     const request = parseScopeRequest(params.scope);
     const { scopes } = await this.scopes.resolve({
       requested: request.scopes,
       rootAgentId: client.rootAgentId,
-      ceilings: [parseScopeParam(subject.scope), client.scopes],
+      ceilings: [parseScopeParam(subject.scope), client.scopes, ...targetCeilings(target)],
       agents: [await this.subjectAgent(subject.sub), evaluationAgentOf(client)],
-      resource: policyResource(params, managementResourceIdentifier(this.config), subjectAudiences[0]),
+      resource: target.audience,
+      concrete: target.kind === 'resource_server',
       ip: context.ip,
       requestId: context.requestId,
       time: this.clock.now(),
@@ -134,7 +141,7 @@ export class TokenExchangeGrant implements GrantHandler, OnModuleInit {
       client,
       subjectAgentId: subject.sub,
       scopes,
-      audience,
+      ...targetTokenFields(target),
       act,
       delegationId: subject.delegation_id,
       subjectRefs,
@@ -153,6 +160,32 @@ export class TokenExchangeGrant implements GrantHandler, OnModuleInit {
       expires_in: token.expiresIn,
       scope: token.claims.scope,
     };
+  }
+
+  /**
+   * The subject token's target: its resource server (still registered: its deletion revoked the token
+   * anyway), or the management API when its `aud` is the management identifier. Anything else (a token
+   * from before resource servers, for an unregistered audience) cannot be exchanged.
+   */
+  private async subjectTarget(subject: AccessTokenClaims): Promise<TokenTarget> {
+    const management = this.targets.management();
+    if (subject.resource_server_id !== undefined) {
+      const server = await this.resourceServers.findByIdForIssuance(
+        subject.agent.root_agent_id,
+        subject.resource_server_id,
+      );
+      if (server && subject.aud === server.identifier) {
+        return { kind: 'resource_server', audience: server.identifier, server };
+      }
+    } else if (subject.aud === management.audience) {
+      return management;
+    }
+    throw new InvalidGrantError('The subject token is invalid, expired or revoked', 'subject_audience');
+  }
+
+  /** Is `agentId` the agent registered as the subject token's resource server (CONTRACT §8 `agent_id`)? */
+  private isServerAgent(target: TokenTarget, agentId: string): boolean {
+    return target.kind === 'resource_server' && target.server.agentId === agentId;
   }
 
   /** An active access token (any audience), else `invalid_grant` (503 when the revocation state is unreadable). */

@@ -17,7 +17,8 @@ function isResourceIndicator(value: string): boolean {
 
 /**
  * The audience a token request names itself: RFC 8707 `resource` or RFC 8693 `audience` (one value; both
- * only when equal), or `undefined` when it names none. Anything unacceptable is `invalid_target`.
+ * only when equal), or `undefined` when it names none. Anything unacceptable is `invalid_target` (a repeated
+ * parameter — several resources — is refused as `invalid_target` when the body is parsed).
  */
 export function namedAudience(params: Record<string, string>): string | undefined {
   const { resource, audience } = params;
@@ -35,29 +36,4 @@ export function namedAudience(params: Record<string, string>): string | undefine
     throw new InvalidTargetError('A token has one audience: resource and audience differ');
   }
   return resource ?? audience;
-}
-
-/** The `aud` of a token request: the audience it names (`namedAudience`), else `defaultAudience`. */
-export function requestedAudience(params: Record<string, string>, defaultAudience: string): string {
-  return namedAudience(params) ?? defaultAudience;
-}
-
-/**
- * The resource the issuance policy evaluates each scope with (CONTRACT §6: "the request's audience as
- * resource, `*` when none"), or `null` for `*`:
- * - the audience the request names, literally — the issuer's default audience included;
- * - else, for a grant that continues an earlier one (a refresh: the family's audience; an exchange: the
- *   subject token's), that grant's audience — unless it is the issuer's default, which such a grant also
- *   carries when its own request named none, so it counts as none (`*`, the fail-closed reading);
- * - else `null`.
- */
-export function policyResource(
-  params: Record<string, string>,
-  defaultAudience: string,
-  inheritedAudience?: string,
-): string | null {
-  const named = namedAudience(params);
-  if (named !== undefined) return named;
-  if (inheritedAudience !== undefined && inheritedAudience !== defaultAudience) return inheritedAudience;
-  return null;
 }

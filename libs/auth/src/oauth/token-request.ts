@@ -1,5 +1,5 @@
 import type { Request } from 'express';
-import { InvalidRequestError } from './oauth-errors';
+import { InvalidRequestError, InvalidTargetError } from './oauth-errors';
 
 const MAX_PARAM_LENGTH = 8192;
 
@@ -15,6 +15,9 @@ export function oauthParams(req: Request): Record<string, string> {
     throw new InvalidRequestError('The request body must be an object');
   const params: Record<string, string> = {};
   for (const [name, value] of Object.entries(body as Record<string, unknown>)) {
+    // One resource per request in this version (CONTRACT §8): several are `invalid_target` (RFC 8707 §2).
+    if (Array.isArray(value) && (name === 'resource' || name === 'audience'))
+      throw new InvalidTargetError('One resource per token request');
     if (Array.isArray(value))
       throw new InvalidRequestError(`The parameter "${name.slice(0, 64)}" is repeated`);
     if (typeof value !== 'string')

@@ -17,6 +17,8 @@ export interface RefreshFamily {
   act: ActClaim | null;
   scopes: string[];
   audience: string;
+  /** The resource server the family's tokens are for (null: the management API). */
+  resourceServerId: string | null;
   status: RefreshFamilyStatus;
   revokedReason: string | null;
   createdAt: Date;
@@ -39,6 +41,7 @@ export interface NewFamily {
   act: ActClaim | null;
   scopes: string[];
   audience: string;
+  resourceServerId: string | null;
   createdAt: Date;
   expiresAt: Date;
 }
@@ -53,6 +56,7 @@ interface RawFamily {
   act: ActClaim | null;
   scopes: string[];
   audience: string;
+  resource_server_id: string | null;
   status: RefreshFamilyStatus;
   revoked_reason: string | null;
   created_at: Date;
@@ -60,7 +64,7 @@ interface RawFamily {
 }
 
 const FAMILY_COLUMNS = `f.id, f.root_agent_id, f.client_agent_id, f.subject_agent_id, f.credential_id,
-  f.delegation_id, f.act, f.scopes, f.audience, f.status, f.revoked_reason, f.created_at, f.expires_at`;
+  f.delegation_id, f.act, f.scopes, f.audience, f.resource_server_id, f.status, f.revoked_reason, f.created_at, f.expires_at`;
 
 function toFamily(r: RawFamily): RefreshFamily {
   return {
@@ -73,6 +77,7 @@ function toFamily(r: RawFamily): RefreshFamily {
     act: r.act,
     scopes: r.scopes,
     audience: r.audience,
+    resourceServerId: r.resource_server_id,
     status: r.status,
     revokedReason: r.revoked_reason,
     createdAt: r.created_at,
@@ -85,6 +90,7 @@ export interface FamilySelector {
   agentIds?: string[];
   credentialIds?: string[];
   delegationIds?: string[];
+  resourceServerIds?: string[];
 }
 
 /**
@@ -98,8 +104,8 @@ export class RefreshTokensRepository {
   async insertFamily(m: EntityManager, family: NewFamily): Promise<string> {
     const rows: { id: string }[] = await m.query(
       `INSERT INTO refresh_families (root_agent_id, client_agent_id, subject_agent_id, credential_id,
-         delegation_id, act, scopes, audience, created_at, expires_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
+         delegation_id, act, scopes, audience, created_at, expires_at, resource_server_id)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
       [
         family.rootAgentId,
         family.clientAgentId,
@@ -111,6 +117,7 @@ export class RefreshTokensRepository {
         family.audience,
         family.createdAt,
         family.expiresAt,
+        family.resourceServerId,
       ],
     );
     return rows[0].id;
@@ -193,7 +200,8 @@ export class RefreshTokensRepository {
          id = ANY($1::uuid[])
          OR client_agent_id = ANY($2::uuid[]) OR subject_agent_id = ANY($2::uuid[])
          OR credential_id = ANY($3::uuid[])
-         OR delegation_id = ANY($4::uuid[]))
+         OR delegation_id = ANY($4::uuid[])
+         OR resource_server_id = ANY($7::uuid[]))
        RETURNING id`,
       [
         selector.familyIds ?? [],
@@ -202,6 +210,7 @@ export class RefreshTokensRepository {
         selector.delegationIds ?? [],
         reason,
         at,
+        selector.resourceServerIds ?? [],
       ],
     );
     const ids = rows.map((r) => r.id);

@@ -23,6 +23,8 @@ export interface NewFamilySpec {
   subjectAgentId: string;
   scopes: string[];
   audience: string;
+  /** The resource server of `audience` (none: the management API). */
+  resourceServerId?: string | null;
   delegationId?: string | null;
   /** `act` of the tokens the family will issue (delegated grants). */
   act?: ActClaim | null;
@@ -81,6 +83,7 @@ export class RefreshTokensService {
         act: spec.act ?? null,
         scopes: spec.scopes,
         audience: spec.audience,
+        resourceServerId: spec.resourceServerId ?? null,
         createdAt: now,
         expiresAt,
       });

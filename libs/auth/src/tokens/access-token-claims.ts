@@ -19,7 +19,10 @@ export interface AgentClaim {
  * - `cid`: the credential the client authenticated with (a revoked credential kills its tokens);
  * - `fam`: the refresh-token family the token descends from;
  * - `subject_refs`: for exchanged tokens, every revocation reference of the subject token (`kind:id`), so
- *   the new token dies with its subject.
+ *   the new token dies with its subject;
+ * - `resource_server_id`: for a token bound to a registered resource server (`aud` = its identifier), the
+ *   server's id: deleting the server kills the token (a `resource_server` marker), and a new registration
+ *   of the same identifier (a new id) revives nothing.
  */
 export interface AccessTokenClaims extends VerifiedClaims {
   aud: string | string[];
@@ -32,6 +35,7 @@ export interface AccessTokenClaims extends VerifiedClaims {
   act?: ActClaim;
   delegation_id?: string;
   subject_refs?: string[];
+  resource_server_id?: string;
 }
 
 /** Deepest `act` nesting accepted (and produced by token exchange). */
@@ -121,6 +125,9 @@ export function parseAccessTokenClaims(payload: VerifiedClaims): AccessTokenClai
   if (claims.delegation_id !== undefined && !isUuid(claims.delegation_id)) {
     throw new MalformedClaimsError('delegation_id');
   }
+  if (claims.resource_server_id !== undefined && !isUuid(claims.resource_server_id)) {
+    throw new MalformedClaimsError('resource_server_id');
+  }
   if (claims.act !== undefined) actDepthOf(claims.act);
   if (claims.subject_refs !== undefined) {
     if (!Array.isArray(claims.subject_refs) || claims.subject_refs.length > MAX_SUBJECT_REFS) {
@@ -141,7 +148,7 @@ export function actSubjects(act: ActClaim | undefined): string[] {
 /**
  * THE list of what a token dies with (CONTRACT §4): its `jti`, its credential, the agents it names (actor,
  * subject and every actor of its `act` chain — suspending a middle delegate kills the tokens minted through
- * it), its refresh family, its delegation and, for an exchanged token, everything its subject token
+ * it), its refresh family, its delegation, its resource server (CONTRACT §8) and, for an exchanged token, everything its subject token
  * referenced. De-duplicated.
  */
 export function revocationRefsOf(claims: AccessTokenClaims): RevocationRef[] {
@@ -154,6 +161,7 @@ export function revocationRefsOf(claims: AccessTokenClaims): RevocationRef[] {
   if (claims.cid) refs.push({ kind: 'credential', id: claims.cid });
   if (claims.fam) refs.push({ kind: 'family', id: claims.fam });
   if (claims.delegation_id) refs.push({ kind: 'delegation', id: claims.delegation_id });
+  if (claims.resource_server_id) refs.push({ kind: 'resource_server', id: claims.resource_server_id });
   for (const ref of claims.subject_refs ?? []) refs.push(parseRef(ref));
   const seen = new Set<string>();
   return refs.filter((ref) => {

@@ -24,6 +24,10 @@ export interface AccessTokenSpec {
   delegationId?: string;
   familyId?: string;
   subjectRefs?: string[];
+  /** The registered resource server `audience` names (its `resource_server_id` claim). */
+  resourceServerId?: string;
+  /** The resource server's own token lifetime, when it has one (never above the configured lifetime). */
+  lifetimeSeconds?: number | null;
 }
 
 export interface IssuedAccessToken {
@@ -34,7 +38,8 @@ export interface IssuedAccessToken {
 }
 
 /**
- * Builds and signs access tokens (CONTRACT §4): `exp` = the earliest of now + ACCESS_TOKEN_EXPIRE_MINUTES,
+ * Builds and signs access tokens (CONTRACT §4): `exp` = the earliest of now + ACCESS_TOKEN_EXPIRE_MINUTES
+ * (or the resource server's shorter `access_token_ttl_seconds`),
  * the client key's end (expiry or rotation grace), its agent chain's `expires_at` and whatever the grant adds,
  * in whole seconds and never later than any of them. No I/O (the signer holds its key in memory).
  */
@@ -57,7 +62,11 @@ export class AccessTokenIssuer {
     // Two attempts: the signer reads the clock again, and a second may tick between the two readings.
     for (let attempt = 0; ; attempt++) {
       const nowSec = this.clock.nowSeconds();
-      let exp = nowSec + this.config.accessTokenExpireMinutes * 60;
+      const lifetime = Math.min(
+        this.config.accessTokenExpireMinutes * 60,
+        spec.lifetimeSeconds ?? Number.POSITIVE_INFINITY,
+      );
+      let exp = nowSec + lifetime;
       for (const bound of bounds) exp = Math.min(exp, Math.floor(bound / 1000));
       if (exp <= nowSec) {
         throw new InvalidGrantError(
@@ -80,6 +89,7 @@ export class AccessTokenIssuer {
         ...(spec.act ? { act: spec.act } : {}),
         ...(spec.delegationId ? { delegation_id: spec.delegationId } : {}),
         ...(spec.subjectRefs && spec.subjectRefs.length > 0 ? { subject_refs: spec.subjectRefs } : {}),
+        ...(spec.resourceServerId ? { resource_server_id: spec.resourceServerId } : {}),
       };
       try {
         const signed = await this.signer.signAccessToken(claims);

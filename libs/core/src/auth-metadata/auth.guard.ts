@@ -3,6 +3,7 @@ import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
 import { coveredBy } from '@agentauth/scopes';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { protectedResourceMetadataUrl } from '../config/management-resource';
 import { constantTimeEqual } from '../crypto/constant-time';
 import { ForbiddenProblem, Problem, UnauthorizedProblem } from '../errors/problems';
 import type { RequestWithContext } from '../http/request-context';
@@ -68,7 +69,10 @@ export class AuthGuard implements CanActivate {
 
     const requirement = this.reflector.getAllAndOverride<AuthRequirement>(AUTH_REQUIREMENT, targets);
     if (!requirement || !this.authenticator) {
-      throw new UnauthorizedProblem('This route does not accept any credential');
+      throw withResourceMetadata(
+        new UnauthorizedProblem('This route does not accept any credential'),
+        protectedResourceMetadataUrl(this.config),
+      );
     }
     const credential = bearerCredential(req);
     if (!credential) {
@@ -111,12 +115,33 @@ export class AuthGuard implements CanActivate {
     return true;
   }
 
-  /** Counts the refusal (may answer 429 instead), records its one audit event, then answers `error`. */
+  /**
+   * Counts the refusal (may answer 429 instead), records its one audit event, then answers `error` — a
+   * Bearer 401 naming the management API's RFC 9728 metadata (`withResourceMetadata`).
+   */
   private async refuse(context: ExecutionContext, refusal: GuardRefusal, error: Problem): Promise<never> {
     await this.throttle?.throttle(context, refusal);
     await this.audit?.record(context, refusal);
-    throw error;
+    throw withResourceMetadata(error, protectedResourceMetadataUrl(this.config));
   }
+}
+
+/**
+ * CONTRACT §8, RFC 9728 §5.1: every Bearer challenge of the management API names its protected-resource
+ * metadata, so a client that got a 401 finds the authorization server (`Bearer resource_metadata="…"`, after
+ * the RFC 6750 `error` when there is one). The challenge stays first; other schemes are left alone.
+ */
+export function withResourceMetadata(error: Problem, metadataUrl: string): Problem {
+  const headers = error.extra.headers;
+  const challenge = headers?.['WWW-Authenticate'];
+  if (error.status !== 401 || !headers || challenge === undefined || !/^Bearer(\s|$)/.test(challenge)) {
+    return error;
+  }
+  if (challenge.includes('resource_metadata=')) return error;
+  const params = challenge.slice('Bearer'.length).trim();
+  headers['WWW-Authenticate'] =
+    `Bearer ${params.length > 0 ? `${params}, ` : ''}resource_metadata="${metadataUrl}"`;
+  return error;
 }
 
 /** The authenticator's reason for a refused token (e.g. `TokenRejectedError.reason`), else its problem code. */

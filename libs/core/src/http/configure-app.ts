@@ -55,6 +55,8 @@ export function configureApiApp(app: INestApplication): INestApplication {
       '.well-known/(.*)',
       '.well-known/agent-configuration',
       '.well-known/oauth-authorization-server',
+      '.well-known/oauth-protected-resource',
+      '.well-known/oauth-protected-resource/*path',
     ],
   });
   app.enableShutdownHooks();
