@@ -15,6 +15,8 @@ import {
   requestToken,
 } from '../../factories/agents';
 import { freezeClock } from '../../factories/clock';
+import { aResourceServer } from '../../factories/resource-servers';
+import { aScope } from '../../factories/scopes';
 import { auditEventsOf } from '../../factories/db';
 import { logCapture } from '../../support/log-capture';
 import { redisKeyPrefix } from '../../support/test-env';
@@ -91,7 +93,7 @@ describe('client_credentials over a real socket, verified with the discovery doc
     expect(payload).toEqual({
       iss: base,
       sub: root.agent.id,
-      aud: 'agentauth',
+      aud: managementResourceIdentifier(t.config),
       client_id: root.agent.id,
       scope: 'agents:read agents:write credentials:read',
       agent: { trust_level: 'root', root_agent_id: root.agent.id, version: null, capabilities: [] },
@@ -118,7 +120,7 @@ describe('client_credentials over a real socket, verified with the discovery doc
     const { token, metadata } = await tokenFromDiscovery({ Authorization: header });
     const { payload } = await jwtVerify(token, createRemoteJWKSet(new URL(metadata.jwks_uri)), {
       issuer: base,
-      audience: 'agentauth',
+      audience: managementResourceIdentifier(t.config),
     });
     expect(payload.sub).toBe(root.agent.id);
     // decoded exactly once: a double-encoded secret does not authenticate
@@ -225,21 +227,33 @@ describe('client_credentials', () => {
   });
 
   describe('audience (RFC 8707 resource / RFC 8693 audience)', () => {
-    it('sets aud from resource or audience; such a token never opens the management API', async () => {
-      const { agent } = await agentWithKey();
-      const byResource = await requestToken(t, agent, { resource: 'https://files.example/api' }).expect(200);
-      expect(claimsOf(byResource.body.access_token).aud).toBe('https://files.example/api');
+    it('sets aud from resource or audience (a registered resource server); such a token never opens the management API', async () => {
+      const root = await aTree(t);
+      await aScope(t, root, 'files:read');
+      const agent = await aKey(t, root, await anAgent(t, root, { allowed_scopes: ['files:read'] }));
+      const server = await aResourceServer(t, root, { scopes: ['files:read'] });
+      const byResource = await requestToken(t, agent, { resource: server.identifier }).expect(200);
+      expect(claimsOf(byResource.body.access_token).aud).toBe(server.identifier);
       await request(t.http).get(`${API}/agents`).set(bearer(byResource.body.access_token)).expect(401);
-      const byAudience = await requestToken(t, agent, { audience: 'billing' }).expect(200);
-      expect(claimsOf(byAudience.body.access_token).aud).toBe('billing');
-      const both = await requestToken(t, agent, { audience: 'billing', resource: 'billing' });
-      expect(both.status).toBe(400);
-      expect(both.body.error).toBe('invalid_target');
+      const byAudience = await requestToken(t, agent, { audience: server.identifier }).expect(200);
+      expect(claimsOf(byAudience.body.access_token).aud).toBe(server.identifier);
       const same = await requestToken(t, agent, {
-        audience: 'https://a.example',
-        resource: 'https://a.example',
+        audience: server.identifier,
+        resource: server.identifier,
       }).expect(200);
-      expect(claimsOf(same.body.access_token).aud).toBe('https://a.example');
+      expect(claimsOf(same.body.access_token).aud).toBe(server.identifier);
+      for (const params of [
+        { audience: 'billing', resource: server.identifier } as Record<string, string>,
+        { audience: 'billing' }, // not a resource server of the tree
+        { resource: 'https://a.example' },
+      ]) {
+        const res = await requestToken(t, agent, params);
+        expect({ params, status: res.status, error: res.body.error }).toEqual({
+          params,
+          status: 400,
+          error: 'invalid_target',
+        });
+      }
     });
 
     it('refuses a resource that is not an absolute URI without fragment', async () => {
@@ -418,7 +432,7 @@ describe('client_credentials', () => {
         details: {
           grant_type: 'client_credentials',
           scope: 'agents:read',
-          aud: 'agentauth',
+          aud: managementResourceIdentifier(t.config),
           jti: claims.jti,
           exp: claims.exp,
           credential_id: agent.credentialId,

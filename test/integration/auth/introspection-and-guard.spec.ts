@@ -1,3 +1,4 @@
+import { protectedResourceMetadataUrl } from '@agentauth/core';
 import request from 'supertest';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
@@ -72,7 +73,9 @@ describe('the Bearer guard and introspection refuse every forged or dead token',
     async (name) => {
       const res = await request(t.http).get(`${API}/agents`).set(bearer(forged[name]));
       expect(res.status).toBe(401);
-      expect(res.headers['www-authenticate']).toBe('Bearer error="invalid_token"');
+      expect(res.headers['www-authenticate']).toBe(
+        `Bearer error="invalid_token", resource_metadata="${protectedResourceMetadataUrl(t.config)}"`,
+      );
       expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
       expect(res.body).toEqual(INVALID_TOKEN_PROBLEM);
     },

@@ -1,3 +1,4 @@
+import { managementResourceIdentifier } from '@agentauth/core';
 import { createHash } from 'node:crypto';
 import request from 'supertest';
 import { createTestApp, type TestApp } from '../../support/app';
@@ -75,7 +76,7 @@ describe('refresh tokens', () => {
       root_agent_id: root.agent.id,
       credential_id: agent.credentialId,
       scopes: ['agents:read', 'agents:write'],
-      audience: 'agentauth',
+      audience: managementResourceIdentifier(t.config),
       status: 'active',
     });
     const days = ((row.expires_at as Date).getTime() - (row.created_at as Date).getTime()) / 86_400_000;
@@ -341,7 +342,7 @@ describe('refresh tokens', () => {
       client_id: agent.agent.id,
       sub: agent.agent.id,
       scope: 'agents:read agents:write',
-      aud: 'agentauth',
+      aud: managementResourceIdentifier(t.config),
       iat: expect.any(Number),
       exp: expect.any(Number),
       fam: claimsOf(access).fam,

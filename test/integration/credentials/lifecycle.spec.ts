@@ -1,3 +1,4 @@
+import { protectedResourceMetadataUrl } from '@agentauth/core';
 import { randomBytes, randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { CredentialsService, InvalidClientCredentials } from '@agentauth/credentials';
@@ -283,7 +284,9 @@ describe('credential lifecycle', () => {
         expect({ name, answer }).toEqual({ name, answer: reference });
       // a raw key is never a Bearer credential of the management API
       const asBearer = await request(t.http).get(`${API}/agents`).set(bearer(agent.apiKey)).expect(401);
-      expect(asBearer.headers['www-authenticate']).toBe('Bearer error="invalid_token"');
+      expect(asBearer.headers['www-authenticate']).toBe(
+        `Bearer error="invalid_token", resource_metadata="${protectedResourceMetadataUrl(t.config)}"`,
+      );
       expect(await authStatus(t, agent)).toBe(200);
 
       // the service the token endpoint uses: the same error for all, plus a key presented for another agent
