@@ -552,10 +552,11 @@ describe('agent_delegation tokens and CONTRACT §5', () => {
   });
 
   it('an exchanged token (act, no delegation_id) creates no delegation at all (403, nothing written)', async () => {
-    // The orchestrator exchanges the root's token: sub = root, act = orchestrator, delegations:write held.
-    const exchanged = await exchangeToken(t, c.orchestrator, c.root.accessToken).expect(200);
+    // The root exchanges its own token (only a token's own client may, CONTRACT §4): act = root,
+    // delegations:write held.
+    const exchanged = await exchangeToken(t, c.root, c.root.accessToken).expect(200);
     const claims = claimsOf(exchanged.body.access_token);
-    expect(claims).toMatchObject({ sub: c.root.agent.id, act: { sub: c.orchestrator.agent.id } });
+    expect(claims).toMatchObject({ sub: c.root.agent.id, act: { sub: c.root.agent.id } });
     expect(claims.delegation_id).toBeUndefined();
     expect(claims.scope).toContain('delegations:write');
     const before = await delegationRows(c.root.agent.id);

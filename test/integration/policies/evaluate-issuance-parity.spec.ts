@@ -5,6 +5,7 @@ import { aKey, anAgent, API, aTree, type AgentJson, type Caller, requestToken } 
 import { freezeClock } from '../../factories/clock';
 import { withDb } from '../../factories/db';
 import { aPolicy, type EvaluationJson, type PolicyJson } from '../../factories/policies';
+import { aResourceServer } from '../../factories/resource-servers';
 import { aScope } from '../../factories/scopes';
 
 jest.setTimeout(120_000);
@@ -55,6 +56,11 @@ describe('policy evaluation and token issuance agree', () => {
     t = await createTestApp({ TRUST_PROXY_CIDRS: '127.0.0.1/32,::1/128' });
     root = await aTree(t);
     for (const name of SCOPES) await aScope(t, root, name);
+    // Every URI audience is a resource server of the tree accepting every scope (CONTRACT §8): its identifier
+    // is the policies' resource at issuance.
+    for (const identifier of AUDIENCES) {
+      if (identifier !== undefined) await aResourceServer(t, root, { identifier, scopes: SCOPES });
+    }
     agents.team = await anAgent(t, root, { allowed_scopes: [...SCOPES] });
     agents.worker = await anAgent(t, root, {
       parent_agent_id: agents.team.id,
@@ -156,7 +162,8 @@ describe('policy evaluation and token issuance agree', () => {
       .send({
         agent_id: agents[agent].id,
         action: scope,
-        resource: audience ?? '*',
+        // A token request naming no resource is for the management API, evaluated as its identifier.
+        resource: audience ?? managementResourceIdentifier(t.config),
         context: { ip, time: new Date(times[time]).toISOString() },
       });
     if (res.status !== 200) throw new Error(`evaluate: ${res.status} ${JSON.stringify(res.body)}`);
@@ -203,7 +210,7 @@ describe('policy evaluation and token issuance agree', () => {
     }[] = [
       { agent: 'worker', scope: 'files:read', reason: 'explicit_allow', policy: 'readsEverywhere' },
       { agent: 'worker', scope: 'reports:read', reason: 'scope_grant' },
-      // resource glob on the audience; no audience = every resource (fail-closed)
+      // resource glob on the audience; no audience = the management API (beside the files service)
       {
         agent: 'worker',
         scope: 'files:write',
@@ -217,8 +224,8 @@ describe('policy evaluation and token issuance agree', () => {
         audience: 'https://other.example.com/api',
         reason: 'scope_grant',
       },
-      { agent: 'worker', scope: 'files:write', reason: 'explicit_deny', policy: 'workerWritesToFiles' },
-      // the issuer's default audience named explicitly is that resource, not `*`: the files deny is beside it
+      { agent: 'worker', scope: 'files:write', reason: 'scope_grant' },
+      // the management identifier named explicitly is the same resource: the files deny is beside it
       {
         agent: 'worker',
         scope: 'files:write',
@@ -374,7 +381,18 @@ describe('policy evaluation and token issuance agree', () => {
               }
               const res = await tokenAt(key, scopeParam(undefined, audience), ip);
               const label = { agent, keyScopes: scopes, audience, ip, time };
-              expect({ ...label, status: res.status }).toEqual({ ...label, status: 200 });
+              // Nothing left for a resource server is invalid_scope (CONTRACT §8); the management API
+              // issues an empty scope.
+              const emptyForServer = allowed.length === 0 && audience !== undefined;
+              expect({ ...label, status: res.status }).toEqual({
+                ...label,
+                status: emptyForServer ? 400 : 200,
+              });
+              if (emptyForServer) {
+                expect(res.body.error).toBe('invalid_scope');
+                dropping++;
+                continue;
+              }
               const issued = ((res.body.scope as string | undefined) ?? '').split(' ').filter(Boolean);
               expect({ ...label, issued: issued.sort() }).toEqual({ ...label, issued: [...allowed].sort() });
               if (allowed.length < scopes.length) dropping++;
@@ -388,21 +406,30 @@ describe('policy evaluation and token issuance agree', () => {
     expect(dropping).toBeGreaterThan(10);
   });
 
-  it('evaluates an explicitly requested default audience as that resource, an absent one as *', async () => {
-    // `audience=agentauth` (the configured default) is the resource `agentauth`, exactly as evaluate takes it;
-    // only a request naming no audience is evaluated with `*` (every resource: the files deny applies).
+  it('evaluates a request naming no resource, the management identifier or the base URL as the management API', async () => {
+    // All three are the management API (CONTRACT §8): evaluated with its identifier as resource, so a deny
+    // scoped to the files service does not apply; a request for the files service is that resource.
     const ip = '203.0.113.5';
+    const management = managementResourceIdentifier(t.config);
     const cases: { audience: string | undefined; decision: 'allow' | 'deny' }[] = [
-      { audience: managementResourceIdentifier(t.config), decision: 'allow' },
-      { audience: undefined, decision: 'deny' },
+      { audience: management, decision: 'allow' },
+      { audience: undefined, decision: 'allow' },
+      { audience: t.config.publicBaseUrl, decision: 'allow' },
       { audience: 'https://other.example.com/api', decision: 'allow' },
       { audience: 'https://files.example.com/docs', decision: 'deny' },
     ];
     for (const { audience, decision } of cases) {
-      const evaluation = await evaluateAt('worker', 'files:write', audience, ip, 'base');
-      expect(evaluation).toMatchObject({ decision, resource: audience ?? '*' });
+      const asResource =
+        audience === undefined || audience === t.config.publicBaseUrl ? management : audience;
+      const evaluation = await evaluateAt('worker', 'files:write', asResource, ip, 'base');
+      expect(evaluation).toMatchObject({ decision, resource: asResource });
       const issued = await issuanceDecision('worker', 'files:write', audience, ip);
       expect({ audience, token: issued.decision }).toEqual({ audience, token: decision });
+      if (issued.decision === 'allow') {
+        expect(
+          JSON.parse(Buffer.from(issued.res.body.access_token.split('.')[1], 'base64url').toString()).aud,
+        ).toBe(asResource);
+      }
     }
   });
 
@@ -445,7 +472,7 @@ describe('policy evaluation and token issuance agree', () => {
           request_id: explicit.headers['x-request-id'],
           details: {
             reason: 'explicit_deny',
-            resource: '*',
+            resource: managementResourceIdentifier(t.config),
             policy_ids: [policies.outsiderReportsWindow.id],
           },
         }),

@@ -247,7 +247,8 @@ describe('registered scopes', () => {
       [
         'token exchange',
         () =>
-          requestToken(t, delegate, {
+          // (only a token's own client, or its resource server's agent, may exchange it)
+          requestToken(t, delegator, {
             grant_type: TOKEN_EXCHANGE,
             subject_token: delegator.accessToken,
             subject_token_type: ACCESS_TOKEN_TYPE,
