@@ -7,7 +7,6 @@ import {
   aToken,
   aTree,
   basicAuth,
-  bearer,
   type Caller,
   claimsOf,
   requestToken,
@@ -279,7 +278,7 @@ describe('audience-bound tokens', () => {
       const req = request(t.http).get(`${API}/agents`);
       const res = await (auth ? req.set('Authorization', auth) : req);
       expect(res.status).toBe(401);
-      const challenge = res.headers['www-authenticate'] as string;
+      const challenge: string = res.headers['www-authenticate'];
       expect(challenge.startsWith('Bearer ')).toBe(true);
       expect(challenge).toContain(`resource_metadata="${metadataUrl}"`);
       if (auth) expect(challenge).toContain('error="invalid_token"');
