@@ -5,6 +5,7 @@ import { auditEventsAbout } from '../../factories/db';
 import { aResourceServer, anIdentifier, type ResourceServerJson } from '../../factories/resource-servers';
 import { aScope } from '../../factories/scopes';
 import { createTestApp, type TestApp } from '../../support/app';
+import { claimsOf, exchangeToken } from '../auth/auth-helpers';
 
 /** A 404 without its per-request part: what must be identical for an unknown id and a hidden one. */
 function comparable(res: request.Response) {
@@ -218,6 +219,32 @@ describe('resource servers API', () => {
       .set(team.auth)
       .expect(200);
     expect(still.body.name).toBe(server.name);
+  });
+
+  it('refuses a token carrying act (delegated or exchanged) any change: 403 act_not_allowed, nothing written', async () => {
+    const server = await aResourceServer(t, root, { scopes: ['files:read'] });
+    const exchanged = (await exchangeToken(t, root, root.accessToken).expect(200)).body
+      .access_token as string;
+    expect(claimsOf(exchanged).act).toEqual({ sub: root.agent.id });
+    const asActor = { Authorization: `Bearer ${exchanged}` };
+    const attempts = [
+      request(t.http)
+        .post(`${API}/resource-servers`)
+        .set(asActor)
+        .send({ identifier: anIdentifier(), name: 'x', scopes: ['files:read'] }),
+      request(t.http).patch(`${API}/resource-servers/${server.id}`).set(asActor).send({ name: 'x' }),
+      request(t.http).delete(`${API}/resource-servers/${server.id}`).set(asActor),
+    ];
+    for (const attempt of attempts) {
+      const res = await attempt;
+      expect({ status: res.status, type: res.body.type }).toEqual({
+        status: 403,
+        type: 'urn:agentauth:problem:act_not_allowed',
+      });
+    }
+    // reading is fine, and nothing changed
+    const got = await request(t.http).get(`${API}/resource-servers/${server.id}`).set(asActor).expect(200);
+    expect(got.body).toEqual(server);
   });
 
   it('requires resource-servers:read / :write', async () => {

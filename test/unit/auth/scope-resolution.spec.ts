@@ -20,8 +20,17 @@ const agent = (allowed: string[], id = 'a'): EvaluationAgent => ({
 /** The registry's answer over a fixed vocabulary (the real rule, `isRegisteredIn`; no cache, no database). */
 function registryOf(names: string[]): ScopeRegistry {
   const known = { global: new Set(names), tree: new Set<string>() };
-  const registry: Pick<ScopeRegistry, 'unregistered'> = {
+  const registry: Pick<ScopeRegistry, 'unregistered' | 'expand'> = {
     unregistered: async (_root, scopes) => scopes.filter((s) => !isRegisteredIn(s, known)),
+    // The registry's rule over the same vocabulary: a wildcard stands for the concrete names it covers.
+    expand: async (_root, scopes) =>
+      [
+        ...new Set(
+          scopes.flatMap((s) =>
+            s.endsWith(':*') ? names.filter((n) => !n.endsWith('*') && n.startsWith(s.slice(0, -1))) : [s],
+          ),
+        ),
+      ].sort(),
   };
   return registry as ScopeRegistry;
 }
@@ -100,6 +109,45 @@ describe('scope resolution (the one scope step of every grant)', () => {
         dropped: [],
       });
     }
+  });
+
+  it('issues concrete names only for a resource server: wildcards expanded within every ceiling, empty refused', async () => {
+    const r = resolver();
+    const agents = [agent(['files:*', 'other:read'])];
+    // The agent holds files:*, the server accepts files:*: the token names the registered files scopes.
+    await expect(
+      r.resolve({
+        ...base,
+        requested: undefined,
+        ceilings: [['files:*', 'other:read'], ['files:*']],
+        agents,
+        concrete: true,
+      }),
+    ).resolves.toEqual({ scopes: ['files:delete', 'files:read', 'files:write'], dropped: [] });
+    // An explicit wildcard is expanded too, and kept within the server's narrower ceiling.
+    await expect(
+      r.resolve({
+        ...base,
+        requested: ['files:*'],
+        ceilings: [['files:*'], ['files:*']],
+        agents,
+        concrete: true,
+      }),
+    ).resolves.toEqual({ scopes: ['files:delete', 'files:read', 'files:write'], dropped: [] });
+    // Nothing in common with the server: invalid_scope rather than an empty token.
+    await expect(
+      r.resolve({
+        ...base,
+        requested: undefined,
+        ceilings: [['other:read'], ['files:*']],
+        agents,
+        concrete: true,
+      }),
+    ).rejects.toBeInstanceOf(InvalidScopeError);
+    // Without `concrete` (the management API) the wildcard stays and an empty set is a token without scope.
+    await expect(
+      r.resolve({ ...base, requested: undefined, ceilings: [['files:*'], ['files:*']], agents }),
+    ).resolves.toEqual({ scopes: ['files:*'], dropped: [] });
   });
 
   it('the default policy allows exactly what allowed_scopes cover', async () => {
