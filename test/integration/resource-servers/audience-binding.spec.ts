@@ -303,5 +303,11 @@ describe('audience-bound tokens', () => {
     const discovery = await request(t.http).get('/.well-known/oauth-authorization-server').expect(200);
     expect(discovery.body.scopes_supported).toContain('resource-servers:read');
     expect(discovery.body.scopes_supported).not.toContain('files:read');
+    const agentConfiguration = await request(t.http).get('/.well-known/agent-configuration').expect(200);
+    expect(agentConfiguration.body).toMatchObject({
+      resource_servers_endpoint: `${t.config.publicBaseUrl}${t.config.apiPrefix}/resource-servers`,
+      protected_resource_metadata: metadataUrl,
+    });
+    expect(agentConfiguration.body.scopes_supported).not.toContain('files:read');
   });
 });

@@ -1,6 +1,6 @@
 import { Controller, Get, Header, Inject } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { APP_CONFIG, type AppConfig, Public } from '@agentauth/core';
+import { APP_CONFIG, type AppConfig, protectedResourceMetadataUrl, Public } from '@agentauth/core';
 import { BUILT_IN_SCOPES } from '@agentauth/scopes';
 import { GrantRegistry } from '../grants/grant-registry';
 
@@ -60,6 +60,8 @@ export class DiscoveryController {
       policies_endpoint: `${api}/policies`,
       policy_evaluation_endpoint: `${api}/policies/evaluate`,
       scopes_endpoint: `${api}/scopes`,
+      resource_servers_endpoint: `${api}/resource-servers`,
+      protected_resource_metadata: protectedResourceMetadataUrl(this.config),
       webhooks_endpoint: `${api}/webhooks`,
     };
   }
