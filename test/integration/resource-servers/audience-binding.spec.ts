@@ -11,11 +11,13 @@ import {
   claimsOf,
   requestToken,
 } from '../../factories/agents';
+import { aDelegation } from '../../factories/delegations';
 import { aPolicy } from '../../factories/policies';
 import { aResourceServer, anIdentifier, type ResourceServerJson } from '../../factories/resource-servers';
 import { aScope } from '../../factories/scopes';
 import { createTestApp, type TestApp } from '../../support/app';
 import { exchangeToken, guardStatus, introspect, isActive } from '../auth/auth-helpers';
+import { delegationGrant } from '../delegations/grant-helpers';
 
 /** An OAuth error body without anything per-request. */
 function oauthError(res: request.Response) {
@@ -208,6 +210,37 @@ describe('audience-bound tokens', () => {
     });
     const repeated = await refresh(omitted.body.refresh_token, { resource: serverA.identifier }).expect(200);
     expect(claimsOf(repeated.body.access_token).aud).toBe(serverA.identifier);
+  });
+
+  it('binds agent_delegation tokens (and their refreshes) to the resource too', async () => {
+    const delegation = await aDelegation(t, root, {
+      delegate_agent_id: bystander.agent.id,
+      scopes: ['files:read', 'files:delete'],
+    });
+    const token = delegation.delegation_token as string;
+    const res = await delegationGrant(t, bystander, token, { resource: serverA.identifier }).expect(200);
+    // The delegation's scopes ∩ A's: files:delete is not A's.
+    expect(res.body.scope).toBe('files:read');
+    expect(claimsOf(res.body.access_token)).toMatchObject({
+      aud: serverA.identifier,
+      sub: root.agent.id,
+      act: { sub: bystander.agent.id },
+      resource_server_id: serverA.id,
+    });
+    const refreshed = await request(t.http)
+      .post(`${API}/auth/token`)
+      .set(basicAuth(bystander.agent.id, bystander.apiKey))
+      .type('form')
+      .send({ grant_type: 'refresh_token', refresh_token: res.body.refresh_token })
+      .expect(200);
+    expect(claimsOf(refreshed.body.access_token).aud).toBe(serverA.identifier);
+    const other = await delegationGrant(t, bystander, token, { resource: theirServer.identifier });
+    expect(oauthError(other)).toMatchObject({ status: 400, body: { error: 'invalid_target' } });
+    const outside = await delegationGrant(t, bystander, token, {
+      resource: serverB.identifier,
+      scope: 'files:delete',
+    });
+    expect(oauthError(outside)).toMatchObject({ status: 400, body: { error: 'invalid_scope' } });
   });
 
   it("applies a deny policy naming A's identifier as resource to tokens for A only", async () => {
