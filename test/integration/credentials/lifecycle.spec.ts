@@ -98,13 +98,19 @@ describe('credential lifecycle', () => {
       .expect(200);
     const listed = list.body.items.find((c: { id: string }) => c.id === created.body.id);
     expect(listed.masked_key).toBe(`aa_${created.body.prefix}_****`);
+    expect(listed).toMatchObject({ type: 'api_key', kid: null, alg: null, thumbprint: null, jwk: null });
     expect(Object.keys(listed).sort()).toEqual(
       [
         'id',
         'agent_id',
+        'type',
         'name',
         'prefix',
         'masked_key',
+        'kid',
+        'alg',
+        'thumbprint',
+        'jwk',
         'scopes',
         'status',
         'expires_at',

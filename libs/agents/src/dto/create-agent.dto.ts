@@ -130,4 +130,14 @@ export class BootstrapAgentDto extends AgentDescriptionDto {
   @ArrayMaxSize(AGENT_LIMITS.scopes)
   @IsScopeName({ each: true })
   allowed_scopes?: string[];
+
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: true,
+    description:
+      'A public JWK (RSA ≥ 2048, EC P-256, OKP Ed25519): the root’s first credential is this public key instead of an API key (a secretless root that authenticates with private_key_jwt). See POST /credentials.',
+  })
+  @IsOptionalNotNull()
+  @IsJsonObject(4096)
+  jwk?: Record<string, unknown>;
 }
