@@ -10,6 +10,8 @@ import { ScopesModule } from '@agentauth/scope-registry';
 import { JwtBearerAuthenticator } from './bearer/jwt-bearer.authenticator';
 import { TokenCascades } from './cascades/token-cascades';
 import { ClientAuthenticator } from './clients/client-authenticator.service';
+import { ClientAssertionVerifier } from './protocol/client-assertion.verifier';
+import { ReplayCache } from './protocol/replay-cache';
 import { VerifiedKeyCache } from './clients/verified-key-cache';
 import { DiscoveryController } from './discovery/discovery.controller';
 import { AuthStats } from './auth-stats';
@@ -56,6 +58,8 @@ import { AccessTokenValidator } from './tokens/access-token.validator';
     GrantRegistry,
     OAuthExceptionFilter,
     VerifiedKeyCache,
+    ReplayCache,
+    ClientAssertionVerifier,
     ClientAuthenticator,
     AccessTokenIssuer,
     AccessTokenValidator,

@@ -11,6 +11,20 @@ export function isPublicKeyAlg(value: unknown): value is PublicKeyAlg {
   return typeof value === 'string' && (PUBLIC_KEY_ALGS as readonly string[]).includes(value);
 }
 
+/**
+ * The JWS `alg` header values accepted for signatures by public keys: the four above plus `Ed25519`, the
+ * fully-specified name of EdDSA with an Ed25519 key (RFC 9864), which current clients (oauth4webapi,
+ * openid-client 6) write for Ed25519 keys. Discovery lists these.
+ */
+export const ACCEPTED_JWS_ALGS = [...PUBLIC_KEY_ALGS, 'Ed25519'] as const;
+export type AcceptedJwsAlg = (typeof ACCEPTED_JWS_ALGS)[number];
+
+/** The key algorithm a JWS `alg` header means (`Ed25519` is EdDSA with an Ed25519 key), or null if refused. */
+export function keyAlgOfJwsAlg(value: unknown): PublicKeyAlg | null {
+  if (value === 'Ed25519') return 'EdDSA';
+  return isPublicKeyAlg(value) ? value : null;
+}
+
 /** JWK members that carry private (or symmetric) key material (RFC 7518 §6.2.2, §6.3.2, §6.4.1). */
 export const PRIVATE_JWK_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'] as const;
 
@@ -127,7 +141,7 @@ export async function parsePublicJwk(input: unknown): Promise<ParsedPublicKey> {
     throw new InvalidJwkError('jwk is not a valid public key');
   }
   const thumbprint = await calculateJwkThumbprint(out, 'sha256');
-  const kid = (jwk.kid) ?? thumbprint;
+  const kid = jwk.kid ?? thumbprint;
   return { jwk: { ...out, kid, alg, use: 'sig' }, kty, alg, kid, thumbprint };
 }
 

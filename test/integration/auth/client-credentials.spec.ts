@@ -420,6 +420,7 @@ describe('client_credentials', () => {
           aud: 'agentauth',
           jti: claims.jti,
           exp: claims.exp,
+          client_auth_method: 'client_secret_basic',
           credential_id: agent.credentialId,
         },
       }),

@@ -399,7 +399,12 @@ describe('credential lifecycle', () => {
         outcome: 'failure',
         target_type: 'agent',
         target_id: clientId,
-        details: { reason: 'invalid_client', cause: 'unknown_key', endpoint: 'token' },
+        details: {
+          reason: 'invalid_client',
+          cause: 'unknown_key',
+          endpoint: 'token',
+          client_auth_method: 'client_secret_basic',
+        },
       }),
     ]);
     expect(JSON.stringify(events)).not.toContain(key.slice(20));

@@ -110,7 +110,7 @@ export class IntrospectionService {
     if (/^Bearer\s/i.test(req.headers.authorization?.trim() ?? '')) {
       const bearer = bearerCredential(req);
       if (bearer === undefined) throw new InvalidBearerTokenError('malformed');
-      if (params.client_secret !== undefined) {
+      if (params.client_secret !== undefined || params.client_assertion !== undefined) {
         throw new InvalidRequestError('Use only one authentication method');
       }
       let claims;
