@@ -16,6 +16,7 @@ import { CredentialExpiry1764401100000 } from './1764401100000-credential-expiry
 import { RefreshPurge1764401110000 } from './1764401110000-refresh-purge';
 import { AgentRateLimit1764401300000 } from './1764401300000-agent-rate-limit';
 import { PublicKeyCredentials1764520000000 } from './1764520000000-public-key-credentials';
+import { Dpop1764520100000 } from './1764520100000-dpop';
 
 export const MIGRATIONS = [
   AppRole1764400000000,
@@ -35,4 +36,5 @@ export const MIGRATIONS = [
   RefreshPurge1764401110000,
   AgentRateLimit1764401300000,
   PublicKeyCredentials1764520000000,
+  Dpop1764520100000,
 ];

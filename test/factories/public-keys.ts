@@ -1,4 +1,4 @@
-import { generateKeyPairSync, type KeyObject, randomUUID } from 'node:crypto';
+import { createHash, generateKeyPairSync, type KeyObject, randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
 import request from 'supertest';
 import { API, type AgentJson, type Caller, type HttpTarget } from './agents';
@@ -91,4 +91,41 @@ export function assertionParams(assertion: string): Record<string, string> {
 export function unsignedJwt(claims: Record<string, unknown>): string {
   const enc = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
   return `${enc({ alg: 'none', typ: 'JWT' })}.${enc(claims)}.`;
+}
+
+export interface DpopProofOptions {
+  htm?: string;
+  /** Absolute URL. */
+  htu: string;
+  /** The access token the proof accompanies (`ath`). */
+  accessToken?: string;
+  /** Claims to add or override (`undefined` removes one). */
+  claims?: Record<string, unknown>;
+  /** Header members to add or override. */
+  header?: Record<string, unknown>;
+  alg?: string;
+  key?: KeyObject | Uint8Array;
+}
+
+/** A DPoP proof (RFC 9449 §4.2), valid by default: typ dpop+jwt, the pair's public jwk, fresh iat and jti. */
+export async function dpopProof(pair: TestKeyPair, options: DpopProofOptions): Promise<string> {
+  const claims: Record<string, unknown> = {
+    jti: randomUUID(),
+    htm: options.htm ?? 'POST',
+    htu: options.htu,
+    iat: Math.floor(Date.now() / 1000),
+    ...(options.accessToken
+      ? { ath: createHash('sha256').update(options.accessToken, 'ascii').digest('base64url') }
+      : {}),
+    ...options.claims,
+  };
+  for (const [k, v] of Object.entries(claims)) if (v === undefined) delete claims[k];
+  return new SignJWT(claims)
+    .setProtectedHeader({
+      typ: 'dpop+jwt',
+      alg: options.alg ?? pair.alg,
+      jwk: pair.publicJwk,
+      ...options.header,
+    } as never)
+    .sign(options.key ?? pair.privateKey);
 }

@@ -82,6 +82,7 @@ export class AgentsController {
         ...(dto.rate_limit_per_minute !== undefined
           ? { rate_limit_per_minute: result.agent.rateLimitPerMinute }
           : {}),
+        ...(dto.require_dpop !== undefined ? { require_dpop: result.agent.requireDpop } : {}),
         ...(result.narrowedDescendants ? { narrowed_descendants: result.narrowedDescendants } : {}),
         ...(result.suspendedAgentIds.length ? { suspended_agents: result.suspendedAgentIds.length } : {}),
       },

@@ -12,6 +12,8 @@ import { TokenCascades } from './cascades/token-cascades';
 import { ClientAuthenticator } from './clients/client-authenticator.service';
 import { ClientAssertionVerifier } from './protocol/client-assertion.verifier';
 import { ReplayCache } from './protocol/replay-cache';
+import { DpopBinding } from './protocol/dpop-binding';
+import { DpopProofValidator } from './protocol/dpop-proof.validator';
 import { VerifiedKeyCache } from './clients/verified-key-cache';
 import { DiscoveryController } from './discovery/discovery.controller';
 import { AuthStats } from './auth-stats';
@@ -60,6 +62,8 @@ import { AccessTokenValidator } from './tokens/access-token.validator';
     VerifiedKeyCache,
     ReplayCache,
     ClientAssertionVerifier,
+    DpopProofValidator,
+    DpopBinding,
     ClientAuthenticator,
     AccessTokenIssuer,
     AccessTokenValidator,

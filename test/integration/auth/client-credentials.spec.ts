@@ -422,6 +422,7 @@ describe('client_credentials', () => {
           exp: claims.exp,
           client_auth_method: 'client_secret_basic',
           credential_id: agent.credentialId,
+          dpop_bound: false,
         },
       }),
     ]);

@@ -159,6 +159,7 @@ describe('discovery', () => {
       token_endpoint_auth_signing_alg_values_supported: algs,
       introspection_endpoint_auth_signing_alg_values_supported: algs,
       revocation_endpoint_auth_signing_alg_values_supported: algs,
+      dpop_signing_alg_values_supported: algs,
       // the built-in scopes, and nothing that is not a scope (offline_access is a reserved word, CONTRACT §4)
       scopes_supported: [...BUILT_IN_SCOPES],
       response_types_supported: [],

@@ -2,6 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import {
   ArrayMaxSize,
   IsArray,
+  IsBoolean,
   IsIn,
   IsInt,
   IsOptional,
@@ -116,6 +117,16 @@ export class CreateAgentDto extends AgentDescriptionDto {
   @Min(1)
   @Max(RATE_LIMIT_OVERRIDE_MAX)
   rate_limit_per_minute?: number | null;
+
+  @ApiPropertyOptional({
+    type: Boolean,
+    default: false,
+    description:
+      'The child (and, inherited, its descendants) gets tokens only with a DPoP proof (RFC 9449; CONTRACT §10). A child of an agent that requires DPoP requires it whatever this says.',
+  })
+  @IsOptionalNotNull()
+  @IsBoolean()
+  require_dpop?: boolean;
 }
 
 /** `POST /agents/bootstrap`: a new root agent. */
@@ -140,4 +151,14 @@ export class BootstrapAgentDto extends AgentDescriptionDto {
   @IsOptionalNotNull()
   @IsJsonObject(4096)
   jwk?: Record<string, unknown>;
+
+  @ApiPropertyOptional({
+    type: Boolean,
+    default: false,
+    description:
+      'The root and every agent of its tree get tokens only with a DPoP proof (RFC 9449; CONTRACT §10).',
+  })
+  @IsOptionalNotNull()
+  @IsBoolean()
+  require_dpop?: boolean;
 }

@@ -35,6 +35,8 @@ export class DiscoveryController {
       token_endpoint_auth_signing_alg_values_supported: ACCEPTED_JWS_ALGS,
       introspection_endpoint_auth_signing_alg_values_supported: ACCEPTED_JWS_ALGS,
       revocation_endpoint_auth_signing_alg_values_supported: ACCEPTED_JWS_ALGS,
+      // DPoP (RFC 9449 §5.1, CONTRACT §10): the algorithms a proof may be signed with.
+      dpop_signing_alg_values_supported: ACCEPTED_JWS_ALGS,
       // Scopes only: `offline_access` is a reserved word of the `scope` parameter, not a scope (CONTRACT §4);
       // docs/tokens.md says how to ask for a refresh token.
       scopes_supported: [...BUILT_IN_SCOPES],

@@ -3,7 +3,9 @@ import { APP_CONFIG, type AppConfig, Clock } from '@agentauth/core';
 import { parseScopeRequest } from '@agentauth/scopes';
 import { evaluationAgentOf } from '../clients/authenticated-client';
 import { policyResource, requestedAudience } from '../oauth/audience';
+import { DpopBinding } from '../protocol/dpop-binding';
 import { RefreshTokensService } from '../refresh/refresh-tokens.service';
+import { tokenTypeOf } from '../tokens/access-token-claims';
 import { AccessTokenIssuer } from '../tokens/access-token.issuer';
 import type { GrantHandler, TokenRequestContext, TokenResponse } from './grant-handler';
 import { GrantRegistry } from './grant-registry';
@@ -31,6 +33,7 @@ export class ClientCredentialsGrant implements GrantHandler, OnModuleInit {
     private readonly audit: TokenAudit,
     private readonly clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly dpop: DpopBinding,
   ) {}
 
   onModuleInit(): void {
@@ -41,6 +44,11 @@ export class ClientCredentialsGrant implements GrantHandler, OnModuleInit {
     const { params, client } = context;
     const request = parseScopeRequest(params.scope);
     const audience = requestedAudience(params, this.config.tokenAudience);
+    const { jkt } = await this.dpop.bind(context.req, {
+      clientId: client.agentId,
+      subjectAgentId: client.agentId,
+      audience,
+    });
     const { scopes, dropped } = await this.scopes.resolve({
       requested: request.scopes,
       rootAgentId: client.rootAgentId,
@@ -54,7 +62,13 @@ export class ClientCredentialsGrant implements GrantHandler, OnModuleInit {
     });
     // offline_access: a refresh-token family for this grant (its first access token already belongs to it).
     const family = request.offlineAccess
-      ? await this.refresh.startFamily({ client, subjectAgentId: client.agentId, scopes, audience })
+      ? await this.refresh.startFamily({
+          client,
+          subjectAgentId: client.agentId,
+          scopes,
+          audience,
+          dpopJkt: jkt,
+        })
       : undefined;
     const token = await this.issuer.issue({
       client,
@@ -62,15 +76,17 @@ export class ClientCredentialsGrant implements GrantHandler, OnModuleInit {
       scopes,
       audience,
       familyId: family?.familyId,
+      jkt,
     });
     await this.audit.issued(context, CLIENT_CREDENTIALS, token.claims, {
       credential_id: client.credentialId,
+      dpop_bound: jkt !== undefined,
       ...(family ? { family_id: family.familyId } : {}),
       ...(dropped.length > 0 ? { policy_dropped: dropped.map((d) => d.scope) } : {}),
     });
     return {
       access_token: token.jwt,
-      token_type: 'Bearer',
+      token_type: tokenTypeOf(token.claims),
       expires_in: token.expiresIn,
       scope: token.claims.scope,
       ...(family ? { refresh_token: family.refreshToken } : {}),

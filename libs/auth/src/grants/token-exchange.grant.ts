@@ -7,6 +7,7 @@ import { evaluationAgentOf } from '../clients/authenticated-client';
 import { policyResource, requestedAudience } from '../oauth/audience';
 import { InvalidGrantError, InvalidRequestError, InvalidTargetError } from '../oauth/oauth-errors';
 import { requireParam } from '../oauth/token-request';
+import { DpopBinding } from '../protocol/dpop-binding';
 import {
   type AccessTokenClaims,
   actDepth,
@@ -14,6 +15,8 @@ import {
   MAX_ACT_DEPTH,
   MAX_SUBJECT_REFS,
   revocationRefsOf,
+  actSubjects,
+  tokenTypeOf,
 } from '../tokens/access-token-claims';
 import { AccessTokenIssuer } from '../tokens/access-token.issuer';
 import { AccessTokenValidator } from '../tokens/access-token.validator';
@@ -63,6 +66,7 @@ export class TokenExchangeGrant implements GrantHandler, OnModuleInit {
     private readonly audit: TokenAudit,
     private readonly clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly dpop: DpopBinding,
   ) {}
 
   onModuleInit(): void {
@@ -104,6 +108,13 @@ export class TokenExchangeGrant implements GrantHandler, OnModuleInit {
     if (actDepth(act) > MAX_ACT_DEPTH) {
       throw new InvalidRequestError(`An act chain holds at most ${MAX_ACT_DEPTH} actors`);
     }
+    // A bound subject token is exchanged only with a proof by its key; the new token is bound to the
+    // actor's proof whenever one is sent (CONTRACT §4, §10).
+    const { jkt } = await this.dpop.bind(
+      context.req,
+      { clientId: client.agentId, subjectAgentId: subject.sub, actorIds: actSubjects(act) },
+      subject.cnf ? { jkt: subject.cnf.jkt, what: 'subject token' } : undefined,
+    );
     const subjectRefs = revocationRefsOf(subject).map(formatRef);
     if (subjectRefs.length > MAX_SUBJECT_REFS) {
       throw new InvalidRequestError('The subject token cannot be exchanged further');
@@ -139,16 +150,18 @@ export class TokenExchangeGrant implements GrantHandler, OnModuleInit {
       subjectRefs,
       authTimeMs: subject.auth_time * 1000,
       notAfterMs: [subject.exp * 1000],
+      jkt,
     });
     await this.audit.issued(context, TOKEN_EXCHANGE, token.claims, {
       credential_id: client.credentialId,
       subject_jti: subject.jti,
       act_depth: actDepth(act),
+      dpop_bound: jkt !== undefined,
     });
     return {
       access_token: token.jwt,
       issued_token_type: ACCESS_TOKEN_TYPE,
-      token_type: 'Bearer',
+      token_type: tokenTypeOf(token.claims),
       expires_in: token.expiresIn,
       scope: token.claims.scope,
     };

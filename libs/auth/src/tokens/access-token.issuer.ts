@@ -24,6 +24,8 @@ export interface AccessTokenSpec {
   delegationId?: string;
   familyId?: string;
   subjectRefs?: string[];
+  /** DPoP (RFC 9449): the thumbprint of the proof's key; the token gets `cnf: {jkt}`. */
+  jkt?: string;
 }
 
 export interface IssuedAccessToken {
@@ -80,6 +82,7 @@ export class AccessTokenIssuer {
         ...(spec.act ? { act: spec.act } : {}),
         ...(spec.delegationId ? { delegation_id: spec.delegationId } : {}),
         ...(spec.subjectRefs && spec.subjectRefs.length > 0 ? { subject_refs: spec.subjectRefs } : {}),
+        ...(spec.jkt ? { cnf: { jkt: spec.jkt } } : {}),
       };
       try {
         const signed = await this.signer.signAccessToken(claims);

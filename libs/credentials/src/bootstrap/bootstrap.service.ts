@@ -71,6 +71,7 @@ export class BootstrapService {
         capabilities: dto.capabilities,
         metadata: dto.metadata,
         allowedScopes: dto.allowed_scopes,
+        requireDpop: dto.require_dpop,
       });
       const { credential, apiKey } = await this.credentials.issueCredential(
         manager,
