@@ -1,7 +1,9 @@
 import { createServer } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
+import type Redis from 'ioredis';
 import request from 'supertest';
+import { REDIS } from '@agentauth/core';
 import { createTestApp, type TestApp } from '../../support/app';
 import { runOpenIdClient } from '../../support/openid-client';
 import { redisKeyPrefix } from '../../support/test-env';
@@ -244,6 +246,20 @@ describe('private_key_jwt client authentication (RFC 7523, CONTRACT §9)', () =>
       );
       expect(basic.status).toBe(400);
       expect(basic.body.error).toBe('invalid_request');
+    });
+
+    it('fails closed (503) when the replay cache cannot record the jti, and the assertion stays usable', async () => {
+      const redis = t.app.get<Redis>(REDIS);
+      const set = jest.spyOn(redis, 'set').mockRejectedValueOnce(new Error('redis down'));
+      const signed = await assertion();
+      try {
+        const res = await tokenRequest(assertionParams(signed));
+        expect(res.status).toBe(503);
+        expect(res.body.access_token).toBeUndefined();
+      } finally {
+        set.mockRestore();
+      }
+      await tokenRequest(assertionParams(signed)).expect(200);
     });
 
     it('a wrong client_assertion_type is invalid_client', async () => {
