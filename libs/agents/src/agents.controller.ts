@@ -65,7 +65,7 @@ export class AgentsController {
   @ApiOperation({
     summary: 'Update an agent',
     description:
-      'Descriptive fields: the agent itself or an ancestor. allowed_scopes, expires_at, status (suspended|active) and rate_limit_per_minute: strict ancestors only.',
+      'Descriptive fields: the agent itself or an ancestor. allowed_scopes, expires_at, status (suspended|active), rate_limit_per_minute and require_dpop: strict ancestors only.',
   })
   @ApiOkResponse({ type: AgentResponse })
   async update(
