@@ -198,6 +198,17 @@ describe('DPoP sender-constrained tokens (RFC 9449, CONTRACT §10)', () => {
       const root = await aTree(t);
       const pair = aKeyPair('EdDSA');
       const first = await boundToken(root, pair, { scope: 'agents:read offline_access' });
+      const introspected = await request(t.http)
+        .post(`${API}/auth/token/introspect`)
+        .set(basicAuth(root.agent.id, root.apiKey))
+        .type('form')
+        .send({ token: first.refresh_token })
+        .expect(200);
+      expect(introspected.body).toMatchObject({
+        active: true,
+        token_type: 'refresh_token',
+        cnf: { jkt: await thumbprint(pair) },
+      });
       const refresh = (refreshToken: string, proof?: string) =>
         tokenRequest(root, { grant_type: 'refresh_token', refresh_token: refreshToken }, proof);
       expectInvalidProof(
@@ -380,6 +391,33 @@ describe('DPoP sender-constrained tokens (RFC 9449, CONTRACT §10)', () => {
       const ok = await exchange(await dpopProof(pair, { htu: tokenUrl })).expect(200);
       expect(ok.body.token_type).toBe('DPoP');
       expect(claimsOf(ok.body.access_token).cnf).toEqual({ jkt: await thumbprint(pair) });
+    });
+
+    it('a bound actor token needs a proof by its key', async () => {
+      const root = await aTree(t);
+      const actorPair = aKeyPair('ES256');
+      const subject = (await tokenRequest(root, { scope: 'agents:read' }).expect(200)).body
+        .access_token as string;
+      const actor = (await boundToken(root, actorPair, { scope: 'agents:read' })).access_token;
+      const exchange = (proof?: string) =>
+        tokenRequest(
+          root,
+          {
+            grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
+            subject_token: subject,
+            subject_token_type: 'urn:ietf:params:oauth:token-type:access_token',
+            actor_token: actor,
+            actor_token_type: 'urn:ietf:params:oauth:token-type:access_token',
+          },
+          proof,
+        );
+      expectInvalidProof(await exchange(), 'DPoP proof required: the actor token is DPoP-bound');
+      expectInvalidProof(
+        await exchange(await dpopProof(aKeyPair('ES256'), { htu: tokenUrl })),
+        'The DPoP proof is not by the key the actor token is bound to',
+      );
+      const ok = await exchange(await dpopProof(actorPair, { htu: tokenUrl })).expect(200);
+      expect(claimsOf(ok.body.access_token).cnf).toEqual({ jkt: await thumbprint(actorPair) });
     });
   });
 });

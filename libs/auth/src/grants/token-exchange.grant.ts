@@ -5,7 +5,12 @@ import type { EvaluationAgent } from '@agentauth/policies';
 import { parseScopeParam, parseScopeRequest } from '@agentauth/scopes';
 import { evaluationAgentOf } from '../clients/authenticated-client';
 import { policyResource, requestedAudience } from '../oauth/audience';
-import { InvalidGrantError, InvalidRequestError, InvalidTargetError } from '../oauth/oauth-errors';
+import {
+  InvalidDpopProofError,
+  InvalidGrantError,
+  InvalidRequestError,
+  InvalidTargetError,
+} from '../oauth/oauth-errors';
 import { requireParam } from '../oauth/token-request';
 import { DpopBinding } from '../protocol/dpop-binding';
 import {
@@ -89,11 +94,13 @@ export class TokenExchangeGrant implements GrantHandler, OnModuleInit {
     if (subject.agent.root_agent_id !== client.rootAgentId) {
       throw new InvalidGrantError('The subject token is invalid, expired or revoked', 'other_tree');
     }
+    let actorJkt: string | undefined;
     if (params.actor_token !== undefined) {
       if (!ACCEPTED_TYPES.has(requireParam(params, 'actor_token_type'))) {
         throw new InvalidRequestError('Unsupported actor_token_type: only access tokens are accepted');
       }
       const actor = await this.activeToken(params.actor_token, 'actor');
+      actorJkt = actor.cnf?.jkt;
       if (actor.sub !== client.agentId || actor.client_id !== client.agentId) {
         throw new InvalidGrantError(
           'The actor token does not represent the authenticated client',
@@ -115,6 +122,15 @@ export class TokenExchangeGrant implements GrantHandler, OnModuleInit {
       { clientId: client.agentId, subjectAgentId: subject.sub, actorIds: actSubjects(act) },
       subject.cnf ? { jkt: subject.cnf.jkt, what: 'subject token' } : undefined,
     );
+    // A bound actor token is presented only with a proof by its key too (it is as good as the token).
+    if (actorJkt !== undefined && jkt !== actorJkt) {
+      throw new InvalidDpopProofError(
+        jkt === undefined
+          ? 'DPoP proof required: the actor token is DPoP-bound'
+          : 'The DPoP proof is not by the key the actor token is bound to',
+        'actor_dpop_key_mismatch',
+      );
+    }
     const subjectRefs = revocationRefsOf(subject).map(formatRef);
     if (subjectRefs.length > MAX_SUBJECT_REFS) {
       throw new InvalidRequestError('The subject token cannot be exchanged further');
