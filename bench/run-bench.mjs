@@ -8,14 +8,14 @@
 // the ratios. A benchmark, never a test: it prints numbers and fails only when the service cannot be driven.
 //
 // Env: BENCH_PORT (8300), BENCH_DURATION (10 s), BENCH_WARMUP (3 s), BENCH_CONNECTIONS (32),
-//      BENCH_API_WORKERS (2), BENCH_SCENARIOS (comma list; default all), BENCH_SKIP_BUILD,
+//      BENCH_API_WORKERS (2), BENCH_SCENARIOS (comma list; default all), BENCH_SKIP_BUILD, BENCH_ENVIRONMENT,
 //      TEST_PG_ADMIN_URL (postgresql://postgres@127.0.0.1:5432/postgres), TEST_REDIS_URL (redis://127.0.0.1:6379/0),
 //      BENCH_PEER_TOKEN_URL, BENCH_PEER_INTROSPECT_URL, BENCH_PEER_CLIENT_ID, BENCH_PEER_CLIENT_SECRET,
 //      BENCH_PEER_SCOPE (api:read), BENCH_WITH_PEER=1 (copy ../shared/bench-peer and start oidc-provider),
 //      BENCH_PROFILE=<dir> (CPU-profile every API process during each measured scenario: <dir>/<scenario>-<pid>.cpuprofile;
 //      summarise with `node bench/profile/analyze.mjs <dir>/<scenario>-*.cpuprofile`).
 import { execFileSync, spawn } from 'node:child_process';
-import { generateKeyPairSync, randomBytes, sign } from 'node:crypto';
+import { createHash, generateKeyPairSync, randomBytes, randomUUID, sign } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -39,7 +39,7 @@ const ADMIN_URL = env.TEST_PG_ADMIN_URL ?? 'postgresql://postgres@127.0.0.1:5432
 const REDIS_URL = env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/0';
 const DB_NAME = `agentauth_bench_${process.pid}`;
 const SCENARIOS = (env.BENCH_SCENARIOS ??
-  'client_credentials,client_credentials_cold,introspect,bearer_get_agent,policy_evaluate,refresh_rotate')
+  'client_credentials,client_credentials_cold,client_credentials_private_key_jwt,introspect,bearer_get_agent,bearer_get_agent_dpop,policy_evaluate,refresh_rotate')
   .split(',')
   .map((s) => s.trim())
   .filter(Boolean);
@@ -76,7 +76,9 @@ let server;
 const serverEnv = {
   ...env,
   NODE_ENV: 'production',
-  ENVIRONMENT: 'production',
+  // BENCH_ENVIRONMENT=development skips production's least-privilege login check (the bench logs in as the
+  // PostgreSQL superuser); everything measured runs the same code.
+  ENVIRONMENT: env.BENCH_ENVIRONMENT ?? 'production',
   PORT: String(PORT),
   HOST: '127.0.0.1',
   PUBLIC_BASE_URL: BASE,
@@ -207,6 +209,33 @@ async function token(clientId, secret, scope = SCOPE) {
     'client_credentials',
   );
   return body;
+}
+
+/** An ES256 key pair for client assertions and DPoP proofs, with its public JWK. */
+function es256Pair() {
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  return { privateKey, jwk: publicKey.export({ format: 'jwk' }) };
+}
+
+/** A compact ES256 JWS (what a client library does per request: one P-256 signature). */
+function es256Jwt(header, payload, privateKey) {
+  const b64 = (v) => Buffer.from(JSON.stringify(v)).toString('base64url');
+  const input = `${b64({ alg: 'ES256', ...header })}.${b64(payload)}`;
+  const signature = sign('sha256', Buffer.from(input), { key: privateKey, dsaEncoding: 'ieee-p1363' });
+  return `${input}.${signature.toString('base64url')}`;
+}
+
+/** A fresh private_key_jwt client assertion (RFC 7523) for `agentId`: a new jti every call. */
+function clientAssertion(pair, agentId) {
+  const now = Math.floor(Date.now() / 1000);
+  return es256Jwt({ typ: 'JWT' }, { iss: agentId, sub: agentId, aud: BASE, jti: randomUUID(), iat: now, exp: now + 60 }, pair.privateKey);
+}
+
+/** A fresh DPoP proof (RFC 9449) for `htm htu`, with `ath` when an access token accompanies it. */
+function dpopProof(pair, htm, htu, accessToken) {
+  const claims = { jti: randomUUID(), htm, htu, iat: Math.floor(Date.now() / 1000) };
+  if (accessToken) claims.ath = createHash('sha256').update(accessToken).digest('base64url');
+  return es256Jwt({ typ: 'dpop+jwt', jwk: pair.jwk }, claims, pair.privateKey);
 }
 
 /** Runs `fn` over `items` with at most `limit` in flight. */
@@ -372,6 +401,51 @@ async function runScenarios(data) {
               const key = data.cold[i++ % data.cold.length];
               return { ...req, headers: { ...form, authorization: basic(key.clientId, key.secret) }, body: `grant_type=client_credentials&scope=${enc(SCOPE)}` };
             },
+          },
+        ],
+      });
+    } else if (scenario === 'client_credentials_private_key_jwt') {
+      // The root's public key (ES256): every request carries a newly signed assertion (its jti is single use).
+      const pair = es256Pair();
+      await expectOk(
+        call('POST', `${API}/credentials`, { headers: { authorization: `Bearer ${rootBearer}` }, json: { type: 'public_key', jwk: pair.jwk } }),
+        'public key',
+      );
+      const assertionType = enc('urn:ietf:params:oauth:client-assertion-type:jwt-bearer');
+      results[scenario] = await measure(scenario, {
+        url: `${API}/auth/token`,
+        requests: [
+          {
+            method: 'POST',
+            setupRequest: (req) => ({
+              ...req,
+              headers: form,
+              body: `grant_type=client_credentials&scope=${enc(SCOPE)}&client_assertion_type=${assertionType}&client_assertion=${clientAssertion(pair, root.agent.id)}`,
+            }),
+          },
+        ],
+      });
+    } else if (scenario === 'bearer_get_agent_dpop') {
+      // A DPoP-bound token; every request carries a fresh proof (htm, htu, ath; its jti is single use).
+      const pair = es256Pair();
+      const bound = await expectOk(
+        call('POST', `${API}/auth/token`, {
+          headers: { authorization: rootBasic, dpop: dpopProof(pair, 'POST', `${API}/auth/token`) },
+          form: `grant_type=client_credentials&scope=${enc(SCOPE)}`,
+        }),
+        'DPoP-bound token',
+      );
+      const url = `${API}/agents/${child.id}`;
+      results[scenario] = await measure(scenario, {
+        url,
+        method: 'GET',
+        requests: [
+          {
+            method: 'GET',
+            setupRequest: (req) => ({
+              ...req,
+              headers: { authorization: `DPoP ${bound.access_token}`, dpop: dpopProof(pair, 'GET', url, bound.access_token) },
+            }),
           },
         ],
       });

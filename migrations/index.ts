@@ -16,6 +16,9 @@ import { CredentialExpiry1764401100000 } from './1764401100000-credential-expiry
 import { RefreshPurge1764401110000 } from './1764401110000-refresh-purge';
 import { AgentRateLimit1764401300000 } from './1764401300000-agent-rate-limit';
 import { ResourceServers1764510000000 } from './1764510000000-resource-servers';
+import { PublicKeyCredentials1764520000000 } from './1764520000000-public-key-credentials';
+import { Dpop1764520100000 } from './1764520100000-dpop';
+import { ResourceServerDpopRequired1764520200000 } from './1764520200000-resource-server-dpop-required';
 
 export const MIGRATIONS = [
   AppRole1764400000000,
@@ -35,4 +38,7 @@ export const MIGRATIONS = [
   RefreshPurge1764401110000,
   AgentRateLimit1764401300000,
   ResourceServers1764510000000,
+  PublicKeyCredentials1764520000000,
+  Dpop1764520100000,
+  ResourceServerDpopRequired1764520200000,
 ];

@@ -11,6 +11,7 @@ export interface ResourceServerJson {
   scopes: string[];
   agent_id: string | null;
   access_token_ttl_seconds: number | null;
+  dpop_required: boolean;
   root_agent_id: string;
   owner_agent_id: string;
   created_at: string;

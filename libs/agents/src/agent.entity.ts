@@ -62,6 +62,13 @@ export class Agent {
   @Column('integer', { nullable: true })
   rateLimitPerMinute: number | null;
 
+  /**
+   * DPoP required (CONTRACT §10), set by a strict ancestor (a root's at bootstrap). Inherited: an agent
+   * requires DPoP when it or any ancestor has it set (`AgentsService.anyRequiresDpop`).
+   */
+  @Column('boolean')
+  requireDpop: boolean;
+
   @Column('timestamptz')
   createdAt: Date;
 

@@ -65,7 +65,7 @@ export class AgentsController {
   @ApiOperation({
     summary: 'Update an agent',
     description:
-      'Descriptive fields: the agent itself or an ancestor. allowed_scopes, expires_at, status (suspended|active) and rate_limit_per_minute: strict ancestors only.',
+      'Descriptive fields: the agent itself or an ancestor. allowed_scopes, expires_at, status (suspended|active), rate_limit_per_minute and require_dpop: strict ancestors only.',
   })
   @ApiOkResponse({ type: AgentResponse })
   async update(
@@ -82,6 +82,7 @@ export class AgentsController {
         ...(dto.rate_limit_per_minute !== undefined
           ? { rate_limit_per_minute: result.agent.rateLimitPerMinute }
           : {}),
+        ...(dto.require_dpop !== undefined ? { require_dpop: result.agent.requireDpop } : {}),
         ...(result.narrowedDescendants ? { narrowed_descendants: result.narrowedDescendants } : {}),
         ...(result.suspendedAgentIds.length ? { suspended_agents: result.suspendedAgentIds.length } : {}),
       },

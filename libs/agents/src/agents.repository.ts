@@ -58,6 +58,18 @@ export class AgentsRepository {
     return qb.getMany();
   }
 
+  /** Is `require_dpop` set on any agent of these agents' chains (each agent and its ancestors)? */
+  async anyOnChainsRequiresDpop(agentIds: string[]): Promise<boolean> {
+    const rows: unknown[] = await this.dataSource.query(
+      `SELECT 1 FROM agents t
+       JOIN agents a ON a.id = ANY(string_to_array(rtrim(t.path, '/'), '/')::uuid[])
+       WHERE t.id = ANY($1::uuid[]) AND a.require_dpop
+       LIMIT 1`,
+      [agentIds],
+    );
+    return rows.length > 0;
+  }
+
   async lockForUpdate(manager: EntityManager, id: string): Promise<Agent | null> {
     return this.qb(manager).where('a.id = :id', { id }).setLock('pessimistic_write').getOne();
   }

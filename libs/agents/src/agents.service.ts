@@ -59,6 +59,7 @@ export interface NewRootAgent {
   capabilities?: string[];
   metadata?: Record<string, unknown>;
   allowedScopes?: string[];
+  requireDpop?: boolean;
 }
 
 /** What `update` changed, for the audit trail. */
@@ -122,6 +123,15 @@ export class AgentsService implements OnModuleInit {
     const chain = await this.agents.chain(agentId);
     if (chain.length === 0) return null;
     return this.activityOf(chain);
+  }
+
+  /**
+   * Does any of these agents require DPoP (CONTRACT §10) — its own `require_dpop` or an ancestor's
+   * (inherited)? ONE indexed query over the agents' chains.
+   */
+  async anyRequiresDpop(agentIds: readonly string[]): Promise<boolean> {
+    if (agentIds.length === 0) return false;
+    return this.agents.anyOnChainsRequiresDpop([...new Set(agentIds)]);
   }
 
   /** Strict ancestors of the agent, root first (`[]` for a root or an unknown id). */
@@ -206,6 +216,7 @@ export class AgentsService implements OnModuleInit {
       path: `${id}/`,
       expiresAt: null,
       rateLimitPerMinute: null,
+      requireDpop: input.requireDpop ?? false,
       createdAt: now,
       updatedAt: now,
     } satisfies Agent);
@@ -268,6 +279,7 @@ export class AgentsService implements OnModuleInit {
         path: `${parent.path}${id}/`,
         expiresAt: child.expiresAt,
         rateLimitPerMinute: child.rateLimitPerMinute,
+        requireDpop: dto.require_dpop ?? false,
         createdAt: now,
         updatedAt: now,
       } satisfies Agent);
@@ -350,6 +362,7 @@ export class AgentsService implements OnModuleInit {
         if (change.expiresAt !== undefined) patch.expiresAt = change.expiresAt;
         if (change.status) patch.status = change.status;
         if (change.rateLimitPerMinute !== undefined) patch.rateLimitPerMinute = change.rateLimitPerMinute;
+        if (dto.require_dpop !== undefined) patch.requireDpop = dto.require_dpop;
         await this.agents.update(manager, current.id, patch);
 
         if (change.allowedScopes && change.narrowsScopes) {

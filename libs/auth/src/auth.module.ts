@@ -12,6 +12,10 @@ import { JwtBearerAuthenticator } from './bearer/jwt-bearer.authenticator';
 import { ResourceServerCascade } from './cascades/resource-server-cascade';
 import { TokenCascades } from './cascades/token-cascades';
 import { ClientAuthenticator } from './clients/client-authenticator.service';
+import { ClientAssertionVerifier } from './protocol/client-assertion.verifier';
+import { ReplayCache } from './protocol/replay-cache';
+import { DpopBinding } from './protocol/dpop-binding';
+import { DpopProofValidator } from './protocol/dpop-proof.validator';
 import { VerifiedKeyCache } from './clients/verified-key-cache';
 import { DiscoveryController } from './discovery/discovery.controller';
 import { ProtectedResourceController } from './discovery/protected-resource.controller';
@@ -66,6 +70,10 @@ import { AccessTokenValidator } from './tokens/access-token.validator';
     GrantRegistry,
     OAuthExceptionFilter,
     VerifiedKeyCache,
+    ReplayCache,
+    ClientAssertionVerifier,
+    DpopProofValidator,
+    DpopBinding,
     ClientAuthenticator,
     AccessTokenIssuer,
     AccessTokenValidator,

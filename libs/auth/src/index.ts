@@ -41,3 +41,14 @@ export { TOKEN_EXCHANGE, ACCESS_TOKEN_TYPE } from './grants/token-exchange.grant
 export { REFRESH_TOKEN } from './grants/refresh-token.grant';
 export { CLIENT_CREDENTIALS } from './grants/client-credentials.grant';
 export { AGENT_DELEGATION, AGENT_DELEGATION_ALIAS } from './grants/agent-delegation.grant';
+export { ReplayCache, type ReplayNamespace } from './protocol/replay-cache';
+export { ClientAssertionVerifier } from './protocol/client-assertion.verifier';
+export {
+  DpopProofValidator,
+  DpopProofError,
+  DPOP_SIGNING_ALGS,
+  accessTokenHash,
+  type DpopRequestTarget,
+  type ValidDpopProof,
+} from './protocol/dpop-proof.validator';
+export { DpopBinding, type DpopParties, type DpopBindingResult } from './protocol/dpop-binding';

@@ -4,6 +4,7 @@ import type { Request } from 'express';
 import { UuidParamPipe } from '@agentauth/agents';
 import { Audited, annotateAudit } from '@agentauth/audit';
 import { Auth, CurrentPrincipal, type Principal } from '@agentauth/core';
+import type { Credential } from './credential.entity';
 import { CredentialsService } from './credentials.service';
 import { CreateCredentialDto } from './dto/create-credential.dto';
 import {
@@ -11,10 +12,18 @@ import {
   CredentialResponse,
   credentialView,
   IssuedCredentialResponse,
+  issuedCredentialView,
   RotatedCredentialResponse,
 } from './dto/credential.response';
 import { ListCredentialsQuery } from './dto/list-credentials.query';
 import { RotateCredentialDto } from './dto/rotate-credential.dto';
+
+/** Audit details naming a public key (nothing secret: its type, kid and thumbprint); none for an API key. */
+function publicKeyDetails(credential: Credential): Record<string, unknown> {
+  return credential.type === 'public_key'
+    ? { type: 'public_key', kid: credential.kid, thumbprint: credential.thumbprint, alg: credential.alg }
+    : { type: 'api_key' };
+}
 
 @ApiTags('credentials')
 @Controller('credentials')
@@ -24,7 +33,10 @@ export class CredentialsController {
   @Post()
   @Auth({ scopes: ['credentials:write'] })
   @Audited('credential.created', { targetType: 'credential' })
-  @ApiOperation({ summary: 'Issue an API key (the raw value is returned once)' })
+  @ApiOperation({
+    summary:
+      'Issue an API key (the raw value is returned once) or register a public key (type public_key, jwk)',
+  })
   @ApiCreatedResponse({ type: IssuedCredentialResponse })
   async create(
     @CurrentPrincipal() principal: Principal,
@@ -32,8 +44,10 @@ export class CredentialsController {
     @Req() req: Request,
   ): Promise<IssuedCredentialResponse> {
     const { credential, apiKey } = await this.credentials.create(principal, dto);
-    annotateAudit(req, { details: { agent_id: credential.agentId, scopes: credential.scopes } });
-    return { ...credentialView(credential), api_key: apiKey };
+    annotateAudit(req, {
+      details: { agent_id: credential.agentId, scopes: credential.scopes, ...publicKeyDetails(credential) },
+    });
+    return issuedCredentialView(credential, apiKey);
   }
 
   @Get()
@@ -51,7 +65,10 @@ export class CredentialsController {
   @HttpCode(200)
   @Auth({ scopes: ['credentials:write'] })
   @Audited('credential.rotated', { targetType: 'credential' })
-  @ApiOperation({ summary: 'Rotate an API key: a new key now, the old one until its grace period ends' })
+  @ApiOperation({
+    summary:
+      'Rotate a credential: a new API key (or the body jwk for a public key) now, the old one until its grace period ends',
+  })
   @ApiOkResponse({ type: RotatedCredentialResponse })
   async rotate(
     @CurrentPrincipal() principal: Principal,
@@ -64,16 +81,17 @@ export class CredentialsController {
       details: {
         new_credential_id: credential.id,
         grace_until: previous.graceUntil?.toISOString() ?? null,
+        ...publicKeyDetails(credential),
       },
     });
-    return { ...credentialView(credential), api_key: apiKey, previous: credentialView(previous) };
+    return { ...issuedCredentialView(credential, apiKey), previous: credentialView(previous) };
   }
 
   @Delete(':id')
   @HttpCode(200)
   @Auth({ scopes: ['credentials:write'] })
   @Audited('credential.revoked', { targetType: 'credential' })
-  @ApiOperation({ summary: 'Revoke an API key (stops at once; idempotent)' })
+  @ApiOperation({ summary: 'Revoke a credential (stops at once; idempotent)' })
   @ApiOkResponse({ type: CredentialResponse })
   async revoke(
     @CurrentPrincipal() principal: Principal,

@@ -44,6 +44,19 @@ export class CredentialsRepository {
     return this.qb().where('c.prefix = :prefix', { prefix }).getOne();
   }
 
+  /**
+   * Client-assertion lookup: the agent's active public keys (only those with this `kid` when given), newest
+   * first. At most a handful of rows through the agent index.
+   */
+  async activePublicKeys(agentId: string, kid: string | undefined): Promise<Credential[]> {
+    const qb = this.qb()
+      .where('c.agent_id = :agentId', { agentId })
+      .andWhere(`c.type = 'public_key'`)
+      .andWhere(`c.status = 'active'`);
+    if (kid !== undefined) qb.andWhere('c.kid = :kid', { kid });
+    return qb.orderBy('c.created_at', 'DESC').limit(20).getMany();
+  }
+
   async findById(id: string): Promise<Credential | null> {
     return this.qb().where('c.id = :id', { id }).getOne();
   }

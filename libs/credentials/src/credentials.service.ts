@@ -35,18 +35,19 @@ import { formatApiKey, generatePrefix, generateSecret, parseApiKey } from './api
 import { ApiKeyHasher } from './api-key.hasher';
 import { CredentialLifecycleRegistry } from './credential-lifecycle.registry';
 import { credentialEndsAt, credentialState } from './credential-rules';
-import { Credential } from './credential.entity';
+import { Credential, type CredentialType } from './credential.entity';
 import { InvalidClientCredentials, type InvalidClientReason } from './credentials.errors';
 import { CredentialsRepository } from './credentials.repository';
 import type { CreateCredentialDto } from './dto/create-credential.dto';
 import { type CredentialResponse, credentialView } from './dto/credential.response';
 import type { ListCredentialsQuery } from './dto/list-credentials.query';
 import type { RotateCredentialDto } from './dto/rotate-credential.dto';
+import { InvalidJwkError, type ParsedPublicKey, parsePublicJwk } from './public-key';
 
 /** `last_used_at` is written at most this often per key. */
 export const LAST_USED_RESOLUTION_MS = 60_000;
 
-/** A key that verified: its credential, its (active) agent, and what it may do. */
+/** A credential that verified (an API key, or a public key whose signature verified): its credential, its (active) agent, and what it may do. */
 export interface VerifiedApiKey {
   credential: Credential;
   agent: Agent;
@@ -66,10 +67,15 @@ export interface CredentialStatusInfo {
   state: ReturnType<typeof credentialState>;
 }
 
-/** A freshly issued key: the row and the raw key (to be shown once, never stored or logged). */
+export type VerifiedCredential = VerifiedApiKey;
+
+/**
+ * A freshly issued credential: the row and, for an API key, the raw key (to be shown once, never stored or
+ * logged); null for a public key (there is no secret).
+ */
 export interface IssuedKey {
   credential: Credential;
-  apiKey: string;
+  apiKey: string | null;
 }
 
 /** A secret and its hash, made before a transaction (see `prepareSecret`). Never logged. */
@@ -80,9 +86,21 @@ export interface PreparedSecret {
 
 export interface RotationResult {
   credential: Credential;
-  apiKey: string;
+  apiKey: string | null;
   previous: Credential;
 }
+
+/** What a public-key credential is created from: a JWK (validated by `parsePublicJwk`). */
+export interface CredentialKeySpec {
+  type?: CredentialType;
+  jwk?: Record<string, unknown>;
+}
+
+/** A public key of an agent for client authentication: the row (usable or not, checked after the signature). */
+export type PublicKeyCandidate = Credential & { type: 'public_key'; jwk: NonNullable<Credential['jwk']> };
+
+/** The unique indexes an agent's active public keys must respect. */
+const PUBLIC_KEY_UNIQUE_INDEXES = ['credentials_public_key_kid_idx', 'credentials_public_key_thumbprint_idx'];
 
 function earliest(...dates: (Date | null)[]): Date | null {
   const set = dates.filter((d): d is Date => d !== null);
@@ -150,7 +168,7 @@ export class CredentialsService implements OnModuleInit {
     };
     const parsed = typeof rawKey === 'string' ? parseApiKey(rawKey) : null;
     const credential = parsed ? await this.credentials.findByPrefix(parsed.prefix) : null;
-    if (!parsed || !credential) {
+    if (!parsed || !credential || credential.hash === null) {
       await this.hasher.verifyDummy(parsed?.secret ?? String(rawKey));
       return fail(parsed ? 'unknown_key' : 'malformed_key');
     }
@@ -158,6 +176,35 @@ export class CredentialsService implements OnModuleInit {
     if (credential.agentId !== String(expectedAgentId).toLowerCase()) {
       return fail('agent_mismatch');
     }
+    return this.usableFor(credential, fail);
+  }
+
+  /**
+   * The public keys of `agentId` a client assertion may be verified with (CONTRACT §9): its active,
+   * public-key credentials — only the one(s) named `kid` when the assertion's header names one. Whether a key
+   * is still usable (expired, rotated out) and whether its agent is active is checked after the signature
+   * verified (`verifiedPublicKey`), so every failure costs a signature verification.
+   */
+  async publicKeyCandidates(agentId: string, kid: string | undefined): Promise<PublicKeyCandidate[]> {
+    const rows = await this.credentials.activePublicKeys(agentId, kid);
+    return rows.filter((c): c is PublicKeyCandidate => c.type === 'public_key' && c.jwk !== null);
+  }
+
+  /**
+   * A public key whose signature verified: the same state checks as an API key (revoked, expired, rotated
+   * out past grace, inactive agent chain → `InvalidClientCredentials`), `last_used_at`, and what it may do.
+   */
+  async verifiedPublicKey(credential: PublicKeyCandidate): Promise<VerifiedCredential> {
+    return this.usableFor(credential, (reason) => {
+      this.logger.debug({ reason }, 'public key verification failed');
+      throw new InvalidClientCredentials(reason);
+    });
+  }
+
+  private async usableFor(
+    credential: Credential,
+    fail: (reason: InvalidClientReason) => never,
+  ): Promise<VerifiedCredential> {
     const now = this.clock.now();
     const state = credentialState(credential, now);
     if (state !== 'usable') return fail(state);
@@ -229,9 +276,14 @@ export class CredentialsService implements OnModuleInit {
       const credential = Object.assign(new Credential(), {
         id: randomUUID(),
         agentId: agent.id,
+        type: 'api_key',
         name: spec.name,
         prefix,
         hash,
+        jwk: null,
+        kid: null,
+        alg: null,
+        thumbprint: null,
         scopes: spec.scopes,
         status: 'active',
         expiresAt: spec.expiresAt,
@@ -251,15 +303,107 @@ export class CredentialsService implements OnModuleInit {
     }
   }
 
+  /**
+   * Registers a public key for `agent` inside the caller's transaction (the caller has checked the agent
+   * and the scopes). An active public key of the agent with the same `kid` or thumbprint → 409.
+   */
+  async issuePublicKey(
+    manager: EntityManager,
+    agent: Pick<Agent, 'id'>,
+    spec: { name: string | null; scopes: string[]; expiresAt: Date | null },
+    key: ParsedPublicKey,
+  ): Promise<Credential> {
+    const credential = Object.assign(new Credential(), {
+      id: randomUUID(),
+      agentId: agent.id,
+      type: 'public_key',
+      name: spec.name,
+      prefix: null,
+      hash: null,
+      jwk: key.jwk,
+      kid: key.kid,
+      alg: key.alg,
+      thumbprint: key.thumbprint,
+      scopes: spec.scopes,
+      status: 'active',
+      expiresAt: spec.expiresAt,
+      graceUntil: null,
+      rotatedToId: null,
+      lastUsedAt: null,
+      createdAt: this.clock.now(),
+      revokedAt: null,
+    } satisfies Credential);
+    try {
+      await manager.transaction((inner) => this.credentials.insert(inner, credential));
+    } catch (error) {
+      const constraint = (error as { constraint?: unknown }).constraint;
+      if (
+        pgErrorCode(error) === PG_UNIQUE_VIOLATION &&
+        typeof constraint === 'string' &&
+        PUBLIC_KEY_UNIQUE_INDEXES.includes(constraint)
+      ) {
+        throw new ConflictProblem(
+          'The agent already has an active public key with this kid or this key (thumbprint)',
+          'public_key_exists',
+        );
+      }
+      throw error;
+    }
+    return credential;
+  }
+
+  /**
+   * A credential's key material from a request (`type`, `jwk`): a validated public key for
+   * `type: "public_key"` (400 without a valid public `jwk`), null for an API key (400 if a `jwk` is sent).
+   */
+  async parseKeySpec(spec: CredentialKeySpec, field = 'jwk'): Promise<ParsedPublicKey | null> {
+    const type = spec.type ?? (spec.jwk !== undefined ? 'public_key' : 'api_key');
+    if (type === 'api_key') {
+      if (spec.jwk !== undefined) {
+        throw new ValidationProblem('jwk is only for public-key credentials', [
+          { field, message: 'jwk is only for type "public_key"' },
+        ]);
+      }
+      return null;
+    }
+    if (spec.jwk === undefined) {
+      throw new ValidationProblem('A public-key credential needs a jwk', [
+        { field, message: 'jwk is required for type "public_key"' },
+      ]);
+    }
+    try {
+      return await parsePublicJwk(spec.jwk);
+    } catch (error) {
+      if (error instanceof InvalidJwkError) {
+        throw new ValidationProblem(error.message, [{ field, message: error.message }]);
+      }
+      throw error;
+    }
+  }
+
+  /** An API key (`prepared`) or a public key (`key`) for `agent`, in the caller's transaction. */
+  async issueCredential(
+    manager: EntityManager,
+    agent: Pick<Agent, 'id'>,
+    spec: { name: string | null; scopes: string[]; expiresAt: Date | null },
+    material: { key: ParsedPublicKey } | { prepared: PreparedSecret },
+  ): Promise<IssuedKey> {
+    if ('key' in material) {
+      return { credential: await this.issuePublicKey(manager, agent, spec, material.key), apiKey: null };
+    }
+    return this.issue(manager, agent, spec, material.prepared);
+  }
+
   /** `POST /credentials`. Not for tokens carrying `act` (CONTRACT §5). */
   async create(principal: Principal, dto: CreateCredentialDto): Promise<IssuedKey> {
     this.assertDirectAuthority(principal);
+    const key = await this.parseKeySpec(dto);
     if (dto.scopes) await this.scopes.assertRegistered(principal.rootAgentId, dto.scopes, 'scopes');
     const agentId = dto.agent_id
       ? (await this.agents.findVisible(principal, dto.agent_id)).id
       : principal.subjectAgentId;
     const requestedExpiry = dto.expires_at ? parseTimestamp(dto.expires_at) : null;
-    const prepared = await this.prepareSecret();
+    const material = key ? { key } : { prepared: await this.prepareSecret() };
     return this.dataSource.transaction(async (manager) => {
       const { agent, effectiveExpiresAt } = await this.agents.lockActiveChain(manager, agentId);
       let scopes: string[];
@@ -286,7 +430,7 @@ export class CredentialsService implements OnModuleInit {
         }
         expiresAt = expiresAt ?? effectiveExpiresAt;
       }
-      return this.issue(manager, agent, { name: dto.name ?? null, scopes, expiresAt }, prepared);
+      return this.issueCredential(manager, agent, { name: dto.name ?? null, scopes, expiresAt }, material);
     });
   }
 
@@ -307,9 +451,9 @@ export class CredentialsService implements OnModuleInit {
   }
 
   /**
-   * `POST /credentials/{id}/rotate`: a new key with the same agent, name, scopes and expiry; the old key
-   * works until now + `grace_period_seconds` (0: stops at once). Rotating a rotated, revoked or expired
-   * key is a 409.
+   * `POST /credentials/{id}/rotate`: a new key with the same agent, type, name, scopes and expiry (a public
+   * key is replaced by the body's `jwk`); the old key works until now + `grace_period_seconds` (0: stops at
+   * once). Rotating a rotated, revoked or expired key is a 409.
    */
   async rotate(principal: Principal, id: string, dto: RotateCredentialDto): Promise<RotationResult> {
     this.assertDirectAuthority(principal);
@@ -323,7 +467,8 @@ export class CredentialsService implements OnModuleInit {
       ]);
     }
     const visible = await this.findVisible(principal, id);
-    const prepared = await this.prepareSecret();
+    const key = await this.parseKeySpec({ type: visible.type, jwk: dto.jwk });
+    const material = key ? { key } : { prepared: await this.prepareSecret() };
     return this.dataSource.transaction(async (manager) => {
       const { agent } = await this.agents.lockActiveChain(manager, visible.agentId);
       const old = await this.credentials.lockForUpdate(manager, visible.id);
@@ -334,13 +479,16 @@ export class CredentialsService implements OnModuleInit {
         throw new ConflictProblem('The credential was already rotated', 'credential_rotated');
       if (state !== 'usable') throw new ConflictProblem(`The credential is ${state}`, `credential_${state}`);
       this.assertScopesAllowed(old.scopes, agent.allowedScopes, principal.scopes);
-      const issued = await this.issue(
+      const graceUntil = new Date(now.getTime() + grace * 1000);
+      // The old key is marked first: an agent's unique `kid` concerns its not-rotated keys only.
+      const placeholder = old.id;
+      await this.credentials.markRotated(manager, old.id, placeholder, graceUntil);
+      const issued = await this.issueCredential(
         manager,
         agent,
         { name: old.name, scopes: old.scopes, expiresAt: old.expiresAt },
-        prepared,
+        material,
       );
-      const graceUntil = new Date(now.getTime() + grace * 1000);
       await this.credentials.markRotated(manager, old.id, issued.credential.id, graceUntil);
       await this.lifecycle.rotated(manager, { credentialId: old.id, agentId: old.agentId, graceUntil }, now);
       return {

@@ -7,3 +7,17 @@ export { type CredentialState, credentialState, credentialEndsAt } from './crede
 export { type Credential, type CredentialStatus, CREDENTIAL_STATUSES } from './credential.entity';
 export { parseApiKey, maskApiKey, type ParsedApiKey } from './api-key';
 export { credentialView, CredentialResponse } from './dto/credential.response';
+export { type CredentialType, CREDENTIAL_TYPES } from './credential.entity';
+export {
+  PUBLIC_KEY_ALGS,
+  type PublicKeyAlg,
+  isPublicKeyAlg,
+  ACCEPTED_JWS_ALGS,
+  type AcceptedJwsAlg,
+  keyAlgOfJwsAlg,
+  PRIVATE_JWK_MEMBERS,
+  InvalidJwkError,
+  type ParsedPublicKey,
+  parsePublicJwk,
+  importPublicJwk,
+} from './public-key';

@@ -35,6 +35,10 @@ export class ResourceServer {
   @Column('integer', { nullable: true })
   accessTokenTtlSeconds: number | null;
 
+  /** Every token for it is DPoP-bound (CONTRACT §10): a token request without a proof is refused. */
+  @Column('boolean')
+  dpopRequired: boolean;
+
   @Column('timestamptz')
   createdAt: Date;
 

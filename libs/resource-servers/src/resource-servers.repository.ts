@@ -7,7 +7,10 @@ import { ResourceServer } from './resource-server.entity';
 
 /** The fields an update may set (`updated_at` is set by the statement). */
 export type ResourceServerPatch = Partial<
-  Pick<ResourceServer, 'name' | 'description' | 'scopes' | 'agentId' | 'accessTokenTtlSeconds'>
+  Pick<
+    ResourceServer,
+    'name' | 'description' | 'scopes' | 'agentId' | 'accessTokenTtlSeconds' | 'dpopRequired'
+  >
 >;
 
 /**

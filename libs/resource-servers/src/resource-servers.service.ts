@@ -47,6 +47,7 @@ export interface ResourceServerTarget {
   scopes: string[];
   agentId: string | null;
   accessTokenTtlSeconds: number | null;
+  dpopRequired: boolean;
 }
 
 function targetOf(server: ResourceServer): ResourceServerTarget {
@@ -57,6 +58,7 @@ function targetOf(server: ResourceServer): ResourceServerTarget {
     scopes: server.scopes,
     agentId: server.agentId,
     accessTokenTtlSeconds: server.accessTokenTtlSeconds,
+    dpopRequired: server.dpopRequired,
   };
 }
 
@@ -134,6 +136,7 @@ export class ResourceServersService implements OnModuleInit {
       scopes,
       agentId,
       accessTokenTtlSeconds: ttl,
+      dpopRequired: dto.dpop_required ?? false,
       createdAt: now,
       updatedAt: now,
     } satisfies ResourceServer);
@@ -169,6 +172,7 @@ export class ResourceServersService implements OnModuleInit {
     if (dto.access_token_ttl_seconds !== undefined) {
       patch.accessTokenTtlSeconds = this.checkedTtl(dto.access_token_ttl_seconds);
     }
+    if (dto.dpop_required !== undefined) patch.dpopRequired = dto.dpop_required;
     const now = this.clock.now();
     const server = await this.dataSource.transaction(async (manager) => {
       const row = await this.servers.update(manager, current.rootAgentId, current.id, patch, now);

@@ -62,7 +62,7 @@ describe('audit trail of agent and credential operations', () => {
         event_type: 'credential.created',
         target_type: 'credential',
         target_id: key.body.id,
-        details: { agent_id: created.body.id, scopes: ['agents:read'] },
+        details: { agent_id: created.body.id, scopes: ['agents:read'], type: 'api_key' },
       },
       key.body.api_key,
     );
@@ -77,7 +77,11 @@ describe('audit trail of agent and credential operations', () => {
       {
         event_type: 'credential.rotated',
         target_id: key.body.id,
-        details: { new_credential_id: rotated.body.id, grace_until: rotated.body.previous.grace_until },
+        details: {
+          new_credential_id: rotated.body.id,
+          grace_until: rotated.body.previous.grace_until,
+          type: 'api_key',
+        },
       },
       rotated.body.api_key,
     );

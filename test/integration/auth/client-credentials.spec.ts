@@ -435,7 +435,9 @@ describe('client_credentials', () => {
           aud: managementResourceIdentifier(t.config),
           jti: claims.jti,
           exp: claims.exp,
+          client_auth_method: 'client_secret_basic',
           credential_id: agent.credentialId,
+          dpop_bound: false,
         },
       }),
     ]);

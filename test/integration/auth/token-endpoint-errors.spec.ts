@@ -139,7 +139,8 @@ describe('discovery', () => {
   it('serves RFC 8414 metadata with absolute URLs under the issuer', async () => {
     const res = await request(t.http).get('/.well-known/oauth-authorization-server').expect(200);
     const issuer = t.config.publicBaseUrl;
-    const methods = ['client_secret_basic', 'client_secret_post'];
+    const methods = ['client_secret_basic', 'client_secret_post', 'private_key_jwt'];
+    const algs = ['RS256', 'PS256', 'ES256', 'EdDSA', 'Ed25519'];
     expect(res.body).toEqual({
       issuer,
       token_endpoint: `${issuer}/api/v1/auth/token`,
@@ -154,12 +155,16 @@ describe('discovery', () => {
       token_endpoint_auth_methods_supported: methods,
       introspection_endpoint_auth_methods_supported: methods,
       revocation_endpoint_auth_methods_supported: methods,
+      // private_key_jwt (CONTRACT §9): asymmetric algorithms only
+      token_endpoint_auth_signing_alg_values_supported: algs,
+      introspection_endpoint_auth_signing_alg_values_supported: algs,
+      revocation_endpoint_auth_signing_alg_values_supported: algs,
+      dpop_signing_alg_values_supported: algs,
       // the built-in scopes, and nothing that is not a scope (offline_access is a reserved word, CONTRACT §4)
       scopes_supported: [...BUILT_IN_SCOPES],
       response_types_supported: [],
       service_documentation: `${issuer}/docs`,
     });
-    // no token_endpoint_auth_signing_alg_values_supported: no private_key_jwt / client_secret_jwt
     expect(res.body.scopes_supported).not.toContain('offline_access');
   });
 

@@ -45,7 +45,7 @@ describe('POST /agents/bootstrap', () => {
           target_id: res.body.agent.id,
           actor_agent_id: res.body.agent.id,
           root_agent_id: res.body.agent.id,
-          details: { credential_id: res.body.credential.id },
+          details: { credential_id: res.body.credential.id, credential_type: 'api_key' },
         }),
       ]);
     });

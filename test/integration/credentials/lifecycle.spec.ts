@@ -99,13 +99,19 @@ describe('credential lifecycle', () => {
       .expect(200);
     const listed = list.body.items.find((c: { id: string }) => c.id === created.body.id);
     expect(listed.masked_key).toBe(`aa_${created.body.prefix}_****`);
+    expect(listed).toMatchObject({ type: 'api_key', kid: null, alg: null, thumbprint: null, jwk: null });
     expect(Object.keys(listed).sort()).toEqual(
       [
         'id',
         'agent_id',
+        'type',
         'name',
         'prefix',
         'masked_key',
+        'kid',
+        'alg',
+        'thumbprint',
+        'jwk',
         'scopes',
         'status',
         'expires_at',
@@ -396,7 +402,12 @@ describe('credential lifecycle', () => {
         outcome: 'failure',
         target_type: 'agent',
         target_id: clientId,
-        details: { reason: 'invalid_client', cause: 'unknown_key', endpoint: 'token' },
+        details: {
+          reason: 'invalid_client',
+          cause: 'unknown_key',
+          endpoint: 'token',
+          client_auth_method: 'client_secret_basic',
+        },
       }),
     ]);
     expect(JSON.stringify(events)).not.toContain(key.slice(20));

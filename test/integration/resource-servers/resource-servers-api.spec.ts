@@ -67,6 +67,7 @@ describe('resource servers API', () => {
       scopes: ['files:read', 'files:write'],
       agent_id: null,
       access_token_ttl_seconds: 300,
+      dpop_required: false,
       root_agent_id: root.agent.id,
       owner_agent_id: root.agent.id,
       created_at: expect.any(String),

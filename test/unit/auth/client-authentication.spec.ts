@@ -74,4 +74,46 @@ describe('oauthParams', () => {
     expect(() => oauthParams(req({}, { scope: 3 }))).toThrow(/must be a string/);
     expect(oauthParams(req({}, undefined))).toEqual({});
   });
+
+  describe('private_key_jwt (RFC 7523 §2.2)', () => {
+    const TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+
+    it('presents the assertion and the client_id parameter when sent', () => {
+      expect(
+        presentedClientCredentials(req(), { client_assertion_type: TYPE, client_assertion: 'a.b.c' }),
+      ).toEqual({
+        assertion: 'a.b.c',
+        method: 'private_key_jwt',
+      });
+      expect(
+        presentedClientCredentials(req(), {
+          client_assertion_type: TYPE,
+          client_assertion: 'a.b.c',
+          client_id: 'x',
+        }),
+      ).toEqual({ assertion: 'a.b.c', clientId: 'x', method: 'private_key_jwt' });
+    });
+
+    it('refuses an assertion with Basic or with client_secret as two methods (invalid_request)', () => {
+      const params = { client_assertion_type: TYPE, client_assertion: 'a.b.c' };
+      expect(() => presentedClientCredentials(req({ authorization: basic('id', 's') }), params)).toThrow(
+        InvalidRequestError,
+      );
+      expect(() =>
+        presentedClientCredentials(req(), { ...params, client_id: 'id', client_secret: 's' }),
+      ).toThrow(InvalidRequestError);
+    });
+
+    it('refuses another assertion type, or a type without an assertion, as invalid_client', () => {
+      expect(() =>
+        presentedClientCredentials(req(), { client_assertion_type: 'urn:x', client_assertion: 'a.b.c' }),
+      ).toThrow(InvalidClientError);
+      expect(() => presentedClientCredentials(req(), { client_assertion_type: TYPE })).toThrow(
+        InvalidClientError,
+      );
+      expect(() => presentedClientCredentials(req(), { client_assertion: 'a.b.c' })).toThrow(
+        InvalidClientError,
+      );
+    });
+  });
 });

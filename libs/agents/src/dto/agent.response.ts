@@ -23,6 +23,11 @@ export class AgentResponse {
       "The agent's own rate-limit override (requests per minute), set by a strict ancestor; null = it inherits. Its effective limit is the lowest override on its chain, else RATE_LIMIT_AGENT_PER_MINUTE.",
   })
   rate_limit_per_minute: number | null;
+  @ApiProperty({
+    description:
+      "The agent's own DPoP requirement (set by a strict ancestor; a root's at bootstrap). Inherited: the agent requires DPoP when this or any ancestor's require_dpop is true.",
+  })
+  require_dpop: boolean;
   @ApiProperty({ format: 'date-time' }) created_at: string;
   @ApiProperty({ format: 'date-time' }) updated_at: string;
 }
@@ -53,6 +58,7 @@ export function agentView(agent: Agent): AgentResponse {
     depth: agent.depth,
     expires_at: agent.expiresAt ? agent.expiresAt.toISOString() : null,
     rate_limit_per_minute: agent.rateLimitPerMinute,
+    require_dpop: agent.requireDpop,
     created_at: agent.createdAt.toISOString(),
     updated_at: agent.updatedAt.toISOString(),
   };

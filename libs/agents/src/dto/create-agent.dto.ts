@@ -2,6 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import {
   ArrayMaxSize,
   IsArray,
+  IsBoolean,
   IsIn,
   IsInt,
   IsOptional,
@@ -116,6 +117,16 @@ export class CreateAgentDto extends AgentDescriptionDto {
   @Min(1)
   @Max(RATE_LIMIT_OVERRIDE_MAX)
   rate_limit_per_minute?: number | null;
+
+  @ApiPropertyOptional({
+    type: Boolean,
+    default: false,
+    description:
+      'The child (and, inherited, its descendants) gets tokens only with a DPoP proof (RFC 9449; CONTRACT §10). A child of an agent that requires DPoP requires it whatever this says.',
+  })
+  @IsOptionalNotNull()
+  @IsBoolean()
+  require_dpop?: boolean;
 }
 
 /** `POST /agents/bootstrap`: a new root agent. */
@@ -130,4 +141,24 @@ export class BootstrapAgentDto extends AgentDescriptionDto {
   @ArrayMaxSize(AGENT_LIMITS.scopes)
   @IsScopeName({ each: true })
   allowed_scopes?: string[];
+
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: true,
+    description:
+      'A public JWK (RSA ≥ 2048, EC P-256, OKP Ed25519): the root’s first credential is this public key instead of an API key (a secretless root that authenticates with private_key_jwt). See POST /credentials.',
+  })
+  @IsOptionalNotNull()
+  @IsJsonObject(4096)
+  jwk?: Record<string, unknown>;
+
+  @ApiPropertyOptional({
+    type: Boolean,
+    default: false,
+    description:
+      'The root and every agent of its tree get tokens only with a DPoP proof (RFC 9449; CONTRACT §10).',
+  })
+  @IsOptionalNotNull()
+  @IsBoolean()
+  require_dpop?: boolean;
 }

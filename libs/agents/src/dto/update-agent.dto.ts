@@ -2,6 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import {
   ArrayMaxSize,
   IsArray,
+  IsBoolean,
   IsIn,
   IsInt,
   IsOptional,
@@ -109,6 +110,15 @@ export class UpdateAgentDto {
   @Min(1)
   @Max(RATE_LIMIT_OVERRIDE_MAX)
   rate_limit_per_minute?: number | null;
+
+  @ApiPropertyOptional({
+    type: Boolean,
+    description:
+      'Strict ancestors only. true: the agent — and, inherited, every descendant — gets tokens only with a DPoP proof (RFC 9449; CONTRACT §10). false removes its own setting (an ancestor’s still applies).',
+  })
+  @IsOptionalNotNull()
+  @IsBoolean()
+  require_dpop?: boolean;
 }
 
 /** The fields of `UpdateAgentDto` only a strict ancestor may send. */
@@ -117,6 +127,7 @@ export const GOVERNED_AGENT_FIELDS = [
   'expires_at',
   'status',
   'rate_limit_per_minute',
+  'require_dpop',
 ] as const;
 
 /**

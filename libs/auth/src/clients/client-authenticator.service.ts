@@ -7,10 +7,12 @@ import {
   CredentialsService,
   InvalidClientCredentials,
   type VerifiedApiKey,
+  type VerifiedCredential,
 } from '@agentauth/credentials';
 import { RateLimiterService } from '@agentauth/ratelimit';
 import { InvalidClientError } from '../oauth/oauth-errors';
 import { presentedClientCredentials } from '../oauth/client-authentication';
+import { ClientAssertionVerifier } from '../protocol/client-assertion.verifier';
 import { isUuid } from '../tokens/access-token-claims';
 import type { AuthenticatedClient } from './authenticated-client';
 import { VerifiedKeyCache } from './verified-key-cache';
@@ -28,7 +30,7 @@ function idsInPath(path: string): string[] {
   return path.split('/').filter((s) => s.length > 0);
 }
 
-function toClient(verified: VerifiedApiKey, authenticatedAtMs: number): AuthenticatedClient {
+function toClient(verified: VerifiedCredential, authenticatedAtMs: number): AuthenticatedClient {
   const { agent, credential } = verified;
   return {
     agentId: agent.id,
@@ -49,10 +51,12 @@ function toClient(verified: VerifiedApiKey, authenticatedAtMs: number): Authenti
 }
 
 /**
- * Client authentication for the token, introspection and revocation endpoints (RFC 6749 §2.3.1): the
- * presented `client_id` (an agent id) and `client_secret` (an API key of that agent), by Basic or by body
- * fields. The verified-key cache answers keys verified moments ago; everything else is a full verification
- * (one indexed read + argon2id). Every failure is the same `invalid_client` (401, `WWW-Authenticate: Basic`)
+ * THE client authentication of the token, introspection and revocation endpoints (one implementation they
+ * all call): the presented `client_id` (an agent id) and `client_secret` (an API key of that agent), by
+ * Basic or by body fields (RFC 6749 §2.3.1), or a client assertion signed by one of the agent's public keys
+ * (`private_key_jwt`, RFC 7523 §2.2, `ClientAssertionVerifier`). For API keys the verified-key cache answers
+ * keys verified moments ago; everything else is a full verification (one indexed read + argon2id, or the
+ * signature check). Every failure is the same `invalid_client` (401, `WWW-Authenticate: Basic`)
  * with comparable timing (a failure never hits the cache, and verification runs argon2 against a dummy hash
  * when nothing matches), is audited as `client_auth.failed` (never the secret) and counts against the
  * client IP's limit.
@@ -65,6 +69,7 @@ export class ClientAuthenticator {
     private readonly audit: AuditService,
     private readonly limiter: RateLimiterService,
     private readonly clock: Clock,
+    private readonly assertions: ClientAssertionVerifier,
   ) {}
 
   /** Authenticates the request's client or throws `InvalidClientError` (or `InvalidRequestError` for two methods). */
@@ -82,11 +87,17 @@ export class ClientAuthenticator {
       throw error;
     }
     if (!presented) return this.failed(context, 'no_client_authentication');
+    if (presented.method === 'private_key_jwt') {
+      const startedAtMs = this.clock.nowMs();
+      const result = await this.assertions.verify(presented.assertion, presented.clientId);
+      if ('failure' in result) return this.failed(context, result.failure, result.agentId, presented.method);
+      return { ...toClient(result.verified, startedAtMs), method: presented.method };
+    }
     const { clientId, clientSecret, method } = presented;
     const result = await this.verify(clientId, clientSecret);
     if ('failure' in result) {
       const id = clientId.toLowerCase();
-      return this.failed(context, result.failure, isUuid(id) ? id : undefined);
+      return this.failed(context, result.failure, isUuid(id) ? id : undefined, method);
     }
     return { ...result.client, method };
   }
@@ -121,7 +132,12 @@ export class ClientAuthenticator {
     return { client };
   }
 
-  private async failed(context: ClientAuthContext, reason: string, clientId?: string): Promise<never> {
+  private async failed(
+    context: ClientAuthContext,
+    reason: string,
+    clientId?: string,
+    method?: string,
+  ): Promise<never> {
     await this.audit.record({
       eventType: 'client_auth.failed',
       outcome: 'failure',
@@ -129,7 +145,12 @@ export class ClientAuthenticator {
       requestId: context.requestId ?? null,
       targetType: clientId ? 'agent' : null,
       targetId: clientId ?? null,
-      details: { reason: 'invalid_client', cause: reason, endpoint: context.endpoint },
+      details: {
+        reason: 'invalid_client',
+        cause: reason,
+        endpoint: context.endpoint,
+        ...(method ? { client_auth_method: method } : {}),
+      },
     });
     await this.limiter.recordFailedClientAuth(context.ip, { requestId: context.requestId });
     throw new InvalidClientError(reason);

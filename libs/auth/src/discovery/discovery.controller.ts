@@ -2,9 +2,9 @@ import { Controller, Get, Header, Inject } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { APP_CONFIG, type AppConfig, protectedResourceMetadataUrl, Public } from '@agentauth/core';
 import { BUILT_IN_SCOPES } from '@agentauth/scopes';
+import { ACCEPTED_JWS_ALGS } from '@agentauth/credentials';
 import { GrantRegistry } from '../grants/grant-registry';
-
-const CLIENT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post'];
+import { CLIENT_AUTH_METHODS } from '../oauth/client-authentication';
 
 /** RFC 8414 metadata and AgentAuth's superset of it. Every URL is absolute, built from PUBLIC_BASE_URL. */
 @ApiTags('discovery')
@@ -31,13 +31,17 @@ export class DiscoveryController {
       token_endpoint_auth_methods_supported: CLIENT_AUTH_METHODS,
       introspection_endpoint_auth_methods_supported: CLIENT_AUTH_METHODS,
       revocation_endpoint_auth_methods_supported: CLIENT_AUTH_METHODS,
+      // private_key_jwt (CONTRACT §9): the algorithms a client assertion may be signed with.
+      token_endpoint_auth_signing_alg_values_supported: ACCEPTED_JWS_ALGS,
+      introspection_endpoint_auth_signing_alg_values_supported: ACCEPTED_JWS_ALGS,
+      revocation_endpoint_auth_signing_alg_values_supported: ACCEPTED_JWS_ALGS,
+      // DPoP (RFC 9449 §5.1, CONTRACT §10): the algorithms a proof may be signed with.
+      dpop_signing_alg_values_supported: ACCEPTED_JWS_ALGS,
       // Scopes only: `offline_access` is a reserved word of the `scope` parameter, not a scope (CONTRACT §4);
       // docs/tokens.md says how to ask for a refresh token.
       scopes_supported: [...BUILT_IN_SCOPES],
       // There is no authorization endpoint: agents use the token endpoint's grants only.
       response_types_supported: [],
-      // No token_endpoint_auth_signing_alg_values_supported: RFC 8414 ties it to private_key_jwt and
-      // client_secret_jwt, and clients authenticate with client_secret_basic / client_secret_post only.
       service_documentation: `${this.config.publicBaseUrl}/docs`,
     };
   }

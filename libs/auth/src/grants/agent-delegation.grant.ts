@@ -10,6 +10,8 @@ import {
 import { parseScopeRequest } from '@agentauth/scopes';
 import { InvalidGrantError } from '../oauth/oauth-errors';
 import { requireParam } from '../oauth/token-request';
+import { DpopBinding } from '../protocol/dpop-binding';
+import { actSubjects, tokenTypeOf } from '../tokens/access-token-claims';
 import { RefreshTokensService } from '../refresh/refresh-tokens.service';
 import { AccessTokenIssuer } from '../tokens/access-token.issuer';
 import { DelegatedAuthority, INVALID_DELEGATION_DESCRIPTION } from './delegated-authority';
@@ -65,6 +67,7 @@ export class AgentDelegationGrant implements GrantHandler, OnModuleInit {
     private readonly clock: Clock,
     private readonly logger: PinoLogger,
     private readonly targets: TokenTargets,
+    private readonly dpop: DpopBinding,
   ) {
     this.logger.setContext('AgentDelegationGrant');
   }
@@ -80,6 +83,12 @@ export class AgentDelegationGrant implements GrantHandler, OnModuleInit {
 
     const request = parseScopeRequest(params.scope);
     const target = await this.targets.resolve(params, client.rootAgentId);
+    const { jkt } = await this.dpop.bind(context.req, {
+      clientId: client.agentId,
+      subjectAgentId: resolved.originalDelegatorId,
+      actorIds: actSubjects(resolved.act),
+      target,
+    });
     const { scopes, dropped } = await this.scopes.resolve({
       requested: request.scopes,
       rootAgentId: client.rootAgentId,
@@ -106,6 +115,7 @@ export class AgentDelegationGrant implements GrantHandler, OnModuleInit {
       delegationId: resolved.delegation.id,
       act: resolved.act,
       notAfter: resolved.expiresAt,
+      dpopJkt: jkt,
     });
     const token = await this.issuer.issue({
       client,
@@ -116,6 +126,7 @@ export class AgentDelegationGrant implements GrantHandler, OnModuleInit {
       delegationId: resolved.delegation.id,
       familyId: family.familyId,
       notAfterMs: [resolved.expiresAt.getTime(), family.expiresAt.getTime()],
+      jkt,
     });
 
     await this.audit.record({
@@ -142,11 +153,12 @@ export class AgentDelegationGrant implements GrantHandler, OnModuleInit {
       delegation_id: resolved.delegation.id,
       family_id: family.familyId,
       act_depth: resolved.depth,
+      dpop_bound: jkt !== undefined,
       ...(dropped.length > 0 ? { policy_dropped: dropped.map((d) => d.scope) } : {}),
     });
     return {
       access_token: token.jwt,
-      token_type: 'Bearer',
+      token_type: tokenTypeOf(token.claims),
       expires_in: token.expiresIn,
       scope: token.claims.scope,
       refresh_token: family.refreshToken,

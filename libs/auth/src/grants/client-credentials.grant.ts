@@ -2,7 +2,9 @@ import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { Clock } from '@agentauth/core';
 import { parseScopeRequest } from '@agentauth/scopes';
 import { evaluationAgentOf } from '../clients/authenticated-client';
+import { DpopBinding } from '../protocol/dpop-binding';
 import { RefreshTokensService } from '../refresh/refresh-tokens.service';
+import { tokenTypeOf } from '../tokens/access-token-claims';
 import { AccessTokenIssuer } from '../tokens/access-token.issuer';
 import type { GrantHandler, TokenRequestContext, TokenResponse } from './grant-handler';
 import { GrantRegistry } from './grant-registry';
@@ -32,6 +34,7 @@ export class ClientCredentialsGrant implements GrantHandler, OnModuleInit {
     private readonly audit: TokenAudit,
     private readonly targets: TokenTargets,
     private readonly clock: Clock,
+    private readonly dpop: DpopBinding,
   ) {}
 
   onModuleInit(): void {
@@ -42,6 +45,11 @@ export class ClientCredentialsGrant implements GrantHandler, OnModuleInit {
     const { params, client } = context;
     const request = parseScopeRequest(params.scope);
     const target = await this.targets.resolve(params, client.rootAgentId);
+    const { jkt } = await this.dpop.bind(context.req, {
+      clientId: client.agentId,
+      subjectAgentId: client.agentId,
+      target,
+    });
     const { scopes, dropped } = await this.scopes.resolve({
       requested: request.scopes,
       rootAgentId: client.rootAgentId,
@@ -61,6 +69,7 @@ export class ClientCredentialsGrant implements GrantHandler, OnModuleInit {
           subjectAgentId: client.agentId,
           scopes,
           ...targetTokenFields(target),
+          dpopJkt: jkt,
         })
       : undefined;
     const token = await this.issuer.issue({
@@ -69,15 +78,17 @@ export class ClientCredentialsGrant implements GrantHandler, OnModuleInit {
       scopes,
       ...targetTokenFields(target),
       familyId: family?.familyId,
+      jkt,
     });
     await this.audit.issued(context, CLIENT_CREDENTIALS, token.claims, {
       credential_id: client.credentialId,
+      dpop_bound: jkt !== undefined,
       ...(family ? { family_id: family.familyId } : {}),
       ...(dropped.length > 0 ? { policy_dropped: dropped.map((d) => d.scope) } : {}),
     });
     return {
       access_token: token.jwt,
-      token_type: 'Bearer',
+      token_type: tokenTypeOf(token.claims),
       expires_in: token.expiresIn,
       scope: token.claims.scope,
       ...(family ? { refresh_token: family.refreshToken } : {}),

@@ -16,7 +16,7 @@ export interface TokenRequestContext {
 /** RFC 6749 §5.1 (and RFC 8693 §2.2) successful token response. */
 export interface TokenResponse {
   access_token: string;
-  token_type: 'Bearer' | 'N_A';
+  token_type: 'Bearer' | 'DPoP' | 'N_A';
   expires_in: number;
   scope?: string;
   refresh_token?: string;

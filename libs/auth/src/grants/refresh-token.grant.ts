@@ -6,6 +6,8 @@ import type { EvaluationAgent } from '@agentauth/policies';
 import { parseScopeRequest } from '@agentauth/scopes';
 import { evaluationAgentOf } from '../clients/authenticated-client';
 import { InvalidGrantError } from '../oauth/oauth-errors';
+import { DpopBinding } from '../protocol/dpop-binding';
+import { actSubjects, tokenTypeOf } from '../tokens/access-token-claims';
 import { requireParam } from '../oauth/token-request';
 import type { RefreshFamily } from '../refresh/refresh-tokens.repository';
 import { RefreshTokensService } from '../refresh/refresh-tokens.service';
@@ -45,6 +47,7 @@ export class RefreshTokenGrant implements GrantHandler, OnModuleInit {
     private readonly audit: TokenAudit,
     private readonly targets: TokenTargets,
     private readonly clock: Clock,
+    private readonly dpop: DpopBinding,
   ) {}
 
   onModuleInit(): void {
@@ -56,8 +59,19 @@ export class RefreshTokenGrant implements GrantHandler, OnModuleInit {
     const origin = { ip: context.ip, requestId: context.requestId };
     const raw = requireParam(params, 'refresh_token');
     const { family, hash } = await this.refresh.usable(raw, client, origin);
-
     const target = await this.targets.ofFamily(family, params);
+    // A bound family needs a proof by its key; any family needs one when a party requires DPoP.
+    const { jkt } = await this.dpop.bind(
+      context.req,
+      {
+        clientId: client.agentId,
+        subjectAgentId: family.subjectAgentId,
+        actorIds: actSubjects(family.act ?? undefined),
+        target,
+      },
+      family.dpopJkt ? { jkt: family.dpopJkt, what: 'refresh token' } : undefined,
+    );
+
     if (family.subjectAgentId !== client.agentId) {
       const subject = await this.agents.getActivity(family.subjectAgentId);
       if (!subject?.active) {
@@ -91,17 +105,19 @@ export class RefreshTokenGrant implements GrantHandler, OnModuleInit {
         delegationId: family.delegationId ?? undefined,
         act: family.act ?? undefined,
         notAfterMs: [family.expiresAt.getTime(), ...grant.notAfterMs],
+        jkt,
       }),
     );
     await this.audit.issued(context, REFRESH_TOKEN, token.claims, {
       credential_id: client.credentialId,
       family_id: family.id,
+      dpop_bound: jkt !== undefined,
       // A delegated family's tokens act on the delegation's authority: the trail names it, as at the grant.
       ...(family.delegationId ? { delegation_id: family.delegationId } : {}),
     });
     return {
       access_token: token.jwt,
-      token_type: 'Bearer',
+      token_type: tokenTypeOf(token.claims),
       expires_in: token.expiresIn,
       scope: token.claims.scope,
       refresh_token: refreshToken,

@@ -40,6 +40,7 @@ export class TokenAudit {
         aud: claims.aud,
         jti: claims.jti,
         exp: claims.exp,
+        ...(context.client.method ? { client_auth_method: context.client.method } : {}),
         ...extra,
       },
     });

@@ -5,8 +5,14 @@ import type { EvaluationAgent } from '@agentauth/policies';
 import { ResourceServersService } from '@agentauth/resource-servers';
 import { parseScopeParam, parseScopeRequest } from '@agentauth/scopes';
 import { evaluationAgentOf } from '../clients/authenticated-client';
-import { InvalidGrantError, InvalidRequestError, InvalidTargetError } from '../oauth/oauth-errors';
+import {
+  InvalidDpopProofError,
+  InvalidGrantError,
+  InvalidRequestError,
+  InvalidTargetError,
+} from '../oauth/oauth-errors';
 import { requireParam } from '../oauth/token-request';
+import { DpopBinding } from '../protocol/dpop-binding';
 import {
   type AccessTokenClaims,
   actDepth,
@@ -14,6 +20,8 @@ import {
   MAX_ACT_DEPTH,
   MAX_SUBJECT_REFS,
   revocationRefsOf,
+  actSubjects,
+  tokenTypeOf,
 } from '../tokens/access-token-claims';
 import { AccessTokenIssuer } from '../tokens/access-token.issuer';
 import { AccessTokenValidator } from '../tokens/access-token.validator';
@@ -65,6 +73,7 @@ export class TokenExchangeGrant implements GrantHandler, OnModuleInit {
     private readonly targets: TokenTargets,
     private readonly resourceServers: ResourceServersService,
     private readonly clock: Clock,
+    private readonly dpop: DpopBinding,
   ) {}
 
   onModuleInit(): void {
@@ -94,11 +103,13 @@ export class TokenExchangeGrant implements GrantHandler, OnModuleInit {
         'actor_not_authorized',
       );
     }
+    let actorJkt: string | undefined;
     if (params.actor_token !== undefined) {
       if (!ACCEPTED_TYPES.has(requireParam(params, 'actor_token_type'))) {
         throw new InvalidRequestError('Unsupported actor_token_type: only access tokens are accepted');
       }
       const actor = await this.activeToken(params.actor_token, 'actor');
+      actorJkt = actor.cnf?.jkt;
       if (actor.sub !== client.agentId || actor.client_id !== client.agentId) {
         throw new InvalidGrantError(
           'The actor token does not represent the authenticated client',
@@ -113,14 +124,29 @@ export class TokenExchangeGrant implements GrantHandler, OnModuleInit {
     if (actDepth(act) > MAX_ACT_DEPTH) {
       throw new InvalidRequestError(`An act chain holds at most ${MAX_ACT_DEPTH} actors`);
     }
-    const subjectRefs = revocationRefsOf(subject).map(formatRef);
-    if (subjectRefs.length > MAX_SUBJECT_REFS) {
-      throw new InvalidRequestError('The subject token cannot be exchanged further');
-    }
-
     const target = (await this.targets.named(params, client.rootAgentId)) ?? subjectTarget;
     if (target.kind === 'management' && subjectTarget.kind !== 'management') {
       throw new InvalidTargetError("A resource server's token cannot be exchanged for the management API");
+    }
+    // A bound subject token is exchanged only with a proof by its key; the new token is bound to the
+    // actor's proof whenever one is sent (CONTRACT §4, §10).
+    const { jkt } = await this.dpop.bind(
+      context.req,
+      { clientId: client.agentId, subjectAgentId: subject.sub, actorIds: actSubjects(act), target },
+      subject.cnf ? { jkt: subject.cnf.jkt, what: 'subject token' } : undefined,
+    );
+    // A bound actor token is presented only with a proof by its key too (it is as good as the token).
+    if (actorJkt !== undefined && jkt !== actorJkt) {
+      throw new InvalidDpopProofError(
+        jkt === undefined
+          ? 'DPoP proof required: the actor token is DPoP-bound'
+          : 'The DPoP proof is not by the key the actor token is bound to',
+        'actor_dpop_key_mismatch',
+      );
+    }
+    const subjectRefs = revocationRefsOf(subject).map(formatRef);
+    if (subjectRefs.length > MAX_SUBJECT_REFS) {
+      throw new InvalidRequestError('The subject token cannot be exchanged further');
     }
 
     const request = parseScopeRequest(params.scope);
@@ -147,16 +173,18 @@ export class TokenExchangeGrant implements GrantHandler, OnModuleInit {
       subjectRefs,
       authTimeMs: subject.auth_time * 1000,
       notAfterMs: [subject.exp * 1000],
+      jkt,
     });
     await this.audit.issued(context, TOKEN_EXCHANGE, token.claims, {
       credential_id: client.credentialId,
       subject_jti: subject.jti,
       act_depth: actDepth(act),
+      dpop_bound: jkt !== undefined,
     });
     return {
       access_token: token.jwt,
       issued_token_type: ACCESS_TOKEN_TYPE,
-      token_type: 'Bearer',
+      token_type: tokenTypeOf(token.claims),
       expires_in: token.expiresIn,
       scope: token.claims.scope,
     };

@@ -17,6 +17,7 @@ import { looksLikeRefreshToken } from '../refresh/refresh-token.format';
 import { RefreshTokensService } from '../refresh/refresh-tokens.service';
 import { AccessTokenValidator } from '../tokens/access-token.validator';
 import { TokenRejectedError } from '../tokens/token-rejected.error';
+import { tokenTypeOf } from '../tokens/access-token-claims';
 
 export const INTROSPECT_SCOPE = 'tokens:introspect';
 
@@ -59,7 +60,7 @@ export class IntrospectionService {
     try {
       const claims = await this.validator.validate(token);
       if (claims.agent.root_agent_id !== caller.rootAgentId) return INACTIVE;
-      return { ...claims, active: true, token_type: 'Bearer' };
+      return { ...claims, active: true, token_type: tokenTypeOf(claims) };
     } catch (error) {
       if (error instanceof TokenRejectedError || error instanceof RevocationStateUnavailableError) {
         return INACTIVE;
@@ -100,6 +101,7 @@ export class IntrospectionService {
       fam: family.id,
       ...(family.delegationId ? { delegation_id: family.delegationId } : {}),
       ...(family.act ? { act: family.act } : {}),
+      ...(family.dpopJkt ? { cnf: { jkt: family.dpopJkt } } : {}),
     };
   }
 
@@ -111,7 +113,7 @@ export class IntrospectionService {
     if (/^Bearer\s/i.test(req.headers.authorization?.trim() ?? '')) {
       const bearer = bearerCredential(req);
       if (bearer === undefined) throw new InvalidBearerTokenError('malformed');
-      if (params.client_secret !== undefined) {
+      if (params.client_secret !== undefined || params.client_assertion !== undefined) {
         throw new InvalidRequestError('Use only one authentication method');
       }
       let claims;
@@ -123,6 +125,8 @@ export class IntrospectionService {
         if (error instanceof TokenRejectedError) throw new InvalidBearerTokenError(error.reason);
         throw error;
       }
+      // A DPoP-bound token is never a Bearer credential (RFC 9449 §7.2): this endpoint takes no DPoP scheme.
+      if (claims.cnf) throw new InvalidBearerTokenError('dpop_bound_token_as_bearer');
       // RFC 6750 §3.1 for a Bearer-authenticated call (RFC 7662 §2.1 defers to it): 403 insufficient_scope.
       if (!coveredBy(INTROSPECT_SCOPE, parseScopeParam(claims.scope))) {
         throw new InsufficientScopeError(INTROSPECT_SCOPE);

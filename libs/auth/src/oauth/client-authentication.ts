@@ -1,13 +1,32 @@
 import type { Request } from 'express';
 import { InvalidClientError, InvalidRequestError } from './oauth-errors';
 
-export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post';
+export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt';
 
-export interface PresentedClientCredentials {
+/** The client authentication methods every endpoint accepts (discovery lists them). */
+export const CLIENT_AUTH_METHODS: readonly ClientAuthMethod[] = [
+  'client_secret_basic',
+  'client_secret_post',
+  'private_key_jwt',
+];
+
+/** RFC 7523 §2.2's `client_assertion_type`. */
+export const JWT_BEARER_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+
+export interface PresentedSecret {
   clientId: string;
   clientSecret: string;
-  method: ClientAuthMethod;
+  method: 'client_secret_basic' | 'client_secret_post';
 }
+
+/** `private_key_jwt`: the assertion, and the `client_id` parameter when one was sent (it must equal `iss`). */
+export interface PresentedAssertion {
+  assertion: string;
+  clientId?: string;
+  method: 'private_key_jwt';
+}
+
+export type PresentedClientCredentials = PresentedSecret | PresentedAssertion;
 
 const MAX_CREDENTIAL_LENGTH = 512;
 
@@ -45,8 +64,9 @@ export function parseBasicAuthorization(
 
 /**
  * The client credentials of a token, introspection or revocation request: HTTP Basic
- * (`client_secret_basic`) or body fields (`client_secret_post`). Using both at once is refused
- * (RFC 6749 §2.3: a client MUST NOT use more than one authentication method per request).
+ * (`client_secret_basic`), body fields (`client_secret_post`) or a client assertion (`private_key_jwt`,
+ * RFC 7523 §2.2). Two at once is refused with `invalid_request` (RFC 6749 §2.3: a client MUST NOT use more
+ * than one authentication method per request).
  */
 export function presentedClientCredentials(
   req: Request,
@@ -55,8 +75,16 @@ export function presentedClientCredentials(
   const basic = parseBasicAuthorization(req.headers.authorization);
   const postId = params.client_id;
   const postSecret = params.client_secret;
-  if (basic && postSecret !== undefined) {
+  const assertionSent = params.client_assertion !== undefined || params.client_assertion_type !== undefined;
+  if ([basic !== undefined, postSecret !== undefined, assertionSent].filter(Boolean).length > 1) {
     throw new InvalidRequestError('Use only one client authentication method');
+  }
+  if (assertionSent) {
+    const assertion = params.client_assertion;
+    if (params.client_assertion_type !== JWT_BEARER_ASSERTION_TYPE || !assertion) {
+      throw new InvalidClientError('malformed_client_assertion');
+    }
+    return { assertion, ...(postId !== undefined ? { clientId: postId } : {}), method: 'private_key_jwt' };
   }
   if (basic) {
     if (postId !== undefined && postId !== basic.clientId) {
@@ -88,5 +116,18 @@ export function presentedClientId(
   } catch {
     return undefined;
   }
-  return params.client_id;
+  if (params.client_id !== undefined) return params.client_id;
+  return typeof params.client_assertion === 'string' ? unverifiedIssuer(params.client_assertion) : undefined;
+}
+
+/** The `iss` of a client assertion, UNVERIFIED (who it claims to be, for audit targets only). */
+export function unverifiedIssuer(assertion: string): string | undefined {
+  const payload = assertion.split('.')[1];
+  if (!payload || payload.length > 8192) return undefined;
+  try {
+    const iss = (JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { iss?: unknown }).iss;
+    return typeof iss === 'string' ? iss : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -16,6 +16,11 @@ const TOKEN_BODY = {
       token_type_hint: { type: 'string', enum: ['access_token', 'refresh_token'] },
       client_id: { type: 'string' },
       client_secret: { type: 'string' },
+      client_assertion_type: {
+        type: 'string',
+        enum: ['urn:ietf:params:oauth:client-assertion-type:jwt-bearer'],
+      },
+      client_assertion: { type: 'string', description: 'private_key_jwt (RFC 7523 §2.2)' },
     },
   },
 };

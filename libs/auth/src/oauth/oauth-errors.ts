@@ -35,6 +35,13 @@ export class InvalidClientError extends OAuthError {
   }
 }
 
+/** RFC 9449 §5: a missing, invalid or replayed DPoP proof (or one by the wrong key) at the token endpoint. */
+export class InvalidDpopProofError extends OAuthError {
+  constructor(description: string, internalReason?: string) {
+    super('invalid_dpop_proof', description, 400, {}, internalReason);
+  }
+}
+
 export class InvalidGrantError extends OAuthError {
   constructor(description: string, internalReason?: string) {
     super('invalid_grant', description, 400, {}, internalReason);

@@ -36,7 +36,7 @@ export class TokenController {
     summary:
       'Token endpoint (RFC 6749 §3.2): client_credentials, refresh_token, token exchange (RFC 8693), agent_delegation',
     description:
-      'Form-encoded (or JSON) body. Client authentication by HTTP Basic (client_secret_basic, id and secret form-urlencoded) or client_id/client_secret fields (client_secret_post). Errors are RFC 6749 §5.2 bodies.',
+      'Form-encoded (or JSON) body. Client authentication by HTTP Basic (client_secret_basic, id and secret form-urlencoded), client_id/client_secret fields (client_secret_post) or client_assertion_type/client_assertion (private_key_jwt, RFC 7523). An optional `DPoP` header (RFC 9449 proof, htu = the token endpoint URL) binds the tokens: token_type DPoP, cnf.jkt. Errors are RFC 6749 §5.2 bodies (invalid_dpop_proof for a missing or bad proof).',
   })
   @ApiConsumes('application/x-www-form-urlencoded', 'application/json')
   @ApiBody({
@@ -50,6 +50,11 @@ export class TokenController {
         audience: { type: 'string' },
         client_id: { type: 'string' },
         client_secret: { type: 'string' },
+        client_assertion_type: {
+          type: 'string',
+          enum: ['urn:ietf:params:oauth:client-assertion-type:jwt-bearer'],
+        },
+        client_assertion: { type: 'string', description: 'private_key_jwt (RFC 7523 §2.2)' },
         refresh_token: { type: 'string' },
         delegation_token: { type: 'string' },
         subject_token: { type: 'string' },

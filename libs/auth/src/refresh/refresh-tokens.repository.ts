@@ -23,6 +23,8 @@ export interface RefreshFamily {
   revokedReason: string | null;
   createdAt: Date;
   expiresAt: Date;
+  /** The DPoP key (RFC 7638 thumbprint) the family is bound to, or null (CONTRACT §10). */
+  dpopJkt: string | null;
 }
 
 export interface StoredRefreshToken {
@@ -44,6 +46,7 @@ export interface NewFamily {
   resourceServerId: string | null;
   createdAt: Date;
   expiresAt: Date;
+  dpopJkt: string | null;
 }
 
 interface RawFamily {
@@ -61,10 +64,12 @@ interface RawFamily {
   revoked_reason: string | null;
   created_at: Date;
   expires_at: Date;
+  dpop_jkt: string | null;
 }
 
 const FAMILY_COLUMNS = `f.id, f.root_agent_id, f.client_agent_id, f.subject_agent_id, f.credential_id,
-  f.delegation_id, f.act, f.scopes, f.audience, f.resource_server_id, f.status, f.revoked_reason, f.created_at, f.expires_at`;
+  f.delegation_id, f.act, f.scopes, f.audience, f.resource_server_id, f.status, f.revoked_reason, f.created_at,
+  f.expires_at, f.dpop_jkt`;
 
 function toFamily(r: RawFamily): RefreshFamily {
   return {
@@ -82,6 +87,7 @@ function toFamily(r: RawFamily): RefreshFamily {
     revokedReason: r.revoked_reason,
     createdAt: r.created_at,
     expiresAt: r.expires_at,
+    dpopJkt: r.dpop_jkt,
   };
 }
 
@@ -104,8 +110,8 @@ export class RefreshTokensRepository {
   async insertFamily(m: EntityManager, family: NewFamily): Promise<string> {
     const rows: { id: string }[] = await m.query(
       `INSERT INTO refresh_families (root_agent_id, client_agent_id, subject_agent_id, credential_id,
-         delegation_id, act, scopes, audience, created_at, expires_at, resource_server_id)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
+         delegation_id, act, scopes, audience, created_at, expires_at, resource_server_id, dpop_jkt)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id`,
       [
         family.rootAgentId,
         family.clientAgentId,
@@ -118,6 +124,7 @@ export class RefreshTokensRepository {
         family.createdAt,
         family.expiresAt,
         family.resourceServerId,
+        family.dpopJkt,
       ],
     );
     return rows[0].id;

@@ -30,6 +30,8 @@ export interface NewFamilySpec {
   act?: ActClaim | null;
   /** Extra end of the family (a delegation's expiry); the family never outlives the client's agent chain. */
   notAfter?: Date | null;
+  /** The DPoP key the grant's proof used: refreshing then needs a proof by it (CONTRACT §10). */
+  dpopJkt?: string | null;
 }
 
 export interface StartedFamily {
@@ -86,6 +88,7 @@ export class RefreshTokensService {
         resourceServerId: spec.resourceServerId ?? null,
         createdAt: now,
         expiresAt,
+        dpopJkt: spec.dpopJkt ?? null,
       });
       await this.repository.insertToken(m, {
         familyId: id,

@@ -36,6 +36,13 @@ export interface AccessTokenClaims extends VerifiedClaims {
   delegation_id?: string;
   subject_refs?: string[];
   resource_server_id?: string;
+  /** DPoP-bound (RFC 9449 §6): the thumbprint of the key every use must prove possession of. */
+  cnf?: { jkt: string };
+}
+
+/** `DPoP` for a bound token, `Bearer` otherwise (token responses, introspection). */
+export function tokenTypeOf(claims: Pick<AccessTokenClaims, 'cnf'>): 'DPoP' | 'Bearer' {
+  return claims.cnf ? 'DPoP' : 'Bearer';
 }
 
 /** Deepest `act` nesting accepted (and produced by token exchange). */
@@ -129,6 +136,17 @@ export function parseAccessTokenClaims(payload: VerifiedClaims): AccessTokenClai
     throw new MalformedClaimsError('resource_server_id');
   }
   if (claims.act !== undefined) actDepthOf(claims.act);
+  if (claims.cnf !== undefined) {
+    const cnf = claims.cnf as unknown;
+    if (
+      typeof cnf !== 'object' ||
+      cnf === null ||
+      typeof (cnf as { jkt?: unknown }).jkt !== 'string' ||
+      !/^[A-Za-z0-9_-]{43}$/.test((cnf as { jkt: string }).jkt)
+    ) {
+      throw new MalformedClaimsError('cnf');
+    }
+  }
   if (claims.subject_refs !== undefined) {
     if (!Array.isArray(claims.subject_refs) || claims.subject_refs.length > MAX_SUBJECT_REFS) {
       throw new MalformedClaimsError('subject_refs');

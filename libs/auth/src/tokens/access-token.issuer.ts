@@ -28,6 +28,8 @@ export interface AccessTokenSpec {
   resourceServerId?: string;
   /** The resource server's own token lifetime, when it has one (never above the configured lifetime). */
   lifetimeSeconds?: number | null;
+  /** DPoP (RFC 9449): the thumbprint of the proof's key; the token gets `cnf: {jkt}`. */
+  jkt?: string;
 }
 
 export interface IssuedAccessToken {
@@ -90,6 +92,7 @@ export class AccessTokenIssuer {
         ...(spec.delegationId ? { delegation_id: spec.delegationId } : {}),
         ...(spec.subjectRefs && spec.subjectRefs.length > 0 ? { subject_refs: spec.subjectRefs } : {}),
         ...(spec.resourceServerId ? { resource_server_id: spec.resourceServerId } : {}),
+        ...(spec.jkt ? { cnf: { jkt: spec.jkt } } : {}),
       };
       try {
         const signed = await this.signer.signAccessToken(claims);

@@ -8,7 +8,11 @@ import { constantTimeEqual } from '../crypto/constant-time';
 import { ForbiddenProblem, Problem, UnauthorizedProblem } from '../errors/problems';
 import type { RequestWithContext } from '../http/request-context';
 import { ADMIN_ONLY, AUTH_REQUIREMENT, type AuthRequirement } from './auth.decorator';
-import { BEARER_AUTHENTICATOR, type BearerAuthenticator } from './bearer-authenticator';
+import {
+  type AccessTokenScheme,
+  BEARER_AUTHENTICATOR,
+  type BearerAuthenticator,
+} from './bearer-authenticator';
 import {
   type GuardRefusal,
   REFUSAL_AUDIT,
@@ -25,6 +29,17 @@ export function bearerCredential(req: Request): string | undefined {
   if (!header) return undefined;
   const match = /^Bearer +([A-Za-z0-9\-._~+/]+=*)$/i.exec(header.trim());
   return match?.[1];
+}
+
+/** The access token of `Authorization: Bearer <token>` or `Authorization: DPoP <token>` (RFC 9449 §7.1). */
+export function accessTokenCredential(
+  req: Request,
+): { scheme: AccessTokenScheme; token: string } | undefined {
+  const header = req.headers.authorization;
+  if (!header) return undefined;
+  const match = /^(Bearer|DPoP) +([A-Za-z0-9\-._~+/]+=*)$/i.exec(header.trim());
+  if (!match) return undefined;
+  return { scheme: match[1].toLowerCase() === 'dpop' ? 'DPoP' : 'Bearer', token: match[2] };
 }
 
 /**
@@ -74,7 +89,7 @@ export class AuthGuard implements CanActivate {
         protectedResourceMetadataUrl(this.config),
       );
     }
-    const credential = bearerCredential(req);
+    const credential = accessTokenCredential(req);
     if (!credential) {
       return this.refuse(
         context,
@@ -83,12 +98,12 @@ export class AuthGuard implements CanActivate {
           reason: 'bearer_required',
           cause: req.headers.authorization === undefined ? 'missing' : 'malformed_authorization',
         },
-        new UnauthorizedProblem('A Bearer access token is required'),
+        new UnauthorizedProblem('A Bearer (or DPoP) access token is required'),
       );
     }
     let principal: Principal;
     try {
-      principal = await this.authenticator.authenticate(credential, req);
+      principal = await this.authenticator.authenticate(credential.token, req, credential.scheme);
     } catch (error) {
       // 401: the token is not active. Anything else (503: revocation state unreadable) is not the client's
       // failure: it is neither counted nor audited, and fails closed as it is.
@@ -138,9 +153,13 @@ export function withResourceMetadata(error: Problem, metadataUrl: string): Probl
     return error;
   }
   if (challenge.includes('resource_metadata=')) return error;
-  const params = challenge.slice('Bearer'.length).trim();
+  // The Bearer challenge may be followed by others (`…, DPoP error="…"`): the parameter joins the Bearer one.
+  const next = /,\s*DPoP(\s|$)/.exec(challenge);
+  const bearer = next ? challenge.slice(0, next.index) : challenge;
+  const rest = next ? challenge.slice(next.index) : '';
+  const params = bearer.slice('Bearer'.length).trim();
   headers['WWW-Authenticate'] =
-    `Bearer ${params.length > 0 ? `${params}, ` : ''}resource_metadata="${metadataUrl}"`;
+    `Bearer ${params.length > 0 ? `${params}, ` : ''}resource_metadata="${metadataUrl}"${rest}`;
   return error;
 }
 

@@ -5,7 +5,7 @@ import { AgentResponse, agentView, BootstrapAgentDto } from '@agentauth/agents';
 import { Audited, annotateAudit } from '@agentauth/audit';
 import { Public } from '@agentauth/core';
 import { BootstrapRateLimit } from '@agentauth/ratelimit';
-import { credentialView, IssuedCredentialResponse } from '../dto/credential.response';
+import { IssuedCredentialResponse, issuedCredentialView } from '../dto/credential.response';
 import { BootstrapService } from './bootstrap.service';
 
 export class BootstrapResponse {
@@ -28,7 +28,8 @@ export class BootstrapController {
   @BootstrapRateLimit()
   @Audited('agent.bootstrapped', { targetType: 'agent' })
   @ApiOperation({
-    summary: 'Self-register a root agent and its first API key (shown once)',
+    summary:
+      'Self-register a root agent and its first API key (shown once), or — with a public `jwk` — its first public key (a secretless root: private_key_jwt)',
     description:
       'Rate limited per IP (BOOTSTRAP_RATE_LIMIT_PER_HOUR). Closed in production unless BOOTSTRAP_OPEN, or X-Bootstrap-Token / X-Admin-Key.',
   })
@@ -44,8 +45,8 @@ export class BootstrapController {
       targetId: agent.id,
       actorAgentId: agent.id,
       rootAgentId: agent.id,
-      details: { credential_id: credential.id },
+      details: { credential_id: credential.id, credential_type: credential.type },
     });
-    return { agent: agentView(agent), credential: { ...credentialView(credential), api_key: apiKey } };
+    return { agent: agentView(agent), credential: issuedCredentialView(credential, apiKey) };
   }
 }

@@ -15,7 +15,8 @@ export interface BootstrapGateHeaders {
 export interface BootstrapResult {
   agent: Agent;
   credential: Credential;
-  apiKey: string;
+  /** Null for a secretless root (bootstrapped with a `jwk`). */
+  apiKey: string | null;
 }
 
 /**
@@ -53,10 +54,15 @@ export class BootstrapService {
     );
   }
 
+  /**
+   * A root agent and its first credential: an API key, or — with `jwk` — a public key (a secretless root: it
+   * authenticates with private_key_jwt from the start and no secret ever leaves the server).
+   */
   async bootstrap(dto: BootstrapAgentDto): Promise<BootstrapResult> {
+    const key = dto.jwk !== undefined ? await this.credentials.parseKeySpec({ jwk: dto.jwk }) : null;
     // The tree does not exist yet: only the global (built-in) scopes are registered for it.
     if (dto.allowed_scopes) await this.scopes.assertRegistered(null, dto.allowed_scopes, 'allowed_scopes');
-    const prepared = await this.credentials.prepareSecret();
+    const material = key ? { key } : { prepared: await this.credentials.prepareSecret() };
     return this.dataSource.transaction(async (manager) => {
       const agent = await this.agents.createRoot(manager, {
         name: dto.name,
@@ -65,12 +71,13 @@ export class BootstrapService {
         capabilities: dto.capabilities,
         metadata: dto.metadata,
         allowedScopes: dto.allowed_scopes,
+        requireDpop: dto.require_dpop,
       });
-      const { credential, apiKey } = await this.credentials.issue(
+      const { credential, apiKey } = await this.credentials.issueCredential(
         manager,
         agent,
         { name: 'bootstrap', scopes: agent.allowedScopes, expiresAt: null },
-        prepared,
+        material,
       );
       return { agent, credential, apiKey };
     });

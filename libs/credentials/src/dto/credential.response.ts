@@ -1,14 +1,57 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { maskApiKey } from '../api-key';
-import { type Credential, CREDENTIAL_STATUSES, type CredentialStatus } from '../credential.entity';
+import {
+  type Credential,
+  CREDENTIAL_STATUSES,
+  CREDENTIAL_TYPES,
+  type CredentialStatus,
+  type CredentialType,
+} from '../credential.entity';
 
-/** A credential as lists show it: prefix and a masked key, never the hash or the secret. */
+/**
+ * A credential as lists show it: an API key's prefix and a masked key, never the hash or the secret; a
+ * public key's `kid`, `alg`, thumbprint and public JWK (there is nothing secret in it).
+ */
 export class CredentialResponse {
   @ApiProperty({ format: 'uuid' }) id: string;
   @ApiProperty({ format: 'uuid' }) agent_id: string;
+  @ApiProperty({ enum: CREDENTIAL_TYPES }) type: CredentialType;
   @ApiProperty({ nullable: true, type: String }) name: string | null;
-  @ApiProperty({ example: 'k3j9x0a1b2c3d4e5' }) prefix: string;
-  @ApiProperty({ example: 'aa_k3j9x0a1b2c3d4e5_****' }) masked_key: string;
+  @ApiProperty({ nullable: true, type: String, example: 'k3j9x0a1b2c3d4e5', description: 'API keys only.' })
+  prefix: string | null;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    example: 'aa_k3j9x0a1b2c3d4e5_****',
+    description: 'API keys only.',
+  })
+  masked_key: string | null;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description: 'Public keys only: the JWK kid (default: thumbprint).',
+  })
+  kid: string | null;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    enum: ['RS256', 'PS256', 'ES256', 'EdDSA'],
+    description: 'Public keys only: the algorithm its client assertions must use.',
+  })
+  alg: string | null;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description: 'Public keys only: RFC 7638 SHA-256 thumbprint.',
+  })
+  thumbprint: string | null;
+  @ApiProperty({
+    nullable: true,
+    type: 'object',
+    additionalProperties: true,
+    description: 'Public keys only: the public JWK.',
+  })
+  jwk: Record<string, unknown> | null;
   @ApiProperty({ type: [String] }) scopes: string[];
   @ApiProperty({
     enum: CREDENTIAL_STATUSES,
@@ -25,10 +68,10 @@ export class CredentialResponse {
   @ApiProperty({ nullable: true, type: String, format: 'date-time' }) revoked_at: string | null;
 }
 
-/** A new credential: the raw key, shown this once. */
+/** A new credential: the raw key, shown this once (API keys; a public key has no secret: absent). */
 export class IssuedCredentialResponse extends CredentialResponse {
-  @ApiProperty({ description: 'The raw API key. Shown once; store it now.' })
-  api_key: string;
+  @ApiPropertyOptional({ description: 'API keys only: the raw API key. Shown once; store it now.' })
+  api_key?: string;
 }
 
 export class RotatedCredentialResponse extends IssuedCredentialResponse {
@@ -47,9 +90,14 @@ export function credentialView(c: Credential): CredentialResponse {
   return {
     id: c.id,
     agent_id: c.agentId,
+    type: c.type,
     name: c.name,
     prefix: c.prefix,
-    masked_key: maskApiKey(c.prefix),
+    masked_key: c.prefix !== null ? maskApiKey(c.prefix) : null,
+    kid: c.kid,
+    alg: c.alg,
+    thumbprint: c.thumbprint,
+    jwk: c.jwk ? { ...c.jwk } : null,
     scopes: c.scopes,
     status: c.status,
     expires_at: iso(c.expiresAt),
@@ -59,4 +107,9 @@ export function credentialView(c: Credential): CredentialResponse {
     created_at: c.createdAt.toISOString(),
     revoked_at: iso(c.revokedAt),
   };
+}
+
+/** A freshly issued credential as the API answers it: `api_key` only when there is one. */
+export function issuedCredentialView(c: Credential, apiKey: string | null): IssuedCredentialResponse {
+  return { ...credentialView(c), ...(apiKey !== null ? { api_key: apiKey } : {}) };
 }

@@ -1,6 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsInt, Min } from 'class-validator';
-import { IsOptionalNotNull } from '@agentauth/agents';
+import { IsJsonObject, IsOptionalNotNull } from '@agentauth/agents';
+import { JWK_DESCRIPTION, MAX_JWK_BYTES } from './create-credential.dto';
 
 /** `POST /credentials/{id}/rotate`. */
 export class RotateCredentialDto {
@@ -13,4 +14,13 @@ export class RotateCredentialDto {
   @IsInt()
   @Min(0)
   grace_period_seconds?: number;
+
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: true,
+    description: `Public-key credentials only (required for them): the new key. ${JWK_DESCRIPTION}`,
+  })
+  @IsOptionalNotNull()
+  @IsJsonObject(MAX_JWK_BYTES)
+  jwk?: Record<string, unknown>;
 }

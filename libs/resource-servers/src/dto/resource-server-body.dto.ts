@@ -3,6 +3,7 @@ import {
   ArrayMaxSize,
   ArrayMinSize,
   IsArray,
+  IsBoolean,
   IsInt,
   IsOptional,
   IsString,
@@ -33,6 +34,11 @@ const AGENT_DOC: ApiPropertyOptions = {
   nullable: true,
   description:
     "An agent of the caller's subtree that the resource server authenticates as: it may introspect (with tokens:introspect) and exchange this server's tokens on behalf of their subject (CONTRACT §4, §8).",
+};
+const DPOP_DOC: ApiPropertyOptions = {
+  type: Boolean,
+  description:
+    'Every token for this server is DPoP-bound (RFC 9449): a token request naming it without a DPoP proof is refused (400 invalid_dpop_proof). Default false.',
 };
 const TTL_DOC: ApiPropertyOptions = {
   minimum: MIN_ACCESS_TOKEN_TTL_SECONDS,
@@ -83,6 +89,11 @@ export class CreateResourceServerDto {
   @Min(MIN_ACCESS_TOKEN_TTL_SECONDS)
   @Max(MAX_TTL_SECONDS)
   access_token_ttl_seconds?: number | null;
+
+  @ApiPropertyOptional(DPOP_DOC)
+  @IsOptional()
+  @IsBoolean()
+  dpop_required?: boolean;
 }
 
 /** `PATCH /resource-servers/{id}`: each given field replaces the stored one; `null` clears an optional one. */
@@ -121,4 +132,9 @@ export class UpdateResourceServerDto {
   @Min(MIN_ACCESS_TOKEN_TTL_SECONDS)
   @Max(MAX_TTL_SECONDS)
   access_token_ttl_seconds?: number | null;
+
+  @ApiPropertyOptional(DPOP_DOC)
+  @IsOptionalNotNull()
+  @IsBoolean()
+  dpop_required?: boolean;
 }

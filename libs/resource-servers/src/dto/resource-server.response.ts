@@ -11,6 +11,7 @@ export class ResourceServerResponse {
   @ApiProperty({ type: [String] }) scopes: string[];
   @ApiProperty({ format: 'uuid', nullable: true, type: String }) agent_id: string | null;
   @ApiProperty({ nullable: true, type: Number }) access_token_ttl_seconds: number | null;
+  @ApiProperty({ description: 'Every token for it is DPoP-bound (RFC 9449).' }) dpop_required: boolean;
   @ApiProperty({ format: 'uuid' }) root_agent_id: string;
   @ApiProperty({ format: 'uuid', description: 'The agent whose authority registered it.' })
   owner_agent_id: string;
@@ -35,6 +36,7 @@ export function resourceServerView(server: ResourceServer): ResourceServerRespon
     scopes: server.scopes,
     agent_id: server.agentId,
     access_token_ttl_seconds: server.accessTokenTtlSeconds,
+    dpop_required: server.dpopRequired,
     root_agent_id: server.rootAgentId,
     owner_agent_id: server.ownerAgentId,
     created_at: server.createdAt.toISOString(),
