@@ -44,3 +44,17 @@ export const CurrentPrincipal = createParamDecorator((_data: unknown, ctx: Execu
 export function actsOnBehalf(principal: Principal): boolean {
   return principal.act !== undefined;
 }
+
+/**
+ * Every agent acting in the request (CONTRACT §2): the token's `sub`, its `client_id` and each member of
+ * its `act` chain (`sub`, and `client_id` where a member names one), de-duplicated. A rule that asks "may
+ * the caller govern X" asks it of each of them: a delegate never exercises borrowed authority over itself.
+ */
+export function actingAgentIds(principal: Principal): string[] {
+  const ids = [principal.subjectAgentId, principal.actorAgentId];
+  for (let a = principal.act; a !== undefined; a = a.act) {
+    ids.push(a.sub);
+    if (a.client_id) ids.push(a.client_id);
+  }
+  return [...new Set(ids)];
+}
