@@ -15,6 +15,7 @@ import { AuditAppendSingleInsert1764401000000 } from './1764401000000-audit-appe
 import { CredentialExpiry1764401100000 } from './1764401100000-credential-expiry';
 import { RefreshPurge1764401110000 } from './1764401110000-refresh-purge';
 import { AgentRateLimit1764401300000 } from './1764401300000-agent-rate-limit';
+import { RefreshFamilyChain1764500000000 } from './1764500000000-refresh-family-chain';
 
 export const MIGRATIONS = [
   AppRole1764400000000,
@@ -33,4 +34,5 @@ export const MIGRATIONS = [
   CredentialExpiry1764401100000,
   RefreshPurge1764401110000,
   AgentRateLimit1764401300000,
+  RefreshFamilyChain1764500000000,
 ];

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
-import type { ActClaim } from '@agentauth/core';
+import { type ActClaim, actingAgentsOf } from '@agentauth/core';
 
 export type RefreshFamilyStatus = 'active' | 'revoked';
 export type RefreshTokenStatus = 'active' | 'used' | 'revoked';
@@ -82,6 +82,10 @@ function toFamily(r: RawFamily): RefreshFamily {
 
 /** Which families a cascade revokes. */
 export interface FamilySelector {
+  /**
+   * Families acting through any of these agents: client, subject or a member of `act` (`chain_agent_ids`,
+   * CONTRACT §2 — a suspended middle delegate ends the families minted through it).
+   */
   agentIds?: string[];
   credentialIds?: string[];
   delegationIds?: string[];
@@ -98,8 +102,8 @@ export class RefreshTokensRepository {
   async insertFamily(m: EntityManager, family: NewFamily): Promise<string> {
     const rows: { id: string }[] = await m.query(
       `INSERT INTO refresh_families (root_agent_id, client_agent_id, subject_agent_id, credential_id,
-         delegation_id, act, scopes, audience, created_at, expires_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
+         delegation_id, act, scopes, audience, created_at, expires_at, chain_agent_ids)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::uuid[]) RETURNING id`,
       [
         family.rootAgentId,
         family.clientAgentId,
@@ -111,6 +115,7 @@ export class RefreshTokensRepository {
         family.audience,
         family.createdAt,
         family.expiresAt,
+        actingAgentsOf(family.subjectAgentId, family.clientAgentId, family.act),
       ],
     );
     return rows[0].id;
@@ -191,7 +196,7 @@ export class RefreshTokensRepository {
       `UPDATE refresh_families SET status = 'revoked', revoked_reason = $5, revoked_at = $6
        WHERE status = 'active' AND (
          id = ANY($1::uuid[])
-         OR client_agent_id = ANY($2::uuid[]) OR subject_agent_id = ANY($2::uuid[])
+         OR chain_agent_ids && $2::uuid[]
          OR credential_id = ANY($3::uuid[])
          OR delegation_id = ANY($4::uuid[]))
        RETURNING id`,

@@ -51,8 +51,20 @@ export function actsOnBehalf(principal: Principal): boolean {
  * the caller govern X" asks it of each of them: a delegate never exercises borrowed authority over itself.
  */
 export function actingAgentIds(principal: Principal): string[] {
-  const ids = [principal.subjectAgentId, principal.actorAgentId];
-  for (let a = principal.act; a !== undefined; a = a.act) {
+  return actingAgentsOf(principal.subjectAgentId, principal.actorAgentId, principal.act);
+}
+
+/**
+ * THE list of agents a token (or a refresh family) acts through: `sub`, `client_id`, then each `act`
+ * member's `sub` and `client_id`, outermost first, de-duplicated. Parsed tokens bound the `act` depth.
+ */
+export function actingAgentsOf(
+  subjectId: string,
+  clientId: string,
+  act: ActClaim | null | undefined,
+): string[] {
+  const ids = [subjectId, clientId];
+  for (let a = act ?? undefined; a !== undefined; a = a.act) {
     ids.push(a.sub);
     if (a.client_id) ids.push(a.client_id);
   }
