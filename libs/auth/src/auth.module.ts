@@ -10,6 +10,7 @@ import { ScopesModule } from '@agentauth/scope-registry';
 import { JwtBearerAuthenticator } from './bearer/jwt-bearer.authenticator';
 import { TokenCascades } from './cascades/token-cascades';
 import { ClientAuthenticator } from './clients/client-authenticator.service';
+import { OAuthRequestLimits } from './clients/oauth-request-limits';
 import { VerifiedKeyCache } from './clients/verified-key-cache';
 import { DiscoveryController } from './discovery/discovery.controller';
 import { AuthStats } from './auth-stats';
@@ -57,6 +58,7 @@ import { AccessTokenValidator } from './tokens/access-token.validator';
     OAuthExceptionFilter,
     VerifiedKeyCache,
     ClientAuthenticator,
+    OAuthRequestLimits,
     AccessTokenIssuer,
     AccessTokenValidator,
     ScopeResolver,

@@ -8,11 +8,11 @@ import {
   InvalidClientCredentials,
   type VerifiedApiKey,
 } from '@agentauth/credentials';
-import { RateLimiterService } from '@agentauth/ratelimit';
-import { InvalidClientError } from '../oauth/oauth-errors';
+import { InvalidClientError, OAuthError } from '../oauth/oauth-errors';
 import { presentedClientCredentials } from '../oauth/client-authentication';
 import { isUuid } from '../tokens/access-token-claims';
 import type { AuthenticatedClient } from './authenticated-client';
+import { OAuthRequestLimits } from './oauth-request-limits';
 import { VerifiedKeyCache } from './verified-key-cache';
 
 /** Where a client authenticates (audit detail). */
@@ -63,7 +63,7 @@ export class ClientAuthenticator {
     private readonly credentials: CredentialsService,
     private readonly cache: VerifiedKeyCache,
     private readonly audit: AuditService,
-    private readonly limiter: RateLimiterService,
+    private readonly limits: OAuthRequestLimits,
     private readonly clock: Clock,
   ) {}
 
@@ -78,16 +78,24 @@ export class ClientAuthenticator {
       presented = presentedClientCredentials(req, params);
     } catch (error) {
       if (error instanceof InvalidClientError)
-        await this.failed(context, error.internalReason ?? 'malformed');
+        await this.failed(req, context, error.internalReason ?? 'malformed');
+      else if (error instanceof OAuthError)
+        await this.limits.refusedBeforeAuthentication(req, error.internalReason ?? error.error);
       throw error;
     }
-    if (!presented) return this.failed(context, 'no_client_authentication');
+    if (!presented) return this.failed(req, context, 'no_client_authentication');
     const { clientId, clientSecret, method } = presented;
     const result = await this.verify(clientId, clientSecret);
     if ('failure' in result) {
       const id = clientId.toLowerCase();
-      return this.failed(context, result.failure, isUuid(id) ? id : undefined);
+      return this.failed(req, context, result.failure, isUuid(id) ? id : undefined);
     }
+    // From here on the call is the agent's: it counts against the agent's limit like any other call.
+    await this.limits.authenticated(result.client.agentId, {
+      ip: context.ip,
+      rootAgentId: result.client.rootAgentId,
+      requestId: context.requestId,
+    });
     return { ...result.client, method };
   }
 
@@ -121,17 +129,30 @@ export class ClientAuthenticator {
     return { client };
   }
 
-  private async failed(context: ClientAuthContext, reason: string, clientId?: string): Promise<never> {
+  /**
+   * Counted against the IP first (over the limit: 429 and no row), then audited. Nobody is authenticated:
+   * the client id the caller typed is only a claim — `details.claimed_client_id`, never the actor or the
+   * target (anyone could file failures under any agent's id).
+   */
+  private async failed(
+    req: Request,
+    context: ClientAuthContext,
+    reason: string,
+    clientId?: string,
+  ): Promise<never> {
+    await this.limits.refusedBeforeAuthentication(req, reason);
     await this.audit.record({
       eventType: 'client_auth.failed',
       outcome: 'failure',
       ip: context.ip,
       requestId: context.requestId ?? null,
-      targetType: clientId ? 'agent' : null,
-      targetId: clientId ?? null,
-      details: { reason: 'invalid_client', cause: reason, endpoint: context.endpoint },
+      details: {
+        reason: 'invalid_client',
+        cause: reason,
+        endpoint: context.endpoint,
+        ...(clientId ? { claimed_client_id: clientId } : {}),
+      },
     });
-    await this.limiter.recordFailedClientAuth(context.ip, { requestId: context.requestId });
     throw new InvalidClientError(reason);
   }
 }

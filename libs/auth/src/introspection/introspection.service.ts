@@ -5,6 +5,7 @@ import { DelegationsService } from '@agentauth/delegations';
 import { RevocationStateUnavailableError } from '@agentauth/revocation';
 import { coveredBy, formatScopeParam, parseScopeParam } from '@agentauth/scopes';
 import { ClientAuthenticator, type ClientAuthContext } from '../clients/client-authenticator.service';
+import { OAuthRequestLimits } from '../clients/oauth-request-limits';
 import {
   InsufficientScopeError,
   InvalidBearerTokenError,
@@ -45,6 +46,7 @@ export class IntrospectionService {
     private readonly delegations: DelegationsService,
     private readonly clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly limits: OAuthRequestLimits,
   ) {}
 
   async introspect(
@@ -108,18 +110,31 @@ export class IntrospectionService {
     context: ClientAuthContext,
   ): Promise<IntrospectionCaller> {
     if (/^Bearer\s/i.test(req.headers.authorization?.trim() ?? '')) {
+      // Bearer failures are counted and audited exactly as the global guard treats a refused token.
       const bearer = bearerCredential(req);
-      if (bearer === undefined) throw new InvalidBearerTokenError('malformed');
+      if (bearer === undefined) {
+        await this.limits.bearerRefused(req, 'malformed_authorization');
+        throw new InvalidBearerTokenError('malformed');
+      }
       if (params.client_secret !== undefined) {
+        await this.limits.refusedBeforeAuthentication(req, 'two_authentication_methods');
         throw new InvalidRequestError('Use only one authentication method');
       }
       let claims;
       try {
         claims = await this.validator.validate(bearer, { audience: this.config.tokenAudience });
       } catch (error) {
-        if (error instanceof TokenRejectedError) throw new InvalidBearerTokenError(error.reason);
+        if (error instanceof TokenRejectedError) {
+          await this.limits.bearerRefused(req, error.reason);
+          throw new InvalidBearerTokenError(error.reason);
+        }
         throw error;
       }
+      await this.limits.authenticated(claims.client_id, {
+        ip: context.ip,
+        rootAgentId: claims.agent.root_agent_id,
+        requestId: context.requestId,
+      });
       // RFC 6750 §3.1 for a Bearer-authenticated call (RFC 7662 §2.1 defers to it): 403 insufficient_scope.
       if (!coveredBy(INTROSPECT_SCOPE, parseScopeParam(claims.scope))) {
         throw new InsufficientScopeError(INTROSPECT_SCOPE);

@@ -14,6 +14,7 @@ import {
   REFUSAL_THROTTLE,
   type RefusalAudit,
   type RefusalThrottle,
+  refusalSiteOf,
 } from './guard-refusals';
 import type { Principal, RequestWithPrincipal } from './principal';
 import { IS_PUBLIC } from './public.decorator';
@@ -113,8 +114,9 @@ export class AuthGuard implements CanActivate {
 
   /** Counts the refusal (may answer 429 instead), records its one audit event, then answers `error`. */
   private async refuse(context: ExecutionContext, refusal: GuardRefusal, error: Problem): Promise<never> {
-    await this.throttle?.throttle(context, refusal);
-    await this.audit?.record(context, refusal);
+    const site = refusalSiteOf(context);
+    await this.throttle?.throttle(site, refusal);
+    await this.audit?.record(site, refusal);
     throw error;
   }
 }
