@@ -5,6 +5,7 @@ import {
   REFUSAL_AUDIT,
   REFUSAL_THROTTLE,
   type RefusalAudit,
+  type RefusalSite,
   type RefusalThrottle,
 } from '@agentauth/core';
 import { RateLimitedError, RateLimiterService } from '@agentauth/ratelimit';
@@ -21,6 +22,11 @@ import { RateLimitedError, RateLimiterService } from '@agentauth/ratelimit';
  * - Once a client is authenticated, its call is one request of its agent's bucket, like any other call
  *   (so a throttled agent cannot mint tokens without limit; a bad client only ever spends the IP's budget).
  */
+/** The refusal site of a request: Express links the response to it (`req.res`), for the RateLimit-* headers. */
+function siteOf(req: Request): RefusalSite {
+  return { req, ...(req.res ? { res: req.res } : {}) };
+}
+
 @Injectable()
 export class OAuthRequestLimits {
   constructor(
@@ -34,7 +40,7 @@ export class OAuthRequestLimits {
    * when the IP is over its limit: the caller then neither audits nor answers its own error.
    */
   async refusedBeforeAuthentication(req: Request, cause: string): Promise<void> {
-    await this.throttle.throttle({ req }, { kind: 'authentication', reason: 'invalid_client', cause });
+    await this.throttle.throttle(siteOf(req), { kind: 'authentication', reason: 'invalid_client', cause });
   }
 
   /** A Bearer credential refused at introspection: counted and audited as the global guard does it. */
@@ -45,8 +51,8 @@ export class OAuthRequestLimits {
       cause,
       details: { endpoint: 'introspect' },
     };
-    await this.throttle.throttle({ req }, refusal);
-    await this.refusals.record({ req }, refusal);
+    await this.throttle.throttle(siteOf(req), refusal);
+    await this.refusals.record(siteOf(req), refusal);
   }
 
   /** One call of an authenticated client: its agent's bucket. Over the limit → 429 (RFC 6749-shaped). */
