@@ -16,6 +16,7 @@ import { CredentialExpiry1764401100000 } from './1764401100000-credential-expiry
 import { RefreshPurge1764401110000 } from './1764401110000-refresh-purge';
 import { AgentRateLimit1764401300000 } from './1764401300000-agent-rate-limit';
 import { RefreshFamilyChain1764500000000 } from './1764500000000-refresh-family-chain';
+import { WebhookOwner1764500100000 } from './1764500100000-webhook-owner';
 
 export const MIGRATIONS = [
   AppRole1764400000000,
@@ -35,4 +36,5 @@ export const MIGRATIONS = [
   RefreshPurge1764401110000,
   AgentRateLimit1764401300000,
   RefreshFamilyChain1764500000000,
+  WebhookOwner1764500100000,
 ];

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import {
+  actsOnBehalf,
+  ForbiddenProblem,
   APP_CONFIG,
   type AppConfig,
   Clock,
@@ -31,14 +33,25 @@ import { ALL_EVENTS } from './webhook-events';
 import type { Webhook } from './webhook.entity';
 import { WebhooksRepository } from './webhooks.repository';
 
+/** CONTRACT §7: a token carrying `act` (delegated or exchanged) cannot create or change webhooks. */
+function assertDirectAuthority(principal: Principal): void {
+  if (actsOnBehalf(principal)) {
+    throw new ForbiddenProblem(
+      'A delegated or exchanged token cannot create or delete webhooks',
+      'act_not_allowed',
+    );
+  }
+}
+
 export interface ListOptions {
   limit?: number;
   cursor?: string;
 }
 
 /**
- * Webhook subscriptions of a root tree. Every read and write is scoped to the caller's `rootAgentId`:
- * another tree's webhook answers exactly like an unknown id (404).
+ * Webhook subscriptions (CONTRACT §7). A webhook is owned by the `sub` of the token that created it, and
+ * visible to and managed by that agent and its ancestors only: an ancestor's, a sibling's or another tree's
+ * webhook answers exactly like an unknown id (404). A token carrying `act` cannot create or delete one.
  */
 @Injectable()
 export class WebhooksService {
@@ -54,6 +67,7 @@ export class WebhooksService {
     principal: Principal,
     input: { url: string; events: string[]; description?: string },
   ): Promise<CreatedWebhookView> {
+    assertDirectAuthority(principal);
     const url = await this.checkTarget(input.url);
     const secret = newWebhookSecret();
     const now = this.clock.now();
@@ -62,6 +76,7 @@ export class WebhooksService {
       id: randomUUID(),
       rootAgentId: principal.rootAgentId,
       createdByAgentId: principal.subjectAgentId,
+      ownerAgentId: principal.subjectAgentId,
       url: url.toString(),
       events,
       description: input.description ?? null,
@@ -76,7 +91,7 @@ export class WebhooksService {
 
   async list(principal: Principal, options: ListOptions): Promise<WebhookListView> {
     const limit = options.limit ?? DEFAULT_PAGE_SIZE;
-    const rows = await this.repository.listVisible(principal.rootAgentId, {
+    const rows = await this.repository.listVisible(principal.subjectAgentId, principal.rootAgentId, {
       limit,
       after: options.cursor ? decodeCursor(options.cursor) : undefined,
     });
@@ -88,7 +103,13 @@ export class WebhooksService {
   }
 
   async delete(principal: Principal, id: string): Promise<void> {
-    const deleted = await this.repository.softDelete(principal.rootAgentId, id, this.clock.now());
+    assertDirectAuthority(principal);
+    const deleted = await this.repository.softDelete(
+      principal.subjectAgentId,
+      principal.rootAgentId,
+      id,
+      this.clock.now(),
+    );
     if (!deleted) throw new NotFoundProblem('webhook');
   }
 
@@ -101,7 +122,7 @@ export class WebhooksService {
   }
 
   private async visible(principal: Principal, id: string): Promise<Webhook> {
-    const webhook = await this.repository.findVisible(principal.rootAgentId, id);
+    const webhook = await this.repository.findVisible(principal.subjectAgentId, principal.rootAgentId, id);
     if (!webhook) throw new NotFoundProblem('webhook');
     return webhook;
   }

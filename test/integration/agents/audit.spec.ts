@@ -77,7 +77,11 @@ describe('audit trail of agent and credential operations', () => {
       {
         event_type: 'credential.rotated',
         target_id: key.body.id,
-        details: { new_credential_id: rotated.body.id, grace_until: rotated.body.previous.grace_until },
+        details: {
+          agent_id: rotated.body.agent_id,
+          new_credential_id: rotated.body.id,
+          grace_until: rotated.body.previous.grace_until,
+        },
       },
       rotated.body.api_key,
     );
