@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import {
-  actsOnBehalf,
-  ForbiddenProblem,
+  assertDirectAuthority,
   APP_CONFIG,
   type AppConfig,
   Clock,
@@ -33,16 +32,6 @@ import { ALL_EVENTS } from './webhook-events';
 import type { Webhook } from './webhook.entity';
 import { WebhooksRepository } from './webhooks.repository';
 
-/** CONTRACT §7: a token carrying `act` (delegated or exchanged) cannot create or change webhooks. */
-function assertDirectAuthority(principal: Principal): void {
-  if (actsOnBehalf(principal)) {
-    throw new ForbiddenProblem(
-      'A delegated or exchanged token cannot create or delete webhooks',
-      'act_not_allowed',
-    );
-  }
-}
-
 export interface ListOptions {
   limit?: number;
   cursor?: string;
@@ -67,7 +56,7 @@ export class WebhooksService {
     principal: Principal,
     input: { url: string; events: string[]; description?: string },
   ): Promise<CreatedWebhookView> {
-    assertDirectAuthority(principal);
+    assertDirectAuthority(principal, 'create or delete webhooks');
     const url = await this.checkTarget(input.url);
     const secret = newWebhookSecret();
     const now = this.clock.now();
@@ -103,7 +92,7 @@ export class WebhooksService {
   }
 
   async delete(principal: Principal, id: string): Promise<void> {
-    assertDirectAuthority(principal);
+    assertDirectAuthority(principal, 'create or delete webhooks');
     const deleted = await this.repository.softDelete(
       principal.subjectAgentId,
       principal.rootAgentId,

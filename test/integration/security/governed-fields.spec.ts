@@ -3,6 +3,7 @@ import { createTestApp, type TestApp } from '../../support/app';
 import { aKey, anAgent, API, aTree, bearer, type Caller } from '../../factories/agents';
 import { withDb } from '../../factories/db';
 import { aDelegation, fromNow, HOUR } from '../../factories/delegations';
+import { aPolicy } from '../../factories/policies';
 import { exchangeToken } from '../auth/auth-helpers';
 import { aDelegatedToken } from '../delegations/grant-helpers';
 
@@ -117,5 +118,39 @@ describe('governed fields with borrowed authority (issue 17, finding 2)', () => 
       .send({ rate_limit_per_minute: 7, allowed_scopes: ['agents:read'] })
       .expect(200);
     expect(res.body).toMatchObject({ rate_limit_per_minute: 7, allowed_scopes: ['agents:read'] });
+  });
+
+  it('the same shape in policies: a delegate cannot lift a deny policy on itself with borrowed authority', async () => {
+    const root = await aTree(t);
+    const scopes = ['agents:read', 'policies:read', 'policies:write'];
+    const c = await aKey(t, root, await anAgent(t, root, { name: 'c', allowed_scopes: scopes }));
+    const deny = await aPolicy(t, root, {
+      name: 'no writes for c',
+      subjects: [c.agent.id],
+      actions: ['agents:read'],
+    });
+    const delegation = await aDelegation(t, root, {
+      delegate_agent_id: c.agent.id,
+      scopes: ['policies:read', 'policies:write'],
+      expires_at: fromNow(t, HOUR),
+    });
+    const { accessToken } = await aDelegatedToken(t, c, delegation.delegation_token as string);
+    const asDelegate = bearer(accessToken);
+
+    const deleted = await request(t.http).delete(`${API}/policies/${deny.id}`).set(asDelegate);
+    expect(deleted.status).toBe(403);
+    expect(deleted.body.type).toMatch(/act_not_allowed$/);
+    await request(t.http)
+      .patch(`${API}/policies/${deny.id}`)
+      .set(asDelegate)
+      .send({ enabled: false })
+      .expect(403);
+    await request(t.http)
+      .post(`${API}/policies`)
+      .set(asDelegate)
+      .send({ name: 'lift', effect: 'allow', subjects: [c.agent.id], actions: ['*'] })
+      .expect(403);
+    const kept = await request(t.http).get(`${API}/policies/${deny.id}`).set(root.auth).expect(200);
+    expect(kept.body).toMatchObject({ enabled: true, subjects: [c.agent.id] });
   });
 });

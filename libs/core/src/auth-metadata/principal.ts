@@ -1,5 +1,5 @@
 import { createParamDecorator, ExecutionContext } from '@nestjs/common';
-import { UnauthorizedProblem } from '../errors/problems';
+import { ForbiddenProblem, UnauthorizedProblem } from '../errors/problems';
 
 /** RFC 8693 `act` claim: the current actor, with the previous actors nested inside. */
 export interface ActClaim {
@@ -43,6 +43,18 @@ export const CurrentPrincipal = createParamDecorator((_data: unknown, ctx: Execu
 /** True when the token carries `act` (delegated or exchanged): such tokens have narrower write rights (§5). */
 export function actsOnBehalf(principal: Principal): boolean {
   return principal.act !== undefined;
+}
+
+/**
+ * Refuses (403 `act_not_allowed`) a token carrying `act` for writes only direct authority may make
+ * (CONTRACT §5, §7, §8: credentials, webhooks, policies): a delegate never changes the limits and
+ * subscriptions of its delegator's tree with borrowed authority. `what` ends the sentence "A delegated or
+ * exchanged token cannot …".
+ */
+export function assertDirectAuthority(principal: Principal, what: string): void {
+  if (actsOnBehalf(principal)) {
+    throw new ForbiddenProblem(`A delegated or exchanged token cannot ${what}`, 'act_not_allowed');
+  }
 }
 
 /**
