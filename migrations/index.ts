@@ -15,6 +15,8 @@ import { AuditAppendSingleInsert1764401000000 } from './1764401000000-audit-appe
 import { CredentialExpiry1764401100000 } from './1764401100000-credential-expiry';
 import { RefreshPurge1764401110000 } from './1764401110000-refresh-purge';
 import { AgentRateLimit1764401300000 } from './1764401300000-agent-rate-limit';
+import { RefreshFamilyChain1764500000000 } from './1764500000000-refresh-family-chain';
+import { WebhookOwner1764500100000 } from './1764500100000-webhook-owner';
 import { ResourceServers1764510000000 } from './1764510000000-resource-servers';
 import { PublicKeyCredentials1764520000000 } from './1764520000000-public-key-credentials';
 import { Dpop1764520100000 } from './1764520100000-dpop';
@@ -37,6 +39,8 @@ export const MIGRATIONS = [
   CredentialExpiry1764401100000,
   RefreshPurge1764401110000,
   AgentRateLimit1764401300000,
+  RefreshFamilyChain1764500000000,
+  WebhookOwner1764500100000,
   ResourceServers1764510000000,
   PublicKeyCredentials1764520000000,
   Dpop1764520100000,

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { databaseUrl, workerId } from '../support/test-env';
 
@@ -102,4 +103,19 @@ export async function refreshFamilyRows(familyIds: string[]): Promise<{ families
     );
     return rows[0];
   });
+}
+
+/**
+ * A bare root agent row (no key, no token) for suites that authenticate with the test bearer: objects
+ * owned by an agent (webhooks) need the owner to exist in the tree. Returns its id.
+ */
+export async function aRootAgentRow(id: string = randomUUID()): Promise<string> {
+  await withDb((db) =>
+    db.query(
+      `INSERT INTO agents (id, name, root_agent_id, trust_level, depth, path)
+       VALUES ($1::uuid, $2, $1::uuid, 'root', 0, $1::text || '/')`,
+      [id, `root-${id.slice(0, 8)}`],
+    ),
+  );
+  return id;
 }

@@ -65,7 +65,7 @@ export class AgentsController {
   @ApiOperation({
     summary: 'Update an agent',
     description:
-      'Descriptive fields: the agent itself or an ancestor. allowed_scopes, expires_at, status (suspended|active), rate_limit_per_minute and require_dpop: strict ancestors only.',
+      'Descriptive fields: the agent itself or an ancestor. allowed_scopes, expires_at, status (suspended|active), rate_limit_per_minute and require_dpop: strict ancestors only — every agent acting in the request (the token sub, client_id and each act member) must be one (403 not_strict_ancestor).',
   })
   @ApiOkResponse({ type: AgentResponse })
   async update(

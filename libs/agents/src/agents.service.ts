@@ -3,6 +3,7 @@ import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import {
+  actingAgentIds,
   APP_CONFIG,
   type AppConfig,
   BadRequestProblem,
@@ -317,10 +318,11 @@ export class AgentsService implements OnModuleInit {
       await this.scopes.assertRegistered(target.rootAgentId, dto.allowed_scopes, 'allowed_scopes');
     }
     const governed = GOVERNED_AGENT_FIELDS.filter((f) => dto[f] !== undefined);
-    if (governed.length > 0 && target.id === principal.subjectAgentId) {
-      throw new ForbiddenProblem(
+    if (governed.length > 0) {
+      await this.assertGoverns(
+        principal,
+        target,
         `Only a strict ancestor may change ${governed.join(', ')}; an agent edits its own descriptive fields only`,
-        'not_strict_ancestor',
       );
     }
     const expiresAt = toDate(dto.expires_at);
@@ -405,6 +407,24 @@ export class AgentsService implements OnModuleInit {
   }
 
   /**
+   * THE governance check (CONTRACT §2): an agent's governed fields (and its status, deactivation included)
+   * change only if EVERY agent acting in the request — the token's `sub`, its `client_id` and each `act`
+   * member — is a strict ancestor of the target. Comparing `sub` alone let a delegate holding a token with
+   * `sub` = its ancestor rewrite its own (or a sibling's) limits with borrowed authority. 403
+   * `not_strict_ancestor` otherwise (the target is visible to the caller: `findVisible` ran first).
+   */
+  private async assertGoverns(
+    principal: Principal,
+    target: Pick<Agent, 'id'>,
+    detail: string,
+  ): Promise<void> {
+    const ancestors = new Set(await this.ancestorIds(target.id));
+    if (!actingAgentIds(principal).every((id) => ancestors.has(id))) {
+      throw new ForbiddenProblem(detail, 'not_strict_ancestor');
+    }
+  }
+
+  /**
    * Locks an agent for a change inside `manager`'s transaction — lock order: its ancestors FOR SHARE
    * (top-down), then the agent FOR UPDATE (descendants come after) — and refuses a deactivated one.
    */
@@ -459,12 +479,7 @@ export class AgentsService implements OnModuleInit {
    */
   async deactivate(principal: Principal, id: string, origin: AuditOrigin = {}): Promise<string[]> {
     const target = await this.findVisible(principal, id);
-    if (target.id === principal.subjectAgentId) {
-      throw new ForbiddenProblem(
-        'An agent cannot deactivate itself; its ancestor can',
-        'not_strict_ancestor',
-      );
-    }
+    await this.assertGoverns(principal, target, 'An agent cannot deactivate itself; its ancestor can');
     const { ids, revoked } = await this.dataSource.transaction(async (manager) => {
       const now = this.clock.now();
       if (target.parentAgentId) await this.agents.chain(target.parentAgentId, { manager, lock: 'share' });

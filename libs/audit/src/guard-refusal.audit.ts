@@ -1,10 +1,10 @@
-import { type ExecutionContext, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { Request } from 'express';
 import {
   ClientIpResolver,
   type GuardRefusal,
   type RefusalAudit,
+  type RefusalSite,
   requestIdOf,
   routePatternOf,
 } from '@agentauth/core';
@@ -32,8 +32,7 @@ export class GuardRefusalAudit implements RefusalAudit {
     private readonly clientIp: ClientIpResolver,
   ) {}
 
-  async record(context: ExecutionContext, refusal: GuardRefusal): Promise<void> {
-    const req = context.switchToHttp().getRequest<Request>();
+  async record({ req, handler }: RefusalSite, refusal: GuardRefusal): Promise<void> {
     const where = {
       ip: this.clientIp.resolve(req),
       requestId: requestIdOf(req) ?? null,
@@ -44,12 +43,12 @@ export class GuardRefusalAudit implements RefusalAudit {
         eventType: 'client_auth.failed',
         outcome: 'failure',
         ...where,
-        details: { reason: refusal.reason, cause: refusal.cause, route },
+        details: { reason: refusal.reason, cause: refusal.cause, route, ...refusal.details },
       });
       return;
     }
     const { principal } = refusal;
-    const meta = this.reflector.get<AuditedMetadata | undefined>(AUDITED, context.getHandler());
+    const meta = handler ? this.reflector.get<AuditedMetadata | undefined>(AUDITED, handler) : undefined;
     const param = meta ? req.params?.[meta.targetParam ?? 'id'] : undefined;
     await this.audit.record({
       eventType: meta?.eventType ?? AUTHORIZATION_DENIED_EVENT,

@@ -16,6 +16,7 @@ import { ClientAssertionVerifier } from './protocol/client-assertion.verifier';
 import { ReplayCache } from './protocol/replay-cache';
 import { DpopBinding } from './protocol/dpop-binding';
 import { DpopProofValidator } from './protocol/dpop-proof.validator';
+import { OAuthRequestLimits } from './clients/oauth-request-limits';
 import { VerifiedKeyCache } from './clients/verified-key-cache';
 import { DiscoveryController } from './discovery/discovery.controller';
 import { ProtectedResourceController } from './discovery/protected-resource.controller';
@@ -75,6 +76,7 @@ import { AccessTokenValidator } from './tokens/access-token.validator';
     DpopProofValidator,
     DpopBinding,
     ClientAuthenticator,
+    OAuthRequestLimits,
     AccessTokenIssuer,
     AccessTokenValidator,
     ScopeResolver,

@@ -79,6 +79,7 @@ export class CredentialsController {
     const { credential, apiKey, previous } = await this.credentials.rotate(principal, id, dto);
     annotateAudit(req, {
       details: {
+        agent_id: credential.agentId,
         new_credential_id: credential.id,
         grace_until: previous.graceUntil?.toISOString() ?? null,
         ...publicKeyDetails(credential),

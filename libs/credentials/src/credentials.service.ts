@@ -16,7 +16,7 @@ import {
   toPage,
 } from '@agentauth/agents';
 import {
-  actsOnBehalf,
+  assertDirectAuthority,
   APP_CONFIG,
   type AppConfig,
   Clock,
@@ -516,12 +516,7 @@ export class CredentialsService implements OnModuleInit {
 
   /** CONTRACT §5: a token carrying `act` cannot create, rotate or revoke credentials. */
   private assertDirectAuthority(principal: Principal): void {
-    if (actsOnBehalf(principal)) {
-      throw new ForbiddenProblem(
-        'A delegated or exchanged token cannot create, rotate or revoke credentials',
-        'act_not_allowed',
-      );
-    }
+    assertDirectAuthority(principal, 'create, rotate or revoke credentials');
   }
 
   /** A key's scopes ⊆ its agent's allowed_scopes and ⊆ the calling token's scopes, else 403. */

@@ -116,7 +116,7 @@ export class DelegationsController {
     @Param('id', UuidParamPipe) id: string,
     @Req() req: Request,
   ): Promise<RevokeDelegationResponse> {
-    const ids = await this.delegations.revoke(principal, id, {
+    const { ids, delegatorAgentId, delegateAgentId } = await this.delegations.revoke(principal, id, {
       ip: this.clientIp.resolve(req),
       requestId: requestIdOf(req),
     });
@@ -125,6 +125,8 @@ export class DelegationsController {
         revoked_count: ids.length,
         cascaded_count: Math.max(0, ids.length - 1),
         revoked_delegation_ids: ids,
+        delegator_agent_id: delegatorAgentId,
+        delegate_agent_id: delegateAgentId,
       },
     });
     return { revoked_delegation_ids: ids };

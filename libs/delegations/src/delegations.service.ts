@@ -449,13 +449,18 @@ export class DelegationsService implements OnModuleInit {
    * `delegation` revocation marker for each (so every access token and refresh family minted from any of
    * them dies: they carry their own `delegation_id`). Anyone who sees the delegation may revoke it (the
    * delegator side and the delegate side, docs/delegations.md); a token carrying `act` only its own
-   * delegation or one below it. Returns the ids it revoked, top-down (`[]` when already revoked).
+   * delegation or one below it. Returns the ids it revoked, top-down (`[]` when already revoked), and the
+   * delegation's two parties (the route's own event names them: webhooks deliver it to their subtrees).
    *
    * Once committed, every descendant it revoked gets its own `delegation.revoked` event (cause
    * `parent_delegation_revoked`, with the request's actor, IP and request id); the route's own event for
    * the delegation itself follows. Resolves only when they are committed.
    */
-  async revoke(principal: Principal, id: string, origin: AuditOrigin = {}): Promise<string[]> {
+  async revoke(
+    principal: Principal,
+    id: string,
+    origin: AuditOrigin = {},
+  ): Promise<{ ids: string[]; delegatorAgentId: string; delegateAgentId: string }> {
     const target = await this.findVisible(principal, id);
     if (actsOnBehalf(principal)) {
       const own = principal.delegationId?.toLowerCase();
@@ -485,7 +490,11 @@ export class DelegationsService implements OnModuleInit {
         requestAuditFields(principal, origin),
       ),
     );
-    return rows.map((r) => r.id);
+    return {
+      ids: rows.map((r) => r.id),
+      delegatorAgentId: target.delegatorAgentId,
+      delegateAgentId: target.delegateAgentId,
+    };
   }
 
   /**

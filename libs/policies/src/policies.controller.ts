@@ -31,7 +31,7 @@ export class PoliciesController {
   @ApiOperation({
     summary: "Create a policy for the caller's subtree",
     description:
-      "Owned by the caller's authority (`sub`): it governs at most that subtree (`*` = that subtree). Every agent it names must be in it.",
+      "Owned by the caller's authority (`sub`): it governs at most that subtree (`*` = that subtree). Every agent it names must be in it. A token carrying act gets 403 act_not_allowed.",
   })
   @ApiCreatedResponse({ type: PolicyResponse })
   async create(
@@ -87,7 +87,8 @@ export class PoliciesController {
   @Audited('policy.updated', { targetType: 'policy' })
   @ApiOperation({
     summary: 'Update a policy (its owner or an ancestor of the owner)',
-    description: 'Each given field replaces the stored one; `conditions` as a whole.',
+    description:
+      'Each given field replaces the stored one; `conditions` as a whole. A token carrying act gets 403 act_not_allowed.',
   })
   @ApiOkResponse({ type: PolicyResponse })
   async update(
@@ -105,7 +106,10 @@ export class PoliciesController {
   @HttpCode(204)
   @Auth({ scopes: ['policies:write'] })
   @Audited('policy.deleted', { targetType: 'policy' })
-  @ApiOperation({ summary: 'Delete a policy (its owner or an ancestor of the owner)' })
+  @ApiOperation({
+    summary: 'Delete a policy (its owner or an ancestor of the owner)',
+    description: 'A token carrying act gets 403 act_not_allowed.',
+  })
   @ApiNoContentResponse()
   async delete(
     @CurrentPrincipal() principal: Principal,

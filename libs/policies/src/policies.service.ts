@@ -5,6 +5,7 @@ import { DataSource } from 'typeorm';
 import { AgentsService, parseTimestamp } from '@agentauth/agents';
 import { StatsRegistry } from '@agentauth/audit';
 import {
+  assertDirectAuthority,
   Clock,
   decodeCursor,
   DEFAULT_PAGE_SIZE,
@@ -85,6 +86,7 @@ export class PoliciesService implements OnModuleInit {
 
   /** `POST /policies`. */
   async create(principal: Principal, dto: CreatePolicyDto): Promise<Policy> {
+    assertDirectAuthority(principal, 'create, change or delete policies');
     const body = sentFields(dto);
     assertValid(body, false);
     const subjects = normalizeSubjects(dto.subjects);
@@ -155,6 +157,7 @@ export class PoliciesService implements OnModuleInit {
     const body = sentFields(dto);
     const fields = Object.keys(body);
     if (fields.length === 0) throw new ValidationProblem('Nothing to update', []);
+    assertDirectAuthority(principal, 'create, change or delete policies');
     assertValid(body, true);
     const current = await this.findVisible(principal, id);
     const patch: PolicyPatch = {};
@@ -183,6 +186,7 @@ export class PoliciesService implements OnModuleInit {
 
   /** `DELETE /policies/{id}`. */
   async delete(principal: Principal, id: string): Promise<Policy> {
+    assertDirectAuthority(principal, 'create, change or delete policies');
     const current = await this.findVisible(principal, id);
     const now = this.clock.now();
     await this.dataSource.transaction(async (manager) => {

@@ -1,6 +1,11 @@
-import { type ExecutionContext, Injectable } from '@nestjs/common';
-import type { Request, Response } from 'express';
-import { ClientIpResolver, type GuardRefusal, type RefusalThrottle, requestIdOf } from '@agentauth/core';
+import { Injectable } from '@nestjs/common';
+import {
+  ClientIpResolver,
+  type GuardRefusal,
+  type RefusalSite,
+  type RefusalThrottle,
+  requestIdOf,
+} from '@agentauth/core';
 import { rateLimitHeaders } from './rate-limit-decision';
 import { RateLimitedError } from './rate-limited.error';
 import { RateLimiterService } from './rate-limiter.service';
@@ -24,9 +29,7 @@ export class GuardRefusalThrottle implements RefusalThrottle {
     private readonly clientIp: ClientIpResolver,
   ) {}
 
-  async throttle(context: ExecutionContext, refusal: GuardRefusal): Promise<void> {
-    const http = context.switchToHttp();
-    const req = http.getRequest<Request>();
+  async throttle({ req, res }: RefusalSite, refusal: GuardRefusal): Promise<void> {
     const ip = this.clientIp.resolve(req);
     const requestId = requestIdOf(req);
     const result =
@@ -39,7 +42,7 @@ export class GuardRefusalThrottle implements RefusalThrottle {
           });
     if (result.failedOpen) return;
     if (!result.allowed) throw new RateLimitedError(result);
-    const res = http.getResponse<Response>();
+    if (!res) return;
     for (const [name, value] of Object.entries(rateLimitHeaders(result))) res.setHeader(name, value);
   }
 }

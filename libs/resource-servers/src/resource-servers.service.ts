@@ -5,7 +5,7 @@ import { DataSource } from 'typeorm';
 import { AgentsService } from '@agentauth/agents';
 import { StatsRegistry } from '@agentauth/audit';
 import {
-  actsOnBehalf,
+  assertDirectAuthority,
   APP_CONFIG,
   type AppConfig,
   Clock,
@@ -13,7 +13,6 @@ import {
   decodeCursor,
   DEFAULT_PAGE_SIZE,
   type FieldError,
-  ForbiddenProblem,
   NotFoundProblem,
   type Page,
   pgErrorCode,
@@ -116,7 +115,7 @@ export class ResourceServersService implements OnModuleInit {
 
   /** `POST /resource-servers`. */
   async create(principal: Principal, dto: CreateResourceServerDto): Promise<ResourceServer> {
-    this.assertNoAct(principal);
+    assertDirectAuthority(principal, 'create, change or delete resource servers');
     const problems = identifierProblems(dto.identifier, {
       publicBaseUrl: this.config.publicBaseUrl,
       production: this.config.environment === 'production',
@@ -158,7 +157,7 @@ export class ResourceServersService implements OnModuleInit {
     id: string,
     dto: UpdateResourceServerDto,
   ): Promise<{ server: ResourceServer; changedFields: string[] }> {
-    this.assertNoAct(principal);
+    assertDirectAuthority(principal, 'create, change or delete resource servers');
     const fields = Object.entries(dto)
       .filter(([, value]) => value !== undefined)
       .map(([field]) => field);
@@ -188,7 +187,7 @@ export class ResourceServersService implements OnModuleInit {
    * families. Registering the identifier again creates a new server (a new id): nothing revives.
    */
   async delete(principal: Principal, id: string): Promise<ResourceServer> {
-    this.assertNoAct(principal);
+    assertDirectAuthority(principal, 'create, change or delete resource servers');
     const current = await this.findVisible(principal, id);
     const at = this.clock.now();
     await this.dataSource.transaction(async (manager) => {
@@ -226,15 +225,6 @@ export class ResourceServersService implements OnModuleInit {
   async findByIdForIssuance(rootAgentId: string, id: string): Promise<ResourceServerTarget | null> {
     const server = await this.servers.findById(rootAgentId, id);
     return server ? targetOf(server) : null;
-  }
-
-  private assertNoAct(principal: Principal): void {
-    if (actsOnBehalf(principal)) {
-      throw new ForbiddenProblem(
-        'A delegated or exchanged token cannot create, change or delete resource servers',
-        'act_not_allowed',
-      );
-    }
   }
 
   /** Custom scopes registered in the tree (built-in namespaces refused: they are the management API's). */

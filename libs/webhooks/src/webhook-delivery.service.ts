@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { PinoLogger } from 'nestjs-pino';
 import { APP_CONFIG, type AppConfig, Clock } from '@agentauth/core';
 import { JobsProducer, QUEUES } from '@agentauth/jobs';
-import type { WebhookPayload } from './webhook-events';
+import { webhookAboutAgentIds, type WebhookPayload } from './webhook-events';
 import { postWebhook } from './webhook-sender';
 import { signatureHeader, WEBHOOK_HEADERS } from './webhook-signature';
 import { WebhookSecrets } from './webhook-secrets';
@@ -69,6 +69,7 @@ export class WebhookDeliveryService {
       type: event.type,
       occurredAt: new Date(event.occurred_at),
       rootAgentId: event.root_agent_id,
+      aboutAgentIds: webhookAboutAgentIds(event),
       body: JSON.stringify(event),
       now: this.clock.now(),
     });

@@ -6,37 +6,60 @@ export interface WebhookEventType {
   global?: boolean;
   /** Delivered whatever the audit outcome (otherwise only `success` events are delivered). */
   anyOutcome?: boolean;
+  /**
+   * The agents a tree event is about (CONTRACT §7: a webhook receives only events about its owner's
+   * subtree). Not the actor: an ancestor acting on a leaf's object is an event about the leaf.
+   */
+  about?: (event: WebhookPayload) => (string | null | undefined)[];
 }
+
+const detail = (event: WebhookPayload, name: string): string | undefined => {
+  const value = event.data.details[name];
+  return typeof value === 'string' ? value : undefined;
+};
+/** The agent the event targets (agent events). */
+const targetAgent = (event: WebhookPayload) => [
+  event.data.target_type === 'agent' ? event.data.target_id : null,
+];
+/** The agent whose key it is (credential events name it as `details.agent_id`). */
+const credentialAgent = (event: WebhookPayload) => [detail(event, 'agent_id')];
 
 export const WEBHOOK_EVENT_CATALOGUE: readonly WebhookEventType[] = [
   {
     type: 'credential.revoked',
     description:
       'An API key was revoked, directly or by the deactivation or expiry of its agent (details.cause); it stops working at once.',
+    about: credentialAgent,
   },
   {
     type: 'credential.rotated',
     description: 'An API key was rotated; the old key keeps working for the grace period.',
+    about: credentialAgent,
   },
   {
     type: 'refresh_token.reuse_detected',
     description: 'A used or revoked refresh token was presented again; its whole family was revoked.',
     anyOutcome: true,
+    // The family's client (who presented it) and subject.
+    about: (event) => [event.data.actor_agent_id, event.data.on_behalf_of],
   },
   {
     type: 'agent.deactivated',
     description:
       'An agent and its whole subtree were deactivated (DELETE); details.deactivated_agent_ids names them.',
+    about: targetAgent,
   },
   {
     type: 'agent.expired',
     description:
       'An agent reached its expires_at and was deactivated with its whole subtree by maintenance; details.deactivated_agent_ids names them.',
+    about: targetAgent,
   },
   {
     type: 'delegation.revoked',
     description:
       'A delegation was revoked, directly, as a descendant of a revoked delegation, or by an agent deactivation or expiry (details.cause); tokens minted from it die.',
+    about: (event) => [detail(event, 'delegator_agent_id'), detail(event, 'delegate_agent_id')],
   },
   {
     type: 'signing_key.rotated',
@@ -116,4 +139,21 @@ export function webhookPayloadFor(event: WebhookSourceEvent): WebhookPayload | u
       details: event.details ?? {},
     },
   };
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * The agents an event is about, for the delivery filter: null for a deployment-wide event (every
+ * subscribed webhook gets it); otherwise the ids its type names, or — when it names none — the tree's root
+ * (an event about the whole tree: only webhooks the root owns receive it). Fails closed: a webhook owned
+ * below the root never receives an event that does not name an agent of its subtree.
+ */
+export function webhookAboutAgentIds(event: WebhookPayload): string[] | null {
+  const type = webhookEventType(event.type);
+  if (type?.global || event.root_agent_id === null) return null;
+  const named = (type?.about?.(event) ?? []).filter(
+    (id): id is string => typeof id === 'string' && UUID.test(id),
+  );
+  return named.length > 0 ? [...new Set(named.map((id) => id.toLowerCase()))] : [event.root_agent_id];
 }

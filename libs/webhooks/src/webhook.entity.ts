@@ -2,7 +2,11 @@ import { Column, Entity, PrimaryColumn } from 'typeorm';
 
 export type WebhookStatus = 'active' | 'deleted';
 
-/** A subscription of one root tree to some event types. Deleting is soft: deliveries keep their webhook. */
+/**
+ * A subscription to some event types, owned by the agent whose token created it (`ownerAgentId`, the
+ * token's `sub`): visible to and managed by the owner and its ancestors, and told only about events of the
+ * owner's subtree (CONTRACT §7). Deleting is soft: deliveries keep their webhook.
+ */
 @Entity('webhooks')
 export class Webhook {
   @PrimaryColumn('uuid')
@@ -13,6 +17,9 @@ export class Webhook {
 
   @Column({ type: 'uuid', nullable: true })
   createdByAgentId: string | null;
+
+  @Column('uuid')
+  ownerAgentId: string;
 
   @Column('text')
   url: string;

@@ -37,7 +37,11 @@ export class WebhooksController {
   @HttpCode(201)
   @Auth({ scopes: ['webhooks:write'] })
   @Audited('webhook.created', { targetType: 'webhook' })
-  @ApiOperation({ summary: "Subscribe a URL to events of the caller's tree (the secret is shown once)" })
+  @ApiOperation({
+    summary: "Subscribe a URL to events of the caller's subtree (the secret is shown once)",
+    description:
+      "Owned by the calling token's sub (owner_agent_id): visible to and managed by it and its ancestors; delivered only events about the owner's subtree. A token carrying act gets 403 act_not_allowed.",
+  })
   @ApiCreatedResponse({ type: CreatedWebhookView })
   create(
     @CurrentPrincipal() principal: Principal,
@@ -48,7 +52,9 @@ export class WebhooksController {
 
   @Get()
   @Auth({ scopes: ['webhooks:read'] })
-  @ApiOperation({ summary: "List the webhooks of the caller's tree, newest first" })
+  @ApiOperation({
+    summary: "List the webhooks owned in the caller's subtree (its own included), newest first",
+  })
   @ApiOkResponse({ type: WebhookListView })
   list(@CurrentPrincipal() principal: Principal, @Query() query: ListQueryDto): Promise<WebhookListView> {
     return this.webhooks.list(principal, query);
@@ -66,7 +72,11 @@ export class WebhooksController {
   @HttpCode(204)
   @Auth({ scopes: ['webhooks:write'] })
   @Audited('webhook.deleted', { targetType: 'webhook' })
-  @ApiOperation({ summary: 'Delete a webhook: no further deliveries; its delivery log is kept' })
+  @ApiOperation({
+    summary: 'Delete a webhook: no further deliveries; its delivery log is kept',
+    description:
+      'The owner or an ancestor; anyone else gets 404. A token carrying act gets 403 act_not_allowed.',
+  })
   @ApiNoContentResponse()
   async delete(@CurrentPrincipal() principal: Principal, @WebhookId() id: string): Promise<void> {
     await this.webhooks.delete(principal, id);

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { DataSource, Repository } from 'typeorm';
+import { pathInSubtree, restrictToSubtree } from '@agentauth/agents';
 import type { Keyset } from '@agentauth/core';
 import type { DeliveryAttempt, DeliveryStatus } from './webhook-delivery.entity';
 import { WebhookDelivery } from './webhook-delivery.entity';
@@ -24,8 +25,10 @@ export interface AttemptRecord {
 // TypeORM's raw `query()` answers UPDATE/DELETE with `[rows, affectedCount]` and INSERT/SELECT with `rows`.
 
 /**
- * Every query of the webhooks context. Tenant reads and writes take the caller's root tree; the
- * `…ForWorker` queries are the worker's, which acts for the system on ids it was given by the queue.
+ * Every query of the webhooks context. Tenant reads and writes take the caller's authority (the token's
+ * `sub`) and see only webhooks OWNED by an agent of its subtree (itself included) — never an ancestor's or a
+ * sibling's, never another tree's (like policies). The `…ForWorker` queries are the worker's, which acts
+ * for the system on ids it was given by the queue.
  */
 @Injectable()
 export class WebhooksRepository {
@@ -40,16 +43,23 @@ export class WebhooksRepository {
     return webhook;
   }
 
-  findVisible(rootAgentId: string, id: string): Promise<Webhook | null> {
-    return this.webhooks.findOne({ where: { id, rootAgentId, status: 'active' } });
+  private visible(subjectAgentId: string, rootAgentId: string) {
+    return restrictToSubtree(
+      this.webhooks.createQueryBuilder('w').innerJoin('agents', 'owner', 'owner.id = w.owner_agent_id'),
+      'owner',
+      subjectAgentId,
+    )
+      .where('w.root_agent_id = :rootAgentId', { rootAgentId })
+      .andWhere("w.status = 'active'");
+  }
+
+  findVisible(subjectAgentId: string, rootAgentId: string, id: string): Promise<Webhook | null> {
+    return this.visible(subjectAgentId, rootAgentId).andWhere('w.id = :id', { id }).getOne();
   }
 
   /** Newest first, keyset on (created_at, id); reads `limit + 1` rows so the caller knows if more exist. */
-  listVisible(rootAgentId: string, page: Page): Promise<Webhook[]> {
-    const qb = this.webhooks
-      .createQueryBuilder('w')
-      .where('w.root_agent_id = :rootAgentId', { rootAgentId })
-      .andWhere("w.status = 'active'");
+  listVisible(subjectAgentId: string, rootAgentId: string, page: Page): Promise<Webhook[]> {
+    const qb = this.visible(subjectAgentId, rootAgentId);
     if (page.after) {
       qb.andWhere('(w.created_at, w.id) < (:c, :i)', { c: page.after.createdAt, i: page.after.id });
     }
@@ -60,16 +70,23 @@ export class WebhooksRepository {
       .getMany();
   }
 
-  /** Soft delete in one statement; false when the webhook is unknown, deleted or another tree's. */
-  async softDelete(rootAgentId: string, id: string, now: Date): Promise<boolean> {
+  /**
+   * Soft delete in one statement; false when the webhook is unknown, deleted, another tree's, or owned by
+   * an agent outside the caller's subtree.
+   */
+  async softDelete(subjectAgentId: string, rootAgentId: string, id: string, now: Date): Promise<boolean> {
     const [rows]: [unknown[], number] = await this.dataSource.query(
-      `UPDATE webhooks SET status = 'deleted', deleted_at = $3, updated_at = $3
-        WHERE id = $1 AND root_agent_id = $2 AND status = 'active' RETURNING id`,
-      [id, rootAgentId, now],
+      `UPDATE webhooks w SET status = 'deleted', deleted_at = $4, updated_at = $4
+         FROM agents owner, agents caller
+        WHERE w.id = $1 AND w.root_agent_id = $2 AND w.status = 'active'
+          AND owner.id = w.owner_agent_id AND caller.id = $3 AND ${pathInSubtree('owner', 'caller')}
+        RETURNING w.id`,
+      [id, rootAgentId, subjectAgentId, now],
     );
     return rows.length > 0;
   }
 
+  /** The deliveries of one webhook (the caller checked it may see the webhook). */
   listDeliveries(rootAgentId: string, webhookId: string, page: Page): Promise<WebhookDelivery[]> {
     const qb = this.deliveries
       .createQueryBuilder('d')
@@ -88,13 +105,16 @@ export class WebhooksRepository {
   /**
    * One pending delivery per active webhook that subscribed to the event (its type or `*`) and existed
    * when it occurred — of the event's root tree, or of every tree for a deployment-wide event (null
-   * root). Idempotent: (webhook_id, event_id) is unique. Returns the ids of the event's pending deliveries.
+   * root) — and, for a tree event, whose owner's subtree holds one of the agents the event is about
+   * (`aboutAgentIds`; null = deployment-wide). Idempotent: (webhook_id, event_id) is unique. Returns the
+   * ids of the event's pending deliveries.
    */
   async createDeliveriesForWorker(event: {
     id: string;
     type: string;
     occurredAt: Date;
     rootAgentId: string | null;
+    aboutAgentIds: string[] | null;
     body: string;
     now: Date;
   }): Promise<string[]> {
@@ -107,8 +127,11 @@ export class WebhooksRepository {
           AND ($5::uuid IS NULL OR w.root_agent_id = $5::uuid)
           AND w.created_at <= $6
           AND (w.events @> ARRAY[$2]::text[] OR w.events @> ARRAY['*']::text[])
+          AND ($7::uuid[] IS NULL OR EXISTS (
+                SELECT 1 FROM agents owner JOIN agents about ON about.id = ANY($7::uuid[])
+                 WHERE owner.id = w.owner_agent_id AND ${pathInSubtree('about', 'owner')}))
        ON CONFLICT (webhook_id, event_id) DO NOTHING`,
-      [event.id, event.type, event.body, event.now, event.rootAgentId, event.occurredAt],
+      [event.id, event.type, event.body, event.now, event.rootAgentId, event.occurredAt, event.aboutAgentIds],
     );
     const rows: { id: string }[] = await this.dataSource.query(
       `SELECT id FROM webhook_deliveries WHERE event_id = $1 AND status = 'pending' ORDER BY id`,

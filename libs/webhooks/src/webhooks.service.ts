@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import {
+  assertDirectAuthority,
   APP_CONFIG,
   type AppConfig,
   Clock,
@@ -37,8 +38,9 @@ export interface ListOptions {
 }
 
 /**
- * Webhook subscriptions of a root tree. Every read and write is scoped to the caller's `rootAgentId`:
- * another tree's webhook answers exactly like an unknown id (404).
+ * Webhook subscriptions (CONTRACT §7). A webhook is owned by the `sub` of the token that created it, and
+ * visible to and managed by that agent and its ancestors only: an ancestor's, a sibling's or another tree's
+ * webhook answers exactly like an unknown id (404). A token carrying `act` cannot create or delete one.
  */
 @Injectable()
 export class WebhooksService {
@@ -54,6 +56,7 @@ export class WebhooksService {
     principal: Principal,
     input: { url: string; events: string[]; description?: string },
   ): Promise<CreatedWebhookView> {
+    assertDirectAuthority(principal, 'create or delete webhooks');
     const url = await this.checkTarget(input.url);
     const secret = newWebhookSecret();
     const now = this.clock.now();
@@ -62,6 +65,7 @@ export class WebhooksService {
       id: randomUUID(),
       rootAgentId: principal.rootAgentId,
       createdByAgentId: principal.subjectAgentId,
+      ownerAgentId: principal.subjectAgentId,
       url: url.toString(),
       events,
       description: input.description ?? null,
@@ -76,7 +80,7 @@ export class WebhooksService {
 
   async list(principal: Principal, options: ListOptions): Promise<WebhookListView> {
     const limit = options.limit ?? DEFAULT_PAGE_SIZE;
-    const rows = await this.repository.listVisible(principal.rootAgentId, {
+    const rows = await this.repository.listVisible(principal.subjectAgentId, principal.rootAgentId, {
       limit,
       after: options.cursor ? decodeCursor(options.cursor) : undefined,
     });
@@ -88,7 +92,13 @@ export class WebhooksService {
   }
 
   async delete(principal: Principal, id: string): Promise<void> {
-    const deleted = await this.repository.softDelete(principal.rootAgentId, id, this.clock.now());
+    assertDirectAuthority(principal, 'create or delete webhooks');
+    const deleted = await this.repository.softDelete(
+      principal.subjectAgentId,
+      principal.rootAgentId,
+      id,
+      this.clock.now(),
+    );
     if (!deleted) throw new NotFoundProblem('webhook');
   }
 
@@ -101,7 +111,7 @@ export class WebhooksService {
   }
 
   private async visible(principal: Principal, id: string): Promise<Webhook> {
-    const webhook = await this.repository.findVisible(principal.rootAgentId, id);
+    const webhook = await this.repository.findVisible(principal.subjectAgentId, principal.rootAgentId, id);
     if (!webhook) throw new NotFoundProblem('webhook');
     return webhook;
   }

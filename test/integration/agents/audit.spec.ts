@@ -78,6 +78,7 @@ describe('audit trail of agent and credential operations', () => {
         event_type: 'credential.rotated',
         target_id: key.body.id,
         details: {
+          agent_id: rotated.body.agent_id,
           new_credential_id: rotated.body.id,
           grace_until: rotated.body.previous.grace_until,
           type: 'api_key',

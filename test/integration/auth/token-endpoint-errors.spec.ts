@@ -64,9 +64,10 @@ describe('POST /auth/token errors', () => {
         event_type: 'token.issue_failed',
         outcome: 'failure',
         actor_agent_id: null,
-        target_type: 'agent',
-        target_id: clientId,
+        target_type: 'token',
+        target_id: null,
         details: {
+          claimed_client_id: clientId,
           grant_type: 'password',
           error: 'unsupported_grant_type',
           cause: 'before_client_authentication',
@@ -84,7 +85,12 @@ describe('POST /auth/token errors', () => {
       .send({ grant_type: 'nope', client_id: clientId, client_secret: secret })
       .expect(400);
     const [post] = await auditEventsOf(posted.headers['x-request-id']);
-    expect(post).toMatchObject({ target_type: 'agent', target_id: clientId });
+    expect(post).toMatchObject({
+      actor_agent_id: null,
+      target_type: 'token',
+      target_id: null,
+      details: expect.objectContaining({ claimed_client_id: clientId }),
+    });
     expect(JSON.stringify(post)).not.toContain(secret);
     const junk = await token()
       .type('form')

@@ -400,12 +400,15 @@ describe('credential lifecycle', () => {
       expect.objectContaining({
         event_type: 'client_auth.failed',
         outcome: 'failure',
-        target_type: 'agent',
-        target_id: clientId,
+        // Never attributed to the id the caller typed (issue 17): a claim, in details only.
+        actor_agent_id: null,
+        target_type: null,
+        target_id: null,
         details: {
           reason: 'invalid_client',
           cause: 'unknown_key',
           endpoint: 'token',
+          claimed_client_id: clientId,
           client_auth_method: 'client_secret_basic',
         },
       }),

@@ -160,7 +160,7 @@ describe('delegation revocation', () => {
   it('lets a token carrying act revoke its own delegation (and what was re-delegated from it)', async () => {
     const c = await aThreeHopChain(t);
     const principal = delegatedPrincipal(c.d2, c.root.agent.id, ['agents:read', 'delegations:write']);
-    const ids = await t.app.get(DelegationsService).revoke(principal, c.d2.id);
+    const { ids } = await t.app.get(DelegationsService).revoke(principal, c.d2.id);
     expect(ids).toEqual([c.d2.id, c.d3.id]);
     expect(await markers(ids)).toEqual([true, true]);
   });

@@ -10,6 +10,7 @@ import {
 } from '@agentauth/webhooks';
 import { createTestApp, type TestApp } from '../../support/app';
 import { testBearer, testBearerOptions } from '../../support/test-bearer';
+import { aRootAgentRow } from '../../factories/db';
 import { WebhookReceiver } from '../../support/webhook-receiver';
 import { isolatedRedisPrefix } from '../../support/worker-process';
 
@@ -79,7 +80,7 @@ describe('webhook delivery (in-process)', () => {
     (await app.app.get(DataSource).query(`SELECT * FROM webhook_deliveries WHERE id = $1`, [id]))[0];
 
   it('refuses at delivery a host that resolved public at subscription and private now (rebinding)', async () => {
-    const root = randomUUID();
+    const root = await aRootAgentRow();
     const host = `rebind-${root.slice(0, 8)}.example.test`;
     dnsAnswers.set(host, [PUBLIC]);
     expect((await subscribe(strict, root, `http://${host}:${receiver.port}/hook`)).status).toBe(201);
@@ -106,7 +107,7 @@ describe('webhook delivery (in-process)', () => {
   });
 
   it('checks every resolved address, at subscription and at delivery', async () => {
-    const root = randomUUID();
+    const root = await aRootAgentRow();
     const host = `mixed-${root.slice(0, 8)}.example.test`;
     dnsAnswers.set(host, [PUBLIC, { address: '10.1.2.3', family: 4 }]);
     const refused = await subscribe(strict, root, `http://${host}/hook`);
@@ -125,7 +126,7 @@ describe('webhook delivery (in-process)', () => {
   it('connects to the vetted address, never re-resolving the name', async () => {
     // `.example.test` names do not exist in real DNS: the request can only reach the receiver through the
     // address the injected resolver vetted.
-    const root = randomUUID();
+    const root = await aRootAgentRow();
     const host = `pinned-${root.slice(0, 8)}.example.test`;
     dnsAnswers.set(host, [LOOPBACK]);
     expect((await subscribe(open, root, `http://${host}:${receiver.port}/pinned`)).status).toBe(201);
@@ -159,7 +160,7 @@ describe('webhook delivery (in-process)', () => {
     afterAll(() => scripted.stop());
 
     it('does not follow redirects, times out, and marks the last attempt failed, logging each attempt', async () => {
-      const root = randomUUID();
+      const root = await aRootAgentRow();
       expect((await subscribe(open, root, scripted.url('/hook'))).status).toBe(201);
       const service = open.app.get(WebhookDeliveryService);
       const [deliveryId] = await service.fanOut(anEvent(root));
@@ -208,7 +209,7 @@ describe('webhook delivery (in-process)', () => {
   });
 
   it('abandons deliveries of a deleted webhook without calling it', async () => {
-    const root = randomUUID();
+    const root = await aRootAgentRow();
     const hook = (await subscribe(open, root, receiver.url('/deleted'))).body;
     const service = open.app.get(WebhookDeliveryService);
     const [deliveryId] = await service.fanOut(anEvent(root));
@@ -224,8 +225,8 @@ describe('webhook delivery (in-process)', () => {
   });
 
   it("fans out to the subscribed webhooks of the event's tree only, once per webhook", async () => {
-    const root = randomUUID();
-    const other = randomUUID();
+    const root = await aRootAgentRow();
+    const other = await aRootAgentRow();
     const matching = (await subscribe(open, root, receiver.url('/a'), ['credential.revoked'])).body.id;
     const wildcard = (await subscribe(open, root, receiver.url('/b'), ['*'])).body.id;
     await subscribe(open, root, receiver.url('/c'), ['agent.deactivated']);
@@ -247,7 +248,7 @@ describe('webhook delivery (in-process)', () => {
   });
 
   it('fans a deployment-wide event (signing_key.rotated) out to every tree that subscribed to it', async () => {
-    const [r1, r2] = [randomUUID(), randomUUID()];
+    const [r1, r2] = await Promise.all([aRootAgentRow(), aRootAgentRow()]);
     const h1 = (await subscribe(open, r1, receiver.url('/k1'), ['signing_key.rotated'])).body.id;
     const h2 = (await subscribe(open, r2, receiver.url('/k2'), ['signing_key.rotated'])).body.id;
     const event = anEvent(null, 'signing_key.rotated');

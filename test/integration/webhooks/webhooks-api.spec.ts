@@ -5,7 +5,7 @@ import { AuditService } from '@agentauth/audit';
 import { JobsProducer, QUEUES } from '@agentauth/jobs';
 import { decrypt, deriveKey, WEBHOOK_SECRET_KEY_PURPOSE, WebhookDeliveryService } from '@agentauth/webhooks';
 import { aChildCaller, API, aTree } from '../../factories/agents';
-import { auditEventsAbout } from '../../factories/db';
+import { aRootAgentRow, auditEventsAbout } from '../../factories/db';
 import { createTestApp, type TestApp } from '../../support/app';
 import { logCapture } from '../../support/log-capture';
 import { testBearer, testBearerOptions } from '../../support/test-bearer';
@@ -22,6 +22,8 @@ describe('webhooks API', () => {
   const asB = `Bearer ${testBearer({ rootAgentId: rootB })}`;
 
   beforeAll(async () => {
+    // Webhooks are owned by an agent of the tree: the test bearer's roots exist as agent rows.
+    await Promise.all([aRootAgentRow(rootA), aRootAgentRow(rootB)]);
     t = await createTestApp({ REDIS_KEY_PREFIX: isolatedRedisPrefix('wh-api') }, testBearerOptions());
     open = await createTestApp(
       { REDIS_KEY_PREFIX: isolatedRedisPrefix('wh-api-open'), WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true' },
@@ -54,6 +56,7 @@ describe('webhooks API', () => {
       description: 'security feed',
       status: 'active',
       root_agent_id: rootA,
+      owner_agent_id: rootA,
       created_at: expect.any(String),
       updated_at: expect.any(String),
       secret: expect.stringMatching(/^whsec_[A-Za-z0-9_-]{43}$/),
@@ -125,7 +128,7 @@ describe('webhooks API', () => {
   });
 
   it('requires webhooks:write to create or delete and webhooks:read to read', async () => {
-    const root = randomUUID();
+    const root = await aRootAgentRow();
     const readOnly = `Bearer ${testBearer({ rootAgentId: root, scopes: ['webhooks:read'] })}`;
     const writeOnly = `Bearer ${testBearer({ rootAgentId: root, scopes: ['webhooks:write'] })}`;
     const denied = await create(open, readOnly, { url: 'http://127.0.0.1:9/', events: ['*'] }).expect(403);
@@ -203,7 +206,7 @@ describe('webhooks API', () => {
   });
 
   it('lists newest first with cursor pagination', async () => {
-    const root = randomUUID();
+    const root = await aRootAgentRow();
     const auth = `Bearer ${testBearer({ rootAgentId: root })}`;
     const ids: string[] = [];
     for (let i = 0; i < 5; i++) ids.push((await aWebhook(auth)).id);
@@ -243,7 +246,7 @@ describe('webhooks API', () => {
 
     it('enqueues one webhooks job per webhook-able event of a tree, without waiting for any worker', async () => {
       const audit = t.app.get(AuditService);
-      const root = randomUUID();
+      const root = await aRootAgentRow();
       const targetId = randomUUID();
       await audit.record({
         eventType: 'credential.revoked',

@@ -7,6 +7,7 @@ import { Auth } from '@agentauth/core';
 import { JobsProducer, QUEUES } from '@agentauth/jobs';
 import { createTestApp, type TestApp } from '../../support/app';
 import { testBearer, testBearerOptions } from '../../support/test-bearer';
+import { aRootAgentRow } from '../../factories/db';
 import { eventually, WebhookReceiver } from '../../support/webhook-receiver';
 import { documentedVerifier } from '../../support/webhook-verification';
 import {
@@ -110,10 +111,10 @@ describe('webhooks delivered by the worker process', () => {
 
   it('delivers a signed event that the documented recipe verifies', async () => {
     const receiver = await aReceiver();
-    const root = randomUUID();
+    const root = await aRootAgentRow();
     const hook = await subscribe(root, receiver.url('/agentauth'));
     const otherTree = await aReceiver();
-    await subscribe(randomUUID(), otherTree.url(), ['*']);
+    await subscribe(await aRootAgentRow(), otherTree.url(), ['*']);
     const otherType = await aReceiver();
     await subscribe(root, otherType.url(), ['agent.deactivated']);
 
@@ -176,7 +177,7 @@ describe('webhooks delivered by the worker process', () => {
 
   it('retries a failing receiver with backoff: two logged failures, then one success', async () => {
     const receiver = await aReceiver([{ status: 500 }, { status: 500 }, { status: 200 }]);
-    const root = randomUUID();
+    const root = await aRootAgentRow();
     const hook = await subscribe(root, receiver.url());
     const { eventId } = await revokeEvent(root);
 
@@ -221,7 +222,7 @@ describe('webhooks delivered by the worker process', () => {
 
   it('answers the API request without waiting for the (slow) receiver', async () => {
     const receiver = await aReceiver([{ status: 200, delayMs: 3000 }]);
-    const root = randomUUID();
+    const root = await aRootAgentRow();
     const hook = await subscribe(root, receiver.url());
     const started = Date.now();
     const res = await request(t.http)

@@ -2,7 +2,7 @@ import type { ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '../../../libs/core/src/auth-metadata/auth.guard';
 import { AUTH_REQUIREMENT } from '../../../libs/core/src/auth-metadata/auth.decorator';
-import type { GuardRefusal } from '../../../libs/core/src/auth-metadata/guard-refusals';
+import type { GuardRefusal, RefusalSite } from '../../../libs/core/src/auth-metadata/guard-refusals';
 import type { Principal } from '../../../libs/core/src/auth-metadata/principal';
 import type { AppConfig } from '../../../libs/core/src/config/app-config';
 import { routeContext } from './route-context';
@@ -27,10 +27,10 @@ function bearerRoute(headers: Record<string, string>, scopes: string[] = []): Ex
 describe('AuthGuard refusals', () => {
   const calls: string[] = [];
   const throttle = {
-    throttle: jest.fn(async (_c: ExecutionContext, r: GuardRefusal) => void calls.push(`throttle:${r.kind}`)),
+    throttle: jest.fn(async (_s: RefusalSite, r: GuardRefusal) => void calls.push(`throttle:${r.kind}`)),
   };
   const audit = {
-    record: jest.fn(async (_c: ExecutionContext, r: GuardRefusal) => void calls.push(`audit:${r.kind}`)),
+    record: jest.fn(async (_s: RefusalSite, r: GuardRefusal) => void calls.push(`audit:${r.kind}`)),
   };
   const authenticate = jest.fn<Promise<Principal>, [string]>();
   const guard = new AuthGuard(new Reflector(), {} as AppConfig, { authenticate }, throttle, audit);

@@ -15,6 +15,9 @@ export function routeContext(
     getType: () => 'http',
     getHandler: () => handler,
     getClass: () => class {},
-    switchToHttp: () => ({ getRequest: () => ({ headers }) }),
+    switchToHttp: () => ({
+      getRequest: () => ({ headers }),
+      getResponse: () => ({ setHeader: () => undefined }),
+    }),
   } as unknown as ExecutionContext;
 }

@@ -20,7 +20,8 @@ const MARKER_MARGIN_MS = 5 * 60_000;
  *   for every affected agent: tokens authenticated (`auth_time`) at or before it are dead. Outstanding
  *   tokens may carry scopes or a lifetime the agent no longer has; the simplest safe rule is to kill them
  *   (the client gets a new token in one request). Deactivation and suspension also revoke the refresh
- *   families whose client or subject is affected (re-activation revives nothing); narrowing and a shorter
+ *   families that act through an affected agent — client, subject or any `act` member, so a suspended
+ *   middle delegate ends the families minted through it (re-activation revives nothing); narrowing and a shorter
  *   expiry do not (every refresh re-checks scopes and the agent chain as a new grant).
  * - credential revoked (explicitly or by a deactivation) → a `credential` marker: every token minted with
  *   it (`cid`) is dead; the refresh families started with it are revoked (`family` markers).

@@ -9,12 +9,12 @@ import {
   type VerifiedApiKey,
   type VerifiedCredential,
 } from '@agentauth/credentials';
-import { RateLimiterService } from '@agentauth/ratelimit';
-import { InvalidClientError } from '../oauth/oauth-errors';
+import { InvalidClientError, OAuthError } from '../oauth/oauth-errors';
 import { presentedClientCredentials } from '../oauth/client-authentication';
 import { ClientAssertionVerifier } from '../protocol/client-assertion.verifier';
 import { isUuid } from '../tokens/access-token-claims';
 import type { AuthenticatedClient } from './authenticated-client';
+import { OAuthRequestLimits } from './oauth-request-limits';
 import { VerifiedKeyCache } from './verified-key-cache';
 
 /** Where a client authenticates (audit detail). */
@@ -67,7 +67,7 @@ export class ClientAuthenticator {
     private readonly credentials: CredentialsService,
     private readonly cache: VerifiedKeyCache,
     private readonly audit: AuditService,
-    private readonly limiter: RateLimiterService,
+    private readonly limits: OAuthRequestLimits,
     private readonly clock: Clock,
     private readonly assertions: ClientAssertionVerifier,
   ) {}
@@ -83,23 +83,39 @@ export class ClientAuthenticator {
       presented = presentedClientCredentials(req, params);
     } catch (error) {
       if (error instanceof InvalidClientError)
-        await this.failed(context, error.internalReason ?? 'malformed');
+        await this.failed(req, context, error.internalReason ?? 'malformed');
+      else if (error instanceof OAuthError)
+        await this.limits.refusedBeforeAuthentication(req, error.internalReason ?? error.error);
       throw error;
     }
-    if (!presented) return this.failed(context, 'no_client_authentication');
+    if (!presented) return this.failed(req, context, 'no_client_authentication');
     if (presented.method === 'private_key_jwt') {
       const startedAtMs = this.clock.nowMs();
       const result = await this.assertions.verify(presented.assertion, presented.clientId);
-      if ('failure' in result) return this.failed(context, result.failure, result.agentId, presented.method);
-      return { ...toClient(result.verified, startedAtMs), method: presented.method };
+      if ('failure' in result) {
+        return this.failed(req, context, result.failure, result.agentId, presented.method);
+      }
+      const client = toClient(result.verified, startedAtMs);
+      await this.countAgainstAgent(client, context);
+      return { ...client, method: presented.method };
     }
     const { clientId, clientSecret, method } = presented;
     const result = await this.verify(clientId, clientSecret);
     if ('failure' in result) {
       const id = clientId.toLowerCase();
-      return this.failed(context, result.failure, isUuid(id) ? id : undefined, method);
+      return this.failed(req, context, result.failure, isUuid(id) ? id : undefined, method);
     }
+    await this.countAgainstAgent(result.client, context);
     return { ...result.client, method };
+  }
+
+  /** From here on the call is the agent's: it counts against the agent's limit like any other call. */
+  private async countAgainstAgent(client: AuthenticatedClient, context: ClientAuthContext): Promise<void> {
+    await this.limits.authenticated(client.agentId, {
+      ip: context.ip,
+      rootAgentId: client.rootAgentId,
+      requestId: context.requestId,
+    });
   }
 
   /**
@@ -132,27 +148,32 @@ export class ClientAuthenticator {
     return { client };
   }
 
+  /**
+   * Counted against the IP first (over the limit: 429 and no row), then audited. Nobody is authenticated:
+   * the client id the caller typed is only a claim — `details.claimed_client_id`, never the actor or the
+   * target (anyone could file failures under any agent's id).
+   */
   private async failed(
+    req: Request,
     context: ClientAuthContext,
     reason: string,
     clientId?: string,
     method?: string,
   ): Promise<never> {
+    await this.limits.refusedBeforeAuthentication(req, reason);
     await this.audit.record({
       eventType: 'client_auth.failed',
       outcome: 'failure',
       ip: context.ip,
       requestId: context.requestId ?? null,
-      targetType: clientId ? 'agent' : null,
-      targetId: clientId ?? null,
       details: {
         reason: 'invalid_client',
         cause: reason,
         endpoint: context.endpoint,
+        ...(clientId ? { claimed_client_id: clientId } : {}),
         ...(method ? { client_auth_method: method } : {}),
       },
     });
-    await this.limiter.recordFailedClientAuth(context.ip, { requestId: context.requestId });
     throw new InvalidClientError(reason);
   }
 }

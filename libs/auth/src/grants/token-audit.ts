@@ -48,9 +48,10 @@ export class TokenAudit {
 
   /**
    * A request refused before its client was authenticated (malformed body, missing or unsupported
-   * `grant_type`): nobody is authenticated, so there is no actor. The presented client_id (Basic or body),
-   * when it is an agent id (a UUID), is the target — as for `client_auth.failed` — so the refusal shows up
-   * under that agent; of the rest of the request only the `grant_type` it named is kept (never a secret).
+   * `grant_type`): nobody is authenticated, so there is neither actor nor target agent. The presented
+   * client_id (Basic or body), when it is an agent id (a UUID), is only a claim: `details.claimed_client_id`
+   * (an attacker may type any victim's id — CONTRACT §7). Of the rest of the request only the `grant_type`
+   * it named is kept (never a secret).
    */
   async refusedBeforeAuthentication(
     origin: { req: Request; ip: string; requestId?: string },
@@ -62,11 +63,12 @@ export class TokenAudit {
     await this.audit.record({
       eventType: 'token.issue_failed',
       outcome: 'failure',
-      targetType: named ? 'agent' : 'token',
-      targetId: named ? clientId : null,
+      targetType: 'token',
+      targetId: null,
       ip: origin.ip,
       requestId: origin.requestId ?? null,
       details: {
+        ...(named ? { claimed_client_id: clientId } : {}),
         ...(params.grant_type ? { grant_type: params.grant_type.slice(0, 100) } : {}),
         error: error.error,
         cause: 'before_client_authentication',

@@ -6,6 +6,7 @@ import { DelegationsService } from '@agentauth/delegations';
 import { RevocationStateUnavailableError } from '@agentauth/revocation';
 import { coveredBy, formatScopeParam, parseScopeParam } from '@agentauth/scopes';
 import { ClientAuthenticator, type ClientAuthContext } from '../clients/client-authenticator.service';
+import { OAuthRequestLimits } from '../clients/oauth-request-limits';
 import {
   InsufficientScopeError,
   InvalidBearerTokenError,
@@ -47,6 +48,7 @@ export class IntrospectionService {
     private readonly delegations: DelegationsService,
     private readonly clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly limits: OAuthRequestLimits,
   ) {}
 
   async introspect(
@@ -111,9 +113,14 @@ export class IntrospectionService {
     context: ClientAuthContext,
   ): Promise<IntrospectionCaller> {
     if (/^Bearer\s/i.test(req.headers.authorization?.trim() ?? '')) {
+      // Bearer failures are counted and audited exactly as the global guard treats a refused token.
       const bearer = bearerCredential(req);
-      if (bearer === undefined) throw new InvalidBearerTokenError('malformed');
+      if (bearer === undefined) {
+        await this.limits.bearerRefused(req, 'malformed_authorization');
+        throw new InvalidBearerTokenError('malformed');
+      }
       if (params.client_secret !== undefined || params.client_assertion !== undefined) {
+        await this.limits.refusedBeforeAuthentication(req, 'two_authentication_methods');
         throw new InvalidRequestError('Use only one authentication method');
       }
       let claims;
@@ -122,11 +129,22 @@ export class IntrospectionService {
           audience: managementResourceIdentifier(this.config),
         });
       } catch (error) {
-        if (error instanceof TokenRejectedError) throw new InvalidBearerTokenError(error.reason);
+        if (error instanceof TokenRejectedError) {
+          await this.limits.bearerRefused(req, error.reason);
+          throw new InvalidBearerTokenError(error.reason);
+        }
         throw error;
       }
       // A DPoP-bound token is never a Bearer credential (RFC 9449 §7.2): this endpoint takes no DPoP scheme.
-      if (claims.cnf) throw new InvalidBearerTokenError('dpop_bound_token_as_bearer');
+      if (claims.cnf) {
+        await this.limits.bearerRefused(req, 'dpop_bound_token_as_bearer');
+        throw new InvalidBearerTokenError('dpop_bound_token_as_bearer');
+      }
+      await this.limits.authenticated(claims.client_id, {
+        ip: context.ip,
+        rootAgentId: claims.agent.root_agent_id,
+        requestId: context.requestId,
+      });
       // RFC 6750 §3.1 for a Bearer-authenticated call (RFC 7662 §2.1 defers to it): 403 insufficient_scope.
       if (!coveredBy(INTROSPECT_SCOPE, parseScopeParam(claims.scope))) {
         throw new InsufficientScopeError(INTROSPECT_SCOPE);

@@ -2,9 +2,11 @@ import { Controller, Header, HttpCode, Post, Req, UseFilters } from '@nestjs/com
 import { ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { ClientIpResolver, Public, requestIdOf } from '@agentauth/core';
+import { OAuthRequestLimits } from '../clients/oauth-request-limits';
 import { type IntrospectionResponse, IntrospectionService } from '../introspection/introspection.service';
 import { TokenRevocationService } from '../revocation/token-revocation.service';
 import { OAuthExceptionFilter } from './oauth-exception.filter';
+import { OAuthError } from './oauth-errors';
 import { oauthParams } from './token-request';
 
 const TOKEN_BODY = {
@@ -34,6 +36,7 @@ export class IntrospectionRevocationController {
     private readonly introspection: IntrospectionService,
     private readonly revocation: TokenRevocationService,
     private readonly clientIp: ClientIpResolver,
+    private readonly limits: OAuthRequestLimits,
   ) {}
 
   @Post('introspect')
@@ -50,7 +53,7 @@ export class IntrospectionRevocationController {
   @ApiBody(TOKEN_BODY)
   @ApiOkResponse({ description: '{active: false} or the token claims plus active and token_type' })
   async introspect(@Req() req: Request): Promise<IntrospectionResponse> {
-    return this.introspection.introspect(req, oauthParams(req), this.context(req, 'introspect'));
+    return this.introspection.introspect(req, await this.params(req), this.context(req, 'introspect'));
   }
 
   @Post('revoke')
@@ -67,7 +70,17 @@ export class IntrospectionRevocationController {
   @ApiBody(TOKEN_BODY)
   @ApiOkResponse({ description: 'Empty body' })
   async revoke(@Req() req: Request): Promise<void> {
-    await this.revocation.revoke(req, oauthParams(req), this.context(req, 'revoke'));
+    await this.revocation.revoke(req, await this.params(req), this.context(req, 'revoke'));
+  }
+
+  /** The body's parameters; a malformed body is refused before client authentication: the IP's bucket. */
+  private async params(req: Request): Promise<Record<string, string>> {
+    try {
+      return oauthParams(req);
+    } catch (error) {
+      if (error instanceof OAuthError) await this.limits.refusedBeforeAuthentication(req, 'malformed_body');
+      throw error;
+    }
   }
 
   private context(req: Request, endpoint: 'introspect' | 'revoke') {

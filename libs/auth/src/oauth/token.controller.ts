@@ -3,6 +3,7 @@ import { ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiTags } from '@nes
 import type { Request } from 'express';
 import { ClientIpResolver, Public, requestIdOf } from '@agentauth/core';
 import { ClientAuthenticator } from '../clients/client-authenticator.service';
+import { OAuthRequestLimits } from '../clients/oauth-request-limits';
 import type { GrantHandler, TokenResponse } from '../grants/grant-handler';
 import { GrantRegistry } from '../grants/grant-registry';
 import { TokenAudit } from '../grants/token-audit';
@@ -19,13 +20,15 @@ export class TokenController {
     private readonly clients: ClientAuthenticator,
     private readonly audit: TokenAudit,
     private readonly clientIp: ClientIpResolver,
+    private readonly limits: OAuthRequestLimits,
   ) {}
 
   /**
    * A short pipeline: parameters → grant type → client authentication (every grant requires it) → the
    * grant's handler. Every refusal is audited: `token.issue_failed` before client authentication (bad
    * parameters, missing or unsupported grant type) and after it, `client_auth.failed` (by the
-   * authenticator) in between.
+   * authenticator) in between. Refusals before client authentication count against the client IP first
+   * (over the limit: 429, no row); an authenticated client's request counts against its agent.
    */
   @Post('token')
   @Public()
@@ -82,7 +85,10 @@ export class TokenController {
     }
   }
 
-  /** The body's parameters and the grant they name; a refusal here (before client authentication) is audited. */
+  /**
+   * The body's parameters and the grant they name. A refusal here (before client authentication) is one
+   * request of the IP's bucket — 429 once over, with no audit row — and is audited otherwise.
+   */
   private async requestedGrant(
     req: Request,
     ip: string,
@@ -96,8 +102,10 @@ export class TokenController {
       if (!handler) throw new UnsupportedGrantTypeError(grantType);
       return { params, grantType, handler };
     } catch (error) {
-      if (error instanceof OAuthError)
+      if (error instanceof OAuthError) {
+        await this.limits.refusedBeforeAuthentication(req, 'before_client_authentication');
         await this.audit.refusedBeforeAuthentication({ req, ip, requestId }, params, error);
+      }
       throw error;
     }
   }

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
-import type { ActClaim } from '@agentauth/core';
+import { type ActClaim, actingAgentsOf } from '@agentauth/core';
 
 export type RefreshFamilyStatus = 'active' | 'revoked';
 export type RefreshTokenStatus = 'active' | 'used' | 'revoked';
@@ -93,6 +93,10 @@ function toFamily(r: RawFamily): RefreshFamily {
 
 /** Which families a cascade revokes. */
 export interface FamilySelector {
+  /**
+   * Families acting through any of these agents: client, subject or a member of `act` (`chain_agent_ids`,
+   * CONTRACT §2 — a suspended middle delegate ends the families minted through it).
+   */
   agentIds?: string[];
   credentialIds?: string[];
   delegationIds?: string[];
@@ -110,8 +114,9 @@ export class RefreshTokensRepository {
   async insertFamily(m: EntityManager, family: NewFamily): Promise<string> {
     const rows: { id: string }[] = await m.query(
       `INSERT INTO refresh_families (root_agent_id, client_agent_id, subject_agent_id, credential_id,
-         delegation_id, act, scopes, audience, created_at, expires_at, resource_server_id, dpop_jkt)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id`,
+         delegation_id, act, scopes, audience, created_at, expires_at, resource_server_id, dpop_jkt,
+         chain_agent_ids)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::uuid[]) RETURNING id`,
       [
         family.rootAgentId,
         family.clientAgentId,
@@ -125,6 +130,7 @@ export class RefreshTokensRepository {
         family.expiresAt,
         family.resourceServerId,
         family.dpopJkt,
+        actingAgentsOf(family.subjectAgentId, family.clientAgentId, family.act),
       ],
     );
     return rows[0].id;
@@ -205,7 +211,7 @@ export class RefreshTokensRepository {
       `UPDATE refresh_families SET status = 'revoked', revoked_reason = $5, revoked_at = $6
        WHERE status = 'active' AND (
          id = ANY($1::uuid[])
-         OR client_agent_id = ANY($2::uuid[]) OR subject_agent_id = ANY($2::uuid[])
+         OR chain_agent_ids && $2::uuid[]
          OR credential_id = ANY($3::uuid[])
          OR delegation_id = ANY($4::uuid[])
          OR resource_server_id = ANY($7::uuid[]))

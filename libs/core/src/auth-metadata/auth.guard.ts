@@ -19,6 +19,7 @@ import {
   REFUSAL_THROTTLE,
   type RefusalAudit,
   type RefusalThrottle,
+  refusalSiteOf,
 } from './guard-refusals';
 import type { Principal, RequestWithPrincipal } from './principal';
 import { IS_PUBLIC } from './public.decorator';
@@ -135,8 +136,9 @@ export class AuthGuard implements CanActivate {
    * Bearer 401 naming the management API's RFC 9728 metadata (`withResourceMetadata`).
    */
   private async refuse(context: ExecutionContext, refusal: GuardRefusal, error: Problem): Promise<never> {
-    await this.throttle?.throttle(context, refusal);
-    await this.audit?.record(context, refusal);
+    const site = refusalSiteOf(context);
+    await this.throttle?.throttle(site, refusal);
+    await this.audit?.record(site, refusal);
     throw withResourceMetadata(error, protectedResourceMetadataUrl(this.config));
   }
 }

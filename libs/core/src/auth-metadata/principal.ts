@@ -1,5 +1,5 @@
 import { createParamDecorator, ExecutionContext } from '@nestjs/common';
-import { UnauthorizedProblem } from '../errors/problems';
+import { ForbiddenProblem, UnauthorizedProblem } from '../errors/problems';
 
 /** RFC 8693 `act` claim: the current actor, with the previous actors nested inside. */
 export interface ActClaim {
@@ -43,4 +43,42 @@ export const CurrentPrincipal = createParamDecorator((_data: unknown, ctx: Execu
 /** True when the token carries `act` (delegated or exchanged): such tokens have narrower write rights (§5). */
 export function actsOnBehalf(principal: Principal): boolean {
   return principal.act !== undefined;
+}
+
+/**
+ * Refuses (403 `act_not_allowed`) a token carrying `act` for writes only direct authority may make
+ * (CONTRACT §5, §7, §8: credentials, webhooks, policies): a delegate never changes the limits and
+ * subscriptions of its delegator's tree with borrowed authority. `what` ends the sentence "A delegated or
+ * exchanged token cannot …".
+ */
+export function assertDirectAuthority(principal: Principal, what: string): void {
+  if (actsOnBehalf(principal)) {
+    throw new ForbiddenProblem(`A delegated or exchanged token cannot ${what}`, 'act_not_allowed');
+  }
+}
+
+/**
+ * Every agent acting in the request (CONTRACT §2): the token's `sub`, its `client_id` and each member of
+ * its `act` chain (`sub`, and `client_id` where a member names one), de-duplicated. A rule that asks "may
+ * the caller govern X" asks it of each of them: a delegate never exercises borrowed authority over itself.
+ */
+export function actingAgentIds(principal: Principal): string[] {
+  return actingAgentsOf(principal.subjectAgentId, principal.actorAgentId, principal.act);
+}
+
+/**
+ * THE list of agents a token (or a refresh family) acts through: `sub`, `client_id`, then each `act`
+ * member's `sub` and `client_id`, outermost first, de-duplicated. Parsed tokens bound the `act` depth.
+ */
+export function actingAgentsOf(
+  subjectId: string,
+  clientId: string,
+  act: ActClaim | null | undefined,
+): string[] {
+  const ids = [subjectId, clientId];
+  for (let a = act ?? undefined; a !== undefined; a = a.act) {
+    ids.push(a.sub);
+    if (a.client_id) ids.push(a.client_id);
+  }
+  return [...new Set(ids)];
 }

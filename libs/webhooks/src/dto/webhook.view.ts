@@ -9,6 +9,12 @@ export class WebhookView {
   @ApiProperty({ nullable: true, type: String }) description: string | null;
   @ApiProperty({ enum: ['active'] }) status: string;
   @ApiProperty({ format: 'uuid', description: 'The root tree the webhook belongs to' }) root_agent_id: string;
+  @ApiProperty({
+    format: 'uuid',
+    description:
+      "The owner: the `sub` of the token that created it. Visible to and managed by the owner and its ancestors; it receives only events about the owner's subtree.",
+  })
+  owner_agent_id: string;
   @ApiProperty({ format: 'date-time' }) created_at: string;
   @ApiProperty({ format: 'date-time' }) updated_at: string;
 
@@ -20,6 +26,7 @@ export class WebhookView {
       description: w.description,
       status: w.status,
       root_agent_id: w.rootAgentId,
+      owner_agent_id: w.ownerAgentId,
       created_at: w.createdAt.toISOString(),
       updated_at: w.updatedAt.toISOString(),
     };
