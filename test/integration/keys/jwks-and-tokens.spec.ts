@@ -64,7 +64,7 @@ describe('signing keys, JWKS and token signing/verification', () => {
 
     it('is described in the OpenAPI document', async () => {
       const doc = (await request(t.http).get('/docs-json').expect(200)).body;
-      expect(doc.paths['/api/v1/auth/jwks'].get.tags).toEqual(['auth']);
+      expect(doc.paths['/api/v1/auth/jwks'].get.tags).toEqual(['OAuth 2.0']);
     });
 
     it('serves the kid of the key the signer uses', async () => {

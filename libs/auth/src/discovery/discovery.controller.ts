@@ -1,13 +1,13 @@
 import { Controller, Get, Header, Inject } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { APP_CONFIG, type AppConfig, Public } from '@agentauth/core';
+import { APP_CONFIG, type AppConfig, OAUTH_API_TAG, Public } from '@agentauth/core';
 import { BUILT_IN_SCOPES } from '@agentauth/scopes';
 import { GrantRegistry } from '../grants/grant-registry';
 
 const CLIENT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post'];
 
 /** RFC 8414 metadata and AgentAuth's superset of it. Every URL is absolute, built from PUBLIC_BASE_URL. */
-@ApiTags('discovery')
+@ApiTags(OAUTH_API_TAG)
 @Public()
 @Controller('.well-known')
 export class DiscoveryController {

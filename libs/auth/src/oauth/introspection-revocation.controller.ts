@@ -1,7 +1,7 @@
 import { Controller, Header, HttpCode, Post, Req, UseFilters } from '@nestjs/common';
 import { ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
-import { ClientIpResolver, Public, requestIdOf } from '@agentauth/core';
+import { ClientIpResolver, OAUTH_API_TAG, Public, requestIdOf } from '@agentauth/core';
 import { type IntrospectionResponse, IntrospectionService } from '../introspection/introspection.service';
 import { TokenRevocationService } from '../revocation/token-revocation.service';
 import { OAuthExceptionFilter } from './oauth-exception.filter';
@@ -21,7 +21,7 @@ const TOKEN_BODY = {
 };
 
 /** RFC 7662 introspection and RFC 7009 revocation: OAuth error bodies, `Cache-Control: no-store`. */
-@ApiTags('oauth')
+@ApiTags(OAUTH_API_TAG)
 @Controller('auth/token')
 @UseFilters(OAuthExceptionFilter)
 export class IntrospectionRevocationController {
