@@ -352,7 +352,8 @@ function hasChanges(result: AdvanceResult): boolean {
 
 /** What to do when the signing keys do not decrypt: the old SECRET_KEY, or (embedded mode) a fresh data directory. */
 function secretKeyFix(config: AppConfig): string {
-  if (config.databaseUrl) return 'restore the previous SECRET_KEY (the database holds keys encrypted with it)';
+  if (config.databaseUrl)
+    return 'restore the previous SECRET_KEY (the database holds keys encrypted with it)';
   const dir = config.embeddedDataDir ? embeddedDataDirForDisplay(config.embeddedDataDir) : undefined;
   return dir
     ? `restore the previous SECRET_KEY, or delete ${dir} (the embedded database; all its data is lost) to start over`

@@ -14,6 +14,8 @@ const EXPECTED_ROUTE_AUTH: Record<string, 'public' | 'admin' | string[]> = {
   'GET metrics': 'public',
   'GET .well-known/oauth-authorization-server': 'public',
   'GET .well-known/agent-configuration': 'public',
+  // the index (GET /api/v1; GET / is the same handler outside Nest's router)
+  'GET ': 'public',
   'GET auth/jwks': 'public',
   'POST auth/token': 'public',
   'POST auth/token/introspect': 'public',
@@ -21,6 +23,7 @@ const EXPECTED_ROUTE_AUTH: Record<string, 'public' | 'admin' | string[]> = {
   'POST agents/bootstrap': 'public',
   'GET stats': 'admin',
   'GET audit/events': 'admin',
+  'GET audit/verify': 'admin',
   'PUT agents/:id/rate-limit': 'admin',
   'POST agents': ['agents:write'],
   'GET agents': ['agents:read'],
@@ -83,8 +86,9 @@ describe('route authentication metadata', () => {
     expect(actual).toEqual(EXPECTED_ROUTE_AUTH);
   });
 
-  it('only opens health, readiness, discovery, JWKS, metrics and the OAuth endpoints publicly', () => {
+  it('only opens the index, health, readiness, discovery, JWKS, metrics and the OAuth endpoints publicly', () => {
     const allowedPublic = [
+      /^$/,
       /^health$/,
       /^ready$/,
       /^metrics$/,

@@ -31,7 +31,8 @@ export class BrokenAuditEventDto {
   @ApiProperty({ format: 'uuid' }) id: string;
   @ApiProperty({
     enum: ['seq_gap', 'prev_hash_mismatch', 'hash_mismatch'],
-    description: 'seq_gap: an event is missing before it; prev_hash_mismatch: it does not link to the one before; hash_mismatch: its content changed',
+    description:
+      'seq_gap: an event is missing before it; prev_hash_mismatch: it does not link to the one before; hash_mismatch: its content changed',
   })
   reason: string;
 }

@@ -18,7 +18,10 @@ export const OPENAPI_TAGS: readonly { name: string; description: string }[] = [
   { name: 'scopes', description: 'Built-in and custom scopes' },
   { name: 'policies', description: 'Allow/deny policies and their evaluation' },
   { name: 'webhooks', description: 'Signed security-event subscriptions' },
-  { name: 'admin', description: 'Operators (X-Admin-Key): statistics, audit trail, audit chain verification' },
+  {
+    name: 'admin',
+    description: 'Operators (X-Admin-Key): statistics, audit trail, audit chain verification',
+  },
   { name: 'health', description: 'Index, liveness and readiness' },
   { name: 'observability', description: 'Prometheus metrics' },
 ];

@@ -71,7 +71,11 @@ export function describeStartupFailure(error: unknown, env: Env = readEnvironmen
       fix: `stop that process, or set PORT to a free port (e.g. PORT=${Number(port) === 8100 ? 8200 : 8100} make run)`,
     };
   }
-  if (sys?.code === 'ECONNREFUSED' && env.DATABASE_URL && (!sys.port || sys.port === portOf(env.DATABASE_URL))) {
+  if (
+    sys?.code === 'ECONNREFUSED' &&
+    env.DATABASE_URL &&
+    (!sys.port || sys.port === portOf(env.DATABASE_URL))
+  ) {
     const where = (() => {
       try {
         const url = new URL(env.DATABASE_URL);
@@ -87,7 +91,11 @@ export function describeStartupFailure(error: unknown, env: Env = readEnvironmen
   }
   return {
     error:
-      error instanceof Error ? (error.stack ?? error.message) : typeof error === 'string' ? error : String(error),
+      error instanceof Error
+        ? (error.stack ?? error.message)
+        : typeof error === 'string'
+          ? error
+          : String(error),
   };
 }
 
