@@ -23,6 +23,11 @@ async function startApi(): Promise<void> {
   const app = await NestFactory.create<NestExpressApplication>(ApiModule, {
     bufferLogs: true,
     bodyParser: false,
+    // A failure while the modules start (e.g. PostgreSQL refusing connections) reaches bootstrap's catch,
+    // which says what to do in one JSON line, instead of Nest's handler printing the buffered start-up logs
+    // and a stack as plain text and exiting (configureApiApp flushes the buffer into the JSON logger).
+    abortOnError: false,
+    autoFlushLogs: false,
   });
   configureApiApp(app);
   const config = app.get<AppConfig>(APP_CONFIG);

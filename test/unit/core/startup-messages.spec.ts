@@ -177,6 +177,8 @@ describe('start-up messages', () => {
     logger.log('AgentAuth running in embedded mode');
     logger.log('signing key created', 'SigningKeysService');
     logger.warn('careful', 'RouterExplorer');
+    logger.error('Error: listen EADDRINUSE: address already in use 0.0.0.0:8000', 'NestApplication');
+    logger.error('boom', 'NestApplication');
     expect(calls).toEqual([
       'debug:Mapped {/api/v1/agents, POST} route:RouterExplorer',
       'debug:AgentsModule dependencies initialized:InstanceLoader',
@@ -184,6 +186,9 @@ describe('start-up messages', () => {
       'log:AgentAuth running in embedded mode:undefined',
       'log:signing key created:SigningKeysService',
       'warn:careful:RouterExplorer',
+      // the fatal start-up line says it, with the port and the fix
+      'debug:Error: listen EADDRINUSE: address already in use 0.0.0.0:8000:NestApplication',
+      'error:boom:NestApplication',
     ]);
   });
 });

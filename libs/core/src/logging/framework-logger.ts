@@ -34,6 +34,16 @@ export class QuietFrameworkLogger implements LoggerService {
   }
 
   error(message: unknown, ...params: unknown[]): void {
+    // `app.listen` logs its failure ("Error: listen EADDRINUSE …") and rejects; the rejection ends start-up
+    // with one fatal line that names the port and the fix (writeFatalStartupError): this copy says less.
+    if (
+      contextOf(params) === 'NestApplication' &&
+      /^Error: listen /.test(String(message)) &&
+      this.inner.debug
+    ) {
+      this.inner.debug(message, ...params);
+      return;
+    }
     this.inner.error(message, ...params);
   }
 
