@@ -30,6 +30,7 @@ stop_both() {
   done
 }
 # A requested stop that went cleanly is a success: `make run` then ends without "make: *** [run] Error 130".
+# (A process already stopping after the Ctrl-C ignores the SIGTERM: stopOnSignals in libs/core.)
 trap 'stop_both; exit $stopped_status' INT TERM
 
 node dist/apps/worker/src/main.js &

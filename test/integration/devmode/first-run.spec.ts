@@ -30,6 +30,10 @@ const COPIED = [
 ];
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
 /** Every line a process printed, stdout and stderr interleaved in arrival order. */
 class Output {
   readonly lines: { stream: 'out' | 'err'; text: string }[] = [];
@@ -61,10 +65,10 @@ class Output {
 
   /** The JSON object lines (the API's log lines). */
   get json(): Record<string, unknown>[] {
-    return this.text.flatMap((t) => {
+    return this.text.flatMap((t): Record<string, unknown>[] => {
       try {
         const parsed: unknown = JSON.parse(t);
-        return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? [parsed] : [];
+        return isRecord(parsed) ? [parsed] : [];
       } catch {
         return [];
       }

@@ -117,10 +117,20 @@ describe('scripts/run-all.sh (API + worker)', () => {
     },
   );
 
-  it('stops both gracefully on Ctrl-C (SIGINT to the whole process group)', async () => {
+  // A stop that was asked for and went cleanly is a success (exit 0): `make run` then prints no
+  // "make: *** [run] Error 130" / "Terminated" line.
+  it('stops both gracefully on Ctrl-C (SIGINT to the whole process group) and exits 0', async () => {
     const run = await startRunAll();
     process.kill(-run.groupId, 'SIGINT');
-    expect(await exitOf(run)).toEqual({ code: 130, signal: null });
+    expect(await exitOf(run)).toEqual({ code: 0, signal: null });
+    expect(run.script.lines).toContainEqual(expect.objectContaining({ msg: 'all queue workers stopped' }));
+    expect(run.script.stderr).toEqual([]);
+  });
+
+  it('stops both gracefully on SIGTERM to the script alone (make passing a stop on) and exits 0', async () => {
+    const run = await startRunAll();
+    process.kill(run.script.pid, 'SIGTERM');
+    expect(await exitOf(run)).toEqual({ code: 0, signal: null });
     expect(run.script.lines).toContainEqual(expect.objectContaining({ msg: 'all queue workers stopped' }));
     expect(run.script.stderr).toEqual([]);
   });
