@@ -88,12 +88,13 @@ describe('scripts/run-all.sh (API + worker)', () => {
   }
 
   async function exitOf(run: RunAll): Promise<WorkerExit> {
+    let timer: NodeJS.Timeout | undefined;
     const exit = await Promise.race([
       run.script.exited,
-      new Promise<never>((_, reject) =>
-        setTimeout(() => reject(new Error('run-all.sh did not exit within 30 s')), 30_000),
-      ),
-    ]);
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error('run-all.sh did not exit within 30 s')), 30_000);
+      }),
+    ]).finally(() => clearTimeout(timer));
     expect(isAlive(run.api)).toBe(false);
     expect(isAlive(run.worker)).toBe(false);
     return exit;
