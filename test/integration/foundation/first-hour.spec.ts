@@ -102,6 +102,23 @@ describe('the first hour', () => {
     await request(t.http).get(`${API}/agents`).set(root.auth).expect(200);
   });
 
+  it('answers an unknown property that is close to a real one with the real one (scopes → allowed_scopes)', async () => {
+    const root = await aTree(t);
+    const res = await request(t.http)
+      .post(`${API}/agents`)
+      .set(root.auth)
+      .send({ name: 'worker', scopes: ['agents:read'], nmae: 'typo', colour: 'blue' })
+      .expect(400);
+    expect(res.body.errors).toEqual(
+      expect.arrayContaining([
+        { field: 'scopes', message: 'property scopes should not exist (did you mean allowed_scopes?)' },
+        { field: 'nmae', message: 'property nmae should not exist (did you mean name?)' },
+        { field: 'colour', message: 'property colour should not exist' },
+      ]),
+    );
+    expect(JSON.stringify(res.body)).not.toContain('blue');
+  });
+
   describe('the OpenAPI document', () => {
     let doc: {
       info: { version: string; description: string };
