@@ -13,6 +13,7 @@ import {
   writeFatalStartupError,
 } from '../../../libs/core/src/logging/fatal';
 import { QuietFrameworkLogger } from '../../../libs/core/src/logging/framework-logger';
+import { closestProperty } from '../../../libs/core/src/http/validation';
 
 /** What start-up says when it fails or runs on example secrets: each message names its fix (issue #24). */
 describe('start-up messages', () => {
@@ -190,5 +191,16 @@ describe('start-up messages', () => {
       'debug:Error: listen EADDRINUSE: address already in use 0.0.0.0:8000:NestApplication',
       'error:boom:NestApplication',
     ]);
+  });
+});
+
+describe('closestProperty (validation: "did you mean …?")', () => {
+  const declared = ['name', 'description', 'allowed_scopes', 'parent_agent_id', 'expires_at'];
+  it('finds the declared name an unknown one ends, or a near typo of it', () => {
+    expect(closestProperty('scopes', declared)).toBe('allowed_scopes');
+    expect(closestProperty('nmae', declared)).toBe('name');
+    expect(closestProperty('expires', declared)).toBe('expires_at');
+    expect(closestProperty('colour', declared)).toBeUndefined();
+    expect(closestProperty('id', declared)).toBeUndefined();
   });
 });

@@ -24,14 +24,15 @@ function editDistance(a: string, b: string): number {
 }
 
 /**
- * The declared property an unknown one was probably meant to be: `scopes` → `allowed_scopes` (a declared
- * name ending in `_<unknown>`), `nmae` → `name` (a typo), else none.
+ * The declared property an unknown one was probably meant to be: `scopes` → `allowed_scopes`, `expires` →
+ * `expires_at` (a declared name made of it and another word), `nmae` → `name` (a typo), else none.
  */
 export function closestProperty(unknown: string, declared: string[]): string | undefined {
   const name = unknown.toLowerCase();
+  if (name.length < 4) return undefined; // `id`, `key`: too short to guess from
   return (
-    declared.find((d) => d.endsWith(`_${name}`)) ??
-    declared.find((d) => name.length > 3 && editDistance(d, name) <= 2)
+    declared.find((d) => d.endsWith(`_${name}`) || d.startsWith(`${name}_`)) ??
+    declared.find((d) => editDistance(d, name) <= 2)
   );
 }
 
