@@ -396,6 +396,30 @@ describe('first run from a fresh copy: make run, the README walkthrough, Ctrl-C,
     expect(JSON.stringify(run.json)).not.toContain('dev-password');
   });
 
+  it('a second make run keeps the data and stops on SIGTERM to make alone without "make: *** … Terminated"', async () => {
+    const again = new Output(
+      spawn('make', ['-o', 'node_modules/.agentauth-installed', 'run'], {
+        cwd: clone,
+        env: cleanEnv({ PORT: String(port) }),
+        detached: true,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      }),
+    );
+    make = again;
+    await waitForReady(`http://127.0.0.1:${port}`, again, 240_000);
+    expect(again.json.find((l) => l.msg === 'embedded PostgreSQL ready')).toMatchObject({
+      migrations_applied: 0,
+    });
+    // What `kill <pid of make>` or a supervisor does: make passes SIGTERM on to the API, which closes and exits 0.
+    process.kill(again.child.pid!, 'SIGTERM');
+    const timer = setTimeout(() => process.kill(-again.child.pid!, 'SIGKILL'), 60_000);
+    const exit = await again.exited;
+    clearTimeout(timer);
+    expect(again.text.filter((t) => t.startsWith('make'))).toEqual([]);
+    expect(exit.code === 0 || (exit.code === null && exit.signal === 'SIGTERM')).toBe(true);
+    expect(again.json.at(-1)).toMatchObject({ msg: 'embedded PostgreSQL stopped' });
+  });
+
   it('a bad variable: every problem listed, no \\n escapes in the JSON line', async () => {
     const run = await runApiUntilExit(clone, { PORT: 'eighty', LOG_LEVEL: 'loud' });
     expect((await run.exited).code).toBe(1);
