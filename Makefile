@@ -31,12 +31,17 @@ build: $(STAMP) ## Compile apps, libs, migrations and scripts to dist/
 # DATABASE_URL from the environment or .env; empty = the embedded mode (the API migrates PGlite itself).
 DATABASE_URL_SET = $(shell bash scripts/database-url-set.sh)
 
+# The database steps of db-setup, migrate and run (PostgreSQL/Redis mode only). `run` runs them itself after
+# one build, instead of depending on db-setup and a recursive `make migrate` (which built a second time).
+DB_SETUP_STEP = $(NPM) run --silent db:setup
+MIGRATE_STEP = $(NPM) run --silent migrate
+
 db-setup: build .env ## Create the database role and database from DATABASE_URL (skipped in the embedded mode)
-	@if [ "$(DATABASE_URL_SET)" = yes ]; then $(NPM) run --silent db:setup; \
+	@if [ "$(DATABASE_URL_SET)" = yes ]; then $(DB_SETUP_STEP); \
 	else echo "DATABASE_URL unset: embedded mode, no database to set up"; fi
 
 migrate: build .env ## Apply pending migrations (the embedded mode migrates at API start-up)
-	@if [ "$(DATABASE_URL_SET)" = yes ]; then $(NPM) run --silent migrate; \
+	@if [ "$(DATABASE_URL_SET)" = yes ]; then $(MIGRATE_STEP); \
 	else echo "DATABASE_URL unset: embedded mode, the API applies the migrations at start-up"; fi
 
 migrate-revert: build .env ## Revert the last applied migration
@@ -45,14 +50,14 @@ migrate-revert: build .env ## Revert the last applied migration
 migrate-create: build ## Create a new migration: make migrate-create NAME=add-something
 	$(NPM) run --silent migration:create -- $(NAME)
 
-audit-verify: build .env ## Walk the audit hash chain and name the first broken event (exit 2 if broken)
-	$(NPM) run --silent audit:verify
+audit-verify: build .env ## Walk the audit hash chain and name the first broken event (exit 2 if broken; embedded mode: asks the running API)
+	@$(NPM) run --silent audit:verify
 
 rotate-keys: build .env ## Rotate the token-signing keys now: enqueue the rotation job for the worker (needs DATABASE_URL and REDIS_URL)
 	$(NPM) run --silent rotate-keys
 
-run: db-setup ## Start AgentAuth on :8000 (embedded mode with nothing but Node; API + worker when DATABASE_URL/REDIS_URL are set)
-	@$(MAKE) --no-print-directory migrate
+run: build .env ## Start AgentAuth on :8000, or on PORT (embedded mode with nothing but Node; API + worker when DATABASE_URL/REDIS_URL are set)
+	@if [ "$(DATABASE_URL_SET)" = yes ]; then $(DB_SETUP_STEP) && $(MIGRATE_STEP); fi
 	@bash scripts/run-all.sh
 
 api: build .env ## Start the API only (compiled)

@@ -18,14 +18,20 @@ fi
 
 worker=
 api=
-# SIGTERM to whichever still runs, then wait for both (a repeated signal is ignored by a process already
-# shutting down, so this is safe after a Ctrl-C that reached them too).
+# SIGTERM to whichever still runs, then wait for both (a Ctrl-C reached them too; each closes once and exits
+# 0 when it closed cleanly). stopped_status: 0 when both stopped cleanly, else the first failure.
+stopped_status=0
 stop_both() {
   for pid in $worker $api; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in $worker $api; do wait "$pid" 2>/dev/null || true; done
+  for pid in $worker $api; do
+    local code=0
+    wait "$pid" 2>/dev/null || code=$?
+    if [ "$stopped_status" -eq 0 ] && [ "$code" -ne 0 ] && [ "$code" -ne 127 ]; then stopped_status=$code; fi
+  done
 }
-trap 'stop_both; exit 130' INT
-trap 'stop_both; exit 143' TERM
+# A requested stop that went cleanly is a success: `make run` then ends without "make: *** [run] Error 130".
+# (A process already stopping after the Ctrl-C ignores the SIGTERM: stopOnSignals in libs/core.)
+trap 'stop_both; exit $stopped_status' INT TERM
 
 node dist/apps/worker/src/main.js &
 worker=$!

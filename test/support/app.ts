@@ -39,7 +39,14 @@ export async function createTestApp(
   const moduleRef = await builder.compile();
   const app = moduleRef.createNestApplication({ bodyParser: false, bufferLogs: true });
   configureApiApp(app);
-  await app.init();
+  try {
+    await app.init();
+  } catch (error) {
+    // A start-up that fails half-way (a test expecting it to) has connected Redis clients and pools already:
+    // close them, or they keep jest from exiting.
+    await app.close().catch(() => undefined);
+    throw error;
+  }
   return {
     app,
     config,

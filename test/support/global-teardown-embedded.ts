@@ -1,4 +1,5 @@
 import { stopEmbeddedDatabases } from './embedded-test-env';
+import { armExitWatchdog } from './exit-watchdog';
 import { checkLogLines } from './global-teardown';
 import { runId } from './test-env';
 
@@ -6,4 +7,5 @@ import { runId } from './test-env';
 export default async function globalTeardownEmbedded(): Promise<void> {
   await stopEmbeddedDatabases();
   checkLogLines(runId());
+  armExitWatchdog();
 }

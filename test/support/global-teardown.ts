@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import Redis from 'ioredis';
 import { Client } from 'pg';
+import { armExitWatchdog } from './exit-watchdog';
 import { LOG_DIR } from './log-capture';
 import { adminUrl, redisUrl, runId, TEST_DB_PREFIX } from './test-env';
 
@@ -15,6 +16,7 @@ export default async function globalTeardown(): Promise<void> {
   const id = runId();
   await dropDatabasesAndKeys(id);
   checkLogLines(id);
+  armExitWatchdog();
 }
 
 async function dropDatabasesAndKeys(id: string): Promise<void> {

@@ -37,7 +37,9 @@ export function runClusterPrimary(config: AppConfig): void {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'stopping API workers');
-    for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill(signal);
+    // SIGTERM whatever the signal: after a Ctrl-C the workers got the SIGINT too and are closing; they
+    // ignore a SIGTERM then, while a second SIGINT would end them at once (stopOnSignals).
+    for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill('SIGTERM');
     setTimeout(() => process.exit(0), 15_000).unref();
   };
   process.on('SIGTERM', () => stop('SIGTERM'));

@@ -9,9 +9,11 @@ import {
   configureApiApp,
   createScriptLogger,
   describeRuntimeMode,
+  exampleSecretWarnings,
   loadConfig,
   readEnvironment,
   routeConsoleTo,
+  stopOnSignals,
   writeFatalStartupError,
 } from '@agentauth/core';
 import { ApiModule } from './api.module';
@@ -21,12 +23,24 @@ async function startApi(): Promise<void> {
   const app = await NestFactory.create<NestExpressApplication>(ApiModule, {
     bufferLogs: true,
     bodyParser: false,
+    // A failure while the modules start (e.g. PostgreSQL refusing connections) reaches bootstrap's catch,
+    // which says what to do in one JSON line, instead of Nest's handler printing the buffered start-up logs
+    // and a stack as plain text and exiting (configureApiApp flushes the buffer into the JSON logger).
+    abortOnError: false,
+    autoFlushLogs: false,
   });
   configureApiApp(app);
   const config = app.get<AppConfig>(APP_CONFIG);
-  await app.listen(config.port, config.host);
-  // The one start-up line: which mode (embedded or PostgreSQL/Redis), where data lives, API and docs URLs.
-  app.get(Logger).log(describeRuntimeMode(config));
+  const logger = app.get(Logger);
+  stopOnSignals(app, (error) => logger.error(error, 'shutdown failed'));
+  await app.listen(config.port, config.host).catch(async (error: unknown) => {
+    // e.g. EADDRINUSE: close what started (the embedded PostgreSQL above all) before the fatal line.
+    await app.close().catch(() => undefined);
+    throw error;
+  });
+  for (const warning of exampleSecretWarnings(config)) logger.warn(warning);
+  // The one start-up line, the last before requests: the mode, where data lives, API and docs URLs.
+  logger.log(describeRuntimeMode(config));
 }
 
 async function bootstrap(): Promise<void> {

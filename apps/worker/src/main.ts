@@ -4,8 +4,10 @@ import { Logger } from 'nestjs-pino';
 import {
   createScriptLogger,
   loadConfig,
+  QuietFrameworkLogger,
   readEnvironment,
   routeConsoleTo,
+  stopOnSignals,
   writeFatalStartupError,
 } from '@agentauth/core';
 import { WorkerModule } from './worker.module';
@@ -14,11 +16,13 @@ async function bootstrap(): Promise<void> {
   loadConfig();
   routeConsoleTo(createScriptLogger('agentauth-worker', readEnvironment()));
   const app = await NestFactory.createApplicationContext(WorkerModule, { bufferLogs: true });
-  app.useLogger(app.get(Logger));
+  const logger = app.get(Logger);
+  app.useLogger(new QuietFrameworkLogger(logger));
   app.flushLogs();
-  // SIGTERM/SIGINT close the app: the queue workers let their running jobs finish first (JobsWorkerHost).
-  app.enableShutdownHooks();
-  app.get(Logger).log('AgentAuth worker started');
+  // SIGTERM/SIGINT close the app (the queue workers let their running jobs finish first: JobsWorkerHost),
+  // then the process exits 0.
+  stopOnSignals(app, (error) => logger.error(error, 'shutdown failed'));
+  logger.log('AgentAuth worker started');
 }
 
 bootstrap().catch((error: unknown) => {

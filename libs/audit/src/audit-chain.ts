@@ -143,20 +143,40 @@ export interface ChainVerification {
   last_hash: string;
 }
 
+/** A part of the chain to verify: `from_seq` … `to_seq` (inclusive; each end optional). */
+export interface ChainRange {
+  fromSeq?: number;
+  toSeq?: number;
+}
+
 /**
  * Walks the chain in seq order one page at a time (constant memory). `fetchPage(afterSeq, limit)` returns
  * the next events with `seq > afterSeq` ordered by seq. The first event must have seq 1; every event
  * must follow its predecessor (`seq + 1`), link to it (`prev_hash` = its `hash`) and hash to its `hash`.
+ * With a `range`, the walk starts at `fromSeq` — linked to the event before it, taken as it is — and stops
+ * after `toSeq`.
  */
 export async function verifyChain(
   fetchPage: (afterSeq: number, limit: number) => Promise<RecordedAuditEvent[]>,
   pageSize = 1000,
+  range: ChainRange = {},
 ): Promise<ChainVerification> {
   let prev: ChainHead = { seq: 0, hash: GENESIS_HASH };
+  const fromSeq = Math.max(1, range.fromSeq ?? 1);
+  const toSeq = range.toSeq ?? Number.POSITIVE_INFINITY;
+  if (fromSeq > 1) {
+    const [anchor] = await fetchPage(fromSeq - 2, 1);
+    if (!anchor || anchor.seq !== fromSeq - 1) {
+      // Nothing at or before fromSeq - 1: the range lies beyond the chain's end.
+      return { valid: true, checked: 0, last_seq: anchor?.seq ?? 0, last_hash: anchor?.hash ?? GENESIS_HASH };
+    }
+    prev = { seq: anchor.seq, hash: anchor.hash };
+  }
   let checked = 0;
   for (;;) {
     const page = await fetchPage(prev.seq, pageSize);
     for (const row of page) {
+      if (row.seq > toSeq) return { valid: true, checked, last_seq: prev.seq, last_hash: prev.hash };
       checked += 1;
       const reason: ChainBreakReason | null =
         row.seq !== prev.seq + 1
@@ -181,4 +201,33 @@ export async function verifyChain(
     }
     if (page.length < pageSize) return { valid: true, checked, last_seq: prev.seq, last_hash: prev.hash };
   }
+}
+
+/** The answer of `GET /audit/verify` and of `make audit-verify` (both modes). */
+export interface AuditVerificationReport {
+  verified: boolean;
+  events_checked: number;
+  /** The first event that does not verify (absent when `verified`). */
+  first_broken_event?: { seq: number; id: string; reason: ChainBreakReason };
+  /** The last event verified as valid: keep this pair somewhere the database owner cannot write. */
+  last_verified_seq: number;
+  last_verified_hash: string;
+}
+
+export function verificationReport(result: ChainVerification): AuditVerificationReport {
+  return {
+    verified: result.valid,
+    events_checked: result.checked,
+    ...(result.valid
+      ? {}
+      : {
+          first_broken_event: {
+            seq: result.first_broken_seq as number,
+            id: result.first_broken_id as string,
+            reason: result.reason as ChainBreakReason,
+          },
+        }),
+    last_verified_seq: result.last_seq,
+    last_verified_hash: result.last_hash,
+  };
 }

@@ -3,6 +3,7 @@ import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { PinoLogger } from 'nestjs-pino';
 import { Clock, pgErrorCode, ServiceUnavailableProblem } from '@agentauth/core';
 import {
+  type ChainRange,
   type ChainVerification,
   type RecordedAuditEvent,
   type PendingAuditEvent,
@@ -145,9 +146,9 @@ export class AuditService implements OnModuleDestroy {
     return () => this.batchListeners.delete(listener);
   }
 
-  /** Walks the whole chain page by page; names the first broken event. */
-  verifyChain(pageSize = 1000): Promise<ChainVerification> {
-    return verifyChain((afterSeq, limit) => this.repository.chainPage(afterSeq, limit), pageSize);
+  /** Walks the whole chain (or `range` of it) page by page; names the first broken event. */
+  verifyChain(pageSize = 1000, range: ChainRange = {}): Promise<ChainVerification> {
+    return verifyChain((afterSeq, limit) => this.repository.chainPage(afterSeq, limit), pageSize, range);
   }
 
   /** Graceful shutdown: every queued event is written before the database pool closes. */

@@ -1,11 +1,11 @@
 import { Controller, Get, Inject, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { APP_CONFIG, type AppConfig, Public } from '@agentauth/core';
+import { APP_CONFIG, type AppConfig, OAUTH_API_TAG, Public } from '@agentauth/core';
 import { JwksDto } from './dto/jwks.dto';
 import { SigningKeysService } from './signing-keys.service';
 
-@ApiTags('auth')
+@ApiTags(OAUTH_API_TAG)
 @Controller('auth')
 export class KeysController {
   constructor(

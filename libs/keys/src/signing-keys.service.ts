@@ -3,7 +3,14 @@ import { performance } from 'node:perf_hooks';
 import type Redis from 'ioredis';
 import { PinoLogger } from 'nestjs-pino';
 import type { EntityManager } from 'typeorm';
-import { APP_CONFIG, type AppConfig, Clock, REDIS } from '@agentauth/core';
+import {
+  ActionableStartupError,
+  APP_CONFIG,
+  type AppConfig,
+  Clock,
+  embeddedDataDirForDisplay,
+  REDIS,
+} from '@agentauth/core';
 import { KeyRing, type RingKey } from './key-ring';
 import {
   generateSigningKey,
@@ -268,12 +275,12 @@ export class SigningKeysService implements OnApplicationBootstrap, OnApplication
         if (!row.privateKeyEncrypted) throw new Error(`signing key ${row.kid} has no private key`);
         try {
           privateKey = importPrivateKey(row.kid, row.privateKeyEncrypted, this.encryptionKey);
-        } catch (error) {
-          this.logger.error(
-            { kid: row.kid, error: errorMessage(error) },
-            'cannot decrypt a signing key: is SECRET_KEY the one it was created with?',
+        } catch {
+          // At start-up this stops the API with the fix (writeFatalStartupError); later, the refresh logs it.
+          throw new ActionableStartupError(
+            `cannot decrypt signing key ${row.kid}: SECRET_KEY is not the one the signing keys were encrypted with`,
+            secretKeyFix(this.config),
           );
-          throw error;
         }
       }
       return {
@@ -341,6 +348,16 @@ export class SigningKeysService implements OnApplicationBootstrap, OnApplication
 
 function hasChanges(result: AdvanceResult): boolean {
   return result.activated !== null || result.retiring.length > 0 || result.retired.length > 0;
+}
+
+/** What to do when the signing keys do not decrypt: the old SECRET_KEY, or (embedded mode) a fresh data directory. */
+function secretKeyFix(config: AppConfig): string {
+  if (config.databaseUrl)
+    return 'restore the previous SECRET_KEY (the database holds keys encrypted with it)';
+  const dir = config.embeddedDataDir ? embeddedDataDirForDisplay(config.embeddedDataDir) : undefined;
+  return dir
+    ? `restore the previous SECRET_KEY, or delete ${dir} (the embedded database; all its data is lost) to start over`
+    : 'restore the previous SECRET_KEY';
 }
 
 function errorMessage(error: unknown): string {

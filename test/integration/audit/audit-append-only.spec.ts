@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Client } from 'pg';
+import request from 'supertest';
 import { AuditService } from '@agentauth/audit';
 import { prepareAuditEvent } from '../../../libs/audit/src/audit-sanitizer';
 import { AuditRepository } from '../../../libs/audit/src/audit.repository';
 import { auditVerify } from '../../../scripts/audit-verify';
+import { API } from '../../factories/agents';
 import { createTestApp, type TestApp } from '../../support/app';
 import { appRoleClient } from '../../support/audit';
 import { createScratchDatabase, type ScratchDatabase } from '../../support/scratch-database';
@@ -189,7 +191,47 @@ describe('audit_events is append-only and hash-chained', () => {
       });
       const script = await auditVerify({ DATABASE_URL: scratch.url });
       expect(script.exitCode).toBe(2);
-      expect(script.result).toMatchObject({ valid: false, first_broken_seq: 7 });
+      const report = {
+        verified: false,
+        events_checked: 7,
+        first_broken_event: { seq: 7, id: victim.id, reason: 'hash_mismatch' },
+        last_verified_seq: 6,
+        last_verified_hash: result.last_hash,
+      };
+      expect(script.result).toEqual(report);
+      // The same walk over HTTP for the operator (X-Admin-Key), whole chain or a range.
+      const verify = (query = '') =>
+        request(t.http).get(`${API}/audit/verify${query}`).set('X-Admin-Key', t.config.adminApiKey);
+      expect((await verify().expect(200)).body).toEqual(report);
+      expect((await verify('?from_seq=2&to_seq=6').expect(200)).body).toEqual({
+        verified: true,
+        events_checked: 5,
+        last_verified_seq: 6,
+        last_verified_hash: result.last_hash,
+      });
+      expect((await verify('?from_seq=5').expect(200)).body).toMatchObject({
+        verified: false,
+        events_checked: 3,
+        first_broken_event: { seq: 7 },
+      });
+      // The events after the altered one still link to its stored hash.
+      expect((await verify('?from_seq=8').expect(200)).body).toMatchObject({ verified: true });
+    });
+
+    it('GET /audit/verify needs X-Admin-Key and refuses a bad range (400, never 500)', async () => {
+      await request(t.http).get(`${API}/audit/verify`).expect(401);
+      for (const query of ['?from_seq=0', '?to_seq=abc', '?from_seq=5&to_seq=4', '?from=1']) {
+        const res = await request(t.http)
+          .get(`${API}/audit/verify${query}`)
+          .set('X-Admin-Key', t.config.adminApiKey)
+          .expect(400);
+        expect(res.headers['content-type']).toMatch(/application\/problem\+json/);
+      }
+      const beyond = await request(t.http)
+        .get(`${API}/audit/verify?from_seq=1000000`)
+        .set('X-Admin-Key', t.config.adminApiKey)
+        .expect(200);
+      expect(beyond.body).toMatchObject({ verified: true, events_checked: 0 });
     });
 
     it('is valid again once the original content is back (the hash covers content, not row history)', async () => {
@@ -200,7 +242,10 @@ describe('audit_events is append-only and hash-chained', () => {
         await owner.query('ALTER TABLE audit_events ENABLE TRIGGER USER');
       }
       await expect(audit.verifyChain()).resolves.toMatchObject({ valid: true });
-      await expect(auditVerify({ DATABASE_URL: scratch.url })).resolves.toMatchObject({ exitCode: 0 });
+      await expect(auditVerify({ DATABASE_URL: scratch.url })).resolves.toMatchObject({
+        exitCode: 0,
+        result: { verified: true, events_checked: await count() },
+      });
     });
 
     it('names the event after a deleted one', async () => {

@@ -16,6 +16,8 @@ const EXPECTED_ROUTE_AUTH: Record<string, 'public' | 'admin' | string[]> = {
   'GET .well-known/agent-configuration': 'public',
   'GET .well-known/oauth-protected-resource': 'public',
   'GET .well-known/oauth-protected-resource/*path': 'public',
+  // the index (GET /api/v1; GET / is the same handler outside Nest's router)
+  'GET ': 'public',
   'GET auth/jwks': 'public',
   'POST auth/token': 'public',
   'POST auth/token/introspect': 'public',
@@ -23,6 +25,7 @@ const EXPECTED_ROUTE_AUTH: Record<string, 'public' | 'admin' | string[]> = {
   'POST agents/bootstrap': 'public',
   'GET stats': 'admin',
   'GET audit/events': 'admin',
+  'GET audit/verify': 'admin',
   'PUT agents/:id/rate-limit': 'admin',
   'POST agents': ['agents:write'],
   'GET agents': ['agents:read'],
@@ -90,8 +93,9 @@ describe('route authentication metadata', () => {
     expect(actual).toEqual(EXPECTED_ROUTE_AUTH);
   });
 
-  it('only opens health, readiness, discovery, JWKS, metrics and the OAuth endpoints publicly', () => {
+  it('only opens the index, health, readiness, discovery, JWKS, metrics and the OAuth endpoints publicly', () => {
     const allowedPublic = [
+      /^$/,
       /^health$/,
       /^ready$/,
       /^metrics$/,

@@ -5,7 +5,16 @@ import type { DataSource } from 'typeorm';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import type Redis from 'ioredis';
 import { Test } from '@nestjs/testing';
-import { APP_CONFIG, decrypt, DecryptionError, loadConfig, readEnvironment, REDIS } from '@agentauth/core';
+import {
+  ActionableStartupError,
+  APP_CONFIG,
+  decrypt,
+  DecryptionError,
+  describeStartupFailure,
+  loadConfig,
+  readEnvironment,
+  REDIS,
+} from '@agentauth/core';
 import { ApiModule } from '../../../apps/api/src/api.module';
 import { InvalidTokenError, type InvalidTokenReason, signingKeyEncryptionKey } from '@agentauth/keys';
 import { REVOCATION_KEYS } from '@agentauth/revocation';
@@ -64,7 +73,7 @@ describe('signing keys, JWKS and token signing/verification', () => {
 
     it('is described in the OpenAPI document', async () => {
       const doc = (await request(t.http).get('/docs-json').expect(200)).body;
-      expect(doc.paths['/api/v1/auth/jwks'].get.tags).toEqual(['auth']);
+      expect(doc.paths['/api/v1/auth/jwks'].get.tags).toEqual(['OAuth 2.0']);
     });
 
     it('serves the kid of the key the signer uses', async () => {
@@ -166,7 +175,7 @@ describe('signing keys, JWKS and token signing/verification', () => {
   });
 
   describe('a process started with another SECRET_KEY', () => {
-    it('refuses to start (it cannot decrypt the active key) and logs why without key material', async () => {
+    it('refuses to start (it cannot decrypt the active key), says how to fix it, without key material', async () => {
       const config = loadConfig({
         ...readEnvironment(),
         SECRET_KEY: 'a-different-secret-key-0123456789-abcdefgh',
@@ -176,15 +185,22 @@ describe('signing keys, JWKS and token signing/verification', () => {
         .useValue(config)
         .compile();
       const app = moduleRef.createNestApplication({ bodyParser: false, bufferLogs: true });
+      let failure: unknown;
       try {
-        await expect(app.init()).rejects.toBeInstanceOf(DecryptionError);
+        failure = await app.init().then(
+          () => undefined,
+          (error: unknown) => error,
+        );
       } finally {
         await app.close();
       }
-      const line = logCapture.lines.find(
-        (l) => l.msg === 'cannot decrypt a signing key: is SECRET_KEY the one it was created with?',
-      );
-      expect(line).toMatchObject({ kid: (await keyRows()).find((r) => r.state === 'active')!.kid });
+      const kid = (await keyRows()).find((r) => r.state === 'active')!.kid;
+      // What the process's fatal line says (writeFatalStartupError): the problem and its fix, no stack.
+      expect(failure).toBeInstanceOf(ActionableStartupError);
+      expect(describeStartupFailure(failure, {})).toEqual({
+        error: `cannot decrypt signing key ${kid}: SECRET_KEY is not the one the signing keys were encrypted with`,
+        fix: 'restore the previous SECRET_KEY (the database holds keys encrypted with it)',
+      });
     });
   });
 

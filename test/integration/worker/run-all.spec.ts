@@ -88,12 +88,13 @@ describe('scripts/run-all.sh (API + worker)', () => {
   }
 
   async function exitOf(run: RunAll): Promise<WorkerExit> {
+    let timer: NodeJS.Timeout | undefined;
     const exit = await Promise.race([
       run.script.exited,
-      new Promise<never>((_, reject) =>
-        setTimeout(() => reject(new Error('run-all.sh did not exit within 30 s')), 30_000),
-      ),
-    ]);
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error('run-all.sh did not exit within 30 s')), 30_000);
+      }),
+    ]).finally(() => clearTimeout(timer));
     expect(isAlive(run.api)).toBe(false);
     expect(isAlive(run.worker)).toBe(false);
     return exit;
@@ -117,10 +118,20 @@ describe('scripts/run-all.sh (API + worker)', () => {
     },
   );
 
-  it('stops both gracefully on Ctrl-C (SIGINT to the whole process group)', async () => {
+  // A stop that was asked for and went cleanly is a success (exit 0): `make run` then prints no
+  // "make: *** [run] Error 130" / "Terminated" line.
+  it('stops both gracefully on Ctrl-C (SIGINT to the whole process group) and exits 0', async () => {
     const run = await startRunAll();
     process.kill(-run.groupId, 'SIGINT');
-    expect(await exitOf(run)).toEqual({ code: 130, signal: null });
+    expect(await exitOf(run)).toEqual({ code: 0, signal: null });
+    expect(run.script.lines).toContainEqual(expect.objectContaining({ msg: 'all queue workers stopped' }));
+    expect(run.script.stderr).toEqual([]);
+  });
+
+  it('stops both gracefully on SIGTERM to the script alone (make passing a stop on) and exits 0', async () => {
+    const run = await startRunAll();
+    process.kill(run.script.pid, 'SIGTERM');
+    expect(await exitOf(run)).toEqual({ code: 0, signal: null });
     expect(run.script.lines).toContainEqual(expect.objectContaining({ msg: 'all queue workers stopped' }));
     expect(run.script.stderr).toEqual([]);
   });

@@ -7,6 +7,7 @@ import {
   linkEvents,
   type PendingAuditEvent,
   type RecordedAuditEvent,
+  verificationReport,
   verifyChain,
 } from '../../../libs/audit/src/audit-chain';
 
@@ -174,6 +175,75 @@ describe('verifyChain', () => {
       valid: false,
       first_broken_seq: 2,
       reason: 'seq_gap',
+    });
+  });
+
+  describe('a range (GET /audit/verify?from_seq=&to_seq=)', () => {
+    const tampered = chain.map((e) => (e.seq === 6 ? { ...e, details: { n: 600 } } : e));
+
+    it('verifies from_seq…to_seq only, linked to the event before from_seq', async () => {
+      await expect(verifyChain(pages(tampered).fetch, 2, { fromSeq: 2, toSeq: 5 })).resolves.toEqual({
+        valid: true,
+        checked: 4,
+        last_seq: 5,
+        last_hash: chain[4].hash,
+      });
+      await expect(verifyChain(pages(tampered).fetch, 2, { fromSeq: 4 })).resolves.toMatchObject({
+        valid: false,
+        checked: 3,
+        first_broken_seq: 6,
+      });
+      await expect(verifyChain(pages(tampered).fetch, 100, { fromSeq: 7 })).resolves.toEqual({
+        valid: true,
+        checked: 4,
+        last_seq: 10,
+        last_hash: chain[9].hash,
+      });
+    });
+
+    it('still sees a first event of the range that does not link to the one before it', async () => {
+      const forged = chain.map((e) => (e.seq === 5 ? { ...e, prevHash: GENESIS_HASH } : e));
+      await expect(verifyChain(pages(forged).fetch, 10, { fromSeq: 5, toSeq: 5 })).resolves.toMatchObject({
+        valid: false,
+        checked: 1,
+        first_broken_seq: 5,
+        reason: 'prev_hash_mismatch',
+      });
+    });
+
+    it('checks nothing beyond the end of the chain', async () => {
+      await expect(verifyChain(pages(chain).fetch, 10, { fromSeq: 50 })).resolves.toEqual({
+        valid: true,
+        checked: 0,
+        last_seq: 0,
+        last_hash: GENESIS_HASH,
+      });
+    });
+  });
+
+  it('reports in the shape of GET /audit/verify', () => {
+    expect(
+      verificationReport({
+        valid: false,
+        checked: 6,
+        first_broken_seq: 6,
+        first_broken_id: 'id-6',
+        reason: 'hash_mismatch',
+        last_seq: 5,
+        last_hash: 'h5',
+      }),
+    ).toEqual({
+      verified: false,
+      events_checked: 6,
+      first_broken_event: { seq: 6, id: 'id-6', reason: 'hash_mismatch' },
+      last_verified_seq: 5,
+      last_verified_hash: 'h5',
+    });
+    expect(verificationReport({ valid: true, checked: 3, last_seq: 3, last_hash: 'h3' })).toEqual({
+      verified: true,
+      events_checked: 3,
+      last_verified_seq: 3,
+      last_verified_hash: 'h3',
     });
   });
 });

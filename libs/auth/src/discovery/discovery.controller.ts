@@ -1,13 +1,19 @@
 import { Controller, Get, Header, Inject } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { APP_CONFIG, type AppConfig, protectedResourceMetadataUrl, Public } from '@agentauth/core';
+import {
+  APP_CONFIG,
+  type AppConfig,
+  OAUTH_API_TAG,
+  protectedResourceMetadataUrl,
+  Public,
+} from '@agentauth/core';
 import { BUILT_IN_SCOPES } from '@agentauth/scopes';
 import { ACCEPTED_JWS_ALGS } from '@agentauth/credentials';
 import { GrantRegistry } from '../grants/grant-registry';
 import { CLIENT_AUTH_METHODS } from '../oauth/client-authentication';
 
 /** RFC 8414 metadata and AgentAuth's superset of it. Every URL is absolute, built from PUBLIC_BASE_URL. */
-@ApiTags('discovery')
+@ApiTags(OAUTH_API_TAG)
 @Public()
 @Controller('.well-known')
 export class DiscoveryController {

@@ -5,6 +5,7 @@ import {
   type AppConfig,
   managementResourceIdentifier,
   NotFoundProblem,
+  OAUTH_API_TAG,
   Public,
 } from '@agentauth/core';
 import { BUILT_IN_SCOPES } from '@agentauth/scopes';
@@ -16,7 +17,7 @@ import { BUILT_IN_SCOPES } from '@agentauth/scopes';
  * root form `/.well-known/oauth-protected-resource` (`resource` = the base URL, which a token request may
  * also name: the same tokens). Resource servers registered by the trees publish their own metadata.
  */
-@ApiTags('discovery')
+@ApiTags(OAUTH_API_TAG)
 @Public()
 @Controller('.well-known')
 export class ProtectedResourceController {

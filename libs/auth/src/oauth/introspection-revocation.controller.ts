@@ -1,7 +1,7 @@
 import { Controller, Header, HttpCode, Post, Req, UseFilters } from '@nestjs/common';
 import { ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
-import { ClientIpResolver, Public, requestIdOf } from '@agentauth/core';
+import { ClientIpResolver, OAUTH_API_TAG, Public, requestIdOf } from '@agentauth/core';
 import { OAuthRequestLimits } from '../clients/oauth-request-limits';
 import { type IntrospectionResponse, IntrospectionService } from '../introspection/introspection.service';
 import { TokenRevocationService } from '../revocation/token-revocation.service';
@@ -28,7 +28,7 @@ const TOKEN_BODY = {
 };
 
 /** RFC 7662 introspection and RFC 7009 revocation: OAuth error bodies, `Cache-Control: no-store`. */
-@ApiTags('oauth')
+@ApiTags(OAUTH_API_TAG)
 @Controller('auth/token')
 @UseFilters(OAuthExceptionFilter)
 export class IntrospectionRevocationController {

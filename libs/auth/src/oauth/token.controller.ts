@@ -1,7 +1,7 @@
 import { Controller, Header, HttpCode, Post, Req, UseFilters } from '@nestjs/common';
 import { ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
-import { ClientIpResolver, Public, requestIdOf } from '@agentauth/core';
+import { ClientIpResolver, OAUTH_API_TAG, Public, requestIdOf } from '@agentauth/core';
 import { ClientAuthenticator } from '../clients/client-authenticator.service';
 import { OAuthRequestLimits } from '../clients/oauth-request-limits';
 import type { GrantHandler, TokenResponse } from '../grants/grant-handler';
@@ -11,7 +11,7 @@ import { OAuthExceptionFilter } from './oauth-exception.filter';
 import { OAuthError, UnsupportedGrantTypeError } from './oauth-errors';
 import { oauthParams, requireParam } from './token-request';
 
-@ApiTags('oauth')
+@ApiTags(OAUTH_API_TAG)
 @Controller('auth')
 @UseFilters(OAuthExceptionFilter)
 export class TokenController {

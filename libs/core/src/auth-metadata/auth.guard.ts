@@ -24,6 +24,9 @@ import {
 import type { Principal, RequestWithPrincipal } from './principal';
 import { IS_PUBLIC } from './public.decorator';
 
+/** `aa_<prefix>_…`: the shape of an AgentAuth API key (libs/credentials), never that of a JWT (`eyJ…`). */
+const API_KEY_SHAPE = /^aa_[a-z0-9]+_/;
+
 /** Extracts the credential of `Authorization: Bearer <credential>` (RFC 6750 §2.1), or undefined. */
 export function bearerCredential(req: Request): string | undefined {
   const header = req.headers.authorization;
@@ -100,6 +103,21 @@ export class AuthGuard implements CanActivate {
           cause: req.headers.authorization === undefined ? 'missing' : 'malformed_authorization',
         },
         new UnauthorizedProblem('A Bearer (or DPoP) access token is required'),
+      );
+    }
+    if (API_KEY_SHAPE.test(credential.token)) {
+      // A frequent first mistake: the API key itself sent as the Bearer token. Say what to do instead (the
+      // answer names no key and says nothing about whether this one is valid).
+      return this.refuse(
+        context,
+        { kind: 'authentication', reason: 'invalid_token', cause: 'api_key_as_bearer' },
+        new UnauthorizedProblem(
+          `This is an API key, not an access token: exchange it at POST ${this.config.apiPrefix}/auth/token ` +
+            '(grant_type=client_credentials, HTTP Basic with the agent id as user name and the API key as password) ' +
+            'and send the access_token it returns as the Bearer token',
+          'invalid_token',
+          'Bearer error="invalid_token"',
+        ),
       );
     }
     let principal: Principal;

@@ -301,6 +301,26 @@ export function loadConfig(env: Env = readEnvironment(), cwd = process.cwd()): A
 }
 
 /**
+ * Warnings for a start outside tests (production refuses these values outright): the example secrets of
+ * `.env.example` are public, so anyone can call the admin API or decrypt the signing keys with them.
+ */
+export function exampleSecretWarnings(config: AppConfig): string[] {
+  if (config.environment === 'test') return [];
+  const warnings: string[] = [];
+  if (EXAMPLE_SECRETS.includes(config.adminApiKey)) {
+    warnings.push(
+      'ADMIN_API_KEY is the example value from .env.example (the development admin key): fine on this machine, anywhere else set a real secret of 32+ characters',
+    );
+  }
+  if (EXAMPLE_SECRETS.includes(config.secretKey)) {
+    warnings.push(
+      'SECRET_KEY is the example value from .env.example: fine on this machine, anywhere else set a real secret of 32+ characters before the first start (it encrypts the signing keys)',
+    );
+  }
+  return warnings;
+}
+
+/**
  * The database URLs alone, for tools that run before the app's secrets matter (migrations, setup):
  * `MIGRATIONS_DATABASE_URL` (the owner) falls back to `DATABASE_URL`.
  */

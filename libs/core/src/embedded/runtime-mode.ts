@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import type { AppConfig } from '../config/app-config';
+import { type AppConfig, DEFAULT_EMBEDDED_DATA_DIR } from '../config/app-config';
 
 /** Which backends this process uses, chosen once from the config: the embedded parts replace the unset URLs. */
 export interface RuntimeMode {
@@ -32,6 +32,16 @@ function hostOf(url: string): string {
 function shortPath(dir: string, cwd: string): string {
   const relative = path.relative(cwd, dir);
   return relative && !relative.startsWith('..') && !path.isAbsolute(relative) ? `./${relative}` : dir;
+}
+
+/**
+ * The embedded data directory as an operator deletes it to start over: `./.agentauth` for the default
+ * `./.agentauth/pgdata` (the folder `make run` creates), else the configured directory, relative when inside
+ * the working directory.
+ */
+export function embeddedDataDirForDisplay(dataDir: string, cwd = process.cwd()): string {
+  const shown = shortPath(dataDir, cwd);
+  return shown === DEFAULT_EMBEDDED_DATA_DIR ? path.dirname(DEFAULT_EMBEDDED_DATA_DIR) : shown;
 }
 
 /**

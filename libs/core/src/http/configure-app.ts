@@ -1,3 +1,4 @@
+import type { Application } from 'express';
 import type { INestApplication } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
@@ -11,6 +12,9 @@ import { bodyParsers } from './body-parsers';
 import { contentTypeMiddleware } from './content-type.middleware';
 import { RequestObservers } from './request-observers';
 import { securityHeadersMiddleware } from './security-headers';
+import { QuietFrameworkLogger } from '../logging/framework-logger';
+import { apiIndexHandler, packageInfo } from './api-index';
+import { OPENAPI_TAGS, openApiDescription } from './openapi-document';
 
 /** The OAuth endpoints (below the API prefix): form-encoded bodies allowed, RFC 6749 error bodies. */
 export const FORM_ENCODED_PATHS = ['/auth/token', '/auth/token/introspect', '/auth/token/revoke'];
@@ -24,7 +28,8 @@ export function configureApiApp(app: INestApplication): INestApplication {
   const config = app.get<AppConfig>(APP_CONFIG);
   const logger = app.get(Logger);
   const rootLogger = app.get<PinoBaseLogger>(ROOT_LOGGER);
-  app.useLogger(logger);
+  // Nest's start-up narration at debug level: the start-up line stays the last one before requests.
+  app.useLogger(new QuietFrameworkLogger(logger));
   app.flushLogs();
 
   expressApp.set('trust proxy', false); // the client IP is resolved by ClientIpResolver from TRUST_PROXY_CIDRS
@@ -52,28 +57,23 @@ export function configureApiApp(app: INestApplication): INestApplication {
       'health',
       'ready',
       'metrics',
-      '.well-known/(.*)',
-      '.well-known/agent-configuration',
-      '.well-known/oauth-authorization-server',
-      '.well-known/oauth-protected-resource',
-      '.well-known/oauth-protected-resource/*path',
+      // path-to-regexp 8 syntax (Express 5): a named wildcard, not the legacy `(.*)`.
+      '.well-known/{*path}',
     ],
   });
-  app.enableShutdownHooks();
+  // GET / (outside the API prefix): the same index as GET /api/v1 (ApiIndexController), for a first visit.
+  (expressApp.getHttpAdapter().getInstance() as Application).get('/', apiIndexHandler(config));
 
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle(config.appName)
-      .setDescription(
-        'Identity and authentication for AI agents: OAuth 2.0 grants, agent hierarchy, API keys, policies, delegations and audit.',
-      )
-      .setVersion('1.0')
-      .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' }, 'bearer')
-      .addApiKey({ type: 'apiKey', in: 'header', name: 'X-Admin-Key' }, 'admin')
-      .addBasicAuth({ type: 'http', scheme: 'basic' }, 'client')
-      .build(),
-  );
+  const builder = new DocumentBuilder()
+    .setTitle(config.appName)
+    .setDescription(openApiDescription(config))
+    .setVersion(packageInfo().version)
+    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' }, 'bearer')
+    .addApiKey({ type: 'apiKey', in: 'header', name: 'X-Admin-Key' }, 'admin')
+    .addBasicAuth({ type: 'http', scheme: 'basic' }, 'client');
+  // Swagger UI lists the tags in this order: the OAuth 2.0 endpoints first, then the management API.
+  for (const tag of OPENAPI_TAGS) builder.addTag(tag.name, tag.description);
+  const document = SwaggerModule.createDocument(app, builder.build());
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json', useGlobalPrefix: false });
   return app;
 }

@@ -42,7 +42,7 @@ class RootLoggerModule {
 @Module({})
 export class LoggingModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(bindRequestLoggerMiddleware).forRoutes({ path: '*', method: RequestMethod.ALL });
+    consumer.apply(bindRequestLoggerMiddleware).forRoutes({ path: '{*path}', method: RequestMethod.ALL });
   }
 
   static forRoot(serviceName: string): DynamicModule {
