@@ -131,7 +131,7 @@ class Parser {
       if (closing === 'eof' ? token.kind === 'eof' : this.isPunct('}')) return { attributes, blocks };
       if (token.kind !== 'ident') this.fail('expected an attribute or a block');
       const line = token.line;
-      const name = [this.next().value as string];
+      const name = [(this.next() as { value: string }).value];
       while (this.isPunct('.')) {
         this.pos++;
         const part = this.next();

@@ -34,3 +34,5 @@ export * from './crypto/constant-time';
 export * from './crypto/key-derivation';
 export * from './crypto/aead';
 export * from './embedded';
+export * from './tracing/spans';
+export * from './tracing/tracing';
