@@ -236,7 +236,9 @@ describe('tracing off (OTEL_EXPORTER_OTLP_ENDPOINT unset)', () => {
     for (const name of Object.keys(base)) if (name.startsWith('OTEL_')) delete base[name];
     return new Promise((resolve, reject) =>
       execFile(process.execPath, ['-e', script], { cwd: ROOT, env: { ...base, ...env } }, (error, stdout) =>
-        error ? reject(error) : resolve(JSON.parse(stdout.trim().split('\n').at(-1)!) as string[]),
+        error
+          ? reject(new Error(error.message))
+          : resolve(JSON.parse(stdout.trim().split('\n').at(-1)!) as string[]),
       ),
     );
   }

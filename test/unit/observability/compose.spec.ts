@@ -528,7 +528,6 @@ describe('docker-compose.prod.yml', () => {
       expect(svc(collector).volumes).toContain('/var/lib/docker/containers:/var/lib/docker/containers:ro');
       expect(dependsOn(svc(collector)).loki).toBe('service_healthy');
     }
-    const promtail = svc('promtail');
     for (const [name, service] of Object.entries(services)) {
       expect({ name, driver: service.logging?.driver }).toEqual({ name, driver: 'json-file' });
     }

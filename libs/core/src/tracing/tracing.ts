@@ -38,8 +38,7 @@ export function startTracing(
   load: Loader = (id) => require(id),
 ): TracingHandle | undefined {
   if (!tracingRequested(env)) return undefined;
-  /* eslint-disable @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-call,
-     @typescript-eslint/no-unsafe-member-access -- the SDK packages are required lazily, typed at the edge */
+  // The SDK packages are required lazily (never while tracing is off), typed by their declarations.
   const { NodeSDK } = load('@opentelemetry/sdk-node') as typeof import('@opentelemetry/sdk-node');
   const { HttpInstrumentation } = load(
     '@opentelemetry/instrumentation-http',
@@ -56,8 +55,6 @@ export function startTracing(
   const { PinoInstrumentation } = load(
     '@opentelemetry/instrumentation-pino',
   ) as typeof import('@opentelemetry/instrumentation-pino');
-  /* eslint-enable @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-call,
-     @typescript-eslint/no-unsafe-member-access */
 
   const sdk = new NodeSDK({
     serviceName: (env.OTEL_SERVICE_NAME ?? '').trim() || serviceName,
