@@ -43,7 +43,7 @@ export function startTracing(
   const { HttpInstrumentation } = load(
     '@opentelemetry/instrumentation-http',
   ) as typeof import('@opentelemetry/instrumentation-http');
-  const { ExpressInstrumentation } = load(
+  const { ExpressInstrumentation, ExpressLayerType } = load(
     '@opentelemetry/instrumentation-express',
   ) as typeof import('@opentelemetry/instrumentation-express');
   const { PgInstrumentation } = load(
@@ -75,9 +75,19 @@ export function startTracing(
           if (typeof id === 'string') span.setAttribute('agentauth.request_id', id);
         },
       }),
-      new ExpressInstrumentation(),
+      // The route handler's span only: a span per middleware (helmet, cors, body parsers, request ids, ...)
+      // would be most of every trace and of its export cost, and says nothing the server span does not.
+      new ExpressInstrumentation({
+        ignoreLayersType: [ExpressLayerType.MIDDLEWARE, ExpressLayerType.ROUTER],
+      }),
       // SQL text with $n placeholders only: parameter values (hashes, ids) are never attributes.
-      new PgInstrumentation({ enhancedDatabaseReporting: false }),
+      // Pool check-outs are not spans either (the query spans show the time), and queries outside a
+      // request or job (start-up, background timers) are not traced.
+      new PgInstrumentation({
+        enhancedDatabaseReporting: false,
+        ignoreConnectSpans: true,
+        requireParentSpan: true,
+      }),
       // The command name only: Redis keys and arguments (cache keys, counters) stay out of the spans.
       new IORedisInstrumentation({ dbStatementSerializer: (command: string) => command }),
       // trace_id, span_id and trace_flags in every log line written while a span is active.
