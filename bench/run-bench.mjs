@@ -106,7 +106,7 @@ const serverEnv = {
   NODE_OPTIONS: '--max-old-space-size=192',
 };
 
-// BENCH_TRACING=1: the API exports OpenTelemetry traces (every request sampled) to an OTLP sink of its own
+// BENCH_TRACING=1: the API exports OpenTelemetry traces to an OTLP sink of its own
 // process (bench/otlp-sink.mjs), so the cost of tracing on can be read against a run without it.
 let sink;
 async function startOtlpSink() {
@@ -114,7 +114,9 @@ async function startOtlpSink() {
   sink = spawn(process.execPath, [path.join(root, 'bench/otlp-sink.mjs'), String(port)], { stdio: ['ignore', 'pipe', 'inherit'] });
   await new Promise((resolve) => sink.stdout.once('data', resolve));
   serverEnv.OTEL_EXPORTER_OTLP_ENDPOINT = `http://127.0.0.1:${port}`;
-  serverEnv.OTEL_TRACES_SAMPLER = 'always_on';
+  // Every request sampled unless the standard sampler variables say otherwise (e.g. 10 %:
+  // OTEL_TRACES_SAMPLER=parentbased_traceidratio OTEL_TRACES_SAMPLER_ARG=0.1).
+  serverEnv.OTEL_TRACES_SAMPLER = env.OTEL_TRACES_SAMPLER ?? 'always_on';
   log('otlp sink ready', { port });
 }
 
