@@ -61,6 +61,13 @@ function databaseUrl() {
   return url.toString();
 }
 
+function appDatabaseUrl() {
+  const url = new URL(databaseUrl());
+  url.username = env.BENCH_APP_ROLE ?? 'agentauth_app';
+  url.password = env.BENCH_APP_PASSWORD ?? '';
+  return url.toString();
+}
+
 async function admin(sql) {
   const client = new pg.Client({ connectionString: ADMIN_URL });
   await client.connect();
@@ -83,7 +90,10 @@ const serverEnv = {
   HOST: '127.0.0.1',
   PUBLIC_BASE_URL: BASE,
   API_WORKERS: String(API_WORKERS),
-  DATABASE_URL: databaseUrl(),
+  // Production refuses an owner/superuser login: the API logs in as the least-privilege app role (the
+  // migration enables its login; a password is only needed where PostgreSQL does not trust local logins).
+  DATABASE_URL: appDatabaseUrl(),
+  MIGRATIONS_DATABASE_URL: databaseUrl(),
   DATABASE_POOL_SIZE: '20',
   REDIS_URL,
   REDIS_KEY_PREFIX: `aa:bench:${process.pid}:`,
@@ -97,6 +107,33 @@ const serverEnv = {
   // as the production image runs it (deploy/Dockerfile)
   NODE_OPTIONS: '--max-old-space-size=192',
 };
+
+// BENCH_TRACING=1: the API exports OpenTelemetry traces to an OTLP sink of its own
+// process (bench/otlp-sink.mjs), so the cost of tracing on can be read against a run without it.
+let sink;
+async function startOtlpSink() {
+  const port = PORT + 100;
+  sink = spawn(process.execPath, [path.join(root, 'bench/otlp-sink.mjs'), String(port)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise((resolve) => sink.stdout.once('data', resolve));
+  serverEnv.OTEL_EXPORTER_OTLP_ENDPOINT = `http://127.0.0.1:${port}`;
+  // Every request sampled unless the standard sampler variables say otherwise (e.g. 10 %:
+  // OTEL_TRACES_SAMPLER=parentbased_traceidratio OTEL_TRACES_SAMPLER_ARG=0.1).
+  serverEnv.OTEL_TRACES_SAMPLER = env.OTEL_TRACES_SAMPLER ?? 'always_on';
+  log('otlp sink ready', { port });
+}
+
+async function stopOtlpSink() {
+  if (!sink) return;
+  const out = new Promise((resolve) => {
+    let text = '';
+    sink.stdout.on('data', (chunk) => (text += chunk));
+    sink.once('exit', () => resolve(text.trim()));
+  });
+  sink.kill('SIGTERM');
+  const line = (await out).split('\n').pop();
+  if (line) print(JSON.parse(line));
+  sink = undefined;
+}
 
 async function startServer() {
   const nodeArgs = [];
@@ -593,6 +630,8 @@ async function main() {
   await admin(`CREATE DATABASE "${DB_NAME}"`);
   try {
     execFileSync(process.execPath, ['dist/scripts/migrate.js', 'up'], { cwd: root, env: { ...serverEnv }, stdio: ['ignore', 'ignore', 'inherit'] });
+    if (env.BENCH_TRACING === '1') await startOtlpSink();
+    else delete serverEnv.OTEL_EXPORTER_OTLP_ENDPOINT; // tracing off, whatever the shell has set
     await startServer();
     log('api ready', { workers: API_WORKERS, port: PORT });
     const data = await seed();
@@ -626,6 +665,7 @@ async function main() {
   } finally {
     stopServer();
     await new Promise((r) => setTimeout(r, 500));
+    await stopOtlpSink();
     await admin(`DROP DATABASE IF EXISTS "${DB_NAME}" WITH (FORCE)`).catch(() => undefined);
     await dropRedisKeys(serverEnv.REDIS_KEY_PREFIX).catch(() => undefined);
   }

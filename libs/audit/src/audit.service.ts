@@ -1,7 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { PinoLogger } from 'nestjs-pino';
-import { Clock, pgErrorCode, ServiceUnavailableProblem } from '@agentauth/core';
+import type { Link, Span } from '@opentelemetry/api';
+import {
+  activeSpanLink,
+  Clock,
+  inSpan,
+  pgErrorCode,
+  ServiceUnavailableProblem,
+  setSpanAttributes,
+} from '@agentauth/core';
 import {
   type ChainRange,
   type ChainVerification,
@@ -63,6 +71,8 @@ export function isTransientDatabaseError(error: unknown): boolean {
 interface QueuedEvent {
   event: PendingAuditEvent;
   recorded?: RecordedAuditEvent;
+  /** The `audit.record` span waiting for this event (tracing on): the batch's span links to it. */
+  waiting?: Link;
 }
 
 type Unsubscribe = () => void;
@@ -101,7 +111,11 @@ export class AuditService implements OnModuleDestroy {
     );
     const queued: QueuedEvent = { event };
     try {
-      await this.queue.enqueue(queued);
+      // The request's wait for the group commit that carries its event (a span when tracing is on).
+      await inSpan('audit.record', { attributes: { 'audit.event_type': event.eventType } }, () => {
+        queued.waiting = activeSpanLink();
+        return this.queue.enqueue(queued);
+      });
     } catch (error) {
       // The act is not in the trail: the log keeps what is known of it, and the caller must not succeed.
       this.logger.error({ ...this.logFields(event), err: errorSummary(error) }, 'audit event not recorded');
@@ -156,9 +170,21 @@ export class AuditService implements OnModuleDestroy {
     await this.queue.close();
   }
 
-  private async flush(batch: QueuedEvent[]): Promise<void> {
+  /**
+   * One group commit. Its span is a child of whichever request's context started the batch and links to
+   * the `audit.record` span of every event it carries (they may belong to other traces).
+   */
+  private flush(batch: QueuedEvent[]): Promise<void> {
+    const links = batch.flatMap((q) => (q.waiting ? [q.waiting] : []));
+    return inSpan('audit.group_commit', { attributes: { 'audit.batch_size': batch.length }, links }, (span) =>
+      this.flushBatch(batch, span),
+    );
+  }
+
+  private async flushBatch(batch: QueuedEvent[], span?: Span): Promise<void> {
     const events = batch.map((q) => q.event);
     for (let attempt = 0; ; attempt++) {
+      setSpanAttributes(span, { 'audit.attempt': attempt + 1 });
       try {
         const recorded = await this.repository.appendBatch(events);
         recorded.forEach((r, i) => (batch[i].recorded = r));

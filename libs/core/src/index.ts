@@ -39,3 +39,5 @@ export * from './crypto/key-derivation';
 export * from './crypto/aead';
 export * from './embedded';
 export * from './lifecycle/stop-on-signals';
+export * from './tracing/spans';
+export * from './tracing/tracing';

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import * as argon2 from 'argon2';
-import { APP_CONFIG, type AppConfig } from '@agentauth/core';
+import { APP_CONFIG, type AppConfig, inSpan } from '@agentauth/core';
 
 /**
  * argon2id hashing of API-key secrets with the configured cost (OWASP minimum m=19 MiB, t=2, p=1). Keeps a
@@ -28,12 +28,8 @@ export class ApiKeyHasher implements OnModuleInit {
   }
 
   /** False for a mismatch and for an unreadable hash. */
-  async verify(hash: string, secret: string): Promise<boolean> {
-    try {
-      return await argon2.verify(hash, secret);
-    } catch {
-      return false;
-    }
+  verify(hash: string, secret: string): Promise<boolean> {
+    return this.traced(hash, secret, hash === this.dummyHash);
   }
 
   /** The same work as `verify` when there is nothing to verify against; always false. */
@@ -41,5 +37,21 @@ export class ApiKeyHasher implements OnModuleInit {
     if (!this.dummyHash) await this.onModuleInit();
     await this.verify(this.dummyHash as string, secret);
     return false;
+  }
+
+  /** argon2 as a span of its own (its cost, whether it was the dummy; never the hash or the secret). */
+  private traced(hash: string, secret: string, dummy: boolean): Promise<boolean> {
+    const attributes = {
+      'argon2.memory_kib': this.config.argon2MemoryKib,
+      'argon2.time_cost': this.config.argon2TimeCost,
+      'argon2.dummy': dummy,
+    };
+    return inSpan('argon2.verify', { attributes }, async () => {
+      try {
+        return await argon2.verify(hash, secret);
+      } catch {
+        return false;
+      }
+    });
   }
 }

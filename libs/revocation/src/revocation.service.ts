@@ -9,7 +9,14 @@ import {
 } from '@nestjs/common';
 import { PinoLogger } from 'nestjs-pino';
 import type { EntityManager } from 'typeorm';
-import { AfterCommit, Clock, ReadinessRegistry, ServiceUnavailableProblem } from '@agentauth/core';
+import {
+  AfterCommit,
+  Clock,
+  inSpan,
+  ReadinessRegistry,
+  ServiceUnavailableProblem,
+  setSpanAttributes,
+} from '@agentauth/core';
 import {
   checkRefs,
   markerRevokes,
@@ -124,21 +131,27 @@ export class RevocationService implements OnModuleInit, OnApplicationBootstrap, 
   async isRevoked(refs: readonly RevocationRef[], issuedAtSec: number): Promise<boolean> {
     checkRefs(refs);
     if (refs.length === 0) return false;
-    if (!this.invalidationPending && this.mirror.connected) {
-      try {
-        const { loaded, values } = await this.mirror.check(refs);
-        if (loaded) {
-          return refs.some((ref, i) => {
-            const revokedAtMs = values[i];
-            return revokedAtMs !== null && markerRevokes(ref.kind, revokedAtMs, issuedAtSec);
-          });
+    return inSpan('revocation.check', { attributes: { 'revocation.refs': refs.length } }, async (span) => {
+      if (!this.invalidationPending && this.mirror.connected) {
+        try {
+          const { loaded, values } = await this.mirror.check(refs);
+          if (loaded) {
+            const revoked = refs.some((ref, i) => {
+              const revokedAtMs = values[i];
+              return revokedAtMs !== null && markerRevokes(ref.kind, revokedAtMs, issuedAtSec);
+            });
+            setSpanAttributes(span, { 'revocation.source': 'redis', 'revocation.revoked': revoked });
+            return revoked;
+          }
+          this.rebuildInBackground();
+        } catch (error) {
+          this.warnRedis(error);
         }
-        this.rebuildInBackground();
-      } catch (error) {
-        this.warnRedis(error);
       }
-    }
-    return this.isRevokedInDatabase(refs, issuedAtSec);
+      const revoked = await this.isRevokedInDatabase(refs, issuedAtSec);
+      setSpanAttributes(span, { 'revocation.source': 'database', 'revocation.revoked': revoked });
+      return revoked;
+    });
   }
 
   /**

@@ -63,6 +63,7 @@ interface Service {
   logging?: { driver?: string };
   networks?: string[] | Record<string, { ipv4_address?: string } | null>;
   user?: string;
+  profiles?: string[];
 }
 interface ComposeFile {
   services: Record<string, Service>;
@@ -174,6 +175,7 @@ describe('docker-compose.prod.yml', () => {
   it('has the whole stack', () => {
     expect(Object.keys(services).sort()).toEqual(
       [
+        'alloy',
         'api',
         'grafana',
         'lb',
@@ -183,9 +185,46 @@ describe('docker-compose.prod.yml', () => {
         'prometheus',
         'promtail',
         'redis',
+        'tempo',
         'worker',
       ].sort(),
     );
+  });
+
+  it('starts Alloy by default; Promtail and Tempo only with their profiles', () => {
+    const profiled = Object.entries(services)
+      .filter(([, s]) => s.profiles !== undefined)
+      .map(([name, s]) => [name, s.profiles]);
+    expect(profiled).toEqual([
+      ['promtail', ['promtail']],
+      ['tempo', ['tracing']],
+    ]);
+    // Nothing that always runs may wait for a service that only runs with a profile.
+    for (const [name, service] of Object.entries(services)) {
+      if (service.profiles) continue;
+      for (const dep of Object.keys(dependsOn(service))) {
+        expect({ name, dep, profiles: services[dep].profiles }).toEqual({ name, dep, profiles: undefined });
+      }
+    }
+  });
+
+  it('passes only the standard OTEL_* variables to api and worker, tracing off by default', () => {
+    for (const name of ['api', 'worker']) {
+      const otel = environmentOf(svc(name)).filter(([k]) => k.startsWith('OTEL_'));
+      expect(otel.map(([k]) => k).sort()).toEqual([
+        'OTEL_EXPORTER_OTLP_ENDPOINT',
+        'OTEL_TRACES_SAMPLER',
+        'OTEL_TRACES_SAMPLER_ARG',
+      ]);
+      const endpoint = otel.find(([k]) => k === 'OTEL_EXPORTER_OTLP_ENDPOINT')![1];
+      expect(interpolate(endpoint)).toBe('');
+    }
+    const tempo = parseYaml(read('deploy/tempo/tempo.yml')) as {
+      distributor: { receivers: { otlp: { protocols: { http: { endpoint: string } } } } };
+      server: { http_listen_port: number };
+    };
+    expect(tempo.distributor.receivers.otlp.protocols.http.endpoint).toBe('0.0.0.0:4318');
+    expect(read('docs/observability.md')).toContain('OTEL_EXPORTER_OTLP_ENDPOINT=http://tempo:4318');
   });
 
   it('gives every service a healthcheck, or a documented reason in x-healthcheck-reason', () => {
@@ -342,7 +381,18 @@ describe('docker-compose.prod.yml', () => {
     const envFile = path.join(dir, 'empty.env');
     fs.writeFileSync(envFile, '');
     try {
-      const args = ['--env-file', envFile, '-f', 'docker-compose.prod.yml', 'config'];
+      // Every profile on, so the resolved file lists every service (promtail and tempo included).
+      const args = [
+        '--env-file',
+        envFile,
+        '-f',
+        'docker-compose.prod.yml',
+        '--profile',
+        'promtail',
+        '--profile',
+        'tracing',
+        'config',
+      ];
       const dummies = Object.fromEntries(required.map((name) => [name, `dummy-${name.toLowerCase()}`]));
       dummies.PUBLIC_BASE_URL = 'https://auth.example.com';
       const valid = runTool(dockerCompose, args, dummies);
@@ -398,6 +448,21 @@ describe('docker-compose.prod.yml', () => {
     const byUid = new Map(datasources.datasources.map((d) => [d.uid, d]));
     expect(byUid.get('loki')).toMatchObject({ type: 'loki', url: 'http://loki:3100' });
     expect(byUid.get('prometheus')).toMatchObject({ type: 'prometheus', url: 'http://prometheus:9090' });
+    // Logs ↔ traces: a log line's trace_id links to the tempo datasource, a span back to its log lines.
+    expect(byUid.get('tempo')).toMatchObject({ type: 'tempo', url: 'http://tempo:3200' });
+    const loki = byUid.get('loki') as unknown as {
+      jsonData: { derivedFields: { matcherRegex: string; datasourceUid: string; url: string }[] };
+    };
+    const link = loki.jsonData.derivedFields.find((f) => f.datasourceUid === 'tempo');
+    expect(link?.url).toBe('$${__value.raw}'); // `$$`: a literal `$` in Grafana provisioning files
+    const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const line = `{"level":"info","request_id":"r1","trace_id":"${traceId}","span_id":"00f067aa0ba902b7"}`;
+    expect(new RegExp(link!.matcherRegex).exec(line)?.[1]).toBe(traceId);
+    const tempo = byUid.get('tempo') as unknown as {
+      jsonData: { tracesToLogsV2: { datasourceUid: string; query: string } };
+    };
+    expect(tempo.jsonData.tracesToLogsV2.datasourceUid).toBe('loki');
+    expect(tempo.jsonData.tracesToLogsV2.query).toContain('trace_id="$${__trace.traceId}"');
     const dashboard = JSON.parse(read('deploy/grafana/dashboards/agentauth-operations.json')) as {
       title: string;
       panels: { targets?: { datasource: { uid: string; type: string } }[] }[];
@@ -458,9 +523,11 @@ describe('docker-compose.prod.yml', () => {
     }
   });
 
-  it("has Promtail read the containers' json-file logs read-only and push to the loki service", () => {
-    const promtail = svc('promtail');
-    expect(promtail.volumes).toContain('/var/lib/docker/containers:/var/lib/docker/containers:ro');
+  it("has Alloy (and Promtail) read the containers' json-file logs read-only and push to the loki service", () => {
+    for (const collector of ['alloy', 'promtail']) {
+      expect(svc(collector).volumes).toContain('/var/lib/docker/containers:/var/lib/docker/containers:ro');
+      expect(dependsOn(svc(collector)).loki).toBe('service_healthy');
+    }
     for (const [name, service] of Object.entries(services)) {
       expect({ name, driver: service.logging?.driver }).toEqual({ name, driver: 'json-file' });
     }

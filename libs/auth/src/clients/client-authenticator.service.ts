@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { Request } from 'express';
 import { AuditService } from '@agentauth/audit';
-import { Clock } from '@agentauth/core';
+import { Clock, inSpan, setSpanAttributes } from '@agentauth/core';
 import {
   credentialEndsAt,
   CredentialsService,
@@ -73,7 +73,25 @@ export class ClientAuthenticator {
   ) {}
 
   /** Authenticates the request's client or throws `InvalidClientError` (or `InvalidRequestError` for two methods). */
-  async authenticate(
+  authenticate(
+    req: Request,
+    params: Record<string, string>,
+    context: ClientAuthContext,
+  ): Promise<AuthenticatedClient> {
+    const attributes = { 'oauth.endpoint': context.endpoint };
+    return inSpan('oauth.client_authentication', { attributes }, async (span) => {
+      const client = await this.authenticateInSpan(req, params, context);
+      // The client id is the agent's id (public); the secret, its hash and the cache key never leave here.
+      setSpanAttributes(span, {
+        'oauth.client_auth.method': client.method ?? 'none',
+        'oauth.client_auth.cached': client.fromCache,
+        'agentauth.agent_id': client.agentId,
+      });
+      return client;
+    });
+  }
+
+  private async authenticateInSpan(
     req: Request,
     params: Record<string, string>,
     context: ClientAuthContext,

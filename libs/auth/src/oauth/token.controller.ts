@@ -1,7 +1,15 @@
 import { Controller, Header, HttpCode, Post, Req, UseFilters } from '@nestjs/common';
 import { ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { Span } from '@opentelemetry/api';
 import type { Request } from 'express';
-import { ClientIpResolver, OAUTH_API_TAG, Public, requestIdOf } from '@agentauth/core';
+import {
+  ClientIpResolver,
+  inSpan,
+  OAUTH_API_TAG,
+  Public,
+  requestIdOf,
+  setSpanAttributes,
+} from '@agentauth/core';
 import { ClientAuthenticator } from '../clients/client-authenticator.service';
 import { OAuthRequestLimits } from '../clients/oauth-request-limits';
 import type { GrantHandler, TokenResponse } from '../grants/grant-handler';
@@ -71,14 +79,28 @@ export class TokenController {
   @ApiOkResponse({
     description: '{access_token, token_type, expires_in, scope, refresh_token?, issued_token_type?}',
   })
-  async token(@Req() req: Request): Promise<TokenResponse> {
-    const ip = this.clientIp.resolve(req);
+  token(@Req() req: Request): Promise<TokenResponse> {
     const requestId = requestIdOf(req);
+    const attributes = requestId ? { 'agentauth.request_id': requestId } : {};
+    return inSpan('oauth.token', { attributes }, (span) => this.tokenInSpan(req, requestId, span));
+  }
+
+  private async tokenInSpan(
+    req: Request,
+    requestId: string | undefined,
+    span?: Span,
+  ): Promise<TokenResponse> {
+    const ip = this.clientIp.resolve(req);
     const { params, grantType, handler } = await this.requestedGrant(req, ip, requestId);
+    // A registered grant type only (an unknown one was refused above): never free text from the body.
+    setSpanAttributes(span, { 'oauth.grant_type': grantType });
     const client = await this.clients.authenticate(req, params, { ip, requestId, endpoint: 'token' });
+    setSpanAttributes(span, { 'agentauth.agent_id': client.agentId });
     const context = { params, req, ip, requestId, client };
     try {
-      return await handler.handle(context);
+      return await inSpan('oauth.grant', { attributes: { 'oauth.grant_type': grantType } }, () =>
+        handler.handle(context),
+      );
     } catch (error) {
       if (error instanceof OAuthError) await this.audit.failed(context, grantType, client, error);
       throw error;

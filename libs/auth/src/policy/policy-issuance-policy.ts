@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { AuditService } from '@agentauth/audit';
+import { inSpan, setSpanAttributes } from '@agentauth/core';
 import { PolicyDecisionService } from '@agentauth/policies';
 import type { IssuanceDecision, IssuancePolicy, IssuanceRequest } from './issuance-policy';
 
@@ -17,14 +18,26 @@ export class PolicyIssuancePolicy implements IssuancePolicy {
   ) {}
 
   async filterScopes(request: IssuanceRequest): Promise<IssuanceDecision> {
-    const result = await this.decisions.filterScopesForIssuance({
-      agent: request.agent,
-      scopes: request.scopes,
-      audience: request.resource,
-      ip: request.ip ?? null,
-      time: request.time,
-      delegationDepth: request.delegationDepth,
-    });
+    // Counts only: the scopes and policies are the agent's configuration, the span says how much was decided.
+    const result = await inSpan(
+      'policy.evaluate',
+      { attributes: { 'policy.scopes_requested': request.scopes.length } },
+      async (span) => {
+        const decided = await this.decisions.filterScopesForIssuance({
+          agent: request.agent,
+          scopes: request.scopes,
+          audience: request.resource,
+          ip: request.ip ?? null,
+          time: request.time,
+          delegationDepth: request.delegationDepth,
+        });
+        setSpanAttributes(span, {
+          'policy.scopes_allowed': decided.allowed.length,
+          'policy.scopes_denied': decided.denied.length,
+        });
+        return decided;
+      },
+    );
     const root = request.agent.ancestor_ids[0] ?? request.agent.id;
     for (const denied of result.denied) {
       await this.audit.record({
