@@ -33,3 +33,11 @@ export {
   ProtocolError,
 } from './errors.js';
 export { DEFAULT_RETRY_POLICY, type HttpContext, type RetryOn, type RetryPolicy } from './http.js';
+export {
+  createManagementClient,
+  type ManagementClient,
+  managementClientFor,
+  type ManagementClientOptions,
+  type Schema,
+  unwrap,
+} from './management/index.js';
