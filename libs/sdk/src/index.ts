@@ -41,3 +41,4 @@ export {
   type Schema,
   unwrap,
 } from './management/index.js';
+export * from './resource-server/index.js';
