@@ -2,7 +2,7 @@ import { createRemoteJWKSet, errors as joseErrors, type JWTPayload, jwtVerify } 
 import { type ClientAuthentication, clientSecretBasic } from '../client/client-authentication.js';
 import { discover, normalizeIssuer, type AuthorizationServerMetadata } from '../client/discovery.js';
 import { type Clock, systemClock } from '../clock.js';
-import { AgentAuthError, ProtocolError } from '../errors.js';
+import { ProtocolError } from '../errors.js';
 import { DEFAULT_RETRY_POLICY, type HttpContext, oauthErrorFrom, send } from '../http.js';
 
 /** Why a token was refused: RFC 6750 §3.1 error codes. */
@@ -92,18 +92,25 @@ export function scopesOf(claims: { scope?: unknown }): string[] {
   return typeof claims.scope === 'string' ? claims.scope.split(' ').filter(Boolean) : [];
 }
 
-function describeJoseError(error: unknown): string {
+/**
+ * Why jose refused the token, or undefined when the failure is not the token's (the key set could not be
+ * fetched or parsed, a network error): those are thrown as they are, and callers fail closed with a 5xx.
+ */
+function tokenProblem(error: unknown): string | undefined {
   if (error instanceof joseErrors.JWTExpired) return 'token expired';
   if (error instanceof joseErrors.JWTClaimValidationFailed) return `token ${error.claim} claim check failed`;
   if (error instanceof joseErrors.JWKSNoMatchingKey) return 'token signed by an unknown key';
+  if (error instanceof joseErrors.JWKSMultipleMatchingKeys) return 'token key ambiguous';
   if (error instanceof joseErrors.JWSSignatureVerificationFailed) return 'token signature invalid';
   if (error instanceof joseErrors.JOSEAlgNotAllowed) return 'token algorithm not allowed';
-  return 'token malformed or not verifiable';
-}
-
-/** Fetch/decode failures of the JWKS itself are the server's problem, not the token's. */
-function isKeySetFailure(error: unknown): boolean {
-  return error instanceof joseErrors.JWKSTimeout || error instanceof joseErrors.JWKSInvalid;
+  if (
+    error instanceof joseErrors.JWTInvalid ||
+    error instanceof joseErrors.JWSInvalid ||
+    error instanceof joseErrors.JOSENotSupported
+  ) {
+    return 'token malformed or not verifiable';
+  }
+  return undefined;
 }
 
 interface CachedIntrospection {
@@ -210,8 +217,9 @@ export function createVerifier(options: VerifierOptions): TokenVerifier {
         });
         claims = result.payload;
       } catch (error) {
-        if (isKeySetFailure(error) || error instanceof AgentAuthError) throw error;
-        throw new TokenVerificationError('invalid_token', describeJoseError(error));
+        const problem = tokenProblem(error);
+        if (problem === undefined) throw error;
+        throw new TokenVerificationError('invalid_token', problem);
       }
       if (typeof claims.client_id !== 'string' || typeof claims.sub !== 'string') {
         throw new TokenVerificationError('invalid_token', 'token malformed or not verifiable');
