@@ -7,10 +7,12 @@ import { freePort } from '../../support/api-process';
 import { API, type Caller } from '../../factories/agents';
 
 /** The real API listening on 127.0.0.1 with PUBLIC_BASE_URL = its own address (the issuer the SDK discovers). */
-export async function listeningApp(): Promise<TestApp & { base: string }> {
+export async function listeningApp(
+  overrides: Record<string, string> = {},
+): Promise<TestApp & { base: string }> {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  const t = await createTestApp({ PUBLIC_BASE_URL: base });
+  const t = await createTestApp({ ...overrides, PUBLIC_BASE_URL: base });
   await t.app.listen(port, '127.0.0.1');
   return { ...t, base };
 }
