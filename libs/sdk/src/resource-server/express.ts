@@ -2,6 +2,16 @@ import { authenticate, type ProtectionOptions, type Refusal } from './challenge.
 import type { MinimalResponse } from './metadata.js';
 import type { TokenVerifier, VerifiedToken } from './verifier.js';
 
+declare global {
+  // Express's Request (when @types/express is present) gains the verified token the middleware sets.
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace Express {
+    interface Request {
+      agentAuth?: VerifiedToken;
+    }
+  }
+}
+
 /** The parts of a Node/Express request the middleware reads and writes. */
 export interface MinimalRequest {
   headers: Record<string, string | string[] | undefined>;
