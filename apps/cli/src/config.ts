@@ -48,6 +48,7 @@ export function readConfig(file = configPath()): ConfigFile {
 /** Writes the config readable by its owner only: directory 0700, file 0600 (it holds API keys). */
 export function writeConfig(config: ConfigFile, file = configPath()): void {
   fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  fs.chmodSync(path.dirname(file), 0o700);
   const temporary = `${file}.${process.pid}.tmp`;
   fs.writeFileSync(temporary, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });
   fs.chmodSync(temporary, 0o600);

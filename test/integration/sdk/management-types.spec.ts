@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import request from 'supertest';
 import { createTestApp, type TestApp } from '../../support/app';
@@ -36,8 +37,7 @@ describe('the SDK management types are current with /docs-json', () => {
     const fresh = fs.readFileSync(output, 'utf8');
     const current = fs.existsSync(CHECKED_IN) ? fs.readFileSync(CHECKED_IN, 'utf8') : '';
     if (fresh !== current) {
-      const keep = path.join(ROOT, '.jest-logs', 'schema.generated.fresh.ts');
-      fs.mkdirSync(path.dirname(keep), { recursive: true });
+      const keep = path.join(os.tmpdir(), `agentauth-schema.generated.fresh-${process.pid}.ts`);
       fs.copyFileSync(output, keep);
       throw new Error(
         `libs/sdk/src/management/schema.generated.ts is stale: run \`make sdk-types\` (a fresh copy is in ${keep})`,
