@@ -76,11 +76,13 @@ export class FakeServer {
 
   readonly fetch = async (input: string | URL | Request, init: RequestInit = {}): Promise<Response> => {
     const url = urlOf(input);
-    const body = typeof init.body === 'string' ? init.body : '';
+    const request = input instanceof Request ? input : undefined;
+    const body =
+      typeof init.body === 'string' ? init.body : request && request.body ? await request.text() : '';
     const req: RecordedRequest = {
-      method: (init.method ?? 'GET').toUpperCase(),
+      method: (init.method ?? request?.method ?? 'GET').toUpperCase(),
       url,
-      headers: new Headers(init.headers),
+      headers: new Headers(init.headers ?? request?.headers),
       body,
       form: new URLSearchParams(body),
     };
