@@ -5,7 +5,7 @@ NPM ?= npm
 STAMP := node_modules/.agentauth-installed
 
 .PHONY: help dev up down build migrate migrate-revert migrate-create db-setup run api worker test test-unit \
-        test-integration lint format typecheck clean bench audit-verify rotate-keys
+        test-integration lint format typecheck clean bench audit-verify rotate-keys sdk-types
 
 help: ## Show all available commands
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}'
@@ -87,5 +87,14 @@ typecheck: $(STAMP) ## TypeScript type check (tsc --noEmit)
 bench: build ## Benchmark the hot paths against real PostgreSQL + Redis (BENCH_WITH_PEER=1 adds oidc-provider)
 	BENCH_SKIP_BUILD=1 node bench/run-bench.mjs
 
+# The management client's types (libs/sdk/src/management/schema.generated.ts) from a running server's OpenAPI
+# document; test/integration/sdk/management-types.spec.ts fails while they are stale.
+AGENTAUTH_URL ?= http://localhost:8000
+sdk-types: $(STAMP) ## Regenerate the SDK's management types from a running server's /docs-json (AGENTAUTH_URL, default :8000)
+	@tmp=$$(mktemp) && trap 'rm -f "$$tmp"' EXIT && \
+	  curl -fsS "$(AGENTAUTH_URL)/docs-json" -o "$$tmp" && \
+	  node scripts/sdk-openapi-types.mjs "$$tmp" libs/sdk/src/management/schema.generated.ts && \
+	  echo "wrote libs/sdk/src/management/schema.generated.ts from $(AGENTAUTH_URL)/docs-json"
+
 clean: ## Remove build output
-	rm -rf dist coverage .jest-logs
+	rm -rf dist coverage .jest-logs libs/sdk/dist apps/cli/dist

@@ -3,7 +3,19 @@ import eslint from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'bench/**/*.mjs', '**/*.js', '**/*.mjs', '**/*.cjs'] },
+  {
+    ignores: [
+      'dist/**',
+      '**/dist/**',
+      'node_modules/**',
+      'coverage/**',
+      'libs/sdk/src/management/schema.generated.ts',
+      'bench/**/*.mjs',
+      '**/*.js',
+      '**/*.mjs',
+      '**/*.cjs',
+    ],
+  },
   eslint.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -32,5 +44,40 @@ export default tseslint.config(
   {
     files: ['scripts/**/*.ts'],
     rules: { 'no-console': 'off' },
+  },
+  {
+    // The SDK is published on its own: public HTTP API only, no server internals, NestJS only in its guard.
+    files: ['libs/sdk/src/**/*.ts'],
+    ignores: ['libs/sdk/src/nestjs/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['@agentauth/*', '@nestjs/*', '../../*/src/*'],
+              message: 'The SDK uses the public API only.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The CLI is built on the SDK: no server internals.
+    files: ['apps/cli/src/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['@agentauth/*', '!@agentauth/sdk', '!@agentauth/sdk/*', '@nestjs/*', '../../../libs/*'],
+              message: 'The CLI uses @agentauth/sdk and the public API only.',
+            },
+          ],
+        },
+      ],
+    },
   },
 );

@@ -1,6 +1,13 @@
 /** @type {import('jest').Config} */
 const tsJest = ['ts-jest', { tsconfig: 'tsconfig.spec.json', diagnostics: false }];
-const moduleNameMapper = { '^@agentauth/(.*)$': '<rootDir>/libs/$1/src' };
+// The SDK (libs/sdk) is ESM source with `.js` relative imports (NodeNext); ts-jest compiles it to CommonJS,
+// so those specifiers are mapped back to the .ts files. Its sub-entries live under libs/sdk/src/<entry>.
+const moduleNameMapper = {
+  '^@agentauth/sdk$': '<rootDir>/libs/sdk/src',
+  '^@agentauth/sdk/(.*)$': '<rootDir>/libs/sdk/src/$1',
+  '^@agentauth/(.*)$': '<rootDir>/libs/$1/src',
+  '^(\\.{1,2}/.*)\\.js$': '$1',
+};
 
 /**
  * Integration suites that cannot run in the embedded mode, with the reason (docs/dev-mode.md). Everything

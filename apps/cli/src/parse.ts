@@ -1,0 +1,62 @@
+import { InvalidArgumentError } from 'commander';
+import { UsageError } from './errors.js';
+
+/** `a,b c` → ['a', 'b', 'c'] (commas or spaces). */
+export function list(value: string): string[] {
+  return value
+    .split(/[\s,]+/)
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+export function positiveInt(value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) < 1)
+    throw new InvalidArgumentError('expected a positive integer');
+  return Number(value);
+}
+
+export function nonNegativeInt(value: string): number {
+  if (!/^\d+$/.test(value)) throw new InvalidArgumentError('expected a non-negative integer');
+  return Number(value);
+}
+
+export function isoDate(value: string): string {
+  const ms = Date.parse(value);
+  if (Number.isNaN(ms)) throw new InvalidArgumentError('expected an ISO 8601 date-time');
+  return new Date(ms).toISOString();
+}
+
+const UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400 };
+
+/** `90s`, `15m`, `2h`, `7d` → seconds. */
+export function duration(value: string): number {
+  const match = /^(\d+)([smhd])$/.exec(value);
+  if (!match) throw new InvalidArgumentError('expected a duration such as 30m, 2h or 7d');
+  return Number(match[1]) * UNITS[match[2]];
+}
+
+export function json(value: string): Record<string, unknown> {
+  try {
+    const parsed: unknown = JSON.parse(value);
+    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed))
+      return parsed as Record<string, unknown>;
+  } catch {
+    // reported below
+  }
+  throw new InvalidArgumentError('expected a JSON object');
+}
+
+export function uuid(value: string): string {
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value)) {
+    throw new InvalidArgumentError('expected a UUID');
+  }
+  return value.toLowerCase();
+}
+
+/** A UUID given as a positional argument (checked inside the action: a usage error, exit 2). */
+export function idArgument(value: string): string {
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value)) {
+    throw new UsageError(`invalid id "${value}": expected a UUID`);
+  }
+  return value.toLowerCase();
+}

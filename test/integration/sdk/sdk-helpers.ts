@@ -1,0 +1,70 @@
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import request from 'supertest';
+import type { INestApplication } from '@nestjs/common';
+import { createTestApp, type TestApp } from '../../support/app';
+import { freePort } from '../../support/api-process';
+import { API, type Caller } from '../../factories/agents';
+
+/** The real API listening on 127.0.0.1 with PUBLIC_BASE_URL = its own address (the issuer the SDK discovers). */
+export async function listeningApp(
+  overrides: Record<string, string> = {},
+): Promise<TestApp & { base: string }> {
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const t = await createTestApp({ ...overrides, PUBLIC_BASE_URL: base });
+  await t.app.listen(port, '127.0.0.1');
+  return { ...t, base };
+}
+
+/**
+ * Makes `identifier` usable as the RFC 8707 `resource` of the caller's tree: registered as a resource server
+ * (CONTRACT §8) where the server has `/resource-servers`. A server without that route (404) takes any
+ * absolute URI as `resource`.
+ */
+export async function aResourceServer(
+  t: TestApp,
+  caller: Caller,
+  identifier: string,
+  scopes: string[],
+): Promise<void> {
+  const res = await request(t.http)
+    .post(`${API}/resource-servers`)
+    .set(caller.auth)
+    .send({ identifier, name: `sdk-test ${identifier}`, scopes });
+  if (res.status !== 201 && res.status !== 404) {
+    throw new Error(`register resource server: ${res.status} ${JSON.stringify(res.body)}`);
+  }
+}
+
+/** A node:http server (an Express or Nest handler) on an ephemeral loopback port. */
+export async function listen(
+  handler: http.RequestListener,
+): Promise<{ base: string; close(): Promise<void> }> {
+  const server = http.createServer(handler);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    base: `http://127.0.0.1:${port}`,
+    close: () => new Promise<void>((resolve, reject) => server.close((e) => (e ? reject(e) : resolve()))),
+  };
+}
+
+/** A Nest app listening on an ephemeral loopback port. */
+export async function listenNest(app: INestApplication): Promise<string> {
+  await app.listen(0, '127.0.0.1');
+  const { port } = app.getHttpServer().address() as AddressInfo;
+  return `http://127.0.0.1:${port}`;
+}
+
+/** A fetch that counts the requests to each path. */
+export function countingFetch(): { fetch: typeof fetch; count(pathSuffix: string): number } {
+  const seen: string[] = [];
+  return {
+    fetch: (input, init) => {
+      seen.push(typeof input === 'string' ? input : input instanceof URL ? input.href : input.url);
+      return fetch(input, init);
+    },
+    count: (suffix) => seen.filter((u) => new URL(u).pathname.endsWith(suffix)).length,
+  };
+}

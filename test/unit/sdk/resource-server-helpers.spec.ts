@@ -1,0 +1,68 @@
+import {
+  bearerTokenOf,
+  protectedResourceMetadataPath,
+  protectedResourceMetadataUrl,
+  refusalFor,
+  TokenVerificationError,
+  wwwAuthenticate,
+} from '@agentauth/sdk';
+
+describe('resource-server helpers', () => {
+  it('builds RFC 9728 path-form metadata URLs', () => {
+    expect(protectedResourceMetadataUrl('https://api.example.com/mcp')).toBe(
+      'https://api.example.com/.well-known/oauth-protected-resource/mcp',
+    );
+    expect(protectedResourceMetadataUrl('https://api.example.com/')).toBe(
+      'https://api.example.com/.well-known/oauth-protected-resource',
+    );
+    expect(protectedResourceMetadataUrl('http://127.0.0.1:8000/api/v1/')).toBe(
+      'http://127.0.0.1:8000/.well-known/oauth-protected-resource/api/v1',
+    );
+    expect(protectedResourceMetadataPath('https://x.example/a/b')).toBe(
+      '/.well-known/oauth-protected-resource/a/b',
+    );
+  });
+
+  it('builds WWW-Authenticate challenges with quoted, escaped parameters', () => {
+    expect(wwwAuthenticate()).toBe('Bearer');
+    expect(
+      wwwAuthenticate({
+        realm: 'api',
+        resourceMetadata: 'https://x/.well-known/oauth-protected-resource',
+        error: 'insufficient_scope',
+        errorDescription: 'needs "a"\\b\n',
+        scope: ['a', 'b'],
+      }),
+    ).toBe(
+      'Bearer realm="api", resource_metadata="https://x/.well-known/oauth-protected-resource", error="insufficient_scope", error_description="needs \\"a\\"\\\\b", scope="a b"',
+    );
+    expect(wwwAuthenticate({ scheme: 'DPoP', error: 'invalid_token' })).toBe('DPoP error="invalid_token"');
+  });
+
+  it('reads only a well-formed single Bearer credential', () => {
+    expect(bearerTokenOf('Bearer abc.def-_~+/=')).toBe('abc.def-_~+/=');
+    expect(bearerTokenOf('bearer abc')).toBe('abc');
+    expect(bearerTokenOf(undefined)).toBeUndefined();
+    expect(bearerTokenOf('Basic abc')).toBeUndefined();
+    expect(bearerTokenOf('Bearer a b')).toBeUndefined();
+    expect(bearerTokenOf(['Bearer a', 'Bearer b'])).toBeInstanceOf(TokenVerificationError);
+  });
+
+  it('refuses without an error code when no credentials were sent (RFC 6750 §3.1), with one otherwise', () => {
+    const anonymous = refusalFor(undefined, { resourceMetadataUrl: 'https://m' });
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.headers['WWW-Authenticate']).toBe('Bearer resource_metadata="https://m"');
+    const scope = refusalFor(
+      new TokenVerificationError('insufficient_scope', 'token lacks scope a', ['a']),
+      {},
+    );
+    expect(scope).toMatchObject({
+      status: 403,
+      headers: {
+        'WWW-Authenticate':
+          'Bearer error="insufficient_scope", error_description="token lacks scope a", scope="a"',
+      },
+      body: { error: 'insufficient_scope', error_description: 'token lacks scope a' },
+    });
+  });
+});
