@@ -138,12 +138,15 @@ describe('private_key_jwt client authentication (RFC 7523, CONTRACT §9)', () =>
       expect(events).toEqual([
         expect.objectContaining({
           event_type: 'client_auth.failed',
-          target_id: agent.id,
+          // an unauthenticated failure is never attributed to the id the caller typed (CONTRACT §7)
+          actor_agent_id: null,
+          target_id: null,
           details: {
             reason: 'invalid_client',
             cause: 'assertion_replayed',
             endpoint: 'token',
             client_auth_method: 'private_key_jwt',
+            claimed_client_id: agent.id,
           },
         }),
       ]);

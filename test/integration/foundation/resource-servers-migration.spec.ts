@@ -57,7 +57,7 @@ describe('migration ResourceServers1764510000000', () => {
         }
         const key = async (agentId: string, scopes: string[]) => {
           const rows = await db.query<{ id: string }>(
-            `INSERT INTO credentials (agent_id, prefix, hash, scopes) VALUES ($1, $2, '$argon2id$x', $3) RETURNING id`,
+            `INSERT INTO credentials (agent_id, type, prefix, hash, scopes) VALUES ($1, 'api_key', $2, '$argon2id$x', $3) RETURNING id`,
             [agentId, randomBytes(8).toString('hex'), scopes],
           );
           return rows.rows[0].id;

@@ -7,6 +7,7 @@ import type Redis from 'ioredis';
 import { AuditService } from '@agentauth/audit';
 import { REDIS } from '@agentauth/core';
 import { JobsProducer, QUEUES, type QueueName, SCHEDULER_IDS } from '@agentauth/jobs';
+import { aRootAgentRow } from '../../factories/db';
 import { createTestApp, type TestApp } from '../../support/app';
 import { testBearer, testBearerOptions } from '../../support/test-bearer';
 import { eventually, WebhookReceiver } from '../../support/webhook-receiver';
@@ -72,7 +73,7 @@ describe('worker process lifecycle', () => {
   async function webhookDelivery(script: ConstructorParameters<typeof WebhookReceiver>[0]) {
     const receiver = await new WebhookReceiver(script).start();
     receivers.push(receiver);
-    const root = randomUUID();
+    const root = await aRootAgentRow();
     const hook = await request(t.http)
       .post('/api/v1/webhooks')
       .set('Authorization', `Bearer ${testBearer({ rootAgentId: root })}`)
@@ -120,7 +121,7 @@ describe('worker process lifecycle', () => {
 
   it('runs the registered maintenance tasks on demand (webhook delivery retention)', async () => {
     const db = t.app.get(DataSource);
-    const root = randomUUID();
+    const root = await aRootAgentRow();
     const hook = await request(t.http)
       .post('/api/v1/webhooks')
       .set('Authorization', `Bearer ${testBearer({ rootAgentId: root })}`)
