@@ -8,7 +8,7 @@
 // the ratios. A benchmark, never a test: it prints numbers and fails only when the service cannot be driven.
 //
 // Env: BENCH_PORT (8300), BENCH_DURATION (10 s), BENCH_WARMUP (3 s), BENCH_CONNECTIONS (32),
-//      BENCH_API_WORKERS (2), BENCH_SCENARIOS (comma list; default all), BENCH_SKIP_BUILD, BENCH_ENVIRONMENT,
+//      BENCH_API_WORKERS (2), BENCH_SCENARIOS (comma list; default all), BENCH_SKIP_BUILD,
 //      TEST_PG_ADMIN_URL (postgresql://postgres@127.0.0.1:5432/postgres), TEST_REDIS_URL (redis://127.0.0.1:6379/0),
 //      BENCH_PEER_TOKEN_URL, BENCH_PEER_INTROSPECT_URL, BENCH_PEER_CLIENT_ID, BENCH_PEER_CLIENT_SECRET,
 //      BENCH_PEER_SCOPE (api:read), BENCH_WITH_PEER=1 (copy ../shared/bench-peer and start oidc-provider),
@@ -83,9 +83,7 @@ let server;
 const serverEnv = {
   ...env,
   NODE_ENV: 'production',
-  // BENCH_ENVIRONMENT=development skips production's least-privilege login check (the bench logs in as the
-  // PostgreSQL superuser); everything measured runs the same code.
-  ENVIRONMENT: env.BENCH_ENVIRONMENT ?? 'production',
+  ENVIRONMENT: 'production',
   PORT: String(PORT),
   HOST: '127.0.0.1',
   PUBLIC_BASE_URL: BASE,

@@ -273,26 +273,15 @@ export class CredentialsService implements OnModuleInit {
     const { secret, hash } = prepared ?? (await this.prepareSecret());
     for (let attempt = 0; ; attempt++) {
       const prefix = generatePrefix();
-      const credential = Object.assign(new Credential(), {
-        id: randomUUID(),
-        agentId: agent.id,
+      const credential = this.newCredential(agent, spec, {
         type: 'api_key',
-        name: spec.name,
         prefix,
         hash,
         jwk: null,
         kid: null,
         alg: null,
         thumbprint: null,
-        scopes: spec.scopes,
-        status: 'active',
-        expiresAt: spec.expiresAt,
-        graceUntil: null,
-        rotatedToId: null,
-        lastUsedAt: null,
-        createdAt: this.clock.now(),
-        revokedAt: null,
-      } satisfies Credential);
+      });
       try {
         // A savepoint, so a (vanishingly rare) prefix collision can retry inside the caller's transaction.
         await manager.transaction((inner) => this.credentials.insert(inner, credential));
@@ -301,6 +290,28 @@ export class CredentialsService implements OnModuleInit {
         if (pgErrorCode(error) !== PG_UNIQUE_VIOLATION || attempt >= 2) throw error;
       }
     }
+  }
+
+  /** A new active credential of `agent`: the fields every type shares, plus its key material. */
+  private newCredential(
+    agent: Pick<Agent, 'id'>,
+    spec: { name: string | null; scopes: string[]; expiresAt: Date | null },
+    material: Pick<Credential, 'type' | 'prefix' | 'hash' | 'jwk' | 'kid' | 'alg' | 'thumbprint'>,
+  ): Credential {
+    return Object.assign(new Credential(), {
+      id: randomUUID(),
+      agentId: agent.id,
+      name: spec.name,
+      ...material,
+      scopes: spec.scopes,
+      status: 'active',
+      expiresAt: spec.expiresAt,
+      graceUntil: null,
+      rotatedToId: null,
+      lastUsedAt: null,
+      createdAt: this.clock.now(),
+      revokedAt: null,
+    } satisfies Credential);
   }
 
   /**
@@ -313,26 +324,15 @@ export class CredentialsService implements OnModuleInit {
     spec: { name: string | null; scopes: string[]; expiresAt: Date | null },
     key: ParsedPublicKey,
   ): Promise<Credential> {
-    const credential = Object.assign(new Credential(), {
-      id: randomUUID(),
-      agentId: agent.id,
+    const credential = this.newCredential(agent, spec, {
       type: 'public_key',
-      name: spec.name,
       prefix: null,
       hash: null,
       jwk: key.jwk,
       kid: key.kid,
       alg: key.alg,
       thumbprint: key.thumbprint,
-      scopes: spec.scopes,
-      status: 'active',
-      expiresAt: spec.expiresAt,
-      graceUntil: null,
-      rotatedToId: null,
-      lastUsedAt: null,
-      createdAt: this.clock.now(),
-      revokedAt: null,
-    } satisfies Credential);
+    });
     try {
       await manager.transaction((inner) => this.credentials.insert(inner, credential));
     } catch (error) {

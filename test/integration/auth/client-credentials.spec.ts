@@ -1,8 +1,8 @@
 import { managementResourceIdentifier } from '@agentauth/core';
-import { createServer } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import request from 'supertest';
+import { freePort } from '../../support/api-process';
 import { createTestApp, type TestApp } from '../../support/app';
 import {
   aKey,
@@ -24,17 +24,6 @@ import { claimsOf } from './auth-helpers';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const SCOPES = ['agents:read', 'agents:write', 'credentials:read'];
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 describe('client_credentials over a real socket, verified with the discovery document only', () => {
   let t: TestApp;

@@ -1,7 +1,7 @@
-import { createServer } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { calculateJwkThumbprint, type JWK } from 'jose';
 import request from 'supertest';
+import { freePort } from '../../support/api-process';
 import { createTestApp, type TestApp } from '../../support/app';
 import { runOpenIdClient } from '../../support/openid-client';
 import { redisKeyPrefix } from '../../support/test-env';
@@ -19,17 +19,6 @@ import { auditEventsAbout } from '../../factories/db';
 import { aKeyPair, dpopProof, type TestKeyPair } from '../../factories/public-keys';
 import { aResourceServer } from '../../factories/resource-servers';
 import { aScope } from '../../factories/scopes';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 const thumbprint = (pair: TestKeyPair) => calculateJwkThumbprint(pair.publicJwk as unknown as JWK, 'sha256');
 const ALGS = 'RS256 PS256 ES256 EdDSA Ed25519';

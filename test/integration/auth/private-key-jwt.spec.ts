@@ -1,9 +1,9 @@
-import { createServer } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
 import type Redis from 'ioredis';
 import request from 'supertest';
 import { REDIS } from '@agentauth/core';
+import { freePort } from '../../support/api-process';
 import { createTestApp, type TestApp } from '../../support/app';
 import { runOpenIdClient } from '../../support/openid-client';
 import { redisKeyPrefix } from '../../support/test-env';
@@ -18,17 +18,6 @@ import {
   type TestKeyPair,
   unsignedJwt,
 } from '../../factories/public-keys';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** A fresh Redis namespace: this suite's many refused authentications must not fill 127.0.0.1's shared bucket. */
 const freshPrefix = () => `${redisKeyPrefix()}${randomUUID()}:`;

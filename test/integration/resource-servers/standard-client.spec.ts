@@ -1,11 +1,11 @@
 import { execFile } from 'node:child_process';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { aKey, anAgent, aTree } from '../../factories/agents';
 import { aResourceServer, anIdentifier } from '../../factories/resource-servers';
 import { aScope } from '../../factories/scopes';
+import { freePort } from '../../support/api-process';
 import { createTestApp, type TestApp } from '../../support/app';
 
 const run = promisify(execFile);
@@ -19,17 +19,6 @@ interface ProbeOutput {
   cause?: string;
 }
 const PROBE = path.resolve(__dirname, '../../support/openid-client-probe.mjs');
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /**
  * Issue 19 "Done when": a real client (openid-client 6, unmodified) gets a resource-bound token through
