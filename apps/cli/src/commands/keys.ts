@@ -7,8 +7,9 @@ import { contextOf, looseBody, moreHint } from './common.js';
 type Credential = Schema<'CredentialResponse'>;
 const COLUMNS = ['id', 'agent_id', 'name', 'masked_key', 'status', 'scopes', 'expires_at'] as const;
 
-function shownOnce(apiKey: string): string {
-  return `api key (shown once, store it now): ${apiKey}`;
+/** The raw API key line (a public-key credential has none). */
+function shownOnce(apiKey: string | undefined): string[] {
+  return apiKey === undefined ? [] : [`api key (shown once, store it now): ${apiKey}`];
 }
 
 export function registerKeys(program: Command): void {
@@ -62,7 +63,7 @@ export function registerKeys(program: Command): void {
           }),
         );
         ctx.out.result(redact(issued, ['api_key'], ctx.out.showSecrets), () =>
-          [`created key ${issued.id} for agent ${issued.agent_id}`, shownOnce(issued.api_key)].join('\n'),
+          [`created key ${issued.id} for agent ${issued.agent_id}`, ...shownOnce(issued.api_key)].join('\n'),
         );
       },
     );
@@ -83,7 +84,7 @@ export function registerKeys(program: Command): void {
         [
           `rotated key ${rotated.previous.id} → ${rotated.id}` +
             (rotated.previous.grace_until ? ` (old key valid until ${rotated.previous.grace_until})` : ''),
-          shownOnce(rotated.api_key),
+          ...shownOnce(rotated.api_key),
         ].join('\n'),
       );
     });
