@@ -1,11 +1,21 @@
 import { type Command, Option } from 'commander';
 import { type Schema, unwrap } from '@agentauth/sdk';
 import { details, redact, table } from '../output.js';
-import { idArgument, isoDate, list, nonNegativeInt, positiveInt, uuid } from '../parse.js';
+import { idArgument, isoDate, list, nonNegativeInt, positiveInt, publicJwkFile, uuid } from '../parse.js';
 import { contextOf, looseBody, moreHint } from './common.js';
 
 type Credential = Schema<'CredentialResponse'>;
-const COLUMNS = ['id', 'agent_id', 'name', 'masked_key', 'status', 'scopes', 'expires_at'] as const;
+const COLUMNS = [
+  'id',
+  'agent_id',
+  'type',
+  'name',
+  'masked_key',
+  'kid',
+  'status',
+  'scopes',
+  'expires_at',
+] as const;
 
 /** The raw API key line (a public-key credential has none). */
 function shownOnce(apiKey: string | undefined): string[] {
@@ -41,20 +51,28 @@ export function registerKeys(program: Command): void {
 
   keys
     .command('create')
-    .description('issue an API key (the raw key is shown once)')
+    .description(
+      'issue an API key (the raw key is shown once), or with --jwk register a public key for private_key_jwt',
+    )
     .option('--agent <id>', 'for this agent (default: your agent)', uuid)
     .option('--name <name>', 'name')
     .option('--scopes <scopes>', "scopes (default: all of the agent's)", list)
     .option('--expires-at <date>', 'expiry (ISO 8601)', isoDate)
+    .option(
+      '--jwk <file>',
+      'a public JWK (JSON file, - for stdin): a public_key credential instead of an API key',
+    )
     .action(
       async (
-        opts: { agent?: string; name?: string; scopes?: string[]; expiresAt?: string },
+        opts: { agent?: string; name?: string; scopes?: string[]; expiresAt?: string; jwk?: string },
         cmd: Command,
       ) => {
         const ctx = contextOf(cmd);
+        const jwk = opts.jwk === undefined ? undefined : publicJwkFile(opts.jwk);
         const issued = await unwrap(
           ctx.management().POST('/api/v1/credentials', {
             body: looseBody({
+              ...(jwk ? { type: 'public_key', jwk } : {}),
               agent_id: opts.agent,
               name: opts.name,
               scopes: opts.scopes,
@@ -63,7 +81,12 @@ export function registerKeys(program: Command): void {
           }),
         );
         ctx.out.result(redact(issued, ['api_key'], ctx.out.showSecrets), () =>
-          [`created key ${issued.id} for agent ${issued.agent_id}`, ...shownOnce(issued.api_key)].join('\n'),
+          [
+            issued.type === 'public_key'
+              ? `registered public key ${issued.id} for agent ${issued.agent_id} (kid ${issued.kid}, alg ${issued.alg})`
+              : `created key ${issued.id} for agent ${issued.agent_id}`,
+            ...shownOnce(issued.api_key),
+          ].join('\n'),
         );
       },
     );
