@@ -11,9 +11,16 @@ export {
   type TokenRequest,
 } from './client/agentauth-client.js';
 export {
+  algorithmOf,
   type ClientAuthentication,
   clientSecretBasic,
   clientSecretPost,
+  JWT_BEARER_ASSERTION_TYPE,
+  PRIVATE_KEY_JWT_ALGS,
+  type PrivateKeyInput,
+  privateKeyJwt,
+  type PrivateKeyJwtAlg,
+  type PrivateKeyJwtOptions,
 } from './client/client-authentication.js';
 export {
   type AuthorizationServerMetadata,

@@ -9,7 +9,13 @@ import {
   type RetryPolicy,
   send,
 } from '../http.js';
-import { type ClientAuthentication, clientSecretBasic, clientSecretPost } from './client-authentication.js';
+import {
+  type ClientAuthentication,
+  clientSecretBasic,
+  clientSecretPost,
+  privateKeyJwt,
+  type PrivateKeyJwtOptions,
+} from './client-authentication.js';
 import { type AuthorizationServerMetadata, discover, normalizeIssuer } from './discovery.js';
 import { authorizationScheme, type TokenSet, tokenSetFrom } from './token-set.js';
 
@@ -35,7 +41,12 @@ export interface AgentAuthClientOptions {
   clientSecret?: string;
   /** How the API key is sent (default `client_secret_basic`). */
   authMethod?: 'client_secret_basic' | 'client_secret_post';
-  /** Any other client authentication (e.g. `private_key_jwt`); wins over clientId/clientSecret. */
+  /**
+   * `private_key_jwt` (CONTRACT §9) instead of an API key: the private half of a public key registered for
+   * the agent (`clientId`), with its `kid` and `alg` when not derived from the key.
+   */
+  privateKey?: Omit<PrivateKeyJwtOptions, 'clientId'>;
+  /** Any other client authentication; wins over clientId/clientSecret/privateKey. */
   clientAuthentication?: ClientAuthentication;
   /**
    * Renew a cached token this many seconds before it expires (default 60). Never more than half the token's
@@ -145,9 +156,15 @@ export class AgentAuthClient {
     this.issuer = normalizeIssuer(options.issuer);
     if (options.clientAuthentication) {
       this.auth = options.clientAuthentication;
+    } else if (options.privateKey) {
+      if (!options.clientId) throw new TypeError('AgentAuthClient needs the clientId of the private key');
+      if (options.clientSecret) throw new TypeError('give clientSecret or privateKey, not both');
+      this.auth = privateKeyJwt({ clientId: options.clientId, ...options.privateKey });
     } else {
       if (!options.clientId || !options.clientSecret) {
-        throw new TypeError('AgentAuthClient needs clientId and clientSecret, or clientAuthentication');
+        throw new TypeError(
+          'AgentAuthClient needs clientId and clientSecret (or privateKey), or clientAuthentication',
+        );
       }
       this.auth =
         options.authMethod === 'client_secret_post'
@@ -394,13 +411,17 @@ export class AgentAuthClient {
     params: Record<string, string | undefined>,
     retryOn: RetryOn,
   ): Promise<Response> {
-    const body = new URLSearchParams();
-    for (const [name, value] of Object.entries(params)) if (value !== undefined) body.set(name, value);
-    const headers = new Headers({
-      'Content-Type': 'application/x-www-form-urlencoded',
-      Accept: 'application/json',
-    });
-    await this.auth.apply({ headers, body, endpoint, issuer: this.issuer });
-    return send(this.http, endpoint, { method: 'POST', headers, body: body.toString() }, retryOn);
+    // Built anew for every attempt: a private_key_jwt assertion (and a DPoP proof) is single use.
+    const build = async (): Promise<RequestInit & { body: string }> => {
+      const body = new URLSearchParams();
+      for (const [name, value] of Object.entries(params)) if (value !== undefined) body.set(name, value);
+      const headers = new Headers({
+        'Content-Type': 'application/x-www-form-urlencoded',
+        Accept: 'application/json',
+      });
+      await this.auth.apply({ headers, body, endpoint, issuer: this.issuer });
+      return { method: 'POST', headers, body: body.toString() };
+    };
+    return send(this.http, endpoint, build, retryOn);
   }
 }
