@@ -28,6 +28,13 @@ export {
   managementBaseUrl,
   normalizeIssuer,
 } from './client/discovery.js';
+export {
+  type DpopAlgorithm,
+  type DpopKeyPair,
+  type DpopOptions,
+  DpopProver,
+  type ProofTarget,
+} from './client/dpop.js';
 export { authorizationScheme, type TokenSet } from './client/token-set.js';
 export { type Clock, systemClock } from './clock.js';
 export {
