@@ -26,6 +26,7 @@ describe('DPoP through the SDK against a real server', () => {
   let client: AgentAuthClient;
   let rs: { base: string; close(): Promise<void> };
   let resource: string;
+  let protect: express.RequestHandler | undefined;
 
   beforeAll(async () => {
     t = await listeningApp();
@@ -40,7 +41,6 @@ describe('DPoP through the SDK against a real server', () => {
     });
 
     const app = express();
-    let protect: express.RequestHandler | undefined;
     const answer: express.RequestHandler = (req, res) => {
       const verified = (req as MinimalRequest).agentAuth!;
       res.json({ sub: verified.subject, jkt: verified.claims.cnf?.jkt ?? null });
