@@ -316,6 +316,35 @@ describe('agentauth CLI', () => {
       ).toBe(2);
       const page = await user.json<{ items: { type: string }[] }>(['keys', 'ls', '--agent', agent.id]);
       expect(page.items.map((k) => k.type).sort()).toEqual(['public_key', 'public_key']);
+
+      // rotate --jwk: the new public key replaces the old one (no grace: the old key stops at once).
+      const next = aKeyPair('ES256');
+      const nextFile = path.join(user.home, 'next.jwk.json');
+      fs.writeFileSync(nextFile, JSON.stringify(next.publicJwk));
+      const rotated = await user.json<{ id: string; type: string; previous: { id: string } }>([
+        'keys',
+        'rotate',
+        registered.id as string,
+        '--jwk',
+        nextFile,
+      ]);
+      expect(rotated).toMatchObject({ type: 'public_key', previous: { id: registered.id } });
+      const withNext = await request(t.http)
+        .post('/api/v1/auth/token')
+        .type('form')
+        .send({
+          grant_type: 'client_credentials',
+          ...assertionParams(await clientAssertion(next, agent.id, t.base)),
+        });
+      expect(withNext.status).toBe(200);
+      const withOld = await request(t.http)
+        .post('/api/v1/auth/token')
+        .type('form')
+        .send({
+          grant_type: 'client_credentials',
+          ...assertionParams(await clientAssertion(pair, agent.id, t.base)),
+        });
+      expect(withOld.status).toBe(401);
     });
   });
 

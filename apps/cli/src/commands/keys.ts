@@ -95,12 +95,15 @@ export function registerKeys(program: Command): void {
     .command('rotate <id>')
     .description('replace a key; the old one keeps working for --grace seconds')
     .option('--grace <seconds>', 'grace period of the old key in seconds', nonNegativeInt, 0)
-    .action(async (id: string, opts: { grace: number }, cmd: Command) => {
+    .option('--jwk <file>', 'a public key credential: the new public JWK (JSON file, - for stdin)')
+    .action(async (id: string, opts: { grace: number; jwk?: string }, cmd: Command) => {
       const ctx = contextOf(cmd);
+      const credentialId = idArgument(id);
+      const jwk = opts.jwk === undefined ? undefined : publicJwkFile(opts.jwk);
       const rotated = await unwrap(
         ctx.management().POST('/api/v1/credentials/{id}/rotate', {
-          params: { path: { id: idArgument(id) } },
-          body: { grace_period_seconds: opts.grace },
+          params: { path: { id: credentialId } },
+          body: { grace_period_seconds: opts.grace, ...(jwk ? { jwk } : {}) },
         }),
       );
       ctx.out.result(redact(rotated, ['api_key'], ctx.out.showSecrets), () =>
