@@ -120,6 +120,7 @@ describe('resource-server kit against a real AgentAuth server', () => {
       authorization_servers: [t.base],
       bearer_methods_supported: ['header'],
       scopes_supported: [SCOPE],
+      dpop_signing_alg_values_supported: ['RS256', 'PS256', 'ES256', 'EdDSA'],
     });
   });
 

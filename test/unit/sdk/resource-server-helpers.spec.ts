@@ -2,6 +2,7 @@ import {
   bearerTokenOf,
   credentialsOf,
   presentedRequestOf,
+  protectedResourceMetadata,
   requestUrlOf,
   protectedResourceMetadataPath,
   protectedResourceMetadataUrl,
@@ -49,6 +50,29 @@ describe('resource-server helpers', () => {
     expect(bearerTokenOf('Basic abc')).toBeUndefined();
     expect(bearerTokenOf('Bearer a b')).toBeUndefined();
     expect(bearerTokenOf(['Bearer a', 'Bearer b'])).toBeInstanceOf(TokenVerificationError);
+  });
+
+  it('describes the resource (RFC 9728): the issuer, header tokens, the DPoP algorithms, DPoP required when asked', () => {
+    expect(
+      protectedResourceMetadata({
+        resource: 'https://r.example/mcp',
+        issuer: 'https://a.example/',
+        scopesSupported: ['x'],
+      }),
+    ).toEqual({
+      resource: 'https://r.example/mcp',
+      authorization_servers: ['https://a.example'],
+      bearer_methods_supported: ['header'],
+      scopes_supported: ['x'],
+      dpop_signing_alg_values_supported: ['RS256', 'PS256', 'ES256', 'EdDSA'],
+    });
+    expect(
+      protectedResourceMetadata({
+        resource: 'https://r.example',
+        issuer: 'https://a.example',
+        dpopRequired: true,
+      }),
+    ).toMatchObject({ dpop_bound_access_tokens_required: true });
   });
 
   it('reads Bearer and DPoP credentials (RFC 9449 §7.1); Bearer-only helpers ignore DPoP', () => {
