@@ -1,4 +1,7 @@
+import { Controller, Get, Req, UseGuards } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
 import express from 'express';
+import { AgentAuthGuard, agentAuthOf } from '@agentauth/sdk/nestjs';
 import {
   AgentAuthClient,
   createVerifier,
@@ -10,7 +13,7 @@ import { aTree, type Caller, claimsOf } from '../../factories/agents';
 import { aKeyPair, dpopProof, type TestKeyPair } from '../../factories/public-keys';
 import { aScope } from '../../factories/scopes';
 import type { TestApp } from '../../support/app';
-import { aResourceServer, listen, listeningApp } from './sdk-helpers';
+import { aResourceServer, listen, listenNest, listeningApp } from './sdk-helpers';
 
 const SCOPE = 'files:read';
 
@@ -124,6 +127,41 @@ describe('DPoP through the SDK against a real server', () => {
         error: 'invalid_dpop_proof',
       });
       expect(res.body.error_description).toMatch(reason);
+    }
+  });
+
+  it('the NestJS guard accepts the bound token with the SDK proof and refuses it without one', async () => {
+    @Controller('things')
+    @UseGuards(
+      new AgentAuthGuard(createVerifier({ issuer: t.base, audience: resource }), { requiredScopes: [SCOPE] }),
+    )
+    class ThingsController {
+      @Get()
+      list(@Req() req: { agentAuth?: never }) {
+        return { sub: agentAuthOf(req).subject };
+      }
+    }
+    const moduleRef = await Test.createTestingModule({ controllers: [ThingsController] }).compile();
+    const nest = moduleRef.createNestApplication({ logger: false });
+    const base = await listenNest(nest);
+    try {
+      const good = await client.fetch(`${base}/things`, {}, { scope: SCOPE, resource });
+      expect(good.status).toBe(200);
+      expect(await good.json()).toEqual({ sub: root.agent.id });
+      const { accessToken } = await boundToken();
+      const bare = await fetch(`${base}/things`, { headers: { Authorization: `DPoP ${accessToken}` } });
+      expect(bare.status).toBe(401);
+      expect(bare.headers.get('www-authenticate')).toMatch(/^DPoP error="invalid_dpop_proof"/);
+      const elsewhere = await fetch(`${base}/things`, {
+        headers: {
+          Authorization: `DPoP ${accessToken}`,
+          DPoP: await dpopProof(pair, { htm: 'GET', htu: files(), accessToken }),
+        },
+      });
+      expect(elsewhere.status).toBe(401);
+      expect(await elsewhere.json()).toMatchObject({ error: 'invalid_dpop_proof' });
+    } finally {
+      await nest.close();
     }
   });
 
