@@ -6,6 +6,7 @@ import { registerDelegations } from './commands/delegations.js';
 import { registerKeys } from './commands/keys.js';
 import { registerLogin } from './commands/login.js';
 import { registerPolicies } from './commands/policies.js';
+import { registerResourceServers } from './commands/resource-servers.js';
 import { registerScopes } from './commands/scopes.js';
 import { registerStats } from './commands/stats.js';
 import { registerToken } from './commands/token.js';
@@ -18,7 +19,7 @@ export const VERSION = '0.1.0';
 export function buildProgram(): Command {
   const program = new Command('agentauth')
     .description(
-      'Operate an AgentAuth server: agents, keys, delegations, scopes, policies, webhooks, tokens, audit',
+      'Operate an AgentAuth server: agents, keys, delegations, scopes, policies, resource servers, webhooks, tokens, audit',
     )
     .version(VERSION)
     .option('-p, --profile <name>', 'profile in ~/.config/agentauth/config.json (env AGENTAUTH_PROFILE)')
@@ -34,6 +35,7 @@ export function buildProgram(): Command {
   registerDelegations(program);
   registerScopes(program);
   registerPolicies(program);
+  registerResourceServers(program);
   registerWebhooks(program);
   registerToken(program);
   registerAudit(program);

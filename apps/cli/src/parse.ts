@@ -1,3 +1,4 @@
+import * as fs from 'node:fs';
 import { InvalidArgumentError } from 'commander';
 import { UsageError } from './errors.js';
 
@@ -59,4 +60,38 @@ export function idArgument(value: string): string {
     throw new UsageError(`invalid id "${value}": expected a UUID`);
   }
   return value.toLowerCase();
+}
+
+/** JWK members that only a private (or symmetric) key has (RFC 7518 §6): never sent to the server. */
+const PRIVATE_JWK_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
+
+/** A public JWK read from a file (`-` = stdin); a private or symmetric key is refused before anything is sent. */
+export function publicJwkFile(file: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = fs.readFileSync(file === '-' ? 0 : file, 'utf8');
+  } catch (error) {
+    throw new UsageError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
+  }
+  let jwk: unknown;
+  try {
+    jwk = JSON.parse(text);
+  } catch {
+    throw new UsageError(`${file} is not JSON: expected a public JWK`);
+  }
+  if (
+    !jwk ||
+    typeof jwk !== 'object' ||
+    Array.isArray(jwk) ||
+    typeof (jwk as { kty?: unknown }).kty !== 'string'
+  ) {
+    throw new UsageError(`${file} is not a JWK (a JSON object with kty)`);
+  }
+  const secret = PRIVATE_JWK_MEMBERS.filter((member) => member in jwk);
+  if (secret.length > 0) {
+    throw new UsageError(
+      `${file} holds a private key (${secret.join(', ')}): give the public JWK only; nothing was sent`,
+    );
+  }
+  return jwk as Record<string, unknown>;
 }

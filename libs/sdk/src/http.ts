@@ -61,21 +61,27 @@ function retryable(status: number, retryOn: RetryOn): boolean {
   return retryOn === 'transient' && status >= 500 && status !== 501;
 }
 
+/** A request's init, or a function building it anew for every attempt (single-use JWTs: assertions, proofs). */
+export type RequestInitSource =
+  (RequestInit & { body?: string }) | (() => Promise<RequestInit & { body?: string }>);
+
 /**
  * One HTTP request with the retry policy. Returns the last response (successful or not); throws
- * NetworkError when the server could not be reached. `init.body` must be repeatable (a string or undefined).
+ * NetworkError when the server could not be reached. `init.body` must be repeatable (a string or undefined);
+ * `init` given as a function is called before every attempt.
  */
 export async function send(
   ctx: HttpContext,
   url: string,
-  init: RequestInit & { body?: string },
+  init: RequestInitSource,
   retryOn: RetryOn = 'transient',
 ): Promise<Response> {
   for (let attempt = 0; ; attempt++) {
     const canRetry = attempt < ctx.retry.maxRetries;
     let res: Response;
+    const attemptInit = typeof init === 'function' ? await init() : init;
     try {
-      res = await ctx.fetch(url, init);
+      res = await ctx.fetch(url, attemptInit);
     } catch (cause) {
       if (canRetry && retryOn === 'transient') {
         await ctx.clock.sleep(backoffMs(ctx.retry, attempt, ctx.random));

@@ -11,9 +11,16 @@ export {
   type TokenRequest,
 } from './client/agentauth-client.js';
 export {
+  algorithmOf,
   type ClientAuthentication,
   clientSecretBasic,
   clientSecretPost,
+  JWT_BEARER_ASSERTION_TYPE,
+  PRIVATE_KEY_JWT_ALGS,
+  type PrivateKeyInput,
+  privateKeyJwt,
+  type PrivateKeyJwtAlg,
+  type PrivateKeyJwtOptions,
 } from './client/client-authentication.js';
 export {
   type AuthorizationServerMetadata,
@@ -21,6 +28,13 @@ export {
   managementBaseUrl,
   normalizeIssuer,
 } from './client/discovery.js';
+export {
+  type DpopAlgorithm,
+  type DpopKeyPair,
+  type DpopOptions,
+  DpopProver,
+  type ProofTarget,
+} from './client/dpop.js';
 export { authorizationScheme, type TokenSet } from './client/token-set.js';
 export { type Clock, systemClock } from './clock.js';
 export {

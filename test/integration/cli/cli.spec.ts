@@ -1,7 +1,10 @@
 import * as fs from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { ensureWorkerBuild } from '../../support/worker-process';
-import { aTree, type Caller, claimsOf } from '../../factories/agents';
+import * as path from 'node:path';
+import request from 'supertest';
+import { aTree, type Caller, claimsOf, requestToken } from '../../factories/agents';
+import { aKeyPair, assertionParams, clientAssertion } from '../../factories/public-keys';
 import type { TestApp } from '../../support/app';
 import { listeningApp } from '../sdk/sdk-helpers';
 import { CliUser } from './cli-helpers';
@@ -245,6 +248,104 @@ describe('agentauth CLI', () => {
       expect(missing.stderr).toMatch(REQUEST_ID);
       expect((await user.run(['keys', 'rotate', UNKNOWN, '--grace', '-5'])).code).toBe(2);
     });
+    it('create --jwk registers a public key (no secret) that authenticates with private_key_jwt; a private JWK is exit 2 and sends nothing', async () => {
+      const agent = await user.json<{ id: string }>([
+        'agents',
+        'create',
+        '--name',
+        'jwk-holder',
+        '--scopes',
+        'agents:read',
+      ]);
+      const pair = aKeyPair('ES256');
+      const publicFile = path.join(user.home, 'public.jwk.json');
+      fs.writeFileSync(publicFile, JSON.stringify(pair.publicJwk));
+      const registered = await user.json<Record<string, unknown> & { kid: string }>([
+        'keys',
+        'create',
+        '--agent',
+        agent.id,
+        '--jwk',
+        publicFile,
+        '--show-secrets',
+      ]);
+      expect(registered).toMatchObject({
+        type: 'public_key',
+        agent_id: agent.id,
+        alg: 'ES256',
+        status: 'active',
+      });
+      expect(registered).not.toHaveProperty('api_key');
+      expect(registered.jwk).toEqual(expect.objectContaining({ kty: 'EC', x: pair.publicJwk.x }));
+      const human = await user.run(
+        ['keys', 'create', '--agent', agent.id, '--jwk', '-'],
+        {},
+        JSON.stringify(aKeyPair('EdDSA').publicJwk),
+      );
+      expect(human.code).toBe(0);
+      expect(human.stdout).toMatch(/^registered public key \S+ for agent \S+ \(kid \S+, alg EdDSA\)$/m);
+      expect(human.stdout).not.toMatch(/shown once/);
+
+      // The key works: a client assertion signed with its private half gets a token.
+      const token = await request(t.http)
+        .post('/api/v1/auth/token')
+        .type('form')
+        .send({
+          grant_type: 'client_credentials',
+          ...assertionParams(await clientAssertion(pair, agent.id, t.base)),
+        })
+        .expect(200);
+      expect(claimsOf(token.body.access_token as string).sub).toBe(agent.id);
+
+      const privateFile = path.join(user.home, 'private.jwk.json');
+      fs.writeFileSync(privateFile, JSON.stringify(aKeyPair('ES256').privateJwk));
+      const refused = await user.run(['keys', 'create', '--agent', agent.id, '--jwk', privateFile]);
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toMatch(/holds a private key \(d\).*nothing was sent/);
+      expect(
+        (
+          await user.run([
+            'keys',
+            'create',
+            '--agent',
+            agent.id,
+            '--jwk',
+            path.join(user.home, 'missing.json'),
+          ])
+        ).code,
+      ).toBe(2);
+      const page = await user.json<{ items: { type: string }[] }>(['keys', 'ls', '--agent', agent.id]);
+      expect(page.items.map((k) => k.type).sort()).toEqual(['public_key', 'public_key']);
+
+      // rotate --jwk: the new public key replaces the old one (no grace: the old key stops at once).
+      const next = aKeyPair('ES256');
+      const nextFile = path.join(user.home, 'next.jwk.json');
+      fs.writeFileSync(nextFile, JSON.stringify(next.publicJwk));
+      const rotated = await user.json<{ id: string; type: string; previous: { id: string } }>([
+        'keys',
+        'rotate',
+        registered.id as string,
+        '--jwk',
+        nextFile,
+      ]);
+      expect(rotated).toMatchObject({ type: 'public_key', previous: { id: registered.id } });
+      const withNext = await request(t.http)
+        .post('/api/v1/auth/token')
+        .type('form')
+        .send({
+          grant_type: 'client_credentials',
+          ...assertionParams(await clientAssertion(next, agent.id, t.base)),
+        });
+      expect(withNext.status).toBe(200);
+      const withOld = await request(t.http)
+        .post('/api/v1/auth/token')
+        .type('form')
+        .send({
+          grant_type: 'client_credentials',
+          ...assertionParams(await clientAssertion(pair, agent.id, t.base)),
+        });
+      expect(withOld.status).toBe(401);
+    });
   });
 
   describe('delegations', () => {
@@ -429,6 +530,111 @@ describe('agentauth CLI', () => {
       const missing = await user.run(['policies', 'evaluate', '--agent', UNKNOWN, '--action', 'agents:read']);
       expect(missing.code).toBe(1);
       expect(missing.stderr).toMatch(REQUEST_ID);
+    });
+  });
+
+  describe('resource-servers', () => {
+    it('create, ls, get, update, delete', async () => {
+      const scope = `rs${randomUUID().slice(0, 6)}:read`;
+      await user.json(['scopes', 'create', scope]);
+      const identifier = `https://cli-${randomUUID().slice(0, 8)}.example.com/mcp`;
+      const created = await user.json<Record<string, unknown> & { id: string }>([
+        'resource-servers',
+        'create',
+        identifier,
+        '--name',
+        'calendar',
+        '--description',
+        'the calendar API',
+        '--scopes',
+        scope,
+        '--agent-id',
+        root.agent.id,
+        '--access-token-ttl',
+        '300',
+        '--dpop-required',
+      ]);
+      expect(created).toMatchObject({
+        identifier,
+        name: 'calendar',
+        description: 'the calendar API',
+        scopes: [scope],
+        agent_id: root.agent.id,
+        access_token_ttl_seconds: 300,
+        dpop_required: true,
+      });
+
+      const table = await user.run(['resource-servers', 'ls']);
+      expect(table.code).toBe(0);
+      expect(table.stdout.split('\n')[0]).toMatch(
+        /^ID\s+IDENTIFIER\s+NAME\s+SCOPES\s+AGENT_ID\s+DPOP_REQUIRED$/,
+      );
+      expect(table.stdout).toContain(identifier);
+      const page = await user.json<{ items: { id: string }[] }>(['resource-servers', 'ls', '--limit', '200']);
+      expect(page.items.map((r) => r.id)).toContain(created.id);
+      expect(await user.json(['resource-servers', 'get', created.id])).toMatchObject({
+        id: created.id,
+        identifier,
+      });
+
+      const updated = await user.json([
+        'resource-servers',
+        'update',
+        created.id,
+        '--name',
+        'calendar v2',
+        '--no-dpop-required',
+        '--access-token-ttl',
+        '120',
+      ]);
+      expect(updated).toMatchObject({
+        name: 'calendar v2',
+        dpop_required: false,
+        access_token_ttl_seconds: 120,
+        scopes: [scope],
+      });
+      // The registered identifier is now a resource: a token for it has it as aud.
+      const token = await requestToken(t, root, { resource: identifier }).expect(200);
+      expect(claimsOf(token.body.access_token as string)).toMatchObject({ aud: identifier, scope });
+
+      expect(await user.json(['resource-servers', 'delete', created.id])).toEqual({
+        id: created.id,
+        deleted: true,
+      });
+      const gone = await user.run(['resource-servers', 'get', created.id]);
+      expect(gone.code).toBe(1);
+      expect(gone.stderr).toMatch(/HTTP 404/);
+    });
+
+    it('a management scope is exit 1 with the validation detail; nothing to update is exit 2', async () => {
+      const refused = await user.run([
+        'resource-servers',
+        'create',
+        `https://cli-${randomUUID().slice(0, 8)}.example.com/api`,
+        '--name',
+        'bad',
+        '--scopes',
+        'agents:read',
+      ]);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toMatch(/HTTP 400, request id/);
+      expect(refused.stderr).toMatch(/agents:read is a management API scope/);
+      const json = await user.run([
+        'resource-servers',
+        'create',
+        `https://cli-${randomUUID().slice(0, 8)}.example.com/api`,
+        '--name',
+        'bad',
+        '--scopes',
+        'agents:read',
+        '--json',
+      ]);
+      expect(json.code).toBe(1);
+      expect(JSON.parse(json.stderr)).toMatchObject({ status: 400, request_id: expect.any(String) });
+      expect((await user.run(['resource-servers', 'update', UNKNOWN])).code).toBe(2);
+      expect(
+        (await user.run(['resource-servers', 'create', 'https://x.example.com', '--name', 'n'])).code,
+      ).toBe(2);
     });
   });
 

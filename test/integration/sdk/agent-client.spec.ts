@@ -2,7 +2,8 @@ import { AgentAuthClient, OAuthError, ProblemError, managementClientFor, unwrap 
 import { anAgent, aKey, aTree, type Caller, claimsOf } from '../../factories/agents';
 import { FakeClock } from '../../unit/sdk/fake-server';
 import type { TestApp } from '../../support/app';
-import { countingFetch, listeningApp } from './sdk-helpers';
+import { aScope } from '../../factories/scopes';
+import { aResourceServer, countingFetch, listeningApp } from './sdk-helpers';
 
 const SCOPES = ['agents:read', 'agents:write', 'credentials:write', 'delegations:read', 'delegations:write'];
 
@@ -54,13 +55,24 @@ describe('AgentAuthClient against a real server', () => {
     expect(counter.count('/auth/token')).toBe(2);
   });
 
-  it('passes the resource through: the token is for that audience', async () => {
+  it('passes the resource through: a token for a registered resource server has its identifier as aud', async () => {
     const root = await aTree(t);
+    const identifier = `https://calendar-${root.agent.id}.example/api`;
+    await aScope(t, root, 'calendar:read');
+    await aResourceServer(t, root, identifier, ['calendar:read']);
     const client = clientFor(root);
-    const managementAud = claimsOf(await client.getToken()).aud;
-    const other = await client.getToken({ scope: 'agents:read', resource: `${t.base}/api/v1` });
-    expect(claimsOf(other).aud).toBe(`${t.base}/api/v1`);
-    expect(managementAud).toBeDefined();
+    const management = claimsOf(await client.getToken());
+    expect(management.aud).toBe(`${t.base}/api/v1`);
+    const forServer = claimsOf(await client.getToken({ resource: identifier }));
+    expect(forServer.aud).toBe(identifier);
+    // No scope asked: the credential's scopes ∩ the server's (CONTRACT §8).
+    expect(forServer.scope).toBe('calendar:read');
+
+    const unregistered = (await client
+      .getToken({ resource: `https://unregistered-${root.agent.id}.example/api` })
+      .catch((e: unknown) => e)) as OAuthError;
+    expect(unregistered).toBeInstanceOf(OAuthError);
+    expect(unregistered.error).toBe('invalid_target');
   });
 
   it('surfaces a refused client as OAuthError invalid_client with the request id', async () => {

@@ -19,9 +19,12 @@ import { aTree, type Caller, claimsOf } from '../../factories/agents';
 import { FakeClock } from '../../unit/sdk/fake-server';
 import { forgeries } from '../auth/auth-helpers';
 import type { TestApp } from '../../support/app';
+import { aScope } from '../../factories/scopes';
 import { aResourceServer, listen, listenNest, listeningApp } from './sdk-helpers';
 
-const SCOPE = 'agents:read';
+// Custom scopes of the tree: a resource server accepts those, never the management API's (CONTRACT §8).
+const SCOPE = 'files:read';
+const OTHER_SCOPE = 'files:write';
 
 describe('resource-server kit against a real AgentAuth server', () => {
   let t: TestApp & { base: string };
@@ -83,7 +86,8 @@ describe('resource-server kit against a real AgentAuth server', () => {
     rs = await listen(app);
     resource = `${rs.base}/api`;
     metadataUrl = protectedResourceMetadataUrl(resource);
-    await aResourceServer(t, root, resource, [SCOPE, 'agents:write']);
+    for (const scope of [SCOPE, OTHER_SCOPE]) await aScope(t, root, scope);
+    await aResourceServer(t, root, resource, [SCOPE, OTHER_SCOPE]);
     verifiers.plain = createVerifier({ issuer: t.base, audience: resource });
     verifiers.strict = createVerifier({
       issuer: t.base,
@@ -116,11 +120,12 @@ describe('resource-server kit against a real AgentAuth server', () => {
       authorization_servers: [t.base],
       bearer_methods_supported: ['header'],
       scopes_supported: [SCOPE],
+      dpop_signing_alg_values_supported: ['RS256', 'PS256', 'ES256', 'EdDSA'],
     });
   });
 
   it("refuses a token for another audience (the management API's own)", async () => {
-    const managementToken = await agent.getToken({ scope: SCOPE });
+    const managementToken = await agent.getToken({ scope: 'agents:read' });
     expect(claimsOf(managementToken).aud).not.toBe(resource);
     const res = await call('/api/plain', managementToken);
     expect(res.status).toBe(401);
@@ -151,7 +156,7 @@ describe('resource-server kit against a real AgentAuth server', () => {
   });
 
   it('answers 403 insufficient_scope with the scope needed', async () => {
-    const token = await agent.getToken({ scope: 'agents:write', resource });
+    const token = await agent.getToken({ scope: OTHER_SCOPE, resource });
     const res = await call('/api/plain', token);
     expect(res.status).toBe(403);
     expect(res.headers.get('www-authenticate')).toContain(`error="insufficient_scope"`);
@@ -202,11 +207,11 @@ describe('resource-server kit against a real AgentAuth server', () => {
     expect(anonymous.status).toBe(401);
     expect(anonymous.headers.get('www-authenticate')).toContain(`resource_metadata="${metadataUrl}"`);
 
-    const wrongAudience = await call('/api/mcp', await agent.getToken({ scope: SCOPE }));
+    const wrongAudience = await call('/api/mcp', await agent.getToken({ scope: 'agents:read' }));
     expect(wrongAudience.status).toBe(401);
     expect(wrongAudience.headers.get('www-authenticate')).toContain('error="invalid_token"');
 
-    const noScope = await call('/api/mcp', await agent.getToken({ scope: 'agents:write', resource }));
+    const noScope = await call('/api/mcp', await agent.getToken({ scope: OTHER_SCOPE, resource }));
     expect(noScope.status).toBe(403);
   });
 
@@ -239,13 +244,13 @@ describe('resource-server kit against a real AgentAuth server', () => {
       expect(none.headers.get('www-authenticate')).toBe(`Bearer resource_metadata="${metadataUrl}"`);
 
       const other = await fetch(`${base}/things`, {
-        headers: { Authorization: `Bearer ${await agent.getToken({ scope: SCOPE })}` },
+        headers: { Authorization: `Bearer ${await agent.getToken({ scope: 'agents:read' })}` },
       });
       expect(other.status).toBe(401);
       expect(await other.json()).toMatchObject({ error: 'invalid_token' });
 
       const weak = await fetch(`${base}/things`, {
-        headers: { Authorization: `Bearer ${await agent.getToken({ scope: 'agents:write', resource })}` },
+        headers: { Authorization: `Bearer ${await agent.getToken({ scope: OTHER_SCOPE, resource })}` },
       });
       expect(weak.status).toBe(403);
       expect(weak.headers.get('www-authenticate')).toContain('error="insufficient_scope"');

@@ -18,23 +18,24 @@ export async function listeningApp(
 }
 
 /**
- * Makes `identifier` usable as the RFC 8707 `resource` of the caller's tree: registered as a resource server
- * (CONTRACT §8) where the server has `/resource-servers`. A server without that route (404) takes any
- * absolute URI as `resource`.
+ * Registers `identifier` as a resource server of the caller's tree (CONTRACT §8): the only way it can be the
+ * RFC 8707 `resource` of a grant, and the `aud` of the tokens issued for it.
  */
 export async function aResourceServer(
   t: TestApp,
   caller: Caller,
   identifier: string,
   scopes: string[],
-): Promise<void> {
+  extra: { dpop_required?: boolean; agent_id?: string } = {},
+): Promise<{ id: string; identifier: string }> {
   const res = await request(t.http)
     .post(`${API}/resource-servers`)
     .set(caller.auth)
-    .send({ identifier, name: `sdk-test ${identifier}`, scopes });
-  if (res.status !== 201 && res.status !== 404) {
+    .send({ identifier, name: `sdk-test ${identifier}`, scopes, ...extra });
+  if (res.status !== 201) {
     throw new Error(`register resource server: ${res.status} ${JSON.stringify(res.body)}`);
   }
+  return res.body as { id: string; identifier: string };
 }
 
 /** A node:http server (an Express or Nest handler) on an ephemeral loopback port. */

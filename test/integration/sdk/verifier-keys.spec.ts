@@ -86,7 +86,7 @@ describe('createVerifier key handling', () => {
     expect(fetches).toBe(1);
   });
 
-  it('refuses a DPoP-bound token presented as a bearer token (no proof checking yet: fail closed)', async () => {
+  it('refuses a DPoP-bound token presented as a bearer token, or with no request to check a proof against', async () => {
     const key = await aKey('bound');
     published = [key];
     const verifier = createVerifier({ issuer: ISSUER, audience: AUDIENCE, jwksUri: `${jwks.base}/jwks` });
@@ -94,7 +94,25 @@ describe('createVerifier key handling', () => {
       .verify(await sign(key, { cnf: { jkt: 'thumbprint' } }))
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TokenVerificationError);
-    expect(error).toMatchObject({ code: 'invalid_token', status: 401 });
+    expect(error).toMatchObject({ code: 'invalid_token', status: 401, scheme: 'DPoP' });
+    const asBearer = await verifier
+      .verify(await sign(key, { cnf: { jkt: 'thumbprint' } }), {
+        request: { scheme: 'Bearer', method: 'GET', url: `${AUDIENCE}/x` },
+      })
+      .catch((e: unknown) => e);
+    expect(asBearer).toMatchObject({ code: 'invalid_token', message: expect.stringMatching(/DPoP scheme/) });
+    const malformedCnf = await verifier
+      .verify(await sign(key, { cnf: { x5t: 'other' } }), {
+        request: { scheme: 'DPoP', method: 'GET', url: `${AUDIENCE}/x`, proof: 'p' },
+      })
+      .catch((e: unknown) => e);
+    expect(malformedCnf).toMatchObject({ code: 'invalid_token', message: expect.stringMatching(/cnf/) });
+    const unboundAsDpop = await verifier
+      .verify(await sign(key), {
+        request: { scheme: 'DPoP', method: 'GET', url: `${AUDIENCE}/x`, proof: 'p' },
+      })
+      .catch((e: unknown) => e);
+    expect(unboundAsDpop).toMatchObject({ code: 'invalid_token', message: 'token is not DPoP-bound' });
   });
 
   it('fails closed when the key set cannot be fetched: the middleware answers 503, not 200 or 401', async () => {

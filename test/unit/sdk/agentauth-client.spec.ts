@@ -1,6 +1,11 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { decodeJwt, jwtVerify } from 'jose';
 import {
   AgentAuthClient,
   type AgentAuthClientOptions,
+  algorithmOf,
+  JWT_BEARER_ASSERTION_TYPE,
+  privateKeyJwt,
   NetworkError,
   OAuthError,
   ProblemError,
@@ -313,6 +318,48 @@ describe('AgentAuthClient', () => {
       expect(req.headers.get('authorization')).toBeNull();
       expect(req.form.get('client_id')).toBe('agent-1');
       expect(req.form.get('client_secret')).toBe('aa_prefix_secret');
+    });
+
+    it('private_key_jwt signs a fresh assertion for every attempt: iss = sub = client, aud = the issuer', async () => {
+      const pair = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+      const clock = new FakeClock(Date.UTC(2026, 11, 7, 12, 0, 0));
+      const { server, client } = setup({
+        clientSecret: undefined,
+        clientAuthentication: privateKeyJwt({ clientId: 'agent-1', key: pair.privateKey, kid: 'k1', clock }),
+      });
+      const answers = [json({}, 503), tokenResponse()];
+      server.on(TOKEN, () => answers.shift()!);
+      await client.getToken();
+      const sent = server.tokenRequests();
+      expect(sent).toHaveLength(2);
+      const assertions = sent.map((r) => r.form.get('client_assertion')!);
+      for (const req of sent) {
+        expect(req.headers.get('authorization')).toBeNull();
+        expect(req.form.get('client_secret')).toBeNull();
+        expect(req.form.get('client_id')).toBe('agent-1');
+        expect(req.form.get('client_assertion_type')).toBe(JWT_BEARER_ASSERTION_TYPE);
+      }
+      const { payload, protectedHeader } = await jwtVerify(assertions[0], pair.publicKey, {
+        currentDate: new Date(clock.now()),
+      });
+      expect(protectedHeader).toEqual({ alg: 'ES256', typ: 'JWT', kid: 'k1' });
+      expect(payload).toMatchObject({ iss: 'agent-1', sub: 'agent-1', aud: ISSUER });
+      expect(payload.exp! - payload.iat!).toBe(60);
+      expect(payload.iat).toBe(clock.now() / 1000);
+      expect(decodeJwt(assertions[1]).jti).not.toBe(payload.jti);
+    });
+
+    it('private_key_jwt derives alg from the key and refuses what it cannot sign with', () => {
+      expect(algorithmOf(generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey)).toBe('RS256');
+      expect(algorithmOf(generateKeyPairSync('rsa-pss', { modulusLength: 2048 }).privateKey)).toBe('PS256');
+      expect(algorithmOf(generateKeyPairSync('ed25519').privateKey)).toBe('EdDSA');
+      expect(algorithmOf({ kty: 'EC', crv: 'P-256', x: 'x', y: 'y', d: 'd' })).toBe('ES256');
+      expect(() => algorithmOf(generateKeyPairSync('ec', { namedCurve: 'secp384r1' }).privateKey)).toThrow(
+        /unsupported key/,
+      );
+      const key = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
+      expect(() => privateKeyJwt({ clientId: 'a', key, alg: 'HS256' as never })).toThrow(/unsupported alg/);
+      expect(() => privateKeyJwt({ clientId: 'a', key, lifetimeSeconds: 600 })).toThrow(/lifetimeSeconds/);
     });
 
     it('needs a secret or a clientAuthentication', () => {

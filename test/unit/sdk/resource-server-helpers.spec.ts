@@ -1,5 +1,9 @@
 import {
   bearerTokenOf,
+  credentialsOf,
+  presentedRequestOf,
+  protectedResourceMetadata,
+  requestUrlOf,
   protectedResourceMetadataPath,
   protectedResourceMetadataUrl,
   refusalFor,
@@ -46,6 +50,56 @@ describe('resource-server helpers', () => {
     expect(bearerTokenOf('Basic abc')).toBeUndefined();
     expect(bearerTokenOf('Bearer a b')).toBeUndefined();
     expect(bearerTokenOf(['Bearer a', 'Bearer b'])).toBeInstanceOf(TokenVerificationError);
+  });
+
+  it('describes the resource (RFC 9728): the issuer, header tokens, the DPoP algorithms, DPoP required when asked', () => {
+    expect(
+      protectedResourceMetadata({
+        resource: 'https://r.example/mcp',
+        issuer: 'https://a.example/',
+        scopesSupported: ['x'],
+      }),
+    ).toEqual({
+      resource: 'https://r.example/mcp',
+      authorization_servers: ['https://a.example'],
+      bearer_methods_supported: ['header'],
+      scopes_supported: ['x'],
+      dpop_signing_alg_values_supported: ['RS256', 'PS256', 'ES256', 'EdDSA'],
+    });
+    expect(
+      protectedResourceMetadata({
+        resource: 'https://r.example',
+        issuer: 'https://a.example',
+        dpopRequired: true,
+      }),
+    ).toMatchObject({ dpop_bound_access_tokens_required: true });
+  });
+
+  it('reads Bearer and DPoP credentials (RFC 9449 §7.1); Bearer-only helpers ignore DPoP', () => {
+    expect(credentialsOf('DPoP abc.def')).toEqual({ scheme: 'DPoP', token: 'abc.def' });
+    expect(credentialsOf('dpop abc')).toEqual({ scheme: 'DPoP', token: 'abc' });
+    expect(credentialsOf('Bearer abc')).toEqual({ scheme: 'Bearer', token: 'abc' });
+    expect(credentialsOf('DPoP')).toBeUndefined();
+    expect(bearerTokenOf('DPoP abc')).toBeUndefined();
+  });
+
+  it('builds the URL a DPoP proof must name: the public origin + the original path', () => {
+    const req = {
+      headers: { host: 'internal:3000', dpop: 'p' },
+      method: 'POST',
+      originalUrl: '/api/files?x=1',
+      url: '/files?x=1',
+      protocol: 'http',
+    };
+    expect(requestUrlOf(req)).toBe('http://internal:3000/api/files?x=1');
+    expect(requestUrlOf(req, { publicOrigin: 'https://files.example.com/ignored-path' })).toBe(
+      'https://files.example.com/api/files?x=1',
+    );
+    expect(presentedRequestOf(req, { publicOrigin: 'https://files.example.com' })).toEqual({
+      proof: 'p',
+      method: 'POST',
+      url: 'https://files.example.com/api/files?x=1',
+    });
   });
 
   it('refuses without an error code when no credentials were sent (RFC 6750 §3.1), with one otherwise', () => {

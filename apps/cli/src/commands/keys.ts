@@ -1,14 +1,25 @@
 import { type Command, Option } from 'commander';
 import { type Schema, unwrap } from '@agentauth/sdk';
 import { details, redact, table } from '../output.js';
-import { idArgument, isoDate, list, nonNegativeInt, positiveInt, uuid } from '../parse.js';
+import { idArgument, isoDate, list, nonNegativeInt, positiveInt, publicJwkFile, uuid } from '../parse.js';
 import { contextOf, looseBody, moreHint } from './common.js';
 
 type Credential = Schema<'CredentialResponse'>;
-const COLUMNS = ['id', 'agent_id', 'name', 'masked_key', 'status', 'scopes', 'expires_at'] as const;
+const COLUMNS = [
+  'id',
+  'agent_id',
+  'type',
+  'name',
+  'masked_key',
+  'kid',
+  'status',
+  'scopes',
+  'expires_at',
+] as const;
 
-function shownOnce(apiKey: string): string {
-  return `api key (shown once, store it now): ${apiKey}`;
+/** The raw API key line (a public-key credential has none). */
+function shownOnce(apiKey: string | undefined): string[] {
+  return apiKey === undefined ? [] : [`api key (shown once, store it now): ${apiKey}`];
 }
 
 export function registerKeys(program: Command): void {
@@ -40,20 +51,28 @@ export function registerKeys(program: Command): void {
 
   keys
     .command('create')
-    .description('issue an API key (the raw key is shown once)')
+    .description(
+      'issue an API key (the raw key is shown once), or with --jwk register a public key for private_key_jwt',
+    )
     .option('--agent <id>', 'for this agent (default: your agent)', uuid)
     .option('--name <name>', 'name')
     .option('--scopes <scopes>', "scopes (default: all of the agent's)", list)
     .option('--expires-at <date>', 'expiry (ISO 8601)', isoDate)
+    .option(
+      '--jwk <file>',
+      'a public JWK (JSON file, - for stdin): a public_key credential instead of an API key',
+    )
     .action(
       async (
-        opts: { agent?: string; name?: string; scopes?: string[]; expiresAt?: string },
+        opts: { agent?: string; name?: string; scopes?: string[]; expiresAt?: string; jwk?: string },
         cmd: Command,
       ) => {
         const ctx = contextOf(cmd);
+        const jwk = opts.jwk === undefined ? undefined : publicJwkFile(opts.jwk);
         const issued = await unwrap(
           ctx.management().POST('/api/v1/credentials', {
             body: looseBody({
+              ...(jwk ? { type: 'public_key', jwk } : {}),
               agent_id: opts.agent,
               name: opts.name,
               scopes: opts.scopes,
@@ -62,7 +81,12 @@ export function registerKeys(program: Command): void {
           }),
         );
         ctx.out.result(redact(issued, ['api_key'], ctx.out.showSecrets), () =>
-          [`created key ${issued.id} for agent ${issued.agent_id}`, shownOnce(issued.api_key)].join('\n'),
+          [
+            issued.type === 'public_key'
+              ? `registered public key ${issued.id} for agent ${issued.agent_id} (kid ${issued.kid}, alg ${issued.alg})`
+              : `created key ${issued.id} for agent ${issued.agent_id}`,
+            ...shownOnce(issued.api_key),
+          ].join('\n'),
         );
       },
     );
@@ -71,19 +95,22 @@ export function registerKeys(program: Command): void {
     .command('rotate <id>')
     .description('replace a key; the old one keeps working for --grace seconds')
     .option('--grace <seconds>', 'grace period of the old key in seconds', nonNegativeInt, 0)
-    .action(async (id: string, opts: { grace: number }, cmd: Command) => {
+    .option('--jwk <file>', 'a public key credential: the new public JWK (JSON file, - for stdin)')
+    .action(async (id: string, opts: { grace: number; jwk?: string }, cmd: Command) => {
       const ctx = contextOf(cmd);
+      const credentialId = idArgument(id);
+      const jwk = opts.jwk === undefined ? undefined : publicJwkFile(opts.jwk);
       const rotated = await unwrap(
         ctx.management().POST('/api/v1/credentials/{id}/rotate', {
-          params: { path: { id: idArgument(id) } },
-          body: { grace_period_seconds: opts.grace },
+          params: { path: { id: credentialId } },
+          body: { grace_period_seconds: opts.grace, ...(jwk ? { jwk } : {}) },
         }),
       );
       ctx.out.result(redact(rotated, ['api_key'], ctx.out.showSecrets), () =>
         [
           `rotated key ${rotated.previous.id} → ${rotated.id}` +
             (rotated.previous.grace_until ? ` (old key valid until ${rotated.previous.grace_until})` : ''),
-          shownOnce(rotated.api_key),
+          ...shownOnce(rotated.api_key),
         ].join('\n'),
       );
     });

@@ -9,8 +9,15 @@ import {
   type RetryPolicy,
   send,
 } from '../http.js';
-import { type ClientAuthentication, clientSecretBasic, clientSecretPost } from './client-authentication.js';
+import {
+  type ClientAuthentication,
+  clientSecretBasic,
+  clientSecretPost,
+  privateKeyJwt,
+  type PrivateKeyJwtOptions,
+} from './client-authentication.js';
 import { type AuthorizationServerMetadata, discover, normalizeIssuer } from './discovery.js';
+import { type DpopOptions, DpopProver } from './dpop.js';
 import { authorizationScheme, type TokenSet, tokenSetFrom } from './token-set.js';
 
 export const GRANT_TYPES = {
@@ -35,8 +42,19 @@ export interface AgentAuthClientOptions {
   clientSecret?: string;
   /** How the API key is sent (default `client_secret_basic`). */
   authMethod?: 'client_secret_basic' | 'client_secret_post';
-  /** Any other client authentication (e.g. `private_key_jwt`); wins over clientId/clientSecret. */
+  /**
+   * `private_key_jwt` (CONTRACT §9) instead of an API key: the private half of a public key registered for
+   * the agent (`clientId`), with its `kid` and `alg` when not derived from the key.
+   */
+  privateKey?: Omit<PrivateKeyJwtOptions, 'clientId'>;
+  /** Any other client authentication; wins over clientId/clientSecret/privateKey. */
   clientAuthentication?: ClientAuthentication;
+  /**
+   * Sender-constrained tokens (RFC 9449, CONTRACT §10): a DPoP proof on every token request binds the tokens
+   * to this key pair (`true`: a new ES256 pair), and `fetch` sends them as `DPoP` with a proof (`ath`).
+   * A server's `DPoP-Nonce` is kept and a `use_dpop_nonce` refusal retried once with it.
+   */
+  dpop?: DpopOptions | true;
   /**
    * Renew a cached token this many seconds before it expires (default 60). Never more than half the token's
    * lifetime, so a short-lived token is not renewed on every call.
@@ -140,14 +158,22 @@ export class AgentAuthClient {
   private metadataPromise?: Promise<AuthorizationServerMetadata>;
   private readonly cache = new Map<string, CacheEntry>();
   private readonly inflight = new Map<string, Promise<TokenSet>>();
+  private readonly dpopOptions?: DpopOptions;
+  private dpopPromise?: Promise<DpopProver>;
 
   constructor(options: AgentAuthClientOptions) {
     this.issuer = normalizeIssuer(options.issuer);
     if (options.clientAuthentication) {
       this.auth = options.clientAuthentication;
+    } else if (options.privateKey) {
+      if (!options.clientId) throw new TypeError('AgentAuthClient needs the clientId of the private key');
+      if (options.clientSecret) throw new TypeError('give clientSecret or privateKey, not both');
+      this.auth = privateKeyJwt({ clientId: options.clientId, ...options.privateKey });
     } else {
       if (!options.clientId || !options.clientSecret) {
-        throw new TypeError('AgentAuthClient needs clientId and clientSecret, or clientAuthentication');
+        throw new TypeError(
+          'AgentAuthClient needs clientId and clientSecret (or privateKey), or clientAuthentication',
+        );
       }
       this.auth =
         options.authMethod === 'client_secret_post'
@@ -162,6 +188,22 @@ export class AgentAuthClient {
       random: options.random ?? Math.random,
     };
     this.renewBeforeMs = (options.renewBeforeExpirySeconds ?? 60) * 1000;
+    if (options.dpop) this.dpopOptions = options.dpop === true ? {} : options.dpop;
+  }
+
+  /** The DPoP prover (undefined without the `dpop` option); its key pair is made or imported once. */
+  private dpop(): Promise<DpopProver> | undefined {
+    if (!this.dpopOptions) return undefined;
+    this.dpopPromise ??= DpopProver.create(this.dpopOptions).catch((error: unknown) => {
+      this.dpopPromise = undefined;
+      throw error;
+    });
+    return this.dpopPromise;
+  }
+
+  /** The RFC 7638 thumbprint of the DPoP key (`cnf.jkt` of bound tokens); undefined without DPoP. */
+  async dpopThumbprint(): Promise<string | undefined> {
+    return (await this.dpop())?.thumbprint;
   }
 
   /** The agent id this client authenticates as. */
@@ -343,11 +385,24 @@ export class AgentAuthClient {
   ): Promise<Response> {
     const target = String(url);
     const retryOn: RetryOn = isIdempotent(init.method) ? 'transient' : 'rate-limit';
+    const prover = await this.dpop();
+    const method = (init.method ?? 'GET').toUpperCase();
     const attempt = async (forceRenewal: boolean): Promise<Response> => {
       const tokenSet = await this.getTokenSet({ ...request, forceRenewal });
-      const headers = new Headers(init.headers);
-      headers.set('Authorization', `${authorizationScheme(tokenSet.tokenType)} ${tokenSet.accessToken}`);
-      return send(this.http, target, { ...init, headers }, retryOn);
+      const scheme = authorizationScheme(tokenSet.tokenType);
+      // Built anew for every attempt: a DPoP proof is single use.
+      const build = async () => {
+        const headers = new Headers(init.headers);
+        headers.set('Authorization', `${scheme} ${tokenSet.accessToken}`);
+        if (scheme === 'DPoP' && prover) {
+          headers.set('DPoP', await prover.proof({ method, url: target, accessToken: tokenSet.accessToken }));
+        }
+        return { ...init, headers };
+      };
+      const res = await send(this.http, target, build, retryOn);
+      if (scheme !== 'DPoP' || !prover || !(await prover.needsNonceRetry(target, res))) return res;
+      await res.body?.cancel().catch(() => undefined);
+      return send(this.http, target, build, retryOn);
     };
     const first = await attempt(false);
     if (!isInvalidTokenChallenge(first)) return first;
@@ -384,23 +439,34 @@ export class AgentAuthClient {
   private async grant(params: Record<string, string | undefined>, retryOn: RetryOn): Promise<TokenSet> {
     const metadata = await this.metadata();
     const sentAt = this.http.clock.now();
-    const res = await this.postForm(metadata.token_endpoint, params, retryOn);
+    const res = await this.postForm(metadata.token_endpoint, params, retryOn, true);
     if (!res.ok) throw await oauthErrorFrom(res);
     return tokenSetFrom(await res.json(), sentAt);
   }
 
+  /** A form POST with client authentication (and, at the token endpoint with DPoP on, a proof). */
   private async postForm(
     endpoint: string,
     params: Record<string, string | undefined>,
     retryOn: RetryOn,
+    withProof = false,
   ): Promise<Response> {
-    const body = new URLSearchParams();
-    for (const [name, value] of Object.entries(params)) if (value !== undefined) body.set(name, value);
-    const headers = new Headers({
-      'Content-Type': 'application/x-www-form-urlencoded',
-      Accept: 'application/json',
-    });
-    await this.auth.apply({ headers, body, endpoint, issuer: this.issuer });
-    return send(this.http, endpoint, { method: 'POST', headers, body: body.toString() }, retryOn);
+    const prover = withProof ? await this.dpop() : undefined;
+    // Built anew for every attempt: a private_key_jwt assertion (and a DPoP proof) is single use.
+    const build = async (): Promise<RequestInit & { body: string }> => {
+      const body = new URLSearchParams();
+      for (const [name, value] of Object.entries(params)) if (value !== undefined) body.set(name, value);
+      const headers = new Headers({
+        'Content-Type': 'application/x-www-form-urlencoded',
+        Accept: 'application/json',
+      });
+      await this.auth.apply({ headers, body, endpoint, issuer: this.issuer });
+      if (prover) headers.set('DPoP', await prover.proof({ method: 'POST', url: endpoint }));
+      return { method: 'POST', headers, body: body.toString() };
+    };
+    const res = await send(this.http, endpoint, build, retryOn);
+    if (!prover || !(await prover.needsNonceRetry(endpoint, res))) return res;
+    await res.body?.cancel().catch(() => undefined);
+    return send(this.http, endpoint, build, retryOn);
   }
 }

@@ -36,6 +36,57 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/.well-known/oauth-protected-resource": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Protected Resource Metadata (RFC 9728) of the management API, root form */
+        get: operations["ProtectedResourceController_rootMetadata"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/.well-known/oauth-protected-resource/{path}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Protected Resource Metadata (RFC 9728) of the management API, path form (…/api/v1) */
+        get: operations["ProtectedResourceController_pathMetadata"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Index: name, version and links to the docs, discovery and health (JSON; an HTML page for a browser). Also at GET / */
+        get: operations["ApiIndexController_index"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/agents": {
         parameters: {
             query?: never;
@@ -74,7 +125,7 @@ export interface paths {
         head?: never;
         /**
          * Update an agent
-         * @description Descriptive fields: the agent itself or an ancestor. allowed_scopes, expires_at, status (suspended|active) and rate_limit_per_minute: strict ancestors only.
+         * @description Descriptive fields: the agent itself or an ancestor. allowed_scopes, expires_at, status (suspended|active), rate_limit_per_minute and require_dpop: strict ancestors only — every agent acting in the request (the token sub, client_id and each act member) must be one (403 not_strict_ancestor).
          */
         patch: operations["AgentsController_update"];
         trace?: never;
@@ -109,7 +160,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Self-register a root agent and its first API key (shown once)
+         * Self-register a root agent and its first API key (shown once), or — with a public `jwk` — its first public key (a secretless root: private_key_jwt)
          * @description Rate limited per IP (BOOTSTRAP_RATE_LIMIT_PER_HOUR). Closed in production unless BOOTSTRAP_OPEN, or X-Bootstrap-Token / X-Admin-Key.
          */
         post: operations["BootstrapController_create"];
@@ -128,6 +179,23 @@ export interface paths {
         };
         /** Query the audit trail, newest first (X-Admin-Key) */
         get: operations["AuditController_listEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/audit/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Walk the audit hash chain (or from_seq…to_seq) and name the first broken event (X-Admin-Key; `make audit-verify`) */
+        get: operations["AuditController_verify"];
         put?: never;
         post?: never;
         delete?: never;
@@ -164,7 +232,7 @@ export interface paths {
         put?: never;
         /**
          * Token endpoint (RFC 6749 §3.2): client_credentials, refresh_token, token exchange (RFC 8693), agent_delegation
-         * @description Form-encoded (or JSON) body. Client authentication by HTTP Basic (client_secret_basic, id and secret form-urlencoded) or client_id/client_secret fields (client_secret_post). Errors are RFC 6749 §5.2 bodies.
+         * @description Form-encoded (or JSON) body. Client authentication by HTTP Basic (client_secret_basic, id and secret form-urlencoded), client_id/client_secret fields (client_secret_post) or client_assertion_type/client_assertion (private_key_jwt, RFC 7523). An optional `DPoP` header (RFC 9449 proof, htu = the token endpoint URL) binds the tokens: token_type DPoP, cnf.jkt. Errors are RFC 6749 §5.2 bodies (invalid_dpop_proof for a missing or bad proof).
          */
         post: operations["TokenController_token"];
         delete?: never;
@@ -223,7 +291,7 @@ export interface paths {
         /** List the credentials of the caller's subtree (masked) */
         get: operations["CredentialsController_list"];
         put?: never;
-        /** Issue an API key (the raw value is returned once) */
+        /** Issue an API key (the raw value is returned once) or register a public key (type public_key, jwk) */
         post: operations["CredentialsController_create"];
         delete?: never;
         options?: never;
@@ -241,7 +309,7 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** Revoke an API key (stops at once; idempotent) */
+        /** Revoke a credential (stops at once; idempotent) */
         delete: operations["CredentialsController_revoke"];
         options?: never;
         head?: never;
@@ -257,7 +325,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Rotate an API key: a new key now, the old one until its grace period ends */
+        /** Rotate a credential: a new API key (or the body jwk for a public key) now, the old one until its grace period ends */
         post: operations["CredentialsController_rotate"];
         delete?: never;
         options?: never;
@@ -336,7 +404,7 @@ export interface paths {
         put?: never;
         /**
          * Create a policy for the caller's subtree
-         * @description Owned by the caller's authority (`sub`): it governs at most that subtree (`*` = that subtree). Every agent it names must be in it.
+         * @description Owned by the caller's authority (`sub`): it governs at most that subtree (`*` = that subtree). Every agent it names must be in it. A token carrying act gets 403 act_not_allowed.
          */
         post: operations["PoliciesController_create"];
         delete?: never;
@@ -356,13 +424,16 @@ export interface paths {
         get: operations["PoliciesController_get"];
         put?: never;
         post?: never;
-        /** Delete a policy (its owner or an ancestor of the owner) */
+        /**
+         * Delete a policy (its owner or an ancestor of the owner)
+         * @description A token carrying act gets 403 act_not_allowed.
+         */
         delete: operations["PoliciesController_delete"];
         options?: never;
         head?: never;
         /**
          * Update a policy (its owner or an ancestor of the owner)
-         * @description Each given field replaces the stored one; `conditions` as a whole.
+         * @description Each given field replaces the stored one; `conditions` as a whole. A token carrying act gets 403 act_not_allowed.
          */
         patch: operations["PoliciesController_update"];
         trace?: never;
@@ -385,6 +456,49 @@ export interface paths {
         options?: never;
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/api/v1/resource-servers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List the resource servers owned in the caller's subtree */
+        get: operations["ResourceServersController_list"];
+        put?: never;
+        /**
+         * Register a resource server (an API that accepts tokens for its identifier)
+         * @description Owned by the caller's authority (`sub`). 409 `identifier_unavailable` when any tree holds the identifier. Tokens for it: `resource=<identifier>` at the token endpoint.
+         */
+        post: operations["ResourceServersController_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/resource-servers/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get a resource server owned in the caller's subtree */
+        get: operations["ResourceServersController_get"];
+        put?: never;
+        post?: never;
+        /** Delete a resource server: its outstanding tokens and refresh families are revoked */
+        delete: operations["ResourceServersController_delete"];
+        options?: never;
+        head?: never;
+        /**
+         * Update a resource server (its owner or an ancestor of the owner)
+         * @description Each given field replaces the stored one; the identifier cannot change.
+         */
+        patch: operations["ResourceServersController_update"];
         trace?: never;
     };
     "/api/v1/scopes": {
@@ -432,10 +546,13 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List the webhooks of the caller's tree, newest first */
+        /** List the webhooks owned in the caller's subtree (its own included), newest first */
         get: operations["WebhooksController_list"];
         put?: never;
-        /** Subscribe a URL to events of the caller's tree (the secret is shown once) */
+        /**
+         * Subscribe a URL to events of the caller's subtree (the secret is shown once)
+         * @description Owned by the calling token's sub (owner_agent_id): visible to and managed by it and its ancestors; delivered only events about the owner's subtree. A token carrying act gets 403 act_not_allowed.
+         */
         post: operations["WebhooksController_create"];
         delete?: never;
         options?: never;
@@ -454,7 +571,10 @@ export interface paths {
         get: operations["WebhooksController_get"];
         put?: never;
         post?: never;
-        /** Delete a webhook: no further deliveries; its delivery log is kept */
+        /**
+         * Delete a webhook: no further deliveries; its delivery log is kept
+         * @description The owner or an ancestor; anyone else gets 404. A token carrying act gets 403 act_not_allowed.
+         */
         delete: operations["WebhooksController_delete"];
         options?: never;
         head?: never;
@@ -563,6 +683,8 @@ export interface components {
             parent_agent_id: string | null;
             /** @description The agent's own rate-limit override (requests per minute), set by a strict ancestor; null = it inherits. Its effective limit is the lowest override on its chain, else RATE_LIMIT_AGENT_PER_MINUTE. */
             rate_limit_per_minute: number | null;
+            /** @description The agent's own DPoP requirement (set by a strict ancestor; a root's at bootstrap). Inherited: the agent requires DPoP when this or any ancestor's require_dpop is true. */
+            require_dpop: boolean;
             /** Format: uuid */
             root_agent_id: string;
             /** @enum {string} */
@@ -623,6 +745,18 @@ export interface components {
             items: components["schemas"]["AuditEventDto"][];
             next_cursor: string | null;
         };
+        AuditVerificationDto: {
+            /** @description Events examined (when broken: up to and including the first broken one) */
+            events_checked: number;
+            /** @description Absent when verified */
+            first_broken_event?: components["schemas"]["BrokenAuditEventDto"];
+            /** @description Its hash: keep the pair where the database owner cannot write */
+            last_verified_hash: string;
+            /** @description The last event verified as valid (0 when none) */
+            last_verified_seq: number;
+            /** @description Every checked event links to the one before it and hashes to its hash */
+            verified: boolean;
+        };
         BootstrapAgentDto: {
             /** @description A subset of the built-in scopes; default: all of them. */
             allowed_scopes?: string[];
@@ -633,18 +767,37 @@ export interface components {
              */
             capabilities?: string[];
             description?: Record<string, never> | null;
+            /** @description A public JWK (RSA ≥ 2048, EC P-256, OKP Ed25519): the root’s first credential is this public key instead of an API key (a secretless root that authenticates with private_key_jwt). See POST /credentials. */
+            jwk?: {
+                [key: string]: unknown;
+            };
             /** @description ≤ 16384 bytes. Free-form, except the key `rate_limit_per_minute` (400): the rate-limit override is the governed field of that name. */
             metadata?: {
                 [key: string]: unknown;
             };
             /** @example orchestrator */
             name: string;
+            /**
+             * @description The root and every agent of its tree get tokens only with a DPoP proof (RFC 9449; CONTRACT §10).
+             * @default false
+             */
+            require_dpop?: boolean;
             /** @example 1.4.0 */
             version?: Record<string, never> | null;
         };
         BootstrapResponse: {
             agent: components["schemas"]["AgentResponse"];
             credential: components["schemas"]["IssuedCredentialResponse"];
+        };
+        BrokenAuditEventDto: {
+            /** Format: uuid */
+            id: string;
+            /**
+             * @description seq_gap: an event is missing before it; prev_hash_mismatch: it does not link to the one before; hash_mismatch: its content changed
+             * @enum {string}
+             */
+            reason: "seq_gap" | "prev_hash_mismatch" | "hash_mismatch";
+            seq: number;
         };
         ChainHopResponse: {
             /** Format: uuid */
@@ -686,6 +839,11 @@ export interface components {
             /** @description The child's own rate limit (requests per minute); ≤ the parent's effective limit (else 403 rate_limit_escalation). Default: none (it inherits the parent's). docs/rate-limiting.md */
             rate_limit_per_minute?: number | null;
             /**
+             * @description The child (and, inherited, its descendants) gets tokens only with a DPoP proof (RFC 9449; CONTRACT §10). A child of an agent that requires DPoP requires it whatever this says.
+             * @default false
+             */
+            require_dpop?: boolean;
+            /**
              * @description Default `delegated`; `ephemeral` (and only that) under an ephemeral parent.
              * @enum {string}
              */
@@ -701,9 +859,19 @@ export interface components {
              * @description Default: the agent's own expiry (if any); never later than it.
              */
             expires_at?: Record<string, never> | null;
+            /** @description A public JWK (RFC 7517): RSA ≥ 2048 bits (alg RS256 or PS256), EC P-256 (ES256) or OKP Ed25519 (EdDSA). Private members (d, p, q, dp, dq, qi, oth, k) are refused. Its kid (default: the RFC 7638 thumbprint) selects it in a client assertion header; alg (default by key type) is the only algorithm its assertions may use. */
+            jwk?: {
+                [key: string]: unknown;
+            };
             name?: Record<string, never> | null;
             /** @description ⊆ the agent's allowed_scopes and ⊆ the calling token's scopes. Default: the agent's allowed_scopes that the calling token holds. */
             scopes?: string[];
+            /**
+             * @description `api_key` (a secret, returned once) or `public_key` (private_key_jwt: the agent signs client assertions with the private key of `jwk`). Default: `public_key` when a jwk is sent, else `api_key`.
+             * @default api_key
+             * @enum {string}
+             */
+            type?: "api_key" | "public_key";
         };
         CreatedDelegationResponse: {
             /** Format: date-time */
@@ -773,6 +941,11 @@ export interface components {
             id: string;
             /**
              * Format: uuid
+             * @description The owner: the `sub` of the token that created it. Visible to and managed by the owner and its ancestors; it receives only events about the owner's subtree.
+             */
+            owner_agent_id: string;
+            /**
+             * Format: uuid
              * @description The root tree the webhook belongs to
              */
             root_agent_id: string;
@@ -837,6 +1010,33 @@ export interface components {
              */
             subjects: string[];
         };
+        CreateResourceServerDto: {
+            /** @description Lifetime of its access tokens, ≤ ACCESS_TOKEN_EXPIRE_MINUTES × 60 (default: that). */
+            access_token_ttl_seconds?: Record<string, never> | null;
+            /**
+             * Format: uuid
+             * @description An agent of the caller's subtree that the resource server authenticates as: it may introspect (with tokens:introspect) and exchange this server's tokens on behalf of their subject (CONTRACT §4, §8).
+             */
+            agent_id?: Record<string, never> | null;
+            description?: Record<string, never> | null;
+            /** @description Every token for this server is DPoP-bound (RFC 9449): a token request naming it without a DPoP proof is refused (400 invalid_dpop_proof). Default false. */
+            dpop_required?: boolean;
+            /**
+             * @description The RFC 8707 resource indicator and the `aud` of its tokens: an absolute https URI without fragment (http only on loopback outside production), compared as an exact string, unique across the whole server (409 identifier_unavailable), never on the issuer's origin. Cannot be changed.
+             * @example https://files.example.com/mcp
+             */
+            identifier: string;
+            /** @example Files MCP server */
+            name: string;
+            /**
+             * @description Custom scopes registered in the tree (a final `*` segment allowed; built-in management scopes refused) that tokens for this server may carry. A token for it carries concrete names only (wildcards expanded to the registered scopes they cover).
+             * @example [
+             *       "files:read",
+             *       "files:write"
+             *     ]
+             */
+            scopes: string[];
+        };
         CreateScopeDto: {
             description?: Record<string, never> | null;
             /**
@@ -874,6 +1074,11 @@ export interface components {
         CredentialResponse: {
             /** Format: uuid */
             agent_id: string;
+            /**
+             * @description Public keys only: the algorithm its client assertions must use.
+             * @enum {string|null}
+             */
+            alg: "RS256" | "PS256" | "ES256" | "EdDSA" | null;
             /** Format: date-time */
             created_at: string;
             /** Format: date-time */
@@ -885,13 +1090,25 @@ export interface components {
             grace_until: string | null;
             /** Format: uuid */
             id: string;
+            /** @description Public keys only: the public JWK. */
+            jwk: {
+                [key: string]: unknown;
+            } | null;
+            /** @description Public keys only: the JWK kid (default: thumbprint). */
+            kid: string | null;
             /** Format: date-time */
             last_used_at: string | null;
-            /** @example aa_k3j9x0a1b2c3d4e5_**** */
-            masked_key: string;
+            /**
+             * @description API keys only.
+             * @example aa_k3j9x0a1b2c3d4e5_****
+             */
+            masked_key: string | null;
             name: string | null;
-            /** @example k3j9x0a1b2c3d4e5 */
-            prefix: string;
+            /**
+             * @description API keys only.
+             * @example k3j9x0a1b2c3d4e5
+             */
+            prefix: string | null;
             /** Format: date-time */
             revoked_at: string | null;
             /** Format: uuid */
@@ -902,6 +1119,10 @@ export interface components {
              * @enum {string}
              */
             status: "active" | "revoked" | "expired";
+            /** @description Public keys only: RFC 7638 SHA-256 thumbprint. */
+            thumbprint: string | null;
+            /** @enum {string} */
+            type: "api_key" | "public_key";
         };
         CredentialStatusCountsDto: {
             /** @description Not revoked, not expired, not replaced by a rotation */
@@ -1013,8 +1234,13 @@ export interface components {
         IssuedCredentialResponse: {
             /** Format: uuid */
             agent_id: string;
-            /** @description The raw API key. Shown once; store it now. */
-            api_key: string;
+            /**
+             * @description Public keys only: the algorithm its client assertions must use.
+             * @enum {string|null}
+             */
+            alg: "RS256" | "PS256" | "ES256" | "EdDSA" | null;
+            /** @description API keys only: the raw API key. Shown once; store it now. */
+            api_key?: string;
             /** Format: date-time */
             created_at: string;
             /** Format: date-time */
@@ -1026,13 +1252,25 @@ export interface components {
             grace_until: string | null;
             /** Format: uuid */
             id: string;
+            /** @description Public keys only: the public JWK. */
+            jwk: {
+                [key: string]: unknown;
+            } | null;
+            /** @description Public keys only: the JWK kid (default: thumbprint). */
+            kid: string | null;
             /** Format: date-time */
             last_used_at: string | null;
-            /** @example aa_k3j9x0a1b2c3d4e5_**** */
-            masked_key: string;
+            /**
+             * @description API keys only.
+             * @example aa_k3j9x0a1b2c3d4e5_****
+             */
+            masked_key: string | null;
             name: string | null;
-            /** @example k3j9x0a1b2c3d4e5 */
-            prefix: string;
+            /**
+             * @description API keys only.
+             * @example k3j9x0a1b2c3d4e5
+             */
+            prefix: string | null;
             /** Format: date-time */
             revoked_at: string | null;
             /** Format: uuid */
@@ -1043,6 +1281,10 @@ export interface components {
              * @enum {string}
              */
             status: "active" | "revoked" | "expired";
+            /** @description Public keys only: RFC 7638 SHA-256 thumbprint. */
+            thumbprint: string | null;
+            /** @enum {string} */
+            type: "api_key" | "public_key";
         };
         JwkDto: {
             /** @example RS256 */
@@ -1118,6 +1360,35 @@ export interface components {
             /** @description 1 on create, +1 on every update. */
             version: number;
         };
+        ResourceServerPageResponse: {
+            items: components["schemas"]["ResourceServerResponse"][];
+            next_cursor: string | null;
+        };
+        ResourceServerResponse: {
+            access_token_ttl_seconds: number | null;
+            /** Format: uuid */
+            agent_id: string | null;
+            /** Format: date-time */
+            created_at: string;
+            description: string | null;
+            /** @description Every token for it is DPoP-bound (RFC 9449). */
+            dpop_required: boolean;
+            /** Format: uuid */
+            id: string;
+            /** @description The RFC 8707 resource indicator: `aud` of its tokens. */
+            identifier: string;
+            name: string;
+            /**
+             * Format: uuid
+             * @description The agent whose authority registered it.
+             */
+            owner_agent_id: string;
+            /** Format: uuid */
+            root_agent_id: string;
+            scopes: string[];
+            /** Format: date-time */
+            updated_at: string;
+        };
         RevokeDelegationResponse: {
             /** @description Every delegation this request revoked (the target first, then its descendants, top-down). */
             revoked_delegation_ids: string[];
@@ -1127,13 +1398,22 @@ export interface components {
              * @description How long the old key keeps working (≤ MAX_CREDENTIAL_GRACE_SECONDS).
              * @default 0
              */
-            grace_period_seconds: number;
+            grace_period_seconds?: number;
+            /** @description Public-key credentials only (required for them): the new key. A public JWK (RFC 7517): RSA ≥ 2048 bits (alg RS256 or PS256), EC P-256 (ES256) or OKP Ed25519 (EdDSA). Private members (d, p, q, dp, dq, qi, oth, k) are refused. Its kid (default: the RFC 7638 thumbprint) selects it in a client assertion header; alg (default by key type) is the only algorithm its assertions may use. */
+            jwk?: {
+                [key: string]: unknown;
+            };
         };
         RotatedCredentialResponse: {
             /** Format: uuid */
             agent_id: string;
-            /** @description The raw API key. Shown once; store it now. */
-            api_key: string;
+            /**
+             * @description Public keys only: the algorithm its client assertions must use.
+             * @enum {string|null}
+             */
+            alg: "RS256" | "PS256" | "ES256" | "EdDSA" | null;
+            /** @description API keys only: the raw API key. Shown once; store it now. */
+            api_key?: string;
             /** Format: date-time */
             created_at: string;
             /** Format: date-time */
@@ -1145,13 +1425,25 @@ export interface components {
             grace_until: string | null;
             /** Format: uuid */
             id: string;
+            /** @description Public keys only: the public JWK. */
+            jwk: {
+                [key: string]: unknown;
+            } | null;
+            /** @description Public keys only: the JWK kid (default: thumbprint). */
+            kid: string | null;
             /** Format: date-time */
             last_used_at: string | null;
-            /** @example aa_k3j9x0a1b2c3d4e5_**** */
-            masked_key: string;
+            /**
+             * @description API keys only.
+             * @example aa_k3j9x0a1b2c3d4e5_****
+             */
+            masked_key: string | null;
             name: string | null;
-            /** @example k3j9x0a1b2c3d4e5 */
-            prefix: string;
+            /**
+             * @description API keys only.
+             * @example k3j9x0a1b2c3d4e5
+             */
+            prefix: string | null;
             /** @description The rotated-out key, valid until its grace_until. */
             previous: components["schemas"]["CredentialResponse"];
             /** Format: date-time */
@@ -1164,6 +1456,10 @@ export interface components {
              * @enum {string}
              */
             status: "active" | "revoked" | "expired";
+            /** @description Public keys only: RFC 7638 SHA-256 thumbprint. */
+            thumbprint: string | null;
+            /** @enum {string} */
+            type: "api_key" | "public_key";
         };
         ScopePageResponse: {
             items: components["schemas"]["ScopeResponse"][];
@@ -1243,6 +1539,8 @@ export interface components {
             name?: string;
             /** @description Strict ancestors only. The agent's own rate limit (requests per minute), ≤ its parent's effective limit (else 403 rate_limit_escalation); `null` removes it (the agent inherits its parent's). It also caps every descendant. docs/rate-limiting.md */
             rate_limit_per_minute?: number | null;
+            /** @description Strict ancestors only. true: the agent — and, inherited, every descendant — gets tokens only with a DPoP proof (RFC 9449; CONTRACT §10). false removes its own setting (an ancestor’s still applies). */
+            require_dpop?: boolean;
             /**
              * @description Strict ancestors only.
              * @enum {string}
@@ -1280,6 +1578,27 @@ export interface components {
             priority?: number;
             resources?: string[];
             subjects?: string[];
+        };
+        UpdateResourceServerDto: {
+            /** @description Lifetime of its access tokens, ≤ ACCESS_TOKEN_EXPIRE_MINUTES × 60 (default: that). */
+            access_token_ttl_seconds?: Record<string, never> | null;
+            /**
+             * Format: uuid
+             * @description An agent of the caller's subtree that the resource server authenticates as: it may introspect (with tokens:introspect) and exchange this server's tokens on behalf of their subject (CONTRACT §4, §8).
+             */
+            agent_id?: Record<string, never> | null;
+            description?: Record<string, never> | null;
+            /** @description Every token for this server is DPoP-bound (RFC 9449): a token request naming it without a DPoP proof is refused (400 invalid_dpop_proof). Default false. */
+            dpop_required?: boolean;
+            name?: string;
+            /**
+             * @description Custom scopes registered in the tree (a final `*` segment allowed; built-in management scopes refused) that tokens for this server may carry. A token for it carries concrete names only (wildcards expanded to the registered scopes they cover).
+             * @example [
+             *       "files:read",
+             *       "files:write"
+             *     ]
+             */
+            scopes?: string[];
         };
         WebhookDeliveryListView: {
             items: components["schemas"]["WebhookDeliveryView"][];
@@ -1327,6 +1646,11 @@ export interface components {
             id: string;
             /**
              * Format: uuid
+             * @description The owner: the `sub` of the token that created it. Visible to and managed by the owner and its ancestors; it receives only events about the owner's subtree.
+             */
+            owner_agent_id: string;
+            /**
+             * Format: uuid
              * @description The root tree the webhook belongs to
              */
             root_agent_id: string;
@@ -1371,6 +1695,58 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    ProtectedResourceController_rootMetadata: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    ProtectedResourceController_pathMetadata: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    ApiIndexController_index: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The index */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1588,6 +1964,30 @@ export interface operations {
             };
         };
     };
+    AuditController_verify: {
+        parameters: {
+            query?: {
+                /** @description First seq to verify (default 1); it must link to the event before it */
+                from_seq?: number;
+                /** @description Last seq to verify (default: the end of the chain) */
+                to_seq?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditVerificationDto"];
+                };
+            };
+        };
+    };
     KeysController_jwks: {
         parameters: {
             query?: never;
@@ -1620,6 +2020,10 @@ export interface operations {
                     actor_token?: string;
                     actor_token_type?: string;
                     audience?: string;
+                    /** @description private_key_jwt (RFC 7523 §2.2) */
+                    client_assertion?: string;
+                    /** @enum {string} */
+                    client_assertion_type?: "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
                     client_id?: string;
                     client_secret?: string;
                     delegation_token?: string;
@@ -1637,6 +2041,10 @@ export interface operations {
                     actor_token?: string;
                     actor_token_type?: string;
                     audience?: string;
+                    /** @description private_key_jwt (RFC 7523 §2.2) */
+                    client_assertion?: string;
+                    /** @enum {string} */
+                    client_assertion_type?: "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
                     client_id?: string;
                     client_secret?: string;
                     delegation_token?: string;
@@ -1672,6 +2080,10 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
+                    /** @description private_key_jwt (RFC 7523 §2.2) */
+                    client_assertion?: string;
+                    /** @enum {string} */
+                    client_assertion_type?: "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
                     client_id?: string;
                     client_secret?: string;
                     token: string;
@@ -1679,6 +2091,10 @@ export interface operations {
                     token_type_hint?: "access_token" | "refresh_token";
                 };
                 "application/x-www-form-urlencoded": {
+                    /** @description private_key_jwt (RFC 7523 §2.2) */
+                    client_assertion?: string;
+                    /** @enum {string} */
+                    client_assertion_type?: "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
                     client_id?: string;
                     client_secret?: string;
                     token: string;
@@ -1707,6 +2123,10 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
+                    /** @description private_key_jwt (RFC 7523 §2.2) */
+                    client_assertion?: string;
+                    /** @enum {string} */
+                    client_assertion_type?: "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
                     client_id?: string;
                     client_secret?: string;
                     token: string;
@@ -1714,6 +2134,10 @@ export interface operations {
                     token_type_hint?: "access_token" | "refresh_token";
                 };
                 "application/x-www-form-urlencoded": {
+                    /** @description private_key_jwt (RFC 7523 §2.2) */
+                    client_assertion?: string;
+                    /** @enum {string} */
+                    client_assertion_type?: "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
                     client_id?: string;
                     client_secret?: string;
                     token: string;
@@ -2081,6 +2505,117 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PolicyEvaluationResponse"];
+                };
+            };
+        };
+    };
+    ResourceServersController_list: {
+        parameters: {
+            query?: {
+                /** @description Opaque cursor from the previous page's `next_cursor`. */
+                cursor?: string;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ResourceServerPageResponse"];
+                };
+            };
+        };
+    };
+    ResourceServersController_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateResourceServerDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ResourceServerResponse"];
+                };
+            };
+        };
+    };
+    ResourceServersController_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ResourceServerResponse"];
+                };
+            };
+        };
+    };
+    ResourceServersController_delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    ResourceServersController_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateResourceServerDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ResourceServerResponse"];
                 };
             };
         };

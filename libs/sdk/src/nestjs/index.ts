@@ -5,11 +5,15 @@ import {
   UnauthorizedException,
 } from '@nestjs/common';
 import { ServiceUnavailableException } from '@nestjs/common';
-import { authenticate, type ProtectionOptions } from '../resource-server/challenge.js';
+import { authenticate, presentedRequestOf, type ProtectionOptions } from '../resource-server/challenge.js';
 import type { TokenVerifier, VerifiedToken } from '../resource-server/verifier.js';
 
 interface GuardedRequest {
   headers: Record<string, string | string[] | undefined>;
+  method?: string;
+  originalUrl?: string;
+  url?: string;
+  protocol?: string;
   agentAuth?: VerifiedToken;
 }
 
@@ -33,7 +37,12 @@ export class AgentAuthGuard implements CanActivate {
     const request = http.getRequest<GuardedRequest>();
     let outcome: Awaited<ReturnType<typeof authenticate>>;
     try {
-      outcome = await authenticate(this.verifier, request.headers.authorization, this.options);
+      outcome = await authenticate(
+        this.verifier,
+        request.headers.authorization,
+        this.options,
+        presentedRequestOf(request, this.options),
+      );
     } catch {
       throw new ServiceUnavailableException({
         error: 'temporarily_unavailable',

@@ -2,11 +2,25 @@ export {
   authenticate,
   bearerTokenOf,
   type ChallengeParams,
+  credentialsOf,
+  presentedRequestOf,
   type ProtectionOptions,
   type Refusal,
   refusalFor,
+  type RequestLike,
+  requestUrlOf,
   wwwAuthenticate,
 } from './challenge.js';
+export {
+  accessTokenHash,
+  DPOP_ALGORITHMS,
+  type DpopCheckOptions,
+  DpopProofError,
+  DpopReplayCache,
+  type DpopRequest,
+  normalizeHtu,
+  verifyDpopProof,
+} from './dpop.js';
 export { type MinimalRequest, requireAgentAuth } from './express.js';
 export {
   type MinimalResponse,
@@ -20,6 +34,7 @@ export {
   type AccessTokenClaims,
   createVerifier,
   type IntrospectionOptions,
+  type PresentedRequest,
   scopesOf,
   TokenVerificationError,
   type TokenVerifier,

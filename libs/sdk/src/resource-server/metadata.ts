@@ -1,3 +1,5 @@
+import { DPOP_ALGORITHMS } from './dpop.js';
+
 /** RFC 9728 protected-resource metadata. */
 export interface ProtectedResourceMetadata {
   /** The resource identifier (the `aud` of its tokens). */
@@ -37,6 +39,8 @@ export function protectedResourceMetadata(options: {
   scopesSupported?: string[];
   resourceName?: string;
   resourceDocumentation?: string;
+  /** Tokens for this resource must be DPoP-bound (`dpop_bound_access_tokens_required`). */
+  dpopRequired?: boolean;
   extra?: Record<string, unknown>;
 }): ProtectedResourceMetadata {
   const metadata: ProtectedResourceMetadata = {
@@ -45,7 +49,10 @@ export function protectedResourceMetadata(options: {
       i.replace(/\/+$/, ''),
     ),
     bearer_methods_supported: ['header'],
+    // The kit's verifier checks DPoP proofs of bound tokens with these algorithms.
+    dpop_signing_alg_values_supported: [...DPOP_ALGORITHMS],
   };
+  if (options.dpopRequired) metadata.dpop_bound_access_tokens_required = true;
   if (options.scopesSupported) metadata.scopes_supported = options.scopesSupported;
   if (options.resourceName) metadata.resource_name = options.resourceName;
   if (options.resourceDocumentation) metadata.resource_documentation = options.resourceDocumentation;

@@ -4,9 +4,11 @@ import { discover, normalizeIssuer, type AuthorizationServerMetadata } from '../
 import { type Clock, systemClock } from '../clock.js';
 import { ProtocolError } from '../errors.js';
 import { DEFAULT_RETRY_POLICY, type HttpContext, oauthErrorFrom, send } from '../http.js';
+import { DpopProofError, DpopReplayCache, verifyDpopProof } from './dpop.js';
 
-/** Why a token was refused: RFC 6750 §3.1 error codes. */
-export type VerificationErrorCode = 'invalid_request' | 'invalid_token' | 'insufficient_scope';
+/** Why a token was refused: RFC 6750 §3.1 error codes, and RFC 9449 §7.1's `invalid_dpop_proof`. */
+export type VerificationErrorCode =
+  'invalid_request' | 'invalid_token' | 'insufficient_scope' | 'invalid_dpop_proof';
 
 /** A refused token (or request): the RFC 6750 error code, its HTTP status and a description safe to show. */
 export class TokenVerificationError extends Error {
@@ -14,14 +16,34 @@ export class TokenVerificationError extends Error {
   readonly status: 400 | 401 | 403;
   /** For `insufficient_scope`: the scopes the resource needs. */
   readonly requiredScopes?: string[];
+  /** The challenge to answer with: `DPoP` (RFC 9449 §7.1) for a DPoP-bound token or a DPoP request. */
+  readonly scheme: 'Bearer' | 'DPoP';
 
-  constructor(code: VerificationErrorCode, description: string, requiredScopes?: string[]) {
+  constructor(
+    code: VerificationErrorCode,
+    description: string,
+    requiredScopes?: string[],
+    scheme: 'Bearer' | 'DPoP' = code === 'invalid_dpop_proof' ? 'DPoP' : 'Bearer',
+  ) {
     super(description);
     this.name = 'TokenVerificationError';
     this.code = code;
     this.status = code === 'insufficient_scope' ? 403 : code === 'invalid_request' ? 400 : 401;
     this.requiredScopes = requiredScopes;
+    this.scheme = scheme;
   }
+}
+
+/** How the token came, for sender-constrained tokens (RFC 9449 §7): the scheme, the proof, the request. */
+export interface PresentedRequest {
+  /** The Authorization scheme the token came with. */
+  scheme: 'Bearer' | 'DPoP';
+  /** The `DPoP` header(s). */
+  proof?: string | string[];
+  /** The request method. */
+  method: string;
+  /** The URL the client called (scheme, host and path as the client sees this server). */
+  url: string;
 }
 
 /** AgentAuth's access-token claims (RFC 9068 plus `act`, `delegation_id`, `agent`). */
@@ -76,6 +98,8 @@ export interface VerifierOptions {
   jwksCacheMaxAgeSeconds?: number;
   /** Minimum time between two JWKS fetches caused by unknown `kid`s (default 30 s). */
   jwksCooldownSeconds?: number;
+  /** DPoP proof checks of bound tokens: the `iat` window (default 60 s) and the replay cache size. */
+  dpop?: { iatWindowSeconds?: number; maxReplayEntries?: number };
   fetch?: typeof globalThis.fetch;
   clock?: Clock;
 }
@@ -83,8 +107,14 @@ export interface VerifierOptions {
 export interface TokenVerifier {
   readonly issuer: string;
   readonly audience: string[];
-  /** Verifies an access token, or throws TokenVerificationError (anything else is a server-side failure). */
-  verify(token: string, options?: { requiredScopes?: string[] }): Promise<VerifiedToken>;
+  /**
+   * Verifies an access token, or throws TokenVerificationError (anything else is a server-side failure).
+   * A DPoP-bound token (`cnf.jkt`) passes only with `request`: scheme `DPoP` and a valid proof for it.
+   */
+  verify(
+    token: string,
+    options?: { requiredScopes?: string[]; request?: PresentedRequest },
+  ): Promise<VerifiedToken>;
 }
 
 /** The scopes of a token's `scope` claim. */
@@ -121,7 +151,8 @@ interface CachedIntrospection {
 /**
  * A verifier for AgentAuth access tokens: RS256 signatures against the issuer's JWKS (cached; an unknown
  * `kid` triggers a refetch, so key rotation needs no restart), `typ: at+jwt`, `iss`, `aud`, `exp`, `nbf`,
- * required scopes, and optionally introspection for revocation that takes effect at once.
+ * the DPoP proof of a sender-constrained token (RFC 9449, with an in-memory replay cache), required scopes,
+ * and optionally introspection for revocation that takes effect at once.
  */
 export function createVerifier(options: VerifierOptions): TokenVerifier {
   const issuer = normalizeIssuer(options.issuer);
@@ -136,6 +167,8 @@ export function createVerifier(options: VerifierOptions): TokenVerifier {
     retry: { ...DEFAULT_RETRY_POLICY, maxRetries: 1 },
     random: Math.random,
   };
+  const replay = new DpopReplayCache(options.dpop?.maxReplayEntries, clock);
+  const dpopWindowSeconds = options.dpop?.iatWindowSeconds ?? 60;
   const introspection = options.introspection;
   let introspectionAuth: ClientAuthentication | undefined;
   if (introspection) {
@@ -224,10 +257,40 @@ export function createVerifier(options: VerifierOptions): TokenVerifier {
       if (typeof claims.client_id !== 'string' || typeof claims.sub !== 'string') {
         throw new TokenVerificationError('invalid_token', 'token malformed or not verifiable');
       }
-      // A sender-constrained token (RFC 9449) is only good with a proof of its key; this verifier does not
-      // check DPoP proofs yet, so it refuses such tokens rather than accept a stolen one as a bearer token.
+      const presented = verifyOptions.request;
       if (claims.cnf !== undefined) {
-        throw new TokenVerificationError('invalid_token', 'sender-constrained token needs a DPoP proof');
+        // A sender-constrained token (RFC 9449) is only good with a proof of its key, never as a bearer token.
+        const jkt = claims.cnf?.jkt;
+        if (typeof jkt !== 'string' || jkt === '') {
+          throw new TokenVerificationError(
+            'invalid_token',
+            'token cnf is not a DPoP key binding',
+            undefined,
+            'DPoP',
+          );
+        }
+        if (!presented || presented.scheme !== 'DPoP') {
+          throw new TokenVerificationError(
+            'invalid_token',
+            'DPoP-bound token needs the DPoP scheme and a proof',
+            undefined,
+            'DPoP',
+          );
+        }
+        try {
+          await verifyDpopProof(
+            presented.proof,
+            { method: presented.method, url: presented.url, accessToken: token, jkt },
+            { replay, clock, iatWindowSeconds: dpopWindowSeconds },
+          );
+        } catch (error) {
+          if (error instanceof DpopProofError) {
+            throw new TokenVerificationError('invalid_dpop_proof', error.message);
+          }
+          throw error;
+        }
+      } else if (presented?.scheme === 'DPoP') {
+        throw new TokenVerificationError('invalid_token', 'token is not DPoP-bound', undefined, 'DPoP');
       }
       const scopes = scopesOf(claims);
       const needed = [...(options.requiredScopes ?? []), ...(verifyOptions.requiredScopes ?? [])];
