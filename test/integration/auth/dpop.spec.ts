@@ -217,6 +217,36 @@ describe('DPoP sender-constrained tokens (RFC 9449, CONTRACT §10)', () => {
       expect(ok.body.token_type).toBe('DPoP');
       expect(claimsOf(ok.body.access_token).cnf).toEqual({ jkt: await thumbprint(pair) });
     });
+
+    it('a refresh with a proof binds an unbound family to that key from then on', async () => {
+      const root = await aTree(t);
+      const unbound = await tokenRequest(root, { scope: 'agents:read offline_access' }).expect(200);
+      expect(unbound.body.token_type).toBe('Bearer');
+      const refresh = (refreshToken: string, proof?: string) =>
+        tokenRequest(root, { grant_type: 'refresh_token', refresh_token: refreshToken }, proof);
+      const pair = aKeyPair('ES256');
+      const bound = await refresh(
+        unbound.body.refresh_token,
+        await dpopProof(pair, { htu: tokenUrl }),
+      ).expect(200);
+      expect(bound.body.token_type).toBe('DPoP');
+      const introspected = await request(t.http)
+        .post(`${API}/auth/token/introspect`)
+        .set(basicAuth(root.agent.id, root.apiKey))
+        .type('form')
+        .send({ token: bound.body.refresh_token })
+        .expect(200);
+      expect(introspected.body).toMatchObject({ active: true, cnf: { jkt: await thumbprint(pair) } });
+      expectInvalidProof(
+        await refresh(bound.body.refresh_token, await dpopProof(aKeyPair('ES256'), { htu: tokenUrl })),
+        'The DPoP proof is not by the key the refresh token is bound to',
+      );
+      expectInvalidProof(
+        await refresh(bound.body.refresh_token),
+        'DPoP proof required: the refresh token is DPoP-bound',
+      );
+      await refresh(bound.body.refresh_token, await dpopProof(pair, { htu: tokenUrl })).expect(200);
+    });
   });
 
   describe('the management API', () => {

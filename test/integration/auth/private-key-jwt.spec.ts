@@ -238,6 +238,15 @@ describe('private_key_jwt client authentication (RFC 7523, CONTRACT §9)', () =>
       );
       expect(basic.status).toBe(400);
       expect(basic.body.error).toBe('invalid_request');
+      // refused before authentication: audited like any failed client authentication (CONTRACT §7)
+      expect(await auditEventsOf(basic.headers['x-request-id'])).toEqual([
+        expect.objectContaining({
+          event_type: 'client_auth.failed',
+          actor_agent_id: null,
+          target_id: null,
+          details: { reason: 'invalid_request', cause: expect.any(String), endpoint: 'token' },
+        }),
+      ]);
     });
 
     it('fails closed (503) when the replay cache cannot record the jti, and the assertion stays usable', async () => {

@@ -102,8 +102,10 @@ export class ClientAuthenticator {
     } catch (error) {
       if (error instanceof InvalidClientError)
         await this.failed(req, context, error.internalReason ?? 'malformed');
-      else if (error instanceof OAuthError)
-        await this.limits.refusedBeforeAuthentication(req, error.internalReason ?? error.error);
+      // e.g. two authentication methods at once (invalid_request): refused, counted and audited the same way
+      if (error instanceof OAuthError) {
+        await this.refused(req, context, error.error, error.internalReason ?? error.error);
+      }
       throw error;
     }
     if (!presented) return this.failed(req, context, 'no_client_authentication');
@@ -178,20 +180,32 @@ export class ClientAuthenticator {
     clientId?: string,
     method?: string,
   ): Promise<never> {
-    await this.limits.refusedBeforeAuthentication(req, reason);
+    await this.refused(req, context, 'invalid_client', reason, clientId, method);
+    throw new InvalidClientError(reason);
+  }
+
+  /** The one record of a client-authentication refusal: the IP's bucket first, then `client_auth.failed`. */
+  private async refused(
+    req: Request,
+    context: ClientAuthContext,
+    error: string,
+    cause: string,
+    clientId?: string,
+    method?: string,
+  ): Promise<void> {
+    await this.limits.refusedBeforeAuthentication(req, cause);
     await this.audit.record({
       eventType: 'client_auth.failed',
       outcome: 'failure',
       ip: context.ip,
       requestId: context.requestId ?? null,
       details: {
-        reason: 'invalid_client',
-        cause: reason,
+        reason: error,
+        cause,
         endpoint: context.endpoint,
         ...(clientId ? { claimed_client_id: clientId } : {}),
         ...(method ? { client_auth_method: method } : {}),
       },
     });
-    throw new InvalidClientError(reason);
   }
 }

@@ -95,18 +95,24 @@ export class RefreshTokenGrant implements GrantHandler, OnModuleInit {
       delegationDepth: grant.depth,
     });
 
-    const { refreshToken, minted: token } = await this.refresh.rotate(hash, family, client, origin, () =>
-      this.issuer.issue({
-        client,
-        subjectAgentId: family.subjectAgentId,
-        scopes,
-        ...targetTokenFields(target),
-        familyId: family.id,
-        delegationId: family.delegationId ?? undefined,
-        act: family.act ?? undefined,
-        notAfterMs: [family.expiresAt.getTime(), ...grant.notAfterMs],
-        jkt,
-      }),
+    const { refreshToken, minted: token } = await this.refresh.rotate(
+      hash,
+      family,
+      client,
+      origin,
+      () =>
+        this.issuer.issue({
+          client,
+          subjectAgentId: family.subjectAgentId,
+          scopes,
+          ...targetTokenFields(target),
+          familyId: family.id,
+          delegationId: family.delegationId ?? undefined,
+          act: family.act ?? undefined,
+          notAfterMs: [family.expiresAt.getTime(), ...grant.notAfterMs],
+          jkt,
+        }),
+      jkt,
     );
     await this.audit.issued(context, REFRESH_TOKEN, token.claims, {
       credential_id: client.credentialId,

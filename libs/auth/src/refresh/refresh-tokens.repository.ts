@@ -189,6 +189,11 @@ export class RefreshTokensRepository {
   }
 
   /** The family, locked FOR UPDATE (inside the rotation). */
+  /** Binds an unbound family to a DPoP key (RFC 7638 thumbprint); a bound one is left as it is. */
+  async bindFamilyToKey(m: EntityManager, id: string, jkt: string): Promise<void> {
+    await m.query(`UPDATE refresh_families SET dpop_jkt = $2 WHERE id = $1 AND dpop_jkt IS NULL`, [id, jkt]);
+  }
+
   async lockFamily(m: EntityManager, id: string): Promise<RefreshFamily | null> {
     const rows: RawFamily[] = await m.query(
       `SELECT ${FAMILY_COLUMNS} FROM refresh_families f WHERE f.id = $1 FOR UPDATE`,

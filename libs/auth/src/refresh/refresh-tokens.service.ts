@@ -127,7 +127,9 @@ export class RefreshTokensService {
    * `UPDATE … WHERE status = 'active' RETURNING`; when it finds nothing the token was used meanwhile (a
    * concurrent request won): reuse, the family — the winner's new token included — is revoked. `mint` (the
    * access token: pure, no I/O) runs inside the transaction, so a failure to issue leaves the presented
-   * token unused and the client can retry with it.
+   * token unused and the client can retry with it. `bindTo` (the thumbprint of the refresh request's DPoP
+   * proof) binds an unbound family to that key from now on (CONTRACT §10: a refresh token issued with a
+   * proof is bound to it); a bound family keeps its key (the grant checked the proof against it).
    */
   async rotate<T>(
     hash: string,
@@ -135,6 +137,7 @@ export class RefreshTokensService {
     client: AuthenticatedClient,
     origin: RequestOrigin,
     mint: () => Promise<T>,
+    bindTo?: string,
   ): Promise<{ refreshToken: string; minted: T }> {
     const now = this.clock.now();
     const next = generateRefreshToken();
@@ -143,6 +146,9 @@ export class RefreshTokensService {
       if (!consumed) return { kind: 'reused' as const };
       const locked = await this.repository.lockFamily(m, consumed.familyId);
       if (!locked || locked.status !== 'active') return { kind: 'revoked' as const };
+      if (bindTo !== undefined && locked.dpopJkt === null) {
+        await this.repository.bindFamilyToKey(m, locked.id, bindTo);
+      }
       await this.repository.insertToken(m, {
         familyId: consumed.familyId,
         hash: refreshTokenHash(next) as string,
