@@ -9,6 +9,7 @@ import {
   readEnvironment,
 } from '@agentauth/core';
 import { ApiModule } from '../../apps/api/src/api.module';
+import { freePort } from './api-process';
 
 export interface TestApp {
   app: INestApplication;
@@ -53,6 +54,17 @@ export async function createTestApp(
     http: app.getHttpServer(),
     close: () => app.close(),
   };
+}
+
+/** The real API listening on 127.0.0.1 with PUBLIC_BASE_URL = its own address (the issuer a real client discovers). */
+export async function listeningApp(
+  overrides: Record<string, string> = {},
+): Promise<TestApp & { base: string }> {
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const t = await createTestApp({ ...overrides, PUBLIC_BASE_URL: base });
+  await t.app.listen(port, '127.0.0.1');
+  return { ...t, base };
 }
 
 /**

@@ -2,8 +2,7 @@ import { managementResourceIdentifier } from '@agentauth/core';
 import { randomUUID } from 'node:crypto';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import request from 'supertest';
-import { freePort } from '../../support/api-process';
-import { createTestApp, type TestApp } from '../../support/app';
+import { createTestApp, listeningApp, type TestApp } from '../../support/app';
 import {
   aKey,
   anAgent,
@@ -29,10 +28,8 @@ describe('client_credentials over a real socket, verified with the discovery doc
   let t: TestApp;
   let base: string;
   beforeAll(async () => {
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    t = await createTestApp({ PUBLIC_BASE_URL: base });
-    await t.app.listen(port, '127.0.0.1');
+    t = await listeningApp();
+    base = t.config.publicBaseUrl;
   });
   afterAll(async () => {
     await t.close();

@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { calculateJwkThumbprint, type JWK } from 'jose';
 import request from 'supertest';
-import { freePort } from '../../support/api-process';
-import { createTestApp, type TestApp } from '../../support/app';
+import { listeningApp, type TestApp } from '../../support/app';
 import { runOpenIdClient } from '../../support/openid-client';
 import { redisKeyPrefix } from '../../support/test-env';
 import {
@@ -28,14 +27,9 @@ describe('DPoP sender-constrained tokens (RFC 9449, CONTRACT §10)', () => {
   let issuer: string;
   let tokenUrl: string;
   beforeAll(async () => {
-    const port = await freePort();
-    issuer = `http://127.0.0.1:${port}`;
+    t = await listeningApp({ REDIS_KEY_PREFIX: `${redisKeyPrefix()}${randomUUID()}:` });
+    issuer = t.config.publicBaseUrl;
     tokenUrl = `${issuer}${API}/auth/token`;
-    t = await createTestApp({
-      PUBLIC_BASE_URL: issuer,
-      REDIS_KEY_PREFIX: `${redisKeyPrefix()}${randomUUID()}:`,
-    });
-    await t.app.listen(port, '127.0.0.1');
   });
   afterAll(async () => {
     await t.close();

@@ -3,8 +3,7 @@ import { SignJWT } from 'jose';
 import type Redis from 'ioredis';
 import request from 'supertest';
 import { REDIS } from '@agentauth/core';
-import { freePort } from '../../support/api-process';
-import { createTestApp, type TestApp } from '../../support/app';
+import { listeningApp, type TestApp } from '../../support/app';
 import { runOpenIdClient } from '../../support/openid-client';
 import { redisKeyPrefix } from '../../support/test-env';
 import { anAgent, API, aTree, basicAuth, type Caller, claimsOf } from '../../factories/agents';
@@ -42,10 +41,8 @@ describe('private_key_jwt client authentication (RFC 7523, CONTRACT §9)', () =>
   let t: TestApp;
   let issuer: string;
   beforeAll(async () => {
-    const port = await freePort();
-    issuer = `http://127.0.0.1:${port}`;
-    t = await createTestApp({ PUBLIC_BASE_URL: issuer, REDIS_KEY_PREFIX: freshPrefix() });
-    await t.app.listen(port, '127.0.0.1');
+    t = await listeningApp({ REDIS_KEY_PREFIX: freshPrefix() });
+    issuer = t.config.publicBaseUrl;
   });
   afterAll(async () => {
     await t.close();
@@ -380,14 +377,8 @@ describe('private_key_jwt failures count against the client IP', () => {
   let t: TestApp;
   let issuer: string;
   beforeAll(async () => {
-    const port = await freePort();
-    issuer = `http://127.0.0.1:${port}`;
-    t = await createTestApp({
-      PUBLIC_BASE_URL: issuer,
-      REDIS_KEY_PREFIX: freshPrefix(),
-      RATE_LIMIT_IP_PER_MINUTE: '3',
-    });
-    await t.app.listen(port, '127.0.0.1');
+    t = await listeningApp({ REDIS_KEY_PREFIX: freshPrefix(), RATE_LIMIT_IP_PER_MINUTE: '3' });
+    issuer = t.config.publicBaseUrl;
   });
   afterAll(async () => {
     await t.close();

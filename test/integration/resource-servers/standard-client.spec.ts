@@ -5,8 +5,7 @@ import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { aKey, anAgent, aTree } from '../../factories/agents';
 import { aResourceServer, anIdentifier } from '../../factories/resource-servers';
 import { aScope } from '../../factories/scopes';
-import { freePort } from '../../support/api-process';
-import { createTestApp, type TestApp } from '../../support/app';
+import { listeningApp, type TestApp } from '../../support/app';
 
 const run = promisify(execFile);
 
@@ -29,10 +28,8 @@ describe('a standard client and a standard resource server', () => {
   let t: TestApp;
   let base: string;
   beforeAll(async () => {
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    t = await createTestApp({ PUBLIC_BASE_URL: base });
-    await t.app.listen(port, '127.0.0.1');
+    t = await listeningApp();
+    base = t.config.publicBaseUrl;
   });
   afterAll(async () => {
     await t.close();

@@ -2,20 +2,10 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import type { INestApplication } from '@nestjs/common';
-import { createTestApp, type TestApp } from '../../support/app';
-import { freePort } from '../../support/api-process';
+import type { TestApp } from '../../support/app';
 import { API, type Caller } from '../../factories/agents';
 
-/** The real API listening on 127.0.0.1 with PUBLIC_BASE_URL = its own address (the issuer the SDK discovers). */
-export async function listeningApp(
-  overrides: Record<string, string> = {},
-): Promise<TestApp & { base: string }> {
-  const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
-  const t = await createTestApp({ ...overrides, PUBLIC_BASE_URL: base });
-  await t.app.listen(port, '127.0.0.1');
-  return { ...t, base };
-}
+export { listeningApp } from '../../support/app';
 
 /**
  * Registers `identifier` as a resource server of the caller's tree (CONTRACT §8): the only way it can be the
