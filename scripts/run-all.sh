@@ -26,7 +26,9 @@ stop_both() {
   for pid in $worker $api; do
     local code=0
     wait "$pid" 2>/dev/null || code=$?
-    if [ "$stopped_status" -eq 0 ] && [ "$code" -ne 0 ] && [ "$code" -ne 127 ]; then stopped_status=$code; fi
+    # 127: already reaped; 130/143: ended by the very signal that asked for the stop (a Ctrl-C that reached it
+    # before its handler ran, or a `wait` cut short by the signal) — still the stop that was asked for.
+    case "$code" in 0 | 127 | 130 | 143) ;; *) [ "$stopped_status" -eq 0 ] && stopped_status=$code ;; esac
   done
 }
 # A requested stop that went cleanly is a success: `make run` then ends without "make: *** [run] Error 130".
