@@ -120,7 +120,10 @@ describe('AuditService (with a repository double)', () => {
     }));
     await audit.recordAll(inputs);
     expect(fake.stored().map((e) => e.details.n)).toEqual(inputs.map((_, n) => n));
-    expect(sizes).toEqual(Array(25).fill(10));
+    // A batch at a time: never more than maxBatchSize in one commit. (How a slice splits across the time
+    // window depends on the machine's load: exact sizes would make this a timed test.)
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(10);
+    expect(sizes.reduce((a, b) => a + b, 0)).toBe(250);
     await audit.onModuleDestroy();
   });
 
