@@ -5,7 +5,7 @@ export { type Agent, type AgentStatus, type TrustLevel, MAX_AGENT_DEPTH } from '
 export { chainActivity, type InactiveReason, type AgentFacts } from './agent-rules';
 export { agentView, AgentResponse } from './dto/agent.response';
 export { BootstrapAgentDto } from './dto/create-agent.dto';
-export { pathInSubtree, restrictToSubtree } from './tree-visibility';
+export { inCallersTree, pathInSubtree, restrictToSubtree } from './tree-visibility';
 export * from './http/uuid-param.pipe';
 export * from './http/pagination';
 export * from './http/validators';

@@ -34,3 +34,13 @@ export function restrictToSubtree<T extends ObjectLiteral>(
     { [`${subjectAlias}_id`]: subjectAgentId },
   );
 }
+
+/**
+ * The same rule outside SQL, for what already carries its root (a token's `agent.root_agent_id`, a refresh
+ * family's `root_agent_id`): a tree's tokens are visible to agents of that tree only. This is the coarse
+ * boundary (another tree's token is unknown: inactive, ignored, `invalid_grant`); a finer subtree check
+ * (`AgentsService.isInSubtree`) follows where the rule asks for one.
+ */
+export function inCallersTree(rootAgentId: string, caller: { rootAgentId: string }): boolean {
+  return rootAgentId === caller.rootAgentId;
+}

@@ -29,11 +29,14 @@ import { TokenExchangeGrant } from './grants/token-exchange.grant';
 import { RefreshTokenRevoker } from './refresh/refresh-token.revoker';
 import { RefreshStoreModule } from './refresh/refresh-store.module';
 import { RefreshTokensService } from './refresh/refresh-tokens.service';
-import { GrantRegistry } from './grants/grant-registry';
+import type { GrantHandler } from './grants/grant-handler';
+import { GRANT_HANDLERS, GrantRegistry } from './grants/grant-registry';
+import { TokenEndpoint } from './protocol/token-endpoint';
 import { ScopeResolver } from './grants/scope-resolution';
 import { TokenAudit } from './grants/token-audit';
 import { TokenTargets } from './grants/token-target';
 import { IntrospectionService } from './introspection/introspection.service';
+import { IntrospectionCallers } from './protocol/introspection-caller';
 import { IntrospectionRevocationController } from './http/introspection-revocation.controller';
 import { OAuthExceptionFilter } from './http/oauth-exception.filter';
 import { TokenController } from './http/token.controller';
@@ -68,7 +71,15 @@ import { AccessTokenValidator } from './tokens/access-token.validator';
     ProtectedResourceController,
   ],
   providers: [
+    // Every grant, once: the token endpoint looks `grant_type` up among these (discovery lists them in this
+    // order). A new grant is one class in grants/ and one entry here.
+    {
+      provide: GRANT_HANDLERS,
+      useFactory: (...grants: GrantHandler[]) => grants,
+      inject: [ClientCredentialsGrant, RefreshTokenGrant, TokenExchangeGrant, AgentDelegationGrant],
+    },
     GrantRegistry,
+    TokenEndpoint,
     OAuthExceptionFilter,
     VerifiedKeyCache,
     ReplayCache,
@@ -92,6 +103,7 @@ import { AccessTokenValidator } from './tokens/access-token.validator';
     AgentDelegationGrant,
     AuthStats,
     IntrospectionService,
+    IntrospectionCallers,
     TokenRevocationService,
     TokenCascades,
     ResourceServerCascade,

@@ -10,7 +10,7 @@ import {
   type VerifiedCredential,
 } from '@agentauth/credentials';
 import { InvalidClientError, OAuthError } from '../vocabulary/oauth-errors';
-import { presentedClientCredentials } from './client-authentication';
+import type { PresentedClient, PresentedClientCredentials } from './client-authentication';
 import { ClientAssertionVerifier } from './client-assertion.verifier';
 import { isUuid } from '../tokens/access-token-claims';
 import type { AuthenticatedClient } from '../clients/authenticated-client';
@@ -56,7 +56,7 @@ function toClient(verified: VerifiedCredential, authenticatedAtMs: number): Auth
  * Basic or by body fields (RFC 6749 §2.3.1), or a client assertion signed by one of the agent's public keys
  * (`private_key_jwt`, RFC 7523 §2.2, `ClientAssertionVerifier`). For API keys the verified-key cache answers
  * keys verified moments ago; everything else is a full verification (one indexed read + argon2id, or the
- * signature check). Every failure is the same `invalid_client` (401, `WWW-Authenticate: Basic`)
+ * signature check). `clientId` is normalized where it is parsed (`presentedClient`). Every failure is the same `invalid_client` (401, `WWW-Authenticate: Basic`)
  * with comparable timing (a failure never hits the cache, and verification runs argon2 against a dummy hash
  * when nothing matches), is audited as `client_auth.failed` (never the secret) and counts against the
  * client IP's limit.
@@ -75,12 +75,12 @@ export class ClientAuthenticator {
   /** Authenticates the request's client or throws `InvalidClientError` (or `InvalidRequestError` for two methods). */
   authenticate(
     req: Request,
-    params: Record<string, string>,
+    presented: PresentedClient,
     context: ClientAuthContext,
   ): Promise<AuthenticatedClient> {
     const attributes = { 'oauth.endpoint': context.endpoint };
     return inSpan('oauth.client_authentication', { attributes }, async (span) => {
-      const client = await this.authenticateInSpan(req, params, context);
+      const client = await this.authenticateInSpan(req, presented.credentials, context);
       // The client id is the agent's id (public); the secret, its hash and the cache key never leave here.
       setSpanAttributes(span, {
         'oauth.client_auth.method': client.method ?? 'none',
@@ -93,12 +93,12 @@ export class ClientAuthenticator {
 
   private async authenticateInSpan(
     req: Request,
-    params: Record<string, string>,
+    credentialsOf: PresentedClient['credentials'],
     context: ClientAuthContext,
   ): Promise<AuthenticatedClient> {
-    let presented: ReturnType<typeof presentedClientCredentials>;
+    let presented: PresentedClientCredentials | undefined;
     try {
-      presented = presentedClientCredentials(req, params);
+      presented = credentialsOf();
     } catch (error) {
       if (error instanceof InvalidClientError)
         await this.failed(req, context, error.internalReason ?? 'malformed');
@@ -122,8 +122,7 @@ export class ClientAuthenticator {
     const { clientId, clientSecret, method } = presented;
     const result = await this.verify(clientId, clientSecret);
     if ('failure' in result) {
-      const id = clientId.toLowerCase();
-      return this.failed(req, context, result.failure, isUuid(id) ? id : undefined, method);
+      return this.failed(req, context, result.failure, isUuid(clientId) ? clientId : undefined, method);
     }
     await this.countAgainstAgent(result.client, context);
     return { ...result.client, method };
@@ -143,11 +142,10 @@ export class ClientAuthenticator {
    * client, wrong/revoked/expired/rotated-out key, inactive agent, a client_id that is not a UUID (`failure`
    * is the internal reason, for the audit trail only).
    */
-  async verify(
-    clientIdRaw: string,
+  private async verify(
+    clientId: string,
     rawKey: string,
   ): Promise<{ client: AuthenticatedClient } | { failure: string }> {
-    const clientId = clientIdRaw.toLowerCase();
     const wellFormed = isUuid(clientId);
     if (wellFormed) {
       const hit = await this.cache.lookup(clientId, rawKey);
