@@ -150,6 +150,15 @@ export class CredentialsRepository {
     }));
   }
 
+  /** UNSCOPED (cascades only): the ids of one agent's active credentials, in the caller's transaction. */
+  async activeIdsOfAgentUnscoped(manager: EntityManager, agentId: string): Promise<string[]> {
+    const rows: { id: string }[] = await manager.query(
+      `SELECT id FROM credentials WHERE agent_id = $1 AND status = 'active'`,
+      [agentId],
+    );
+    return rows.map((row) => row.id);
+  }
+
   /** Active credentials of these agents, locked FOR UPDATE. */
   async activeForAgentsForUpdate(manager: EntityManager, agentIds: string[]): Promise<Credential[]> {
     return this.qb(manager)

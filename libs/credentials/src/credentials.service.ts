@@ -244,6 +244,14 @@ export class CredentialsService implements OnModuleInit {
 
   // ───────────────────────────── management ─────────────────────────────
 
+  /**
+   * UNSCOPED, for cascades of other contexts (the token cascade of a root gaining a scope): the ids of an
+   * agent's active credentials, read in the caller's transaction. Never for a request's caller.
+   */
+  async activeCredentialIdsUnscoped(manager: EntityManager, agentId: string): Promise<string[]> {
+    return this.credentials.activeIdsOfAgentUnscoped(manager, agentId);
+  }
+
   /** THE visibility check for a credential id: its agent must be in the caller's subtree, else 404. */
   async findVisible(principal: Principal, id: string): Promise<Credential> {
     const credential = await this.credentials.findVisible(principal.subjectAgentId, id.toLowerCase());
