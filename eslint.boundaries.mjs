@@ -9,6 +9,7 @@
  *    core's tracing by path, before anything else is required — docs/architecture.md "Tracing").
  * 3. The floors of libs/auth, top to bottom: a floor imports only floors below it (the wiring files
  *    auth.module.ts and index.ts may import every floor).
+ * 4. Config once (ARCHITECTURE rule 7): no `process.env` in the server outside libs/core.
  * The SDK/CLI rules (no server imports) stay `no-restricted-imports` rules in eslint.config.mjs.
  */
 
@@ -62,7 +63,10 @@ const libNames = Object.keys(LIB_ARROWS);
 /** micromatch alternatives: `(a|b|c)`; a floor or lib with nothing allowed gets a pattern that matches nothing. */
 const anyOf = (names) => (names.length ? `(${names.join('|')})` : '__nothing__');
 
-/** @param {any} boundaries the plugin */
+/**
+ * @param {any} boundaries the plugin
+ * @returns {any[]} flat-config objects
+ */
 export function boundariesConfig(boundaries) {
   const floorPolicies = AUTH_FLOORS.map((floor, index) => ({
     from: { element: { type: 'auth-floor', captured: { folder: anyOf(floor) } } },
@@ -112,7 +116,7 @@ export function boundariesConfig(boundaries) {
       allow: { to: { element: { type: 'auth-floor' } } },
     },
   ];
-  return {
+  const dependencyRule = {
     files: ['apps/*/src/**/*.ts', 'libs/*/src/**/*.ts'],
     ignores: ['apps/cli/**', 'libs/sdk/**'],
     plugins: { boundaries },
@@ -134,4 +138,19 @@ export function boundariesConfig(boundaries) {
       ],
     },
   };
+  const configOnce = {
+    files: ['apps/api/src/**/*.ts', 'apps/worker/src/**/*.ts', 'libs/*/src/**/*.ts'],
+    ignores: ['libs/core/**'],
+    rules: {
+      'no-restricted-properties': [
+        'error',
+        {
+          object: 'process',
+          property: 'env',
+          message: 'Configuration is read once, in libs/core (APP_CONFIG): inject AppConfig instead.',
+        },
+      ],
+    },
+  };
+  return [dependencyRule, configOnce];
 }

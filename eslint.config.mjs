@@ -33,7 +33,7 @@ export default tseslint.config(
   },
   // The checked dependency rule (docs/architecture.md): lib → lib arrows, public entry points only, and
   // the floors of libs/auth. The source of truth is eslint.boundaries.mjs.
-  boundariesConfig(boundaries),
+  ...boundariesConfig(boundaries),
   {
     files: ['test/**/*.ts'],
     rules: {

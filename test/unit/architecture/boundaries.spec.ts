@@ -30,7 +30,7 @@ function lint(fixtures: Fixture[]): Linted[] {
   return JSON.parse(out) as Linted[];
 }
 
-const violations: [string, Fixture][] = [
+const violations: [string, Fixture, string?][] = [
   [
     "a lib importing another lib's internals (not its public index)",
     {
@@ -93,6 +93,14 @@ const violations: [string, Fixture][] = [
       filePath: 'libs/auth/src/elsewhere/__fixture__.ts',
       code: "import { InvalidGrantError } from '../vocabulary/oauth-errors';\nexport const x = InvalidGrantError;\n",
     },
+  ],
+];
+
+const configOnce: [string, Fixture, string?][] = [
+  [
+    'process.env read outside libs/core (config is read once)',
+    { filePath: 'libs/auth/src/grants/__fixture__.ts', code: 'export const x = process.env.FOO;\n' },
+    'no-restricted-properties',
   ],
 ];
 
@@ -179,17 +187,20 @@ describe('the tables of the dependency rule', () => {
 describe('the checked dependency rule (eslint.boundaries.mjs)', () => {
   // One ESLint child process for every fixture (loading typescript-eslint and the resolver takes seconds).
   let results: Map<string, Linted>;
-  const all = [...violations, ...correct];
+  const all: [string, Fixture, string?][] = [...violations, ...configOnce, ...correct];
 
   beforeAll(() => {
     const linted = lint(all.map(([, fixture]) => fixture));
     results = new Map(all.map(([name], i) => [name, linted[i]]));
   }, 60_000);
 
-  it.each(violations)('reports %s', (name) => {
-    const messages = results.get(name)!.messages;
-    expect(messages.map((m) => [m.ruleId, m.line])).toEqual([['boundaries/dependencies', 1]]);
-  });
+  it.each([...violations, ...configOnce])(
+    'reports %s',
+    (name, _fixture, ruleId = 'boundaries/dependencies') => {
+      const messages = results.get(name)!.messages;
+      expect(messages.map((m) => [m.ruleId, m.line])).toEqual([[ruleId, 1]]);
+    },
+  );
 
   it.each(correct)('passes %s', (name) => {
     expect(results.get(name)!.messages).toEqual([]);
