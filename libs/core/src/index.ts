@@ -15,6 +15,7 @@ export * from './health/readiness.registry';
 export * from './http/client-ip';
 export * from './http/pagination';
 export * from './http/uuid-param.pipe';
+export * from './validation/uuid';
 export * from './http/configure-app';
 export * from './http/api-index';
 export * from './http/openapi-document';

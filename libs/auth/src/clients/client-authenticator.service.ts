@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { Request } from 'express';
 import { AuditService } from '@agentauth/audit';
-import { Clock, inSpan, setSpanAttributes } from '@agentauth/core';
+import { Clock, inSpan, isUuid, setSpanAttributes } from '@agentauth/core';
 import {
   credentialEndsAt,
   CredentialsService,
@@ -12,7 +12,6 @@ import {
 import { InvalidClientError, OAuthError } from '../oauth/oauth-errors';
 import { presentedClientCredentials } from '../oauth/client-authentication';
 import { ClientAssertionVerifier } from '../protocol/client-assertion.verifier';
-import { isUuid } from '../tokens/access-token-claims';
 import type { AuthenticatedClient } from './authenticated-client';
 import { OAuthRequestLimits } from './oauth-request-limits';
 import { VerifiedKeyCache } from './verified-key-cache';

@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import type { Request } from 'express';
 import { AuditService } from '@agentauth/audit';
+import { isUuid } from '@agentauth/core';
 import type { AuthenticatedClient } from '../clients/authenticated-client';
 import { presentedClientId } from '../oauth/client-authentication';
 import type { OAuthError } from '../oauth/oauth-errors';
-import { isUuid } from '../tokens/access-token-claims';
 import type { AccessTokenClaims } from '../tokens/access-token-claims';
 import type { TokenRequestContext } from './grant-handler';
 
