@@ -3,9 +3,8 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager, type SelectQueryBuilder } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { Agent, type AgentStatus, type TrustLevel } from './agent.entity';
-import type { Keyset } from './http/pagination';
 import { restrictToSubtree } from './tree-visibility';
-import { fetchKeysetPage } from '@agentauth/core';
+import { fetchKeysetPage, type Keyset } from '@agentauth/core';
 
 export interface AgentListFilter {
   status?: AgentStatus;

@@ -9,9 +9,14 @@ import {
   BadRequestProblem,
   Clock,
   ConflictProblem,
+  decodeCursor,
+  DEFAULT_PAGE_SIZE,
   ForbiddenProblem,
   NotFoundProblem,
+  type Page,
+  parseTimestamp,
   type Principal,
+  toPage,
   ValidationProblem,
 } from '@agentauth/core';
 import { type AuditOrigin, AuditService, requestAuditFields } from '@agentauth/audit';
@@ -37,8 +42,6 @@ import type { CreateAgentDto } from './dto/create-agent.dto';
 import { GOVERNED_AGENT_FIELDS, type UpdateAgentDto } from './dto/update-agent.dto';
 import type { ListAgentsQuery } from './dto/list-agents.query';
 import { agentView, type AgentResponse } from './dto/agent.response';
-import { decodeCursor, DEFAULT_PAGE_SIZE, type Page, toPage } from './http/pagination';
-import { parseTimestamp } from './http/validators';
 
 /** Is an agent able to act right now (CONTRACT §2 "inactive")? */
 export interface AgentActivity {

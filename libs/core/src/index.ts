@@ -16,6 +16,7 @@ export * from './http/client-ip';
 export * from './http/pagination';
 export * from './http/uuid-param.pipe';
 export * from './validation/uuid';
+export * from './validation/validators';
 export * from './http/configure-app';
 export * from './http/api-index';
 export * from './http/openapi-document';

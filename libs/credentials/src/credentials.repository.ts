@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager, type SelectQueryBuilder } from 'typeorm';
-import { type Keyset, restrictToSubtree } from '@agentauth/agents';
+import { restrictToSubtree } from '@agentauth/agents';
 import type { CredentialStatsStatus } from './credential-rules';
 import { Credential, type CredentialStatus } from './credential.entity';
-import { fetchKeysetPage } from '@agentauth/core';
+import { fetchKeysetPage, type Keyset } from '@agentauth/core';
 
 /** A credential the maintenance run marked expired. */
 export interface ExpiredCredential {

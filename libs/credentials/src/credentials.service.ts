@@ -8,12 +8,7 @@ import {
   AgentCascadeRegistry,
   type AgentScopeChange,
   AgentsService,
-  decodeCursor,
   type RootScopesExtension,
-  DEFAULT_PAGE_SIZE,
-  type Page,
-  parseTimestamp,
-  toPage,
 } from '@agentauth/agents';
 import {
   assertDirectAuthority,
@@ -28,6 +23,11 @@ import {
   type Principal,
   ScopeEscalationProblem,
   ValidationProblem,
+  decodeCursor,
+  DEFAULT_PAGE_SIZE,
+  type Page,
+  parseTimestamp,
+  toPage,
 } from '@agentauth/core';
 import { ScopeRegistry } from '@agentauth/scope-registry';
 import { intersect, isSubset, normalize, uncovered } from '@agentauth/scopes';

@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager, type SelectQueryBuilder } from 'typeorm';
-import { type Keyset, pathInSubtree } from '@agentauth/agents';
+import { pathInSubtree } from '@agentauth/agents';
 import { Delegation, type DelegationStatus, type RevocationReason } from './delegation.entity';
-import { fetchKeysetPage } from '@agentauth/core';
+import { fetchKeysetPage, type Keyset } from '@agentauth/core';
 
 export interface DelegationListFilter {
   status?: DelegationStatus;

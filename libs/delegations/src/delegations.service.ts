@@ -9,12 +9,6 @@ import {
   AgentsService,
   cascadeAuditEvents,
   type CascadeRevocation,
-  decodeCursor,
-  DEFAULT_PAGE_SIZE,
-  type Page,
-  parseTimestamp,
-  toPage,
-  UUID_PATTERN,
 } from '@agentauth/agents';
 import { type AuditOrigin, AuditService, requestAuditFields, StatsRegistry } from '@agentauth/audit';
 import {
@@ -29,6 +23,12 @@ import {
   NotFoundProblem,
   type Principal,
   ValidationProblem,
+  decodeCursor,
+  DEFAULT_PAGE_SIZE,
+  type Page,
+  parseTimestamp,
+  toPage,
+  isUuid,
 } from '@agentauth/core';
 import { DELEGATION_TOKEN_TYP, InvalidTokenError, TokenSigner, TokenVerifier } from '@agentauth/keys';
 import { type RevocationMarker, RevocationService } from '@agentauth/revocation';
@@ -227,7 +227,7 @@ export class DelegationsService implements OnModuleInit {
    * the server's own refresh-token row).
    */
   async chainStatus(delegationId: string): Promise<ChainStatus | null> {
-    if (!UUID_PATTERN.test(delegationId)) return null;
+    if (!isUuid(delegationId)) return null;
     const chain = await this.delegations.chain(delegationId.toLowerCase());
     if (chain.length === 0) return null;
     return { chain, verdict: await this.judge(chain) };
@@ -257,7 +257,7 @@ export class DelegationsService implements OnModuleInit {
       throw error;
     }
     const delegationId = claims.delegation_id;
-    if (typeof delegationId !== 'string' || !UUID_PATTERN.test(delegationId)) {
+    if (typeof delegationId !== 'string' || !isUuid(delegationId)) {
       throw new InvalidDelegationError('invalid_token');
     }
     const chain = await this.delegations.chain(delegationId.toLowerCase());

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { AgentsService, parseTimestamp } from '@agentauth/agents';
+import { AgentsService } from '@agentauth/agents';
 import { StatsRegistry } from '@agentauth/audit';
 import {
   assertDirectAuthority,
@@ -16,6 +16,7 @@ import {
   type Principal,
   toPage,
   ValidationProblem,
+  parseTimestamp,
 } from '@agentauth/core';
 import type { CreatePolicyDto, UpdatePolicyDto } from './dto/policy-body.dto';
 import type { EvaluatePolicyDto } from './dto/evaluate-policy.dto';
