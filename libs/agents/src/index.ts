@@ -12,5 +12,12 @@ export {
 export type { Agent } from './agent.entity';
 export { agentView, AgentResponse } from './dto/agent.response';
 export { BootstrapAgentDto } from './dto/create-agent.dto';
-export { pathInSubtree, restrictToSubtree } from './tree-visibility';
+export {
+  idsOnPath,
+  pathInSubtree,
+  pathUnder,
+  restrictToSubtree,
+  type TreeScope,
+  treeScopeOf,
+} from './tree-visibility';
 export { AgentRateLimitOverrides } from './agent-rate-limit-overrides';
