@@ -41,5 +41,6 @@ export * from './crypto/key-derivation';
 export * from './crypto/aead';
 export * from './embedded';
 export * from './lifecycle/stop-on-signals';
+export * from './lifecycle/required-registrations';
 export * from './tracing/spans';
 export * from './tracing/tracing';

@@ -3,3 +3,4 @@ export * from './key-rotation.processor';
 export * from './maintenance.processor';
 export * from './webhooks.processor';
 export * from './maintenance-tasks.registration';
+export * from './required-wiring';
