@@ -8,12 +8,8 @@ import {
   AgentCascadeRegistry,
   type AgentScopeChange,
   AgentsService,
-  decodeCursor,
   type RootScopesExtension,
-  DEFAULT_PAGE_SIZE,
-  type Page,
-  parseTimestamp,
-  toPage,
+  treeScopeOf,
 } from '@agentauth/agents';
 import {
   assertDirectAuthority,
@@ -28,6 +24,11 @@ import {
   type Principal,
   ScopeEscalationProblem,
   ValidationProblem,
+  decodeCursor,
+  DEFAULT_PAGE_SIZE,
+  type Page,
+  parseTimestamp,
+  toPage,
 } from '@agentauth/core';
 import { ScopeRegistry } from '@agentauth/scope-registry';
 import { intersect, isSubset, normalize, uncovered } from '@agentauth/scopes';
@@ -57,14 +58,6 @@ export interface VerifiedApiKey {
   validUntil: Date | null;
   /** The earliest `expires_at` of the agent and its ancestors (null: none). */
   agentExpiresAt: Date | null;
-}
-
-/** What is true of a credential right now (for token checks: a token minted with it dies with it). */
-export interface CredentialStatusInfo {
-  id: string;
-  agentId: string;
-  usable: boolean;
-  state: ReturnType<typeof credentialState>;
 }
 
 export type VerifiedCredential = VerifiedApiKey;
@@ -167,7 +160,7 @@ export class CredentialsService implements OnModuleInit {
       throw new InvalidClientCredentials(reason);
     };
     const parsed = typeof rawKey === 'string' ? parseApiKey(rawKey) : null;
-    const credential = parsed ? await this.credentials.findByPrefix(parsed.prefix) : null;
+    const credential = parsed ? await this.credentials.findByPrefixForAuthentication(parsed.prefix) : null;
     if (!parsed || !credential || credential.hash === null) {
       await this.hasher.verifyDummy(parsed?.secret ?? String(rawKey));
       return fail(parsed ? 'unknown_key' : 'malformed_key');
@@ -186,7 +179,7 @@ export class CredentialsService implements OnModuleInit {
    * verified (`verifiedPublicKey`), so every failure costs a signature verification.
    */
   async publicKeyCandidates(agentId: string, kid: string | undefined): Promise<PublicKeyCandidate[]> {
-    const rows = await this.credentials.activePublicKeys(agentId, kid);
+    const rows = await this.credentials.activePublicKeysForAuthentication(agentId, kid);
     return rows.filter((c): c is PublicKeyCandidate => c.type === 'public_key' && c.jwk !== null);
   }
 
@@ -234,14 +227,6 @@ export class CredentialsService implements OnModuleInit {
     }
   }
 
-  /** Is the credential still usable (not revoked, expired or rotated out)? `null` for an unknown id. */
-  async credentialStatus(credentialId: string): Promise<CredentialStatusInfo | null> {
-    const credential = await this.credentials.findById(credentialId);
-    if (!credential) return null;
-    const state = credentialState(credential, this.clock.now());
-    return { id: credential.id, agentId: credential.agentId, usable: state === 'usable', state };
-  }
-
   // ───────────────────────────── management ─────────────────────────────
 
   /**
@@ -254,7 +239,10 @@ export class CredentialsService implements OnModuleInit {
 
   /** THE visibility check for a credential id: its agent must be in the caller's subtree, else 404. */
   async findVisible(principal: Principal, id: string): Promise<Credential> {
-    const credential = await this.credentials.findVisible(principal.subjectAgentId, id.toLowerCase());
+    const credential = await this.credentials.findVisible(
+      treeScopeOf(principal.subjectAgentId),
+      id.toLowerCase(),
+    );
     if (!credential) throw new NotFoundProblem('credential');
     return credential;
   }
@@ -450,7 +438,7 @@ export class CredentialsService implements OnModuleInit {
       : undefined;
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
     const rows = await this.credentials.listVisible(
-      principal.subjectAgentId,
+      treeScopeOf(principal.subjectAgentId),
       { agentId, status: query.status },
       after,
       limit,
@@ -479,7 +467,7 @@ export class CredentialsService implements OnModuleInit {
     const material = key ? { key } : { prepared: await this.prepareSecret() };
     return this.dataSource.transaction(async (manager) => {
       const { agent } = await this.agents.lockActiveChain(manager, visible.agentId);
-      const old = await this.credentials.lockForUpdate(manager, visible.id);
+      const old = await this.credentials.lockForUpdateUnscoped(manager, visible.id);
       if (!old) throw new NotFoundProblem('credential');
       const now = this.clock.now();
       const state = credentialState(old, now);
@@ -516,7 +504,7 @@ export class CredentialsService implements OnModuleInit {
       if (await this.credentials.revoke(manager, visible.id, now)) {
         await this.lifecycle.revoked(manager, [visible.id], now);
       }
-      return (await this.credentials.lockForUpdate(manager, visible.id)) ?? visible;
+      return (await this.credentials.lockForUpdateUnscoped(manager, visible.id)) ?? visible;
     });
   }
 

@@ -9,12 +9,7 @@ import {
   AgentsService,
   cascadeAuditEvents,
   type CascadeRevocation,
-  decodeCursor,
-  DEFAULT_PAGE_SIZE,
-  type Page,
-  parseTimestamp,
-  toPage,
-  UUID_PATTERN,
+  treeScopeOf,
 } from '@agentauth/agents';
 import { type AuditOrigin, AuditService, requestAuditFields, StatsRegistry } from '@agentauth/audit';
 import {
@@ -29,6 +24,12 @@ import {
   NotFoundProblem,
   type Principal,
   ValidationProblem,
+  decodeCursor,
+  DEFAULT_PAGE_SIZE,
+  type Page,
+  parseTimestamp,
+  toPage,
+  isUuid,
 } from '@agentauth/core';
 import { DELEGATION_TOKEN_TYP, InvalidTokenError, TokenSigner, TokenVerifier } from '@agentauth/keys';
 import { type RevocationMarker, RevocationService } from '@agentauth/revocation';
@@ -190,7 +191,10 @@ export class DelegationsService implements OnModuleInit {
    * delegate or a delegator of its chain; else `NotFoundProblem` — what an unknown id gets.
    */
   async findVisible(principal: Principal, id: string): Promise<Delegation> {
-    const delegation = await this.delegations.findVisible(principal.subjectAgentId, id.toLowerCase());
+    const delegation = await this.delegations.findVisible(
+      treeScopeOf(principal.subjectAgentId),
+      id.toLowerCase(),
+    );
     if (!delegation) throw new NotFoundProblem('delegation');
     return delegation;
   }
@@ -199,7 +203,7 @@ export class DelegationsService implements OnModuleInit {
     const after = query.cursor !== undefined ? decodeCursor(query.cursor) : undefined;
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
     const rows = await this.delegations.listVisible(
-      principal.subjectAgentId,
+      treeScopeOf(principal.subjectAgentId),
       {
         status: query.status,
         delegatorAgentId: query.delegator_agent_id?.toLowerCase(),
@@ -227,8 +231,8 @@ export class DelegationsService implements OnModuleInit {
    * the server's own refresh-token row).
    */
   async chainStatus(delegationId: string): Promise<ChainStatus | null> {
-    if (!UUID_PATTERN.test(delegationId)) return null;
-    const chain = await this.delegations.chain(delegationId.toLowerCase());
+    if (!isUuid(delegationId)) return null;
+    const chain = await this.delegations.chainUnscoped(delegationId.toLowerCase());
     if (chain.length === 0) return null;
     return { chain, verdict: await this.judge(chain) };
   }
@@ -257,10 +261,10 @@ export class DelegationsService implements OnModuleInit {
       throw error;
     }
     const delegationId = claims.delegation_id;
-    if (typeof delegationId !== 'string' || !UUID_PATTERN.test(delegationId)) {
+    if (typeof delegationId !== 'string' || !isUuid(delegationId)) {
       throw new InvalidDelegationError('invalid_token');
     }
-    const chain = await this.delegations.chain(delegationId.toLowerCase());
+    const chain = await this.delegations.chainUnscoped(delegationId.toLowerCase());
     const delegation = chain[chain.length - 1];
     if (
       !delegation ||
@@ -343,7 +347,7 @@ export class DelegationsService implements OnModuleInit {
     }
     // The parent chain's agents never change (immutable columns): known before the transaction, so every
     // agent lock is taken before any delegation lock (the order the deactivation cascade follows too).
-    const parentChain = parent ? await this.delegations.chain(parent.id) : [];
+    const parentChain = parent ? await this.delegations.chainUnscoped(parent.id) : [];
     const chainAgents = chainAgentIds(parentChain);
     if (chainAgents.includes(delegateId)) {
       throw new BadRequestProblem(
@@ -365,7 +369,7 @@ export class DelegationsService implements OnModuleInit {
       let verdict: ChainVerdict | null = null;
       let chain: Delegation[] = [];
       if (parent) {
-        chain = await this.delegations.chain(parent.id, { manager, lock: 'share' });
+        chain = await this.delegations.chainUnscoped(parent.id, { manager, lock: 'share' });
         if (chain.map((d) => d.id).join() !== parentChain.map((d) => d.id).join()) {
           throw new ConflictProblem('The parent delegation changed; try again', 'conflict');
         }
@@ -474,7 +478,7 @@ export class DelegationsService implements OnModuleInit {
     const rows = await this.dataSource.transaction(async (manager) => {
       const now = this.clock.now();
       // Its own statement first: a racing re-delegation below it holds this row FOR SHARE until it commits.
-      const locked = await this.delegations.lockForUpdate(manager, target.id);
+      const locked = await this.delegations.lockForUpdateUnscoped(manager, target.id);
       if (!locked) throw new NotFoundProblem('delegation');
       const revoked = await this.delegations.revokeSubtree(manager, locked.path, now, {
         top: 'revoked',

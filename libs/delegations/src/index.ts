@@ -1,31 +1,11 @@
-export * from './delegations.module';
+// The public surface of @agentauth/delegations: only what other libs, the apps, the scripts and the tests import
+// (trimmed with grep; a test that needs an internal imports it by relative path).
+export { DelegationsModule } from './delegations.module';
 export {
   DelegationsService,
   delegationTokenAudience,
-  type ChainStatus,
-  type CreatedDelegation,
-  type DelegationTokenClaims,
   type ResolvedDelegationGrant,
 } from './delegations.service';
-export {
-  type Delegation,
-  type DelegationStatus,
-  type RevocationReason,
-  delegationIdsInPath,
-  MAX_DELEGATION_DEPTH,
-} from './delegation.entity';
-export {
-  actorsOf,
-  buildActClaim,
-  chainAgentIds,
-  type ChainInvalidReason,
-  type ChainVerdict,
-  effectiveScopesOf,
-  judgeChain,
-} from './delegation-rules';
+export { buildActClaim } from './delegation-rules';
 export { InvalidDelegationError, type InvalidDelegationReason } from './delegations.errors';
-export { DelegationResponse, delegationView } from './dto/delegation.response';
-export {
-  DelegationRevocationRegistry,
-  type DelegationRevocationHooks,
-} from './delegation-revocation.registry';
+export { DelegationRevocationRegistry } from './delegation-revocation.registry';

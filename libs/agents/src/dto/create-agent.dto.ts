@@ -15,15 +15,14 @@ import {
 import { RATE_LIMIT_OVERRIDE_MAX } from '../agent-rules';
 import {
   HasNoNul,
-  HasNoReservedMetadataKey,
   IsJsonObject,
   IsOptionalNotNull,
   IsScopeName,
   IsTimestamp,
   IsUuidString,
   MAX_METADATA_BYTES,
-} from '../http/validators';
-import { AGENT_LIMITS } from './agent-fields';
+} from '@agentauth/core';
+import { AGENT_LIMITS, HasNoReservedMetadataKey } from './agent-fields';
 
 /** The descriptive fields an agent may edit on itself. */
 export class AgentDescriptionDto {

@@ -14,15 +14,8 @@ import {
   ValidateIf,
 } from 'class-validator';
 import { RATE_LIMIT_OVERRIDE_MAX } from '../agent-rules';
-import {
-  HasNoNul,
-  HasNoReservedMetadataKey,
-  IsJsonObject,
-  IsOptionalNotNull,
-  IsScopeName,
-  IsTimestamp,
-} from '../http/validators';
-import { AGENT_LIMITS } from './agent-fields';
+import { HasNoNul, IsJsonObject, IsOptionalNotNull, IsScopeName, IsTimestamp } from '@agentauth/core';
+import { AGENT_LIMITS, HasNoReservedMetadataKey } from './agent-fields';
 
 /**
  * `PATCH /agents/{id}`. Descriptive fields: the agent itself or an ancestor. `allowed_scopes`, `expires_at`,

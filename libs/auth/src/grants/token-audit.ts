@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { AuditService } from '@agentauth/audit';
+import { isUuid } from '@agentauth/core';
 import type { AuthenticatedClient } from '../clients/authenticated-client';
 import type { OAuthError } from '../vocabulary/oauth-errors';
-import { isUuid } from '../tokens/access-token-claims';
 import type { AccessTokenClaims } from '../tokens/access-token-claims';
 import type { TokenRequestContext } from './grant-handler';
 

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { Request } from 'express';
 import { AuditService } from '@agentauth/audit';
-import { Clock, inSpan, setSpanAttributes } from '@agentauth/core';
+import { Clock, inSpan, isUuid, setSpanAttributes } from '@agentauth/core';
 import {
   credentialEndsAt,
   CredentialsService,
@@ -12,7 +12,6 @@ import {
 import { InvalidClientError, OAuthError } from '../vocabulary/oauth-errors';
 import type { PresentedClient, PresentedClientCredentials } from './client-authentication';
 import { ClientAssertionVerifier } from './client-assertion.verifier';
-import { isUuid } from '../tokens/access-token-claims';
 import type { AuthenticatedClient } from '../clients/authenticated-client';
 import { OAuthRequestLimits } from './oauth-request-limits';
 import { VerifiedKeyCache } from '../clients/verified-key-cache';
