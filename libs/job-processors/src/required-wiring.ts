@@ -1,4 +1,3 @@
-import type { RegistryCheck } from '@agentauth/core';
 import {
   type JobHandlers,
   KEY_ROTATION_JOBS,
@@ -37,10 +36,20 @@ export const REQUIRED_CASCADE_HOOKS = {
   CredentialLifecycleRegistry: ['tokens'],
 } as const satisfies Record<string, readonly string[]>;
 
+/**
+ * One entry of the boot check (structurally core's `RegistryCheck`, which the apps pass it to; this lib does
+ * not import core).
+ */
+export interface RequiredRegistration {
+  registry: string;
+  required: readonly string[];
+  registered: readonly string[] | undefined;
+}
+
 /** The cascade hook checks, from what each registry of `REQUIRED_CASCADE_HOOKS` has registered. */
 export function cascadeChecks(
   registered: Record<keyof typeof REQUIRED_CASCADE_HOOKS, readonly string[] | undefined>,
-): RegistryCheck[] {
+): RequiredRegistration[] {
   return Object.entries(REQUIRED_CASCADE_HOOKS).map(([registry, required]) => ({
     registry,
     required,
@@ -52,7 +61,7 @@ export function cascadeChecks(
 export function jobWiringChecks(
   handlers: JobHandlers | undefined,
   tasks: MaintenanceTasks | undefined,
-): RegistryCheck[] {
+): RequiredRegistration[] {
   return [
     ...Object.entries(REQUIRED_JOB_HANDLERS).map(([queue, jobs]) => ({
       registry: `JobHandlers ${queue}`,
