@@ -123,7 +123,7 @@ export class UpdateAgentDto {
 
   @ApiPropertyOptional({
     enum: ['confidential', 'public'],
-        description:
+    description:
       'Strict ancestors only. OAuth client type (CONTRACT §11). Switching to `public` needs the agent to hold no active credential (409 agent_has_credentials). `public`: the agent holds no credentials (no API keys, no client_credentials) and gets tokens only through the authorization-code flow with PKCE (docs/authorize.md).',
   })
   @IsOptionalNotNull()

@@ -35,6 +35,8 @@ export const REFRESH_TOKEN = 'refresh_token';
 @Injectable()
 export class RefreshTokenGrant implements GrantHandler, OnModuleInit {
   readonly grantTypes = [REFRESH_TOKEN];
+  /** A public client (CONTRACT §11) refreshes what the authorization_code grant issued it, by client_id. */
+  readonly publicClients = true;
 
   constructor(
     private readonly registry: GrantRegistry,

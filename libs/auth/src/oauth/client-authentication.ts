@@ -1,10 +1,10 @@
 import type { Request } from 'express';
 import { InvalidClientError, InvalidRequestError } from './oauth-errors';
 
-export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt';
+export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'none';
 
 /** The client authentication methods every endpoint accepts (discovery lists them). */
-export const CLIENT_AUTH_METHODS: readonly ClientAuthMethod[] = [
+export const CLIENT_AUTH_METHODS: readonly Exclude<ClientAuthMethod, 'none'>[] = [
   'client_secret_basic',
   'client_secret_post',
   'private_key_jwt',

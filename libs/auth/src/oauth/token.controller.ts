@@ -94,7 +94,12 @@ export class TokenController {
     const { params, grantType, handler } = await this.requestedGrant(req, ip, requestId);
     // A registered grant type only (an unknown one was refused above): never free text from the body.
     setSpanAttributes(span, { 'oauth.grant_type': grantType });
-    const client = await this.clients.authenticate(req, params, { ip, requestId, endpoint: 'token' });
+    const client = await this.clients.authenticate(req, params, {
+      ip,
+      requestId,
+      endpoint: 'token',
+      allowPublic: handler.publicClients === true,
+    });
     setSpanAttributes(span, { 'agentauth.agent_id': client.agentId });
     const context = { params, req, ip, requestId, client };
     try {
