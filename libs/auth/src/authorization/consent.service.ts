@@ -6,7 +6,7 @@ import { DelegationsService } from '@agentauth/delegations';
 import type { EvaluationAgent } from '@agentauth/policies';
 import { ScopeRegistry } from '@agentauth/scope-registry';
 import { coveredBy, normalize } from '@agentauth/scopes';
-import { InvalidScopeError } from '../oauth/oauth-errors';
+import { InvalidScopeError } from '../vocabulary/oauth-errors';
 import { ScopeResolver } from '../grants/scope-resolution';
 import { targetCeilings, type TokenTarget } from '../grants/token-target';
 import { AuthorizationCodes } from './authorization-codes.service';

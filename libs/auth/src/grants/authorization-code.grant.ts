@@ -12,10 +12,10 @@ import {
   type StoredAuthorizationCode,
 } from '../authorization/authorization-codes.repository';
 import { AuthorizationCodes } from '../authorization/authorization-codes.service';
-import { namedAudience } from '../oauth/audience';
-import { InvalidGrantError, InvalidTargetError } from '../oauth/oauth-errors';
-import { requireParam } from '../oauth/token-request';
-import { DpopBinding } from '../protocol/dpop-binding';
+import { namedAudience } from '../vocabulary/audience';
+import { InvalidGrantError, InvalidTargetError } from '../vocabulary/oauth-errors';
+import { requireParam } from '../vocabulary/oauth-params';
+import { DpopBinding } from './dpop-binding';
 import { RefreshTokensService } from '../refresh/refresh-tokens.service';
 import { actSubjects, tokenTypeOf } from '../tokens/access-token-claims';
 import { AccessTokenIssuer } from '../tokens/access-token.issuer';

@@ -4,7 +4,7 @@ import { ScopeRegistry } from '@agentauth/scope-registry';
 import { isValidScopeName, parseScopeRequest } from '@agentauth/scopes';
 import { AuthorizationRedirectError, type ConsentRequest } from '../authorization/consent.service';
 import { type TokenTarget, TokenTargets } from '../grants/token-target';
-import { OAuthError } from '../oauth/oauth-errors';
+import { OAuthError } from '../vocabulary/oauth-errors';
 
 /** The parameters of an authorization request (RFC 6749 §4.1.1, RFC 7636 §4.3, RFC 8707). */
 export const AUTHORIZATION_PARAMS = [

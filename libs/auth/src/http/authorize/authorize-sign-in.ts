@@ -3,8 +3,8 @@ import type { Request } from 'express';
 import { AuditService } from '@agentauth/audit';
 import { coveredBy } from '@agentauth/scopes';
 import type { SignedInApprover } from '../../authorization/consent.service';
-import { ClientAuthenticator } from '../../clients/client-authenticator.service';
-import { OAuthRequestLimits } from '../../clients/oauth-request-limits';
+import { ClientAuthenticator } from '../../protocol/client-authenticator.service';
+import { OAuthRequestLimits } from '../../protocol/oauth-request-limits';
 
 /** The scope the sign-in key must carry: approving creates a delegation (CONTRACT §11). */
 export const SIGN_IN_SCOPE = 'delegations:write';
