@@ -22,3 +22,11 @@ export {
   treeScopeOf,
 } from './tree-visibility';
 export { AgentRateLimitOverrides } from './agent-rate-limit-overrides';
+export {
+  CLIENT_TYPES,
+  matchRedirectUri,
+  MAX_REDIRECT_URI_LENGTH,
+  MAX_REDIRECT_URIS,
+  type OAuthClientType,
+  redirectUriProblem,
+} from './redirect-uris';

@@ -21,6 +21,14 @@ import { VerifiedKeyCache } from './clients/verified-key-cache';
 import { DiscoveryController } from './http/discovery.controller';
 import { ProtectedResourceController } from './http/protected-resource.controller';
 import { AuthStats } from './stats/auth-stats';
+import { AuthorizationCodesRepository } from './authorization/authorization-codes.repository';
+import { AuthorizationCodes } from './authorization/authorization-codes.service';
+import { ConsentService } from './authorization/consent.service';
+import { AuthorizationCodeGrant } from './grants/authorization-code.grant';
+import { AuthorizeController } from './http/authorize/authorize.controller';
+import { AuthorizePageFilter } from './http/authorize/authorize-page.filter';
+import { AuthorizeSignIn } from './http/authorize/authorize-sign-in';
+import { AuthorizationRequestValidator } from './protocol/authorization-request';
 import { AgentDelegationGrant } from './grants/agent-delegation.grant';
 import { ClientCredentialsGrant } from './grants/client-credentials.grant';
 import { DelegatedAuthority } from './grants/delegated-authority';
@@ -69,6 +77,7 @@ import { AccessTokenValidator } from './tokens/access-token.validator';
     IntrospectionRevocationController,
     DiscoveryController,
     ProtectedResourceController,
+    AuthorizeController,
   ],
   providers: [
     // Every grant, once: the token endpoint looks `grant_type` up among these (discovery lists them in this
@@ -76,7 +85,13 @@ import { AccessTokenValidator } from './tokens/access-token.validator';
     {
       provide: GRANT_HANDLERS,
       useFactory: (...grants: GrantHandler[]) => grants,
-      inject: [ClientCredentialsGrant, RefreshTokenGrant, TokenExchangeGrant, AgentDelegationGrant],
+      inject: [
+        ClientCredentialsGrant,
+        RefreshTokenGrant,
+        TokenExchangeGrant,
+        AgentDelegationGrant,
+        AuthorizationCodeGrant,
+      ],
     },
     GrantRegistry,
     TokenEndpoint,
@@ -101,6 +116,14 @@ import { AccessTokenValidator } from './tokens/access-token.validator';
     TokenExchangeGrant,
     DelegatedAuthority,
     AgentDelegationGrant,
+    // CONTRACT §11: the authorization endpoint, its pages, codes and grant (docs/authorize.md).
+    AuthorizationCodesRepository,
+    AuthorizationCodes,
+    ConsentService,
+    AuthorizationRequestValidator,
+    AuthorizeSignIn,
+    AuthorizePageFilter,
+    AuthorizationCodeGrant,
     AuthStats,
     IntrospectionService,
     IntrospectionCallers,

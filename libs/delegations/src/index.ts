@@ -4,8 +4,28 @@ export { DelegationsModule } from './delegations.module';
 export {
   DelegationsService,
   delegationTokenAudience,
+  type ChainStatus,
+  type CreatedDelegation,
+  type DelegationOptions,
+  type DelegationTokenClaims,
   type ResolvedDelegationGrant,
 } from './delegations.service';
-export { buildActClaim } from './delegation-rules';
+export {
+  type Delegation,
+  type DelegationKind,
+  type DelegationStatus,
+  type RevocationReason,
+  delegationIdsInPath,
+  MAX_DELEGATION_DEPTH,
+} from './delegation.entity';
+export {
+  actorsOf,
+  buildActClaim,
+  chainAgentIds,
+  type ChainInvalidReason,
+  type ChainVerdict,
+  effectiveScopesOf,
+  judgeChain,
+} from './delegation-rules';
 export { InvalidDelegationError, type InvalidDelegationReason } from './delegations.errors';
 export { DelegationRevocationRegistry } from './delegation-revocation.registry';

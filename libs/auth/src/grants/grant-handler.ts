@@ -47,5 +47,10 @@ export interface GrantHandler {
   readonly grantTypes: readonly string[];
   /** The `grant_type` of its `token.issued` events (metrics count by it). */
   readonly auditedAs: string;
+  /**
+   * CONTRACT §11: the grant also serves public clients, which name themselves with `client_id` alone and
+   * authenticate nowhere (authorization_code with PKCE, and the refresh of what it issued).
+   */
+  readonly publicClients?: boolean;
   handle(context: TokenRequestContext): Promise<GrantResult>;
 }

@@ -34,6 +34,8 @@ export const REFRESH_TOKEN = 'refresh_token';
 export class RefreshTokenGrant implements GrantHandler {
   readonly grantTypes = [REFRESH_TOKEN];
   readonly auditedAs = REFRESH_TOKEN;
+  /** A public client (CONTRACT §11) refreshes what the authorization_code grant issued it, by client_id. */
+  readonly publicClients = true;
 
   constructor(
     private readonly refresh: RefreshTokensService,

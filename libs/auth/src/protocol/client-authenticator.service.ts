@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { Request } from 'express';
+import { AgentsService } from '@agentauth/agents';
 import { AuditService } from '@agentauth/audit';
 import { Clock, inSpan, isUuid, setSpanAttributes } from '@agentauth/core';
 import {
@@ -23,6 +24,11 @@ export interface ClientAuthContext {
   ip: string;
   requestId?: string;
   endpoint: ClientAuthEndpoint;
+  /**
+   * The grant serves public clients (CONTRACT §11): a request with `client_id` and no credential at all
+   * names a public client. A confidential client is never authenticated by its `client_id` alone.
+   */
+  allowPublic?: boolean;
 }
 
 function idsInPath(path: string): string[] {
@@ -69,6 +75,7 @@ export class ClientAuthenticator {
     private readonly limits: OAuthRequestLimits,
     private readonly clock: Clock,
     private readonly assertions: ClientAssertionVerifier,
+    private readonly agents: AgentsService,
   ) {}
 
   /** Authenticates the request's client or throws `InvalidClientError` (or `InvalidRequestError` for two methods). */
@@ -79,7 +86,7 @@ export class ClientAuthenticator {
   ): Promise<AuthenticatedClient> {
     const attributes = { 'oauth.endpoint': context.endpoint };
     return inSpan('oauth.client_authentication', { attributes }, async (span) => {
-      const client = await this.authenticateInSpan(req, presented.credentials, context);
+      const client = await this.authenticateInSpan(req, presented, context);
       // The client id is the agent's id (public); the secret, its hash and the cache key never leave here.
       setSpanAttributes(span, {
         'oauth.client_auth.method': client.method ?? 'none',
@@ -92,12 +99,12 @@ export class ClientAuthenticator {
 
   private async authenticateInSpan(
     req: Request,
-    credentialsOf: PresentedClient['credentials'],
+    presentedClient: PresentedClient,
     context: ClientAuthContext,
   ): Promise<AuthenticatedClient> {
     let presented: PresentedClientCredentials | undefined;
     try {
-      presented = credentialsOf();
+      presented = presentedClient.credentials();
     } catch (error) {
       if (error instanceof InvalidClientError)
         await this.failed(req, context, error.internalReason ?? 'malformed');
@@ -107,7 +114,11 @@ export class ClientAuthenticator {
       }
       throw error;
     }
-    if (!presented) return this.failed(req, context, 'no_client_authentication');
+    if (!presented) {
+      if (context.allowPublic && presentedClient.claimedClientId !== undefined)
+        return this.publicClient(req, presentedClient.claimedClientId, context);
+      return this.failed(req, context, 'no_client_authentication');
+    }
     if (presented.method === 'private_key_jwt') {
       const startedAtMs = this.clock.nowMs();
       const result = await this.assertions.verify(presented.assertion, presented.clientId);
@@ -127,6 +138,51 @@ export class ClientAuthenticator {
     return { ...result.client, method };
   }
 
+  /**
+   * A public client (CONTRACT §11): an active agent with `client_type: public`, named by `client_id`. It
+   * proves nothing — the grant's PKCE verifier and the binding of what it presents (a code, a refresh token)
+   * to it do. Anything else (unknown, inactive, a confidential client sending no credential) is the same
+   * `invalid_client` as every failure.
+   */
+  private async publicClient(
+    req: Request,
+    clientIdRaw: string,
+    context: ClientAuthContext,
+  ): Promise<AuthenticatedClient> {
+    const startedAtMs = this.clock.nowMs();
+    const clientId = clientIdRaw.toLowerCase();
+    const activity = isUuid(clientId) ? await this.agents.getActivity(clientId) : null;
+    if (!activity?.active || activity.agent.clientType !== 'public') {
+      const reason = !activity
+        ? 'unknown_client'
+        : !activity.active
+          ? 'agent_inactive'
+          : 'no_client_authentication';
+      return this.failed(req, context, reason, isUuid(clientId) ? clientId : undefined, 'none');
+    }
+    const { agent } = activity;
+    const client: AuthenticatedClient = {
+      agentId: agent.id,
+      rootAgentId: agent.rootAgentId,
+      credentialId: null,
+      // No key: nothing is issued on the client's own authority, only on an approval's (a delegation).
+      scopes: [],
+      allowedScopes: agent.allowedScopes,
+      trustLevel: agent.trustLevel,
+      version: agent.version,
+      capabilities: agent.capabilities,
+      ancestorIds: agent.path.split('/').filter((s) => s.length > 0),
+      agentExpiresAtMs: activity.effectiveExpiresAt?.getTime() ?? null,
+      credentialValidUntilMs: null,
+      rotated: false,
+      authenticatedAtMs: startedAtMs,
+      method: 'none',
+      fromCache: false,
+    };
+    await this.countAgainstAgent(client, context);
+    return client;
+  }
+
   /** From here on the call is the agent's: it counts against the agent's limit like any other call. */
   private async countAgainstAgent(client: AuthenticatedClient, context: ClientAuthContext): Promise<void> {
     await this.limits.authenticated(client.agentId, {
@@ -141,7 +197,7 @@ export class ClientAuthenticator {
    * client, wrong/revoked/expired/rotated-out key, inactive agent, a client_id that is not a UUID (`failure`
    * is the internal reason, for the audit trail only).
    */
-  private async verify(
+  async verify(
     clientId: string,
     rawKey: string,
   ): Promise<{ client: AuthenticatedClient } | { failure: string }> {

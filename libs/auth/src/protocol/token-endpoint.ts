@@ -70,7 +70,12 @@ export class TokenEndpoint {
     const { params, presented, grantType, handler } = await this.requestedGrant(req, ip, requestId);
     // A registered grant type only (an unknown one was refused above): never free text from the body.
     setSpanAttributes(span, { 'oauth.grant_type': grantType });
-    const client = await this.clients.authenticate(req, presented, { ip, requestId, endpoint: 'token' });
+    const client = await this.clients.authenticate(req, presented, {
+      ip,
+      requestId,
+      endpoint: 'token',
+      allowPublic: handler.publicClients === true,
+    });
     setSpanAttributes(span, { 'agentauth.agent_id': client.agentId });
     const context: TokenRequestContext = { params, dpop: this.dpopProofOf(req), ip, requestId, client };
     try {
