@@ -55,7 +55,18 @@ export const LIB_ARROWS = {
 export const AUTH_FLOORS = [
   ['http'],
   ['protocol'],
-  ['grants', 'tokens', 'refresh', 'introspection', 'revocation', 'policy', 'cascades', 'clients', 'stats'],
+  [
+    'grants',
+    'tokens',
+    'refresh',
+    'introspection',
+    'revocation',
+    'policy',
+    'cascades',
+    'clients',
+    'stats',
+    'authorization',
+  ],
   ['vocabulary'],
 ];
 
