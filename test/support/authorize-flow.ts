@@ -44,6 +44,11 @@ export async function startCallbackServer(path = '/callback'): Promise<CallbackS
   const waiters: ((url: URL) => void)[] = [];
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', `http://${req.headers.host}`);
+    // Only the redirect path counts: the browser also asks this origin for /favicon.ico.
+    if (url.pathname !== path) {
+      res.writeHead(404).end();
+      return;
+    }
     received.push(url);
     res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
     res.end('<!doctype html><title>Done</title><p>You can close this window.</p>');
