@@ -93,6 +93,19 @@ export class AgentsRepository {
     await manager.getRepository(Agent).insert(agent as QueryDeepPartialEntity<Agent>);
   }
 
+  /**
+   * Does the agent hold an active credential (API key or public key)? Read here, in the agent's locking
+   * transaction, because the agents context sits below credentials: switching an agent to a public client
+   * (CONTRACT §11) needs it to hold none.
+   */
+  async hasActiveCredentials(manager: EntityManager, agentId: string): Promise<boolean> {
+    const rows = await manager.query<unknown[]>(
+      `SELECT 1 FROM credentials WHERE agent_id = $1 AND status = 'active' LIMIT 1`,
+      [agentId],
+    );
+    return rows.length > 0;
+  }
+
   async update(manager: EntityManager, id: string, fields: Partial<Agent>): Promise<void> {
     await manager.getRepository(Agent).update({ id }, fields as QueryDeepPartialEntity<Agent>);
   }

@@ -39,6 +39,18 @@ import type { ListAgentsQuery } from './dto/list-agents.query';
 import { agentView, type AgentResponse } from './dto/agent.response';
 import { decodeCursor, DEFAULT_PAGE_SIZE, type Page, toPage } from './http/pagination';
 import { parseTimestamp } from './http/validators';
+import { redirectUriProblem } from './redirect-uris';
+
+/** CONTRACT §11: every redirect URI must follow `redirect-uris.ts`; 400 naming each offending entry. */
+function assertRedirectUris(uris: readonly string[] | undefined): string[] | undefined {
+  if (uris === undefined) return undefined;
+  const errors = uris
+    .map((uri, i) => ({ i, problem: redirectUriProblem(uri) }))
+    .filter((e): e is { i: number; problem: string } => e.problem !== null)
+    .map(({ i, problem }) => ({ field: `redirect_uris[${i}]`, message: problem }));
+  if (errors.length > 0) throw new ValidationProblem('redirect_uris holds a URI that is not allowed', errors);
+  return [...new Set(uris)];
+}
 
 /** Is an agent able to act right now (CONTRACT §2 "inactive")? */
 export interface AgentActivity {
@@ -218,6 +230,9 @@ export class AgentsService implements OnModuleInit {
       expiresAt: null,
       rateLimitPerMinute: null,
       requireDpop: input.requireDpop ?? false,
+      // A root authenticates with its first credential: always a confidential client.
+      clientType: 'confidential',
+      redirectUris: [],
       createdAt: now,
       updatedAt: now,
     } satisfies Agent);
@@ -234,6 +249,7 @@ export class AgentsService implements OnModuleInit {
       ? (await this.findVisible(principal, dto.parent_agent_id)).id
       : principal.subjectAgentId;
     const expiresAt = toDate(dto.expires_at);
+    const redirectUris = assertRedirectUris(dto.redirect_uris) ?? [];
     return this.dataSource.transaction(async (manager) => {
       const {
         agent: parent,
@@ -281,6 +297,8 @@ export class AgentsService implements OnModuleInit {
         expiresAt: child.expiresAt,
         rateLimitPerMinute: child.rateLimitPerMinute,
         requireDpop: dto.require_dpop ?? false,
+        clientType: dto.client_type ?? 'confidential',
+        redirectUris,
         createdAt: now,
         updatedAt: now,
       } satisfies Agent);
@@ -326,6 +344,7 @@ export class AgentsService implements OnModuleInit {
       );
     }
     const expiresAt = toDate(dto.expires_at);
+    const redirectUris = assertRedirectUris(dto.redirect_uris);
     return this.dataSource.transaction(async (manager) => {
       const now = this.clock.now();
       const { parentChain, current } = await this.lockChangeable(manager, target);
@@ -365,6 +384,17 @@ export class AgentsService implements OnModuleInit {
         if (change.status) patch.status = change.status;
         if (change.rateLimitPerMinute !== undefined) patch.rateLimitPerMinute = change.rateLimitPerMinute;
         if (dto.require_dpop !== undefined) patch.requireDpop = dto.require_dpop;
+        if (redirectUris !== undefined) patch.redirectUris = redirectUris;
+        if (dto.client_type !== undefined && dto.client_type !== current.clientType) {
+          // CONTRACT §11: a public client holds no credentials; its keys would otherwise linger unusable.
+          if (dto.client_type === 'public' && (await this.agents.hasActiveCredentials(manager, current.id))) {
+            throw new ConflictProblem(
+              'A public client holds no credentials: revoke the agent’s credentials first',
+              'agent_has_credentials',
+            );
+          }
+          patch.clientType = dto.client_type;
+        }
         await this.agents.update(manager, current.id, patch);
 
         if (change.allowedScopes && change.narrowsScopes) {

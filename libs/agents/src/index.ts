@@ -10,3 +10,11 @@ export * from './http/uuid-param.pipe';
 export * from './http/pagination';
 export * from './http/validators';
 export * from './agent-rate-limit-overrides';
+export {
+  CLIENT_TYPES,
+  matchRedirectUri,
+  MAX_REDIRECT_URI_LENGTH,
+  MAX_REDIRECT_URIS,
+  type OAuthClientType,
+  redirectUriProblem,
+} from './redirect-uris';

@@ -8,19 +8,27 @@ import { PoliciesModule } from '@agentauth/policies';
 import { ResourceServersModule } from '@agentauth/resource-servers';
 import { RevocationModule } from '@agentauth/revocation';
 import { ScopesModule } from '@agentauth/scope-registry';
-import { JwtBearerAuthenticator } from './bearer/jwt-bearer.authenticator';
+import { JwtBearerAuthenticator } from './http/jwt-bearer.authenticator';
 import { ResourceServerCascade } from './cascades/resource-server-cascade';
 import { TokenCascades } from './cascades/token-cascades';
-import { ClientAuthenticator } from './clients/client-authenticator.service';
+import { ClientAuthenticator } from './protocol/client-authenticator.service';
 import { ClientAssertionVerifier } from './protocol/client-assertion.verifier';
 import { ReplayCache } from './protocol/replay-cache';
-import { DpopBinding } from './protocol/dpop-binding';
+import { DpopBinding } from './grants/dpop-binding';
 import { DpopProofValidator } from './protocol/dpop-proof.validator';
-import { OAuthRequestLimits } from './clients/oauth-request-limits';
+import { OAuthRequestLimits } from './protocol/oauth-request-limits';
 import { VerifiedKeyCache } from './clients/verified-key-cache';
-import { DiscoveryController } from './discovery/discovery.controller';
-import { ProtectedResourceController } from './discovery/protected-resource.controller';
-import { AuthStats } from './auth-stats';
+import { DiscoveryController } from './http/discovery.controller';
+import { ProtectedResourceController } from './http/protected-resource.controller';
+import { AuthStats } from './stats/auth-stats';
+import { AuthorizationCodesRepository } from './authorization/authorization-codes.repository';
+import { AuthorizationCodes } from './authorization/authorization-codes.service';
+import { ConsentService } from './authorization/consent.service';
+import { AuthorizationCodeGrant } from './grants/authorization-code.grant';
+import { AuthorizeController } from './http/authorize/authorize.controller';
+import { AuthorizePageFilter } from './http/authorize/authorize-page.filter';
+import { AuthorizeSignIn } from './http/authorize/authorize-sign-in';
+import { AuthorizationRequestValidator } from './protocol/authorization-request';
 import { AgentDelegationGrant } from './grants/agent-delegation.grant';
 import { ClientCredentialsGrant } from './grants/client-credentials.grant';
 import { DelegatedAuthority } from './grants/delegated-authority';
@@ -34,9 +42,9 @@ import { ScopeResolver } from './grants/scope-resolution';
 import { TokenAudit } from './grants/token-audit';
 import { TokenTargets } from './grants/token-target';
 import { IntrospectionService } from './introspection/introspection.service';
-import { IntrospectionRevocationController } from './oauth/introspection-revocation.controller';
-import { OAuthExceptionFilter } from './oauth/oauth-exception.filter';
-import { TokenController } from './oauth/token.controller';
+import { IntrospectionRevocationController } from './http/introspection-revocation.controller';
+import { OAuthExceptionFilter } from './http/oauth-exception.filter';
+import { TokenController } from './http/token.controller';
 import { ISSUANCE_POLICY } from './policy/issuance-policy';
 import { PolicyIssuancePolicy } from './policy/policy-issuance-policy';
 import { TokenRevocationService } from './revocation/token-revocation.service';
@@ -66,6 +74,7 @@ import { AccessTokenValidator } from './tokens/access-token.validator';
     IntrospectionRevocationController,
     DiscoveryController,
     ProtectedResourceController,
+    AuthorizeController,
   ],
   providers: [
     GrantRegistry,
@@ -90,6 +99,14 @@ import { AccessTokenValidator } from './tokens/access-token.validator';
     TokenExchangeGrant,
     DelegatedAuthority,
     AgentDelegationGrant,
+    // CONTRACT §11: the authorization endpoint, its pages, codes and grant (docs/authorize.md).
+    AuthorizationCodesRepository,
+    AuthorizationCodes,
+    ConsentService,
+    AuthorizationRequestValidator,
+    AuthorizeSignIn,
+    AuthorizePageFilter,
+    AuthorizationCodeGrant,
     AuthStats,
     IntrospectionService,
     TokenRevocationService,

@@ -210,6 +210,7 @@ export class CredentialsService implements OnModuleInit {
     if (state !== 'usable') return fail(state);
     const activity = await this.agents.getActivity(credential.agentId);
     if (!activity || !activity.active) return fail('agent_inactive');
+    if (activity.agent.clientType === 'public') return fail('public_client');
     await this.touch(credential, now);
     return {
       credential,
@@ -406,6 +407,13 @@ export class CredentialsService implements OnModuleInit {
     const material = key ? { key } : { prepared: await this.prepareSecret() };
     return this.dataSource.transaction(async (manager) => {
       const { agent, effectiveExpiresAt } = await this.agents.lockActiveChain(manager, agentId);
+      if (agent.clientType === 'public') {
+        // CONTRACT §11: a public client holds no credentials; it uses the authorization-code flow with PKCE.
+        throw new ConflictProblem(
+          'A public client holds no credentials (it uses the authorization-code flow with PKCE)',
+          'public_client',
+        );
+      }
       let scopes: string[];
       if (dto.scopes !== undefined) {
         scopes = normalize(dto.scopes);

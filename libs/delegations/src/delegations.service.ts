@@ -34,7 +34,7 @@ import { DELEGATION_TOKEN_TYP, InvalidTokenError, TokenSigner, TokenVerifier } f
 import { type RevocationMarker, RevocationService } from '@agentauth/revocation';
 import { ScopeRegistry } from '@agentauth/scope-registry';
 import { formatScopeParam } from '@agentauth/scopes';
-import { Delegation, delegationIdsInPath } from './delegation.entity';
+import { Delegation, type DelegationKind, delegationIdsInPath } from './delegation.entity';
 import {
   buildActClaim,
   type ChainAgentState,
@@ -72,6 +72,15 @@ export interface DelegationTokenClaims {
   scope: string;
   /** 1 for a first hop. */
   depth: number;
+}
+
+/**
+ * What a delegation is for (CONTRACT §11). Default: an ordinary delegation of `POST /delegations`. A consent
+ * at `/auth/authorize` is created with `kind: 'authorization_code'`, its `resource` and no re-delegation.
+ */
+export interface DelegationOptions {
+  kind?: DelegationKind;
+  resource?: string | null;
 }
 
 /** A new delegation and its token (shown once). */
@@ -273,6 +282,8 @@ export class DelegationsService implements OnModuleInit {
     if (typeof callerAgentId !== 'string' || callerAgentId.toLowerCase() !== delegation.delegateAgentId) {
       throw new InvalidDelegationError('not_delegate');
     }
+    // CONTRACT §11: a consent is usable only through the authorization_code and refresh_token grants.
+    if (chain.some((hop) => hop.kind !== 'delegation')) throw new InvalidDelegationError('wrong_grant');
     const verdict = await this.judge(chain);
     if (!verdict.valid) throw new InvalidDelegationError(verdict.reason ?? 'broken_chain');
     const delegates = chain.map((d) => d.delegateAgentId);
@@ -309,7 +320,12 @@ export class DelegationsService implements OnModuleInit {
    * on the parent chain — before the one INSERT; the token is signed after COMMIT (signing touches the
    * signing-key table on its own connection) and the row is revoked again if signing fails.
    */
-  async create(principal: Principal, dto: CreateDelegationDto): Promise<CreatedDelegation> {
+  async create(
+    principal: Principal,
+    dto: CreateDelegationDto,
+    options: DelegationOptions = {},
+  ): Promise<CreatedDelegation> {
+    const kind = options.kind ?? 'delegation';
     const expiresAt = parseTimestamp(dto.expires_at);
     if (!expiresAt) {
       throw new ValidationProblem('expires_at is invalid', [
@@ -337,6 +353,13 @@ export class DelegationsService implements OnModuleInit {
     const parent = parentId ? await this.findVisible(principal, parentId) : null;
     if (parent && parent.delegateAgentId !== delegatorId) {
       throw new ForbiddenProblem('Only the delegate of a delegation may re-delegate it', 'not_delegate');
+    }
+    if ((parent && parent.kind !== 'delegation') || (parent && kind !== 'delegation')) {
+      // CONTRACT §11: a consent (max_depth 0) is never re-delegated, and is always a first hop.
+      throw new ForbiddenProblem(
+        'A consent given at /auth/authorize cannot be re-delegated',
+        'max_depth_exceeded',
+      );
     }
     if (delegateId === delegatorId) {
       throw new BadRequestProblem('An agent cannot delegate to itself', 'self_delegation');
@@ -415,6 +438,8 @@ export class DelegationsService implements OnModuleInit {
         createdAt: now,
         revokedAt: null,
         revocationReason: null,
+        kind,
+        resource: options.resource ?? null,
       } satisfies Delegation);
       await this.delegations.insert(manager, row);
       return row;

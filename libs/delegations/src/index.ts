@@ -4,11 +4,13 @@ export {
   delegationTokenAudience,
   type ChainStatus,
   type CreatedDelegation,
+  type DelegationOptions,
   type DelegationTokenClaims,
   type ResolvedDelegationGrant,
 } from './delegations.service';
 export {
   type Delegation,
+  type DelegationKind,
   type DelegationStatus,
   type RevocationReason,
   delegationIdsInPath,

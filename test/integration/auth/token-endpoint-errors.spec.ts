@@ -160,7 +160,8 @@ describe('discovery', () => {
         'urn:ietf:params:oauth:grant-type:token-exchange',
         'authorization_code',
       ]),
-      token_endpoint_auth_methods_supported: methods,
+      // `none` for public clients (CONTRACT §9, §11)
+      token_endpoint_auth_methods_supported: [...methods, 'none'],
       introspection_endpoint_auth_methods_supported: methods,
       revocation_endpoint_auth_methods_supported: methods,
       // private_key_jwt (CONTRACT §9): asymmetric algorithms only

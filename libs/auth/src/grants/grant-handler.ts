@@ -29,5 +29,10 @@ export interface TokenResponse {
  */
 export interface GrantHandler {
   readonly grantTypes: readonly string[];
+  /**
+   * CONTRACT §11: the grant also serves public clients, which name themselves with `client_id` alone and
+   * authenticate nowhere (authorization_code with PKCE, and the refresh of what it issued).
+   */
+  readonly publicClients?: boolean;
   handle(context: TokenRequestContext): Promise<TokenResponse>;
 }

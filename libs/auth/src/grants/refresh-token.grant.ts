@@ -5,10 +5,10 @@ import { DelegationsService } from '@agentauth/delegations';
 import type { EvaluationAgent } from '@agentauth/policies';
 import { parseScopeRequest } from '@agentauth/scopes';
 import { evaluationAgentOf } from '../clients/authenticated-client';
-import { InvalidGrantError } from '../oauth/oauth-errors';
-import { DpopBinding } from '../protocol/dpop-binding';
+import { InvalidGrantError } from '../vocabulary/oauth-errors';
+import { DpopBinding } from './dpop-binding';
 import { actSubjects, tokenTypeOf } from '../tokens/access-token-claims';
-import { requireParam } from '../oauth/token-request';
+import { requireParam } from '../vocabulary/oauth-params';
 import type { RefreshFamily } from '../refresh/refresh-tokens.repository';
 import { RefreshTokensService } from '../refresh/refresh-tokens.service';
 import type { AuthenticatedClient } from '../clients/authenticated-client';
@@ -35,6 +35,8 @@ export const REFRESH_TOKEN = 'refresh_token';
 @Injectable()
 export class RefreshTokenGrant implements GrantHandler, OnModuleInit {
   readonly grantTypes = [REFRESH_TOKEN];
+  /** A public client (CONTRACT §11) refreshes what the authorization_code grant issued it, by client_id. */
+  readonly publicClients = true;
 
   constructor(
     private readonly registry: GrantRegistry,

@@ -3,7 +3,7 @@ import { APP_CONFIG, type AppConfig, type ActClaim, Clock } from '@agentauth/cor
 import { TokenSigner } from '@agentauth/keys';
 import { formatScopeParam, normalize } from '@agentauth/scopes';
 import { agentClaimOf, type AuthenticatedClient } from '../clients/authenticated-client';
-import { InvalidGrantError } from '../oauth/oauth-errors';
+import { InvalidGrantError } from '../vocabulary/oauth-errors';
 import type { AccessTokenClaims } from './access-token-claims';
 
 export interface AccessTokenSpec {
@@ -86,7 +86,7 @@ export class AccessTokenIssuer {
         // Millisecond precision (a NumericDate may have a fraction, RFC 7519 §2): a token authenticated
         // right after a suspension or narrowing committed is not mistaken for one from before it.
         auth_time: Math.min(authTimeMs, this.clock.nowMs()) / 1000,
-        cid: client.credentialId,
+        ...(client.credentialId ? { cid: client.credentialId } : {}),
         ...(spec.familyId ? { fam: spec.familyId } : {}),
         ...(spec.act ? { act: spec.act } : {}),
         ...(spec.delegationId ? { delegation_id: spec.delegationId } : {}),

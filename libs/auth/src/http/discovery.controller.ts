@@ -10,7 +10,7 @@ import {
 import { BUILT_IN_SCOPES } from '@agentauth/scopes';
 import { ACCEPTED_JWS_ALGS } from '@agentauth/credentials';
 import { GrantRegistry } from '../grants/grant-registry';
-import { CLIENT_AUTH_METHODS } from '../oauth/client-authentication';
+import { CLIENT_AUTH_METHODS } from '../vocabulary/client-auth-methods';
 
 /** RFC 8414 metadata and AgentAuth's superset of it. Every URL is absolute, built from PUBLIC_BASE_URL. */
 @ApiTags(OAUTH_API_TAG)
@@ -36,8 +36,9 @@ export class DiscoveryController {
       jwks_uri: `${api}/auth/jwks`,
       introspection_endpoint: `${api}/auth/token/introspect`,
       revocation_endpoint: `${api}/auth/token/revoke`,
-      grant_types_supported: this.grantTypes(),
-      token_endpoint_auth_methods_supported: CLIENT_AUTH_METHODS,
+      grant_types_supported: this.grants.grantTypes(),
+      // `none`: public clients (CONTRACT §11) name themselves with client_id and rely on PKCE.
+      token_endpoint_auth_methods_supported: [...CLIENT_AUTH_METHODS, 'none'],
       introspection_endpoint_auth_methods_supported: CLIENT_AUTH_METHODS,
       revocation_endpoint_auth_methods_supported: CLIENT_AUTH_METHODS,
       // private_key_jwt (CONTRACT §9): the algorithms a client assertion may be signed with.
@@ -54,11 +55,6 @@ export class DiscoveryController {
       authorization_response_iss_parameter_supported: true,
       service_documentation: `${this.config.publicBaseUrl}/docs`,
     };
-  }
-
-  /** Every registered grant; `authorization_code` is listed from the start of the §11 work. */
-  private grantTypes(): string[] {
-    return [...new Set([...this.grants.grantTypes(), 'authorization_code'])];
   }
 
   @Get('agent-configuration')

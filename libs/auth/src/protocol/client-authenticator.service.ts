@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { Request } from 'express';
+import { AgentsService } from '@agentauth/agents';
 import { AuditService } from '@agentauth/audit';
 import { Clock, inSpan, setSpanAttributes } from '@agentauth/core';
 import {
@@ -9,13 +10,13 @@ import {
   type VerifiedApiKey,
   type VerifiedCredential,
 } from '@agentauth/credentials';
-import { InvalidClientError, OAuthError } from '../oauth/oauth-errors';
-import { presentedClientCredentials } from '../oauth/client-authentication';
-import { ClientAssertionVerifier } from '../protocol/client-assertion.verifier';
+import { InvalidClientError, OAuthError } from '../vocabulary/oauth-errors';
+import { presentedClientCredentials } from './client-authentication';
+import { ClientAssertionVerifier } from './client-assertion.verifier';
 import { isUuid } from '../tokens/access-token-claims';
-import type { AuthenticatedClient } from './authenticated-client';
+import type { AuthenticatedClient } from '../clients/authenticated-client';
 import { OAuthRequestLimits } from './oauth-request-limits';
-import { VerifiedKeyCache } from './verified-key-cache';
+import { VerifiedKeyCache } from '../clients/verified-key-cache';
 
 /** Where a client authenticates (audit detail). */
 export type ClientAuthEndpoint = 'token' | 'introspect' | 'revoke';
@@ -24,6 +25,11 @@ export interface ClientAuthContext {
   ip: string;
   requestId?: string;
   endpoint: ClientAuthEndpoint;
+  /**
+   * The grant serves public clients (CONTRACT §11): a request with `client_id` and no credential at all
+   * names a public client. A confidential client is never authenticated by its `client_id` alone.
+   */
+  allowPublic?: boolean;
 }
 
 function idsInPath(path: string): string[] {
@@ -70,6 +76,7 @@ export class ClientAuthenticator {
     private readonly limits: OAuthRequestLimits,
     private readonly clock: Clock,
     private readonly assertions: ClientAssertionVerifier,
+    private readonly agents: AgentsService,
   ) {}
 
   /** Authenticates the request's client or throws `InvalidClientError` (or `InvalidRequestError` for two methods). */
@@ -108,7 +115,11 @@ export class ClientAuthenticator {
       }
       throw error;
     }
-    if (!presented) return this.failed(req, context, 'no_client_authentication');
+    if (!presented) {
+      if (context.allowPublic && params.client_id !== undefined)
+        return this.publicClient(req, params.client_id, context);
+      return this.failed(req, context, 'no_client_authentication');
+    }
     if (presented.method === 'private_key_jwt') {
       const startedAtMs = this.clock.nowMs();
       const result = await this.assertions.verify(presented.assertion, presented.clientId);
@@ -127,6 +138,51 @@ export class ClientAuthenticator {
     }
     await this.countAgainstAgent(result.client, context);
     return { ...result.client, method };
+  }
+
+  /**
+   * A public client (CONTRACT §11): an active agent with `client_type: public`, named by `client_id`. It
+   * proves nothing — the grant's PKCE verifier and the binding of what it presents (a code, a refresh token)
+   * to it do. Anything else (unknown, inactive, a confidential client sending no credential) is the same
+   * `invalid_client` as every failure.
+   */
+  private async publicClient(
+    req: Request,
+    clientIdRaw: string,
+    context: ClientAuthContext,
+  ): Promise<AuthenticatedClient> {
+    const startedAtMs = this.clock.nowMs();
+    const clientId = clientIdRaw.toLowerCase();
+    const activity = isUuid(clientId) ? await this.agents.getActivity(clientId) : null;
+    if (!activity?.active || activity.agent.clientType !== 'public') {
+      const reason = !activity
+        ? 'unknown_client'
+        : !activity.active
+          ? 'agent_inactive'
+          : 'no_client_authentication';
+      return this.failed(req, context, reason, isUuid(clientId) ? clientId : undefined, 'none');
+    }
+    const { agent } = activity;
+    const client: AuthenticatedClient = {
+      agentId: agent.id,
+      rootAgentId: agent.rootAgentId,
+      credentialId: null,
+      // No key: nothing is issued on the client's own authority, only on an approval's (a delegation).
+      scopes: [],
+      allowedScopes: agent.allowedScopes,
+      trustLevel: agent.trustLevel,
+      version: agent.version,
+      capabilities: agent.capabilities,
+      ancestorIds: agent.path.split('/').filter((s) => s.length > 0),
+      agentExpiresAtMs: activity.effectiveExpiresAt?.getTime() ?? null,
+      credentialValidUntilMs: null,
+      rotated: false,
+      authenticatedAtMs: startedAtMs,
+      method: 'none',
+      fromCache: false,
+    };
+    await this.countAgainstAgent(client, context);
+    return client;
   }
 
   /** From here on the call is the agent's: it counts against the agent's limit like any other call. */
