@@ -262,4 +262,10 @@ export class PublicClientProvider implements OAuthClientProvider {
     if (!this.verifier) throw new Error('no code verifier saved');
     return this.verifier;
   }
+
+  /** What the SDK calls when the server refused them (e.g. `invalid_grant` on refresh): forget them. */
+  invalidateCredentials(scope: 'all' | 'client' | 'tokens' | 'verifier' | 'discovery'): void {
+    if (scope === 'all' || scope === 'tokens') this.saved = undefined;
+    if (scope === 'all' || scope === 'verifier') this.verifier = undefined;
+  }
 }

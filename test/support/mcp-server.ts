@@ -44,6 +44,11 @@ export interface McpTestServerOptions {
   scopesSupported: string[];
   /** Scopes every token must carry (403 insufficient_scope otherwise). */
   requiredScopes?: string[];
+  /**
+   * Also ask AgentAuth whether each token is still active (RFC 7662, no cache), as the resource server's own
+   * agent (it needs `tokens:introspect`): a revoked token is refused at once, not only at its `exp`.
+   */
+  introspectAs?: { clientId: string; clientSecret: string };
 }
 
 /**
@@ -51,7 +56,7 @@ export interface McpTestServerOptions {
  * the official SDK's `McpServer` over `StreamableHTTPServerTransport` (stateless, one server per request) on
  * the SDK's Express app, protected by the SDK's `requireBearerAuth` with `expectedResource` and an
  * `OAuthTokenVerifier` from AgentAuth's resource-server kit (`@agentauth/sdk/mcp`: signature through the
- * issuer's JWKS, `iss`, `aud` = this server's resource identifier, lifetime). It publishes RFC 9728 metadata
+ * issuer's JWKS, `iss`, `aud` = this server's resource identifier, lifetime; optionally introspection). It publishes RFC 9728 metadata
  * naming AgentAuth as its authorization server, and every 401 points at it.
  *
  * One tool, `whoami`, answers the verified token's `sub`, `act`, `client_id`, `aud` and scopes.
@@ -66,7 +71,11 @@ export async function startMcpServer(options: McpTestServerOptions): Promise<Mcp
   const metadataUrl = protectedResourceMetadataUrl(resource);
   const seen: AuthInfo[] = [];
 
-  const verifier = createVerifier({ issuer: options.issuer, audience: resource });
+  const verifier = createVerifier({
+    issuer: options.issuer,
+    audience: resource,
+    ...(options.introspectAs ? { introspection: { ...options.introspectAs, cacheTtlSeconds: 0 } } : {}),
+  });
   const app = createMcpExpressApp({ host: '127.0.0.1' });
   const metadata = protectedResourceMetadataHandler(
     protectedResourceMetadata({

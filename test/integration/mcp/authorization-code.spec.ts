@@ -1,8 +1,8 @@
 import request from 'supertest';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
-import { API, aTree, type AgentJson, type Caller, claimsOf } from '../../factories/agents';
+import { auth, UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
+import { aChildCaller, API, aTree, type AgentJson, type Caller, claimsOf } from '../../factories/agents';
 import { aResourceServer } from '../../factories/resource-servers';
 import { aScope } from '../../factories/scopes';
 import { listeningApp, type TestApp } from '../../support/app';
@@ -40,8 +40,20 @@ describeWithBrowser('MCP SDK authorization-code flow (PKCE) through a real brows
     t = await listeningApp();
     root = await aTree(t);
     await aScope(t, root, SCOPE, 'Call the test MCP server tools');
-    mcp = await startMcpServer({ issuer: t.base, scopesSupported: [SCOPE], requiredScopes: [SCOPE] });
-    await aResourceServer(t, root, { identifier: mcp.resource, name: 'test MCP server', scopes: [SCOPE] });
+    // The MCP server authenticates as its own agent to introspect: a revoked token is refused at once.
+    const server = await aChildCaller(t, root, { allowed_scopes: ['tokens:introspect'] });
+    mcp = await startMcpServer({
+      issuer: t.base,
+      scopesSupported: [SCOPE],
+      requiredScopes: [SCOPE],
+      introspectAs: { clientId: server.agent.id, clientSecret: server.apiKey },
+    });
+    await aResourceServer(t, root, {
+      identifier: mcp.resource,
+      name: 'test MCP server',
+      scopes: [SCOPE],
+      agent_id: server.agent.id,
+    });
     callbacks = await startCallbackServer();
     client = await aPublicClient(t, root, {
       name: 'Test MCP client',
@@ -111,14 +123,19 @@ describeWithBrowser('MCP SDK authorization-code flow (PKCE) through a real brows
       expect(who.delegation_id).toEqual(expect.any(String));
       expect(claimsOf(tokens!.access_token)).toMatchObject({ iss: t.base, aud: mcp.resource });
 
-      // The approval is an ordinary delegation: approver → client, the granted scope, no re-delegation.
+      // The approval is an ordinary delegation, listed in /delegations: approver → client, the granted scope,
+      // the resource, a first hop that cannot be re-delegated (`max_depth` is the deepest depth a chain may
+      // reach, so a consent's equals its own depth: CONTRACT §11's "max_depth: 0" re-delegations).
       const delegation = await request(t.http).get(`${API}/delegations/${who.delegation_id}`).set(root.auth);
       expect(delegation.status).toBe(200);
       expect(delegation.body).toMatchObject({
+        kind: 'authorization_code',
         delegator_agent_id: approver.agent.id,
         delegate_agent_id: client.id,
         scopes: [SCOPE],
-        max_depth: 0,
+        resource: mcp.resource,
+        depth: 1,
+        max_depth: 1,
         status: 'active',
       });
     } finally {
@@ -126,12 +143,15 @@ describeWithBrowser('MCP SDK authorization-code flow (PKCE) through a real brows
     }
   });
 
-  it("the SDK refreshes with the family's refresh token; revoking the delegation ends both", async () => {
+  it('the SDK refreshes the tokens; revoking the delegation in /delegations kills access and refresh tokens', async () => {
     const context = await browser.newContext();
     const page = await context.newPage();
     let person: Promise<unknown> | undefined;
     const provider = new PublicClientProvider(client.id, callbacks.redirectUri, (url) => {
-      person = signInAndDecide(page, url.href, { agentId: approver.agent.id, apiKey: approver.apiKey });
+      // The first time the person approves; after the revocation the SDK asks again and nobody answers.
+      if (!person) {
+        person = signInAndDecide(page, url.href, { agentId: approver.agent.id, apiKey: approver.apiKey });
+      }
     });
     const first = new StreamableHTTPClientTransport(new URL(mcp.url), { authProvider: provider });
     await expect(new Client({ name: 'mcp-test', version: '1.0.0' }).connect(first)).rejects.toBeInstanceOf(
@@ -140,34 +160,53 @@ describeWithBrowser('MCP SDK authorization-code flow (PKCE) through a real brows
     const callback = await callbacks.next();
     await person;
     await first.finishAuth(callback.searchParams.get('code')!);
-    const { access_token: accessToken, refresh_token: refreshToken } = provider.tokens()!;
-    const delegationId = claimsOf(accessToken).delegation_id as string;
+    const original = provider.tokens()!;
+    const delegationId = claimsOf(original.access_token).delegation_id as string;
 
-    // The refresh token works for the public client (client_id, no authentication) and rotates.
-    const refreshed = await tokenRequest(t.base, {
-      grant_type: 'refresh_token',
-      refresh_token: refreshToken!,
-      client_id: client.id,
-    });
-    expect(refreshed.status).toBe(200);
-    expect(claimsOf(refreshed.body.access_token as string)).toMatchObject({
+    // The SDK's own refresh (what its transport does on a 401): the public client, client_id only, rotated.
+    await expect(auth(provider, { serverUrl: new URL(mcp.url) })).resolves.toBe('AUTHORIZED');
+    const refreshed = provider.tokens()!;
+    expect(refreshed.refresh_token).toEqual(expect.any(String));
+    expect(refreshed.refresh_token).not.toBe(original.refresh_token);
+    expect(claimsOf(refreshed.access_token)).toMatchObject({
       sub: approver.agent.id,
       act: { sub: client.id },
       aud: mcp.resource,
       delegation_id: delegationId,
     });
+    const before = await connected(provider);
+    expect(whoamiOf(await before.callTool({ name: 'whoami', arguments: {} }))).toMatchObject({
+      sub: approver.agent.id,
+      delegation_id: delegationId,
+    });
+    await before.close();
 
+    // The approver's tree revokes the approval like any delegation.
     const revoked = await request(t.http).delete(`${API}/delegations/${delegationId}`).set(root.auth);
     expect(revoked.status).toBeLessThan(300);
+    const listed = await request(t.http).get(`${API}/delegations/${delegationId}`).set(root.auth);
+    expect(listed.body).toMatchObject({ status: 'revoked' });
 
-    for (const token of [accessToken, refreshed.body.access_token as string]) {
+    for (const token of [original.access_token, refreshed.access_token]) {
       expect(await introspect(t.base, root, token)).toEqual({ active: false });
     }
-    const again = await tokenRequest(t.base, {
+    const refresh = await tokenRequest(t.base, {
       grant_type: 'refresh_token',
-      refresh_token: refreshed.body.refresh_token as string,
+      refresh_token: refreshed.refresh_token!,
       client_id: client.id,
     });
-    expect(again).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
+    expect(refresh).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
+
+    // The SDK client finds out by itself: the MCP server refuses the token (introspection), the refresh
+    // fails with invalid_grant, the SDK drops the tokens and sends the person to AgentAuth again.
+    await expect(connected(provider)).rejects.toBeInstanceOf(UnauthorizedError);
+    expect(provider.authorizationUrls).toHaveLength(2);
+    expect(provider.tokens()).toBeUndefined();
   });
+
+  async function connected(provider: PublicClientProvider): Promise<Client> {
+    const mcpClient = new Client({ name: 'mcp-test', version: '1.0.0' });
+    await mcpClient.connect(new StreamableHTTPClientTransport(new URL(mcp.url), { authProvider: provider }));
+    return mcpClient;
+  }
 });
