@@ -133,11 +133,12 @@ export class AuthorizationCodesRepository {
     return { reused: rows[0]?.reused_at != null };
   }
 
-  /** Maintenance: codes that can no longer be redeemed nor matter for reuse (expired well before `before`). */
-  async purgeExpired(before: Date): Promise<number> {
+  /** Housekeeping: at most `limit` codes expired before `before` (no longer redeemable nor worth a reuse check). */
+  async purgeExpired(before: Date, limit: number): Promise<number> {
     const [, count] = await this.dataSource.query<[unknown[], number]>(
-      `DELETE FROM authorization_codes WHERE expires_at < $1`,
-      [before],
+      `DELETE FROM authorization_codes WHERE code_hash IN (
+         SELECT code_hash FROM authorization_codes WHERE expires_at < $1 ORDER BY expires_at LIMIT $2)`,
+      [before, limit],
     );
     return count;
   }

@@ -6,6 +6,9 @@ import { AuthorizationCodesRepository, type StoredAuthorizationCode } from './au
 /** CONTRACT §11: a code lives at most 60 s (also a CHECK constraint of the table). */
 export const AUTHORIZATION_CODE_TTL_SECONDS = 60;
 
+/** How long a used or expired code is kept: a second use within it is still detected as reuse. */
+const CODE_RETENTION_MS = 24 * 3600_000;
+
 /** SHA-256 of the code, base64url (43 characters): the only form the server keeps. */
 export function authorizationCodeHash(code: string): string {
   return createHash('sha256').update(code, 'utf8').digest('base64url');
@@ -42,12 +45,17 @@ export class AuthorizationCodes {
     private readonly clock: Clock,
   ) {}
 
-  /** A new code for `binding`; the raw code exists only in the return value. */
+  /**
+   * A new code for `binding`; the raw code exists only in the return value. Approvals come at human speed,
+   * so each also deletes a few codes expired more than a day ago (kept that long so a late second use is
+   * still recognised as reuse): the table stays small without a scheduled job.
+   */
   async issue(binding: AuthorizationCodeBinding): Promise<{ code: string; expiresAt: Date }> {
     const code = randomBytes(32).toString('base64url');
     const createdAt = this.clock.now();
     const expiresAt = new Date(createdAt.getTime() + AUTHORIZATION_CODE_TTL_SECONDS * 1000);
     await this.repository.insert({ codeHash: authorizationCodeHash(code), createdAt, expiresAt, ...binding });
+    await this.repository.purgeExpired(new Date(createdAt.getTime() - CODE_RETENTION_MS), 100);
     return { code, expiresAt };
   }
 
@@ -60,10 +68,5 @@ export class AuthorizationCodes {
     if (consumed) return { kind: 'redeemed', code: consumed };
     const reused = await this.repository.markReused(hash, now);
     return reused ? { kind: 'reused', code: reused } : { kind: 'unknown' };
-  }
-
-  /** Maintenance: drops codes expired for more than a day (their reuse window is long over). */
-  purgeExpired(): Promise<number> {
-    return this.repository.purgeExpired(new Date(this.clock.nowMs() - 24 * 3600_000));
   }
 }
