@@ -60,7 +60,7 @@ export async function startCallbackServer(path = '/callback'): Promise<CallbackS
     registeredUri: `http://127.0.0.1${path}`,
     redirectUri: `http://127.0.0.1:${port}${path}`,
     received,
-    next(timeoutMs = 15_000) {
+    next(timeoutMs = 30_000) {
       if (taken < received.length) return Promise.resolve(received[taken++]);
       return new Promise<URL>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`no callback within ${timeoutMs} ms`)), timeoutMs);

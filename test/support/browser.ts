@@ -58,6 +58,9 @@ export async function launchBrowser(): Promise<Browser> {
  * context (its own cookies: a new person at a new browser) with `newContext()`, closed after the test.
  */
 export function useBrowser(): { browser(): Browser; newContext(): Promise<BrowserContext> } {
+  // A browser test walks several pages, each behind an argon2 key check: on a loaded 2-core machine (the
+  // whole suite in parallel) that outgrows jest's 20 s default. Waits inside are on events, not sleeps.
+  jest.setTimeout(60_000);
   let browser: Browser | undefined;
   const contexts: BrowserContext[] = [];
   beforeAll(async () => {
@@ -77,8 +80,8 @@ export function useBrowser(): { browser(): Browser; newContext(): Promise<Browse
     browser: get,
     async newContext() {
       const context = await get().newContext();
-      context.setDefaultTimeout(15_000);
-      context.setDefaultNavigationTimeout(15_000);
+      context.setDefaultTimeout(30_000);
+      context.setDefaultNavigationTimeout(30_000);
       contexts.push(context);
       return context;
     },
