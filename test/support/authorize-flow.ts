@@ -33,15 +33,17 @@ export interface CallbackServer {
   redirectUri: string;
   /** Every callback received, in order. */
   received: URL[];
-  /** The next callback (already received and not yet taken, or the next to arrive). */
-  next(timeoutMs?: number): Promise<URL>;
+  /**
+   * The callback of the authorization request with this `state` (already received, or the next to arrive):
+   * matching by state keeps one test's redirect from being taken by another's.
+   */
+  forState(state: string, timeoutMs?: number): Promise<URL>;
   close(): Promise<void>;
 }
 
 export async function startCallbackServer(path = '/callback'): Promise<CallbackServer> {
   const received: URL[] = [];
-  let taken = 0;
-  const waiters: ((url: URL) => void)[] = [];
+  const waiters = new Map<string, (url: URL) => void>();
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', `http://${req.headers.host}`);
     // Only the redirect path counts: the browser also asks this origin for /favicon.ico.
@@ -52,7 +54,8 @@ export async function startCallbackServer(path = '/callback'): Promise<CallbackS
     received.push(url);
     res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
     res.end('<!doctype html><title>Done</title><p>You can close this window.</p>');
-    waiters.shift()?.(url);
+    const state = url.searchParams.get('state');
+    if (state !== null) waiters.get(state)?.(url);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
@@ -60,13 +63,17 @@ export async function startCallbackServer(path = '/callback'): Promise<CallbackS
     registeredUri: `http://127.0.0.1${path}`,
     redirectUri: `http://127.0.0.1:${port}${path}`,
     received,
-    next(timeoutMs = 30_000) {
-      if (taken < received.length) return Promise.resolve(received[taken++]);
+    forState(state, timeoutMs = 30_000) {
+      const already = received.find((u) => u.searchParams.get('state') === state);
+      if (already) return Promise.resolve(already);
       return new Promise<URL>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no callback within ${timeoutMs} ms`)), timeoutMs);
-        waiters.push((url) => {
+        const timer = setTimeout(() => {
+          waiters.delete(state);
+          reject(new Error(`no callback for state ${state} within ${timeoutMs} ms`));
+        }, timeoutMs);
+        waiters.set(state, (url) => {
           clearTimeout(timer);
-          taken++;
+          waiters.delete(state);
           resolve(url);
         });
       });

@@ -1,7 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { aTree, type AgentJson, type Caller } from '../../factories/agents';
+import request from 'supertest';
+import { API, aTree, type AgentJson, type Caller } from '../../factories/agents';
 import { aResourceServer } from '../../factories/resource-servers';
 import { aScope } from '../../factories/scopes';
 import { listeningApp, type TestApp } from '../../support/app';
@@ -23,6 +24,7 @@ import { describeWithBrowser, useBrowser } from '../../support/browser';
 
 const SCOPE = 'mcp:tools';
 const OTHER_SCOPE = 'mcp:admin';
+const EVIL_SCOPE = 'mcp:evil';
 const HOSTILE_NAME = '<img src=x onerror=alert(1)>';
 // `WRITE_SCREENSHOTS=1` refreshes docs/images/authorize-*.png (docs/authorize.md); CI never writes the tree.
 const SCREENSHOTS = process.env.WRITE_SCREENSHOTS === '1';
@@ -48,8 +50,10 @@ describeWithBrowser('authorization endpoint in a real browser', () => {
     root = await aTree(t);
     await aScope(t, root, SCOPE, 'Call the tools of the MCP server');
     await aScope(t, root, OTHER_SCOPE, 'Administer the MCP server');
-    resource = (await aResourceServer(t, root, { name: 'Files MCP server', scopes: [SCOPE, OTHER_SCOPE] }))
-      .identifier;
+    await aScope(t, root, EVIL_SCOPE, HOSTILE_NAME);
+    resource = (
+      await aResourceServer(t, root, { name: 'Files MCP server', scopes: [SCOPE, OTHER_SCOPE, EVIL_SCOPE] })
+    ).identifier;
     callbacks = await startCallbackServer();
     client = await aPublicClient(t, root, {
       name: 'Test MCP client',
@@ -92,15 +96,17 @@ describeWithBrowser('authorization endpoint in a real browser', () => {
     return page;
   }
 
+  /** No redirect reached the client for this authorization request. */
+  function expectNoCallback(state: string): void {
+    expect(callbacks.received.filter((u) => u.searchParams.get('state') === state)).toEqual([]);
+  }
+
   /** Signs in and approves; the code and the callback URL. */
   async function approvedCode(auth: { url: string; state: string }) {
     const page = await aPage();
-    const before = callbacks.received.length;
     const landed = await signInAndDecide(page, auth.url, who(), 'Approve');
     expect(landed.status()).toBe(200);
-    const callback = await callbacks.next();
-    expect(callbacks.received.length).toBe(before + 1);
-    expect(callback.searchParams.get('state')).toBe(auth.state);
+    const callback = await callbacks.forState(auth.state);
     expect(callback.searchParams.get('iss')).toBe(t.base);
     const code = callback.searchParams.get('code');
     if (!code) throw new Error(`no code: ${callback.href}`);
@@ -153,7 +159,7 @@ describeWithBrowser('authorization endpoint in a real browser', () => {
 
     // Approving grants what was grantable, and the token response says what that was (RFC 6749 §3.3).
     expect((await decide(page, 'Approve')).status()).toBe(200);
-    const code = (await callbacks.next()).searchParams.get('code')!;
+    const code = (await callbacks.forState(auth.state)).searchParams.get('code')!;
     const tokens = await exchange(code, auth.verifier);
     expect(tokens).toMatchObject({ status: 200, body: { scope: SCOPE } });
   });
@@ -175,7 +181,7 @@ describeWithBrowser('authorization endpoint in a real browser', () => {
     const auth = anAuthorization();
     const landed = await signInAndDecide(page, auth.url, who(), 'Deny');
     expect(landed.status()).toBe(200);
-    const callback = await callbacks.next();
+    const callback = await callbacks.forState(auth.state);
     expect(`${callback.origin}${callback.pathname}`).toBe(callbacks.redirectUri);
     expect(callback.searchParams.get('error')).toBe('access_denied');
     expect(callback.searchParams.get('iss')).toBe(t.base);
@@ -185,9 +191,9 @@ describeWithBrowser('authorization endpoint in a real browser', () => {
 
   it('a forged CSRF token on the consent page is refused: 403 page, no redirect, nothing granted', async () => {
     const page = await aPage();
-    await navigation(page, () => page.goto(anAuthorization().url));
+    const auth = anAuthorization();
+    await navigation(page, () => page.goto(auth.url));
     expect((await signIn(page, who())).status()).toBe(200);
-    const before = callbacks.received.length;
     await page.locator('input[name="csrf_token"]').evaluate((input: { value: string }) => {
       input.value = `${input.value.slice(0, -2)}xx`;
     });
@@ -195,7 +201,7 @@ describeWithBrowser('authorization endpoint in a real browser', () => {
     expect(res.status()).toBe(403);
     expect(new URL(page.url()).origin).toBe(t.base);
     await expect(page.getByRole('alert').innerText()).resolves.not.toBe('');
-    expect(callbacks.received.length).toBe(before);
+    expectNoCallback(auth.state);
   });
 
   it('a forged CSRF token on the sign-in page is refused the same way', async () => {
@@ -212,35 +218,83 @@ describeWithBrowser('authorization endpoint in a real browser', () => {
 
   it('consent without the session cookie (another browser) is refused: 403, no redirect', async () => {
     const page = await aPage();
-    await navigation(page, () => page.goto(anAuthorization().url));
+    const auth = anAuthorization();
+    await navigation(page, () => page.goto(auth.url));
     expect((await signIn(page, who())).status()).toBe(200);
-    const before = callbacks.received.length;
     await page.context().clearCookies();
     const res = await decide(page, 'Approve');
     expect(res.status()).toBe(403);
     expect(new URL(page.url()).origin).toBe(t.base);
-    expect(callbacks.received.length).toBe(before);
+    expectNoCallback(auth.state);
   });
 
-  it('the consent page HTML-escapes a hostile client name: shown as text, no element, no script', async () => {
-    const hostile = await aPublicClient(t, root, {
-      name: HOSTILE_NAME,
-      redirect_uris: [callbacks.registeredUri],
-      allowed_scopes: [SCOPE],
-    });
-    const page = await aPage();
+  /** A page that counts dialogs (an executed `alert`) instead of failing on them. */
+  async function aWatchedPage(): Promise<{ page: Page; dialogs: () => number }> {
+    const page = await (await browser.newContext()).newPage();
     let dialogs = 0;
-    page.removeAllListeners('dialog');
     page.on('dialog', (dialog) => {
       dialogs++;
       void dialog.dismiss();
     });
-    await navigation(page, () => page.goto(anAuthorization({ client_id: hostile.id }).url));
-    expect((await signIn(page, who())).status()).toBe(200);
-    await expect(page.locator('h1').innerText()).resolves.toContain(HOSTILE_NAME);
+    return { page, dialogs: () => dialogs };
+  }
+
+  /** Nothing of `HOSTILE_NAME` became markup: no element, no handler, no dialog. */
+  async function expectNoInjection(page: Page, dialogs: () => number): Promise<void> {
     expect(await page.locator('img').count()).toBe(0);
     expect(await page.locator('[onerror]').count()).toBe(0);
-    expect(dialogs).toBe(0);
+    expect(dialogs()).toBe(0);
+  }
+
+  it('the consent page HTML-escapes a hostile client name (and approver name, scope description)', async () => {
+    const hostile = await aPublicClient(t, root, {
+      name: HOSTILE_NAME,
+      redirect_uris: [callbacks.registeredUri],
+      allowed_scopes: [SCOPE, EVIL_SCOPE],
+    });
+    // The signed-in agent's name is shown too; so is each scope's description (EVIL_SCOPE: not grantable).
+    const hostileApprover = await anApprover(t, root, [SCOPE]);
+    await request(t.http)
+      .patch(`${API}/agents/${hostileApprover.agent.id}`)
+      .set(root.auth)
+      .send({ name: HOSTILE_NAME })
+      .expect(200);
+    const { page, dialogs } = await aWatchedPage();
+    await navigation(page, () =>
+      page.goto(anAuthorization({ client_id: hostile.id, scope: `${SCOPE} ${EVIL_SCOPE}` }).url),
+    );
+    // The sign-in page names the client too.
+    await expectNoInjection(page, dialogs);
+    const consent = await signIn(page, { agentId: hostileApprover.agent.id, apiKey: hostileApprover.apiKey });
+    expect(consent.status()).toBe(200);
+    await expect(page.locator('h1').innerText()).resolves.toContain(HOSTILE_NAME);
+    const text = await page.locator('body').innerText();
+    // Client name (heading and details), approver name, scope description: each shown as text.
+    expect(text.split(HOSTILE_NAME).length - 1).toBeGreaterThanOrEqual(3);
+    await expectNoInjection(page, dialogs);
+  });
+
+  it('reflected request values are escaped too: a hostile state, scope or redirect URI', async () => {
+    const { page, dialogs } = await aWatchedPage();
+    // An unregistered redirect URI is shown on the error page (400), never followed.
+    const badRedirect = `${callbacks.redirectUri}?x="><img src=x onerror=alert(1)>`;
+    const res = await navigation(page, () => page.goto(anAuthorization({ redirect_uri: badRedirect }).url));
+    expect(res.status()).toBe(400);
+    await expectNoInjection(page, dialogs);
+    // A hostile state travels through the pages to the client, unharmed and unexecuted.
+    const state = `"><img src=x onerror=alert(1)>`;
+    await navigation(page, () => page.goto(anAuthorization({ state }).url));
+    await expectNoInjection(page, dialogs);
+    expect((await signIn(page, who())).status()).toBe(200);
+    await expectNoInjection(page, dialogs);
+    await decide(page, 'Deny');
+    const callback = await callbacks.forState(state);
+    expect(callback.searchParams.get('error')).toBe('access_denied');
+    expect(await page.locator('body').innerText()).toContain('You can close this window');
+    // An unknown scope never reaches a page as markup (refused back at the client, or shown as text).
+    await navigation(page, () => page.goto(anAuthorization({ scope: `${SCOPE} <b>x</b>` }).url));
+    expect(await page.locator('b').filter({ hasText: /^x$/ }).count()).toBe(0);
+    await expectNoInjection(page, dialogs);
   });
 
   it('a wrong PKCE verifier → invalid_grant (and the code is spent)', async () => {
@@ -281,19 +335,22 @@ describeWithBrowser('authorization endpoint in a real browser', () => {
 
   it('an unregistered redirect URI → the HTML error page (400), never a redirect', async () => {
     const page = await aPage();
-    const before = callbacks.received.length;
     for (const redirect of [
       callbacks.redirectUri.replace('/callback', '/elsewhere'),
+      `${callbacks.redirectUri}?extra=1`,
       'https://attacker.example/callback',
     ]) {
-      const res = await navigation(page, () => page.goto(anAuthorization({ redirect_uri: redirect }).url));
-      expect(res.status()).toBe(400);
+      const auth = anAuthorization({ redirect_uri: redirect });
+      const res = await navigation(page, () => page.goto(auth.url));
+      expect({ redirect, status: res.status() }).toEqual({ redirect, status: 400 });
       expect(res.headers()['content-type']).toMatch(/^text\/html/);
+      expect(res.headers()['cache-control']).toContain('no-store');
+      expect(res.headers()['content-security-policy']).toContain("frame-ancestors 'none'");
       expect(new URL(page.url()).origin).toBe(t.base);
       await expect(page.getByRole('alert').innerText()).resolves.not.toBe('');
       expect(await page.getByLabel('API key').count()).toBe(0);
+      expectNoCallback(auth.state);
     }
-    expect(callbacks.received.length).toBe(before);
   });
 
   it('an unknown client → the HTML error page (400), never a redirect', async () => {

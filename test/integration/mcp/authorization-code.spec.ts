@@ -96,7 +96,7 @@ describeWithBrowser('MCP SDK authorization-code flow (PKCE) through a real brows
     });
 
     // The browser lands on the client's loopback callback with the code, the state and the issuer (RFC 9207).
-    const callback = await callbacks.next();
+    const callback = await callbacks.forState(provider.lastState!);
     await person;
     expect(callback.searchParams.get('iss')).toBe(t.base);
     expect(callback.searchParams.get('state')).toBe(provider.lastState);
@@ -157,7 +157,7 @@ describeWithBrowser('MCP SDK authorization-code flow (PKCE) through a real brows
     await expect(new Client({ name: 'mcp-test', version: '1.0.0' }).connect(first)).rejects.toBeInstanceOf(
       UnauthorizedError,
     );
-    const callback = await callbacks.next();
+    const callback = await callbacks.forState(provider.lastState!);
     await person;
     await first.finishAuth(callback.searchParams.get('code')!);
     const original = provider.tokens()!;
