@@ -200,7 +200,7 @@ export async function introspect(
 }
 
 /**
- * The MCP SDK's `OAuthClientProvider` for a pre-registered public client (no dynamic registration): what an
+ * The MCP SDK's `OAuthClientProvider` for a pre-registered client, public by default (no dynamic registration): what an
  * MCP client application implements. `redirectToAuthorization` hands the URL to `openBrowser` (the test's
  * headless Chromium); everything else is the in-memory storage the SDK's own examples use.
  */
@@ -217,8 +217,10 @@ export class PublicClientProvider implements OAuthClientProvider {
     clientId: string,
     private readonly redirect: string,
     private readonly openBrowser: (url: URL) => void,
+    /** A confidential client's API key (the SDK then authenticates with client_secret_basic). */
+    private readonly clientSecret?: string,
   ) {
-    this.info = { client_id: clientId };
+    this.info = clientSecret ? { client_id: clientId, client_secret: clientSecret } : { client_id: clientId };
   }
 
   get redirectUrl(): string {
@@ -231,7 +233,7 @@ export class PublicClientProvider implements OAuthClientProvider {
       redirect_uris: [this.redirect],
       grant_types: ['authorization_code', 'refresh_token'],
       response_types: ['code'],
-      token_endpoint_auth_method: 'none',
+      token_endpoint_auth_method: this.clientSecret ? 'client_secret_basic' : 'none',
     };
   }
 

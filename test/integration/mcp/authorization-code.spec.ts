@@ -204,6 +204,63 @@ describeWithBrowser('MCP SDK authorization-code flow (PKCE) through a real brows
     expect(provider.tokens()).toBeUndefined();
   });
 
+  it('a confidential client (an agent with an API key and a redirect URI) authenticates at the token endpoint', async () => {
+    const confidential = await aChildCaller(t, root, {
+      name: 'Confidential MCP client',
+      redirect_uris: [callbacks.registeredUri],
+      allowed_scopes: [SCOPE],
+    });
+    const page = await (await browser.newContext()).newPage();
+    let person: Promise<unknown> | undefined;
+    const provider = new PublicClientProvider(
+      confidential.agent.id,
+      callbacks.redirectUri,
+      (url) => {
+        person = signInAndDecide(page, url.href, { agentId: approver.agent.id, apiKey: approver.apiKey });
+      },
+      confidential.apiKey,
+    );
+    // The requests the SDK makes, to see how it authenticates at the token endpoint.
+    const tokenRequests: { authorization: string | null; body: URLSearchParams }[] = [];
+    const watching: typeof fetch = (input, init) => {
+      const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+      if (url === `${t.base}/api/v1/auth/token`) {
+        tokenRequests.push({
+          authorization: new Headers(init?.headers).get('authorization'),
+          body: new URLSearchParams(init?.body instanceof URLSearchParams ? init.body : undefined),
+        });
+      }
+      return fetch(input, init);
+    };
+    const first = new StreamableHTTPClientTransport(new URL(mcp.url), {
+      authProvider: provider,
+      fetch: watching,
+    });
+    await expect(new Client({ name: 'mcp-test', version: '1.0.0' }).connect(first)).rejects.toBeInstanceOf(
+      UnauthorizedError,
+    );
+    const callback = await callbacks.forState(provider.lastState!);
+    await person;
+    expect(callback.searchParams.get('iss')).toBe(t.base);
+    await first.finishAuth(callback.searchParams.get('code')!);
+    expect(tokenRequests).toHaveLength(1);
+    expect(tokenRequests[0].authorization).toMatch(/^Basic /);
+    expect(tokenRequests[0].body.get('grant_type')).toBe('authorization_code');
+    expect(tokenRequests[0].body.get('client_secret')).toBeNull();
+
+    const mcpClient = await connected(provider);
+    try {
+      expect(whoamiOf(await mcpClient.callTool({ name: 'whoami', arguments: {} }))).toMatchObject({
+        sub: approver.agent.id,
+        act: { sub: confidential.agent.id },
+        client_id: confidential.agent.id,
+        aud: mcp.resource,
+      });
+    } finally {
+      await mcpClient.close();
+    }
+  });
+
   async function connected(provider: PublicClientProvider): Promise<Client> {
     const mcpClient = new Client({ name: 'mcp-test', version: '1.0.0' });
     await mcpClient.connect(new StreamableHTTPClientTransport(new URL(mcp.url), { authProvider: provider }));
