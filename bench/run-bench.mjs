@@ -16,7 +16,7 @@
 //      summarise with `node bench/profile/analyze.mjs <dir>/<scenario>-*.cpuprofile`).
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash, generateKeyPairSync, randomBytes, randomUUID, sign } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -39,7 +39,7 @@ const ADMIN_URL = env.TEST_PG_ADMIN_URL ?? 'postgresql://postgres@127.0.0.1:5432
 const REDIS_URL = env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/0';
 const DB_NAME = `agentauth_bench_${process.pid}`;
 const SCENARIOS = (env.BENCH_SCENARIOS ??
-  'client_credentials,client_credentials_cold,client_credentials_private_key_jwt,introspect,bearer_get_agent,bearer_get_agent_dpop,policy_evaluate,refresh_rotate')
+  'static_discovery,client_credentials,client_credentials_cold,client_credentials_private_key_jwt,introspect,bearer_get_agent,bearer_get_agent_dpop,policy_evaluate,refresh_rotate')
   .split(',')
   .map((s) => s.trim())
   .filter(Boolean);
@@ -158,7 +158,33 @@ async function startServer() {
   throw new Error(`API not ready after 60 s: ${stderr}`);
 }
 
+// The nest_express_floor line: a bare Nest 11 + @nestjs/platform-express app (bench/floor-app.ts) serving the
+// API's own discovery document, as many processes as the API, measured in the same run with the same load.
+let floor;
+async function measureFloor() {
+  const body = await (await fetch(`${BASE}/.well-known/oauth-authorization-server`)).text();
+  const file = path.join(mkdtempSync(path.join(tmpdir(), 'bench-floor-')), 'discovery.json');
+  writeFileSync(file, body);
+  const port = PORT + 2;
+  floor = spawn(process.execPath, ['dist/bench/floor-app.js'], {
+    cwd: root,
+    env: { ...env, PORT: String(port), HOST: '127.0.0.1', FLOOR_BODY_FILE: file, FLOOR_WORKERS: String(API_WORKERS), NODE_ENV: 'production', NODE_OPTIONS: serverEnv.NODE_OPTIONS },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  await new Promise((resolve, reject) => {
+    floor.stdout.once('data', resolve);
+    floor.once('exit', (code) => reject(new Error(`floor app exited (${code})`)));
+  });
+  try {
+    return await measure('nest_express_floor', { target: 'floor', url: `http://127.0.0.1:${port}/.well-known/oauth-authorization-server`, method: 'GET', workers: API_WORKERS, bytes: Buffer.byteLength(body) });
+  } finally {
+    floor.kill('SIGTERM');
+    floor = undefined;
+  }
+}
+
 function stopServer() {
+  if (floor) floor.kill('SIGTERM');
   if (server && server.exitCode === null) server.kill('SIGTERM');
 }
 
@@ -184,6 +210,17 @@ async function cutProfiles(scenario) {
     if (!existsSync(file)) continue;
     if (scenario) renameSync(file, path.join(PROFILE_DIR, `${scenario}-${pid}.cpuprofile`));
     else rmSync(file);
+  }
+}
+
+/** CPU seconds (user + system) a process has used so far (/proc, clock ticks of 10 ms). */
+function cpuSeconds(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
   }
 }
 
@@ -352,7 +389,10 @@ async function measure(scenario, opts) {
   const base = { url: opts.url, connections: CONNECTIONS, method: opts.method ?? 'POST', headers: opts.headers, body: opts.body, requests: opts.requests };
   if (WARMUP > 0 && !opts.noWarmup) await autocannon({ ...base, duration: WARMUP });
   if (!opts.target) await cutProfiles();
+  const pids = opts.target ? [] : apiPids();
+  const cpu0 = pids.map(cpuSeconds);
   const r = await autocannon({ ...base, duration: DURATION });
+  const cpu = pids.reduce((sum, pid, i) => sum + cpuSeconds(pid) - cpu0[i], 0);
   if (!opts.target) await cutProfiles(scenario);
   const line = {
     scenario,
@@ -364,11 +404,20 @@ async function measure(scenario, opts) {
     requests: r.requests.total,
     duration_s: Math.round(r.duration * 100) / 100,
     connections: CONNECTIONS,
+    // The API processes' CPU (user + system) per answered request: steadier than rps on a shared machine.
+    ...(pids.length > 0 ? { api_cpu_us_per_request: Math.round((cpu * 1e6) / r.requests.total) } : {}),
     ...(opts.target ? { target: opts.target } : {}),
+    ...(opts.workers ? { workers: opts.workers, bytes: opts.bytes } : {}),
+    ...(floorLine && !opts.target ? { vs_floor: ratio(line0(r), floorLine) } : {}),
   };
   print(line);
   return line;
 }
+
+/** The floor line of this run: every scenario after it prints its throughput as a fraction of the floor's. */
+let floorLine;
+const line0 = (r) => ({ rps: r['2xx'] / r.duration });
+const ratio = (a, b) => (a && b && b.rps > 0 ? Math.round((a.rps / b.rps) * 100) / 100 : null);
 
 const form = { 'content-type': 'application/x-www-form-urlencoded' };
 
@@ -405,6 +454,7 @@ async function measureLoops(scenario, states, step) {
     requests: ok + failed,
     duration_s: Math.round(seconds * 100) / 100,
     connections: states.length,
+    ...(floorLine ? { vs_floor: ratio({ rps: ok / seconds }, floorLine) } : {}),
   };
   print(line);
   return line;
@@ -418,7 +468,10 @@ async function runScenarios(data) {
   const rootBearer = data.rootTokens[0].access_token;
 
   for (const scenario of SCENARIOS) {
-    if (scenario === 'client_credentials') {
+    if (scenario === 'static_discovery') {
+      // The floor's route on the API: no data, no authentication; everything it costs above the floor is ours.
+      results[scenario] = await measure(scenario, { url: `${BASE}/.well-known/oauth-authorization-server`, method: 'GET' });
+    } else if (scenario === 'client_credentials') {
       results[scenario] = await measure(scenario, {
         url: `${API}/auth/token`,
         headers: { ...form, authorization: rootBasic },
@@ -611,7 +664,6 @@ async function measurePeer(peer, ours) {
       body: `token=${minted.body.access_token}&token_type_hint=access_token`,
     });
   }
-  const ratio = (a, b) => (a && b && b.rps > 0 ? Math.round((a.rps / b.rps) * 100) / 100 : null);
   print({
     ratio_vs_peer: {
       client_credentials: ratio(ours.client_credentials, tokenLine),
@@ -633,6 +685,7 @@ async function main() {
     await startServer();
     log('api ready', { workers: API_WORKERS, port: PORT });
     const data = await seed();
+    floorLine = await measureFloor();
     const ours = await runScenarios(data);
     const cores = (await import('node:os')).cpus().length;
     print({ reference: 'rs256_sign_per_s_1core', node_crypto: rsaSignReference(), cores });
