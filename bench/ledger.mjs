@@ -46,7 +46,7 @@ const NAMES = [
   '+ global prefix /api/v1 (with exclusions)',
   '+ global authentication guard',
   '+ rate-limit guard (one Redis script call per request: the IP bucket)',
-  '+ audit interceptor',
+  '+ audit interceptor (bound to @Audited routes only since issue 23: nothing on this route)',
   '+ validation pipe',
   '+ exception filters (problem+json, 429)',
 ];

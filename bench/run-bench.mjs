@@ -11,7 +11,7 @@
 //      BENCH_API_WORKERS (2), BENCH_SCENARIOS (comma list; default all), BENCH_SKIP_BUILD,
 //      TEST_PG_ADMIN_URL (postgresql://postgres@127.0.0.1:5432/postgres), TEST_REDIS_URL (redis://127.0.0.1:6379/0),
 //      BENCH_PEER_TOKEN_URL, BENCH_PEER_INTROSPECT_URL, BENCH_PEER_CLIENT_ID, BENCH_PEER_CLIENT_SECRET,
-//      BENCH_PEER_SCOPE (api:read), BENCH_WITH_PEER=1 (copy ../shared/bench-peer and start oidc-provider),
+//      BENCH_PEER_SCOPE (api:read), BENCH_WITH_PEER=1 (copy ../shared/bench-peer, or BENCH_PEER_DIR, and start oidc-provider),
 //      BENCH_PROFILE=<dir> (CPU-profile every API process during each measured scenario: <dir>/<scenario>-<pid>.cpuprofile;
 //      summarise with `node bench/profile/analyze.mjs <dir>/<scenario>-*.cpuprofile`).
 import { execFileSync, spawn } from 'node:child_process';
@@ -186,6 +186,17 @@ async function measureFloor() {
 function stopServer() {
   if (floor) floor.kill('SIGTERM');
   if (server && server.exitCode === null) server.kill('SIGTERM');
+}
+
+/** A process's cluster workers, or the process itself. */
+function childPids(pid) {
+  if (!pid) return [];
+  try {
+    const children = execFileSync('pgrep', ['-P', String(pid)]).toString().split('\n').filter(Boolean).map(Number);
+    return children.length > 0 ? children : [pid];
+  } catch {
+    return [pid];
+  }
 }
 
 /** The API's processes: the cluster primary's workers, or the single process. */
@@ -389,7 +400,7 @@ async function measure(scenario, opts) {
   const base = { url: opts.url, connections: CONNECTIONS, method: opts.method ?? 'POST', headers: opts.headers, body: opts.body, requests: opts.requests };
   if (WARMUP > 0 && !opts.noWarmup) await autocannon({ ...base, duration: WARMUP });
   if (!opts.target) await cutProfiles();
-  const pids = opts.target ? [] : apiPids();
+  const pids = opts.target === 'floor' ? childPids(floor?.pid) : opts.target ? [] : apiPids();
   const cpu0 = pids.map(cpuSeconds);
   const r = await autocannon({ ...base, duration: DURATION });
   const cpu = pids.reduce((sum, pid, i) => sum + cpuSeconds(pid) - cpu0[i], 0);
@@ -405,10 +416,13 @@ async function measure(scenario, opts) {
     duration_s: Math.round(r.duration * 100) / 100,
     connections: CONNECTIONS,
     // The API processes' CPU (user + system) per answered request: steadier than rps on a shared machine.
-    ...(pids.length > 0 ? { api_cpu_us_per_request: Math.round((cpu * 1e6) / r.requests.total) } : {}),
+    ...(pids.length > 0 ? { cpu_us_per_request: Math.round((cpu * 1e6) / r.requests.total) } : {}),
     ...(opts.target ? { target: opts.target } : {}),
     ...(opts.workers ? { workers: opts.workers, bytes: opts.bytes } : {}),
     ...(floorLine && !opts.target ? { vs_floor: ratio(line0(r), floorLine) } : {}),
+    ...(floorLine?.cpu_us_per_request && pids.length > 0 && !opts.target
+      ? { cpu_vs_floor: Math.round((floorLine.cpu_us_per_request / ((cpu * 1e6) / r.requests.total)) * 100) / 100 }
+      : {}),
   };
   print(line);
   return line;
@@ -616,7 +630,8 @@ async function argon2Reference(cores) {
 
 // ------------------------------------------------------------------------------------------------ peer
 async function startPeerFromShared() {
-  const shared = path.resolve(root, '..', 'shared', 'bench-peer');
+  // BENCH_PEER_DIR: where the peer's folder is when it is not beside the checkout (e.g. a git worktree).
+  const shared = env.BENCH_PEER_DIR ? path.resolve(env.BENCH_PEER_DIR) : path.resolve(root, '..', 'shared', 'bench-peer');
   if (!existsSync(shared)) throw new Error(`no ${shared}`);
   const dir = mkdtempSync(path.join(tmpdir(), 'bench-peer-'));
   cpSync(shared, dir, { recursive: true });

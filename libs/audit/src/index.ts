@@ -13,3 +13,4 @@ export {
 export { isSensitiveKey, sanitizeDetails, InvalidAuditEventError } from './audit-sanitizer';
 export { GroupCommitQueue, type GroupCommitOptions } from './group-commit-queue';
 export { StatsRegistry, type StatsContributor } from './stats.registry';
+export { Audited } from './audit.interceptor';

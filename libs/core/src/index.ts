@@ -20,6 +20,7 @@ export * from './http/api-index';
 export * from './http/openapi-document';
 export * from './http/request-context';
 export * from './http/request-observers';
+export * from './http/route-metadata';
 export * from './auth-metadata/public.decorator';
 export * from './logging/logger-options';
 export * from './logging/console-route';
