@@ -5,20 +5,22 @@ export * from './grants/grant-registry';
 export * from './grants/scope-resolution';
 export * from './grants/token-audit';
 export * from './grants/token-target';
-export * from './oauth/audience';
-export * from './oauth/client-authentication';
-export * from './oauth/oauth-errors';
-export * from './oauth/oauth-exception.filter';
-export * from './oauth/token-request';
+export * from './vocabulary/audience';
+export * from './protocol/client-authentication';
+export * from './vocabulary/oauth-errors';
+export * from './http/oauth-exception.filter';
+export * from './protocol/token-request';
+export * from './vocabulary/oauth-params';
+export * from './vocabulary/client-auth-methods';
 export * from './clients/authenticated-client';
-export * from './clients/client-authenticator.service';
+export * from './protocol/client-authenticator.service';
 export { VerifiedKeyCache, VERIFIED_KEY_CACHE_TTL_MS } from './clients/verified-key-cache';
 export * from './policy/issuance-policy';
 export * from './tokens/access-token-claims';
 export * from './tokens/access-token.issuer';
 export * from './tokens/access-token.validator';
 export * from './tokens/token-rejected.error';
-export * from './bearer/jwt-bearer.authenticator';
+export * from './http/jwt-bearer.authenticator';
 export {
   TokenRevocationService,
   type TokenRevoker,
@@ -51,4 +53,4 @@ export {
   type DpopRequestTarget,
   type ValidDpopProof,
 } from './protocol/dpop-proof.validator';
-export { DpopBinding, type DpopParties, type DpopBindingResult } from './protocol/dpop-binding';
+export { DpopBinding, type DpopParties, type DpopBindingResult } from './grants/dpop-binding';

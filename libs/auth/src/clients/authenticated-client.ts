@@ -1,5 +1,5 @@
 import type { EvaluationAgent } from '@agentauth/policies';
-import type { ClientAuthMethod } from '../oauth/client-authentication';
+import type { ClientAuthMethod } from '../vocabulary/client-auth-methods';
 import type { AgentClaim } from '../tokens/access-token-claims';
 
 /**

@@ -8,9 +8,9 @@ import {
   type ResolvedDelegationGrant,
 } from '@agentauth/delegations';
 import { parseScopeRequest } from '@agentauth/scopes';
-import { InvalidGrantError } from '../oauth/oauth-errors';
-import { requireParam } from '../oauth/token-request';
-import { DpopBinding } from '../protocol/dpop-binding';
+import { InvalidGrantError } from '../vocabulary/oauth-errors';
+import { requireParam } from '../vocabulary/oauth-params';
+import { DpopBinding } from './dpop-binding';
 import { actSubjects, tokenTypeOf } from '../tokens/access-token-claims';
 import { RefreshTokensService } from '../refresh/refresh-tokens.service';
 import { AccessTokenIssuer } from '../tokens/access-token.issuer';

@@ -2,7 +2,7 @@ import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { Clock } from '@agentauth/core';
 import { parseScopeRequest } from '@agentauth/scopes';
 import { evaluationAgentOf } from '../clients/authenticated-client';
-import { DpopBinding } from '../protocol/dpop-binding';
+import { DpopBinding } from './dpop-binding';
 import { RefreshTokensService } from '../refresh/refresh-tokens.service';
 import { tokenTypeOf } from '../tokens/access-token-claims';
 import { AccessTokenIssuer } from '../tokens/access-token.issuer';

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { AgentsService } from '@agentauth/agents';
 import type { EvaluationAgent } from '@agentauth/policies';
 import { evaluationAgentOf, type AuthenticatedClient } from '../clients/authenticated-client';
-import { InvalidGrantError } from '../oauth/oauth-errors';
+import { InvalidGrantError } from '../vocabulary/oauth-errors';
 
 /** The one description of every refused delegation (no oracle: the reason goes to logs and audit only). */
 export const INVALID_DELEGATION_DESCRIPTION = 'The delegation token is invalid, expired or revoked';

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { EvaluationAgent } from '@agentauth/policies';
 import { ScopeRegistry } from '@agentauth/scope-registry';
 import { coveredBy, intersect, isValidScopeName, normalize, uncovered } from '@agentauth/scopes';
-import { InvalidScopeError } from '../oauth/oauth-errors';
+import { InvalidScopeError } from '../vocabulary/oauth-errors';
 import { ISSUANCE_POLICY, type IssuancePolicy } from '../policy/issuance-policy';
 
 export interface ScopeResolutionRequest {

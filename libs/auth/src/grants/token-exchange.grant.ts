@@ -10,9 +10,9 @@ import {
   InvalidGrantError,
   InvalidRequestError,
   InvalidTargetError,
-} from '../oauth/oauth-errors';
-import { requireParam } from '../oauth/token-request';
-import { DpopBinding } from '../protocol/dpop-binding';
+} from '../vocabulary/oauth-errors';
+import { requireParam } from '../vocabulary/oauth-params';
+import { DpopBinding } from './dpop-binding';
 import {
   type AccessTokenClaims,
   actDepth,

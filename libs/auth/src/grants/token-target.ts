@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig, managementResourceIdentifier } from '@agentauth/core';
 import { ResourceServersService, type ResourceServerTarget } from '@agentauth/resource-servers';
-import { namedAudience } from '../oauth/audience';
-import { InvalidGrantError, InvalidTargetError } from '../oauth/oauth-errors';
+import { namedAudience } from '../vocabulary/audience';
+import { InvalidGrantError, InvalidTargetError } from '../vocabulary/oauth-errors';
 import type { RefreshFamily } from '../refresh/refresh-tokens.repository';
 
 /**

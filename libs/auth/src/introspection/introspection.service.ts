@@ -5,15 +5,15 @@ import { managementResourceIdentifier } from '@agentauth/core';
 import { DelegationsService } from '@agentauth/delegations';
 import { RevocationStateUnavailableError } from '@agentauth/revocation';
 import { coveredBy, formatScopeParam, parseScopeParam } from '@agentauth/scopes';
-import { ClientAuthenticator, type ClientAuthContext } from '../clients/client-authenticator.service';
-import { OAuthRequestLimits } from '../clients/oauth-request-limits';
+import { ClientAuthenticator, type ClientAuthContext } from '../protocol/client-authenticator.service';
+import { OAuthRequestLimits } from '../protocol/oauth-request-limits';
 import {
   InsufficientScopeError,
   InvalidBearerTokenError,
   InvalidRequestError,
   UnauthorizedClientError,
-} from '../oauth/oauth-errors';
-import { requireParam } from '../oauth/token-request';
+} from '../vocabulary/oauth-errors';
+import { requireParam } from '../vocabulary/oauth-params';
 import { looksLikeRefreshToken } from '../refresh/refresh-token.format';
 import { RefreshTokensService } from '../refresh/refresh-tokens.service';
 import { AccessTokenValidator } from '../tokens/access-token.validator';

@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AuditService } from '@agentauth/audit';
 import type { AuthenticatedClient } from '../clients/authenticated-client';
-import type { ClientAuthContext } from '../clients/client-authenticator.service';
+import type { ClientAuthContext } from '../protocol/client-authenticator.service';
 import { type RevocationOutcome, TokenRevocationService } from '../revocation/token-revocation.service';
 import { looksLikeRefreshToken } from './refresh-token.format';
 import { RefreshTokensService } from './refresh-tokens.service';

@@ -5,7 +5,7 @@ import { AuditService } from '@agentauth/audit';
 import { type ActClaim, APP_CONFIG, type AppConfig, Clock } from '@agentauth/core';
 import { RevocationService } from '@agentauth/revocation';
 import type { AuthenticatedClient } from '../clients/authenticated-client';
-import { InvalidGrantError } from '../oauth/oauth-errors';
+import { InvalidGrantError } from '../vocabulary/oauth-errors';
 import { generateRefreshToken, refreshTokenHash } from './refresh-token.format';
 import {
   type FamilySelector,

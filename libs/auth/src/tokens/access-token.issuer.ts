@@ -3,7 +3,7 @@ import { APP_CONFIG, type AppConfig, type ActClaim, Clock } from '@agentauth/cor
 import { TokenSigner } from '@agentauth/keys';
 import { formatScopeParam, normalize } from '@agentauth/scopes';
 import { agentClaimOf, type AuthenticatedClient } from '../clients/authenticated-client';
-import { InvalidGrantError } from '../oauth/oauth-errors';
+import { InvalidGrantError } from '../vocabulary/oauth-errors';
 import type { AccessTokenClaims } from './access-token-claims';
 
 export interface AccessTokenSpec {

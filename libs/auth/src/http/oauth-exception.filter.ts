@@ -2,7 +2,7 @@ import { ArgumentsHost, Catch, ExceptionFilter, Inject } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import type { Logger } from 'pino';
 import { ROOT_LOGGER, sendOAuthError, toProblem } from '@agentauth/core';
-import { OAuthError } from './oauth-errors';
+import { OAuthError } from '../vocabulary/oauth-errors';
 
 /**
  * The OAuth endpoints' error renderer: RFC 6749 `{error, error_description}` bodies. Typed OAuth errors keep

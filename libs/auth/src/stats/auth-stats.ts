@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { StatsRegistry } from '@agentauth/audit';
 import { Clock } from '@agentauth/core';
-import { RefreshTokensService } from './refresh/refresh-tokens.service';
+import { RefreshTokensService } from '../refresh/refresh-tokens.service';
 
 const DAY_MS = 24 * 3600_000;
 

@@ -2,9 +2,9 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Request } from 'express';
 import { AgentsService } from '@agentauth/agents';
 import { APP_CONFIG, type AppConfig } from '@agentauth/core';
-import type { TokenTarget } from '../grants/token-target';
-import { InvalidDpopProofError } from '../oauth/oauth-errors';
-import { DpopProofError, DpopProofValidator, type ValidDpopProof } from './dpop-proof.validator';
+import type { TokenTarget } from './token-target';
+import { InvalidDpopProofError } from '../vocabulary/oauth-errors';
+import { DpopProofError, DpopProofValidator, type ValidDpopProof } from '../protocol/dpop-proof.validator';
 
 /** Who a token request is for: every party whose DPoP requirement counts (CONTRACT §10). */
 export interface DpopParties {

@@ -1,17 +1,6 @@
 import type { Request } from 'express';
-import { InvalidClientError, InvalidRequestError } from './oauth-errors';
-
-export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt';
-
-/** The client authentication methods every endpoint accepts (discovery lists them). */
-export const CLIENT_AUTH_METHODS: readonly ClientAuthMethod[] = [
-  'client_secret_basic',
-  'client_secret_post',
-  'private_key_jwt',
-];
-
-/** RFC 7523 §2.2's `client_assertion_type`. */
-export const JWT_BEARER_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+import { JWT_BEARER_ASSERTION_TYPE } from '../vocabulary/client-auth-methods';
+import { InvalidClientError, InvalidRequestError } from '../vocabulary/oauth-errors';
 
 export interface PresentedSecret {
   clientId: string;

@@ -1,5 +1,5 @@
 import type { Request } from 'express';
-import { InvalidRequestError, InvalidTargetError } from './oauth-errors';
+import { InvalidRequestError, InvalidTargetError } from '../vocabulary/oauth-errors';
 
 const MAX_PARAM_LENGTH = 8192;
 
@@ -27,11 +27,4 @@ export function oauthParams(req: Request): Record<string, string> {
     params[name] = value;
   }
   return params;
-}
-
-export function requireParam(params: Record<string, string>, name: string): string {
-  const value = params[name];
-  if (value === undefined || value === '')
-    throw new InvalidRequestError(`The parameter "${name}" is required`);
-  return value;
 }

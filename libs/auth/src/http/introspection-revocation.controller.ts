@@ -2,12 +2,12 @@ import { Controller, Header, HttpCode, Post, Req, UseFilters } from '@nestjs/com
 import { ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { ClientIpResolver, OAUTH_API_TAG, Public, requestIdOf } from '@agentauth/core';
-import { OAuthRequestLimits } from '../clients/oauth-request-limits';
+import { OAuthRequestLimits } from '../protocol/oauth-request-limits';
 import { type IntrospectionResponse, IntrospectionService } from '../introspection/introspection.service';
 import { TokenRevocationService } from '../revocation/token-revocation.service';
 import { OAuthExceptionFilter } from './oauth-exception.filter';
-import { OAuthError } from './oauth-errors';
-import { oauthParams } from './token-request';
+import { OAuthError } from '../vocabulary/oauth-errors';
+import { oauthParams } from '../protocol/token-request';
 
 const TOKEN_BODY = {
   schema: {

@@ -9,13 +9,13 @@ import {
   type VerifiedApiKey,
   type VerifiedCredential,
 } from '@agentauth/credentials';
-import { InvalidClientError, OAuthError } from '../oauth/oauth-errors';
-import { presentedClientCredentials } from '../oauth/client-authentication';
-import { ClientAssertionVerifier } from '../protocol/client-assertion.verifier';
+import { InvalidClientError, OAuthError } from '../vocabulary/oauth-errors';
+import { presentedClientCredentials } from './client-authentication';
+import { ClientAssertionVerifier } from './client-assertion.verifier';
 import { isUuid } from '../tokens/access-token-claims';
-import type { AuthenticatedClient } from './authenticated-client';
+import type { AuthenticatedClient } from '../clients/authenticated-client';
 import { OAuthRequestLimits } from './oauth-request-limits';
-import { VerifiedKeyCache } from './verified-key-cache';
+import { VerifiedKeyCache } from '../clients/verified-key-cache';
 
 /** Where a client authenticates (audit detail). */
 export type ClientAuthEndpoint = 'token' | 'introspect' | 'revoke';

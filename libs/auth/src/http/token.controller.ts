@@ -10,14 +10,15 @@ import {
   requestIdOf,
   setSpanAttributes,
 } from '@agentauth/core';
-import { ClientAuthenticator } from '../clients/client-authenticator.service';
-import { OAuthRequestLimits } from '../clients/oauth-request-limits';
+import { ClientAuthenticator } from '../protocol/client-authenticator.service';
+import { OAuthRequestLimits } from '../protocol/oauth-request-limits';
 import type { GrantHandler, TokenResponse } from '../grants/grant-handler';
 import { GrantRegistry } from '../grants/grant-registry';
 import { TokenAudit } from '../grants/token-audit';
 import { OAuthExceptionFilter } from './oauth-exception.filter';
-import { OAuthError, UnsupportedGrantTypeError } from './oauth-errors';
-import { oauthParams, requireParam } from './token-request';
+import { OAuthError, UnsupportedGrantTypeError } from '../vocabulary/oauth-errors';
+import { oauthParams } from '../protocol/token-request';
+import { requireParam } from '../vocabulary/oauth-params';
 
 @ApiTags(OAUTH_API_TAG)
 @Controller('auth')

@@ -10,7 +10,7 @@ import {
 import { BUILT_IN_SCOPES } from '@agentauth/scopes';
 import { ACCEPTED_JWS_ALGS } from '@agentauth/credentials';
 import { GrantRegistry } from '../grants/grant-registry';
-import { CLIENT_AUTH_METHODS } from '../oauth/client-authentication';
+import { CLIENT_AUTH_METHODS } from '../vocabulary/client-auth-methods';
 
 /** RFC 8414 metadata and AgentAuth's superset of it. Every URL is absolute, built from PUBLIC_BASE_URL. */
 @ApiTags(OAUTH_API_TAG)
