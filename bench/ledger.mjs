@@ -2,16 +2,17 @@
 // `make bench-ledger`: the cost ledger of the static route (docs/performance.md, "Cost ledger"). Starts
 // bench/ledger/ledger-app.ts once per layer (LEDGER_LAYER = 0 … 11: bare Nest-Express, then AgentAuth's HTTP
 // layers added one at a time, the real code in the API's order) and finally the real API (one process), each
-// alone, against real PostgreSQL and Redis, and drives the same discovery-sized JSON route with autocannon
-// (32 connections). ROUNDS rounds, layer by layer inside each round, so slow drifts of a shared machine spread
-// over every layer; per layer the median. Prints one JSON line per layer and round, then the ledger:
+// against real PostgreSQL and Redis, and drives the same discovery-sized JSON route with autocannon (32
+// connections). All the processes run at once; each round loads each of them alone for a short slice, in a new
+// random order, so a shared machine's drifts spread over every layer; per layer the median over the rounds.
+// Prints one JSON line per slice, then the ledger:
 //   {ledger, name, cpu_us_per_request, delta_cpu_us, rps}
 // cpu_us_per_request = the server process's CPU time (user + system, /proc) over the measured window divided
 // by the requests it answered: what one request costs that process, steadier than rps on a shared machine
 // (rps is printed too). delta = this layer minus the one before it. Work done by Redis (the rate-limit
 // script) is not in it: that runs in redis-server.
 //
-// Env: LEDGER_ROUNDS (3), LEDGER_DURATION (5 s), LEDGER_WARMUP (2 s), BENCH_CONNECTIONS (32), BENCH_SKIP_BUILD,
+// Env: LEDGER_ROUNDS (8), LEDGER_DURATION (2 s per slice), LEDGER_WARMUP (3 s per process, once), BENCH_CONNECTIONS (32), BENCH_SKIP_BUILD,
 //      LEDGER_PORT (8310), TEST_PG_ADMIN_URL, TEST_REDIS_URL, LEDGER_LAYERS (comma list of indexes / `api`).
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -26,9 +27,9 @@ import pg from 'pg';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const env = process.env;
 const PORT = Number(env.LEDGER_PORT ?? 8310);
-const ROUNDS = Number(env.LEDGER_ROUNDS ?? 3);
-const DURATION = Number(env.LEDGER_DURATION ?? 5);
-const WARMUP = Number(env.LEDGER_WARMUP ?? 2);
+const ROUNDS = Number(env.LEDGER_ROUNDS ?? 8);
+const DURATION = Number(env.LEDGER_DURATION ?? 2);
+const WARMUP = Number(env.LEDGER_WARMUP ?? 3);
 const CONNECTIONS = Number(env.BENCH_CONNECTIONS ?? 32);
 const ADMIN_URL = env.TEST_PG_ADMIN_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 const REDIS_URL = env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/0';
@@ -91,7 +92,7 @@ const serverEnv = {
   API_WORKERS: '1',
   DATABASE_URL: dbUrl(env.BENCH_APP_ROLE ?? 'agentauth_app'),
   MIGRATIONS_DATABASE_URL: dbUrl(),
-  DATABASE_POOL_SIZE: '20',
+  DATABASE_POOL_SIZE: '4', // a dozen processes at once; the static route reads nothing
   REDIS_URL,
   REDIS_KEY_PREFIX: prefix,
   SECRET_KEY: randomBytes(32).toString('base64url'),
@@ -104,19 +105,24 @@ const serverEnv = {
 };
 delete serverEnv.OTEL_EXPORTER_OTLP_ENDPOINT;
 
+function portOf(layer) {
+  return PORT + 1 + (layer === 'api' ? NAMES.length : layer);
+}
+
 async function start(layer) {
   const args = layer === 'api' ? ['dist/apps/api/src/main.js'] : ['dist/bench/ledger/ledger-app.js'];
+  const port = portOf(layer);
   const child = spawn(process.execPath, args, {
     cwd: root,
-    env: { ...serverEnv, LEDGER_LAYER: String(layer) },
+    env: { ...serverEnv, PORT: String(port), PUBLIC_BASE_URL: BASE, LEDGER_LAYER: String(layer) },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
   child.stderr.on('data', (c) => (stderr = (stderr + c).slice(-4000)));
-  for (let i = 0; i < 300; i++) {
+  for (let i = 0; i < 600; i++) {
     if (child.exitCode !== null) throw new Error(`layer ${layer} exited: ${stderr}`);
     try {
-      const res = await fetch(`${BASE}${ROUTE}`);
+      const res = await fetch(`http://127.0.0.1:${port}${ROUTE}`);
       if (res.status === 200) {
         await res.arrayBuffer();
         return child;
@@ -139,35 +145,28 @@ async function stop(child) {
 }
 
 /** CPU seconds (user + system) a process has used so far, from /proc (clock ticks of 10 ms). */
-export function cpuSeconds(pid) {
+function cpuSeconds(pid) {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
-async function measure(layer, round) {
-  const child = await start(layer);
-  try {
-    const opts = { url: `${BASE}${ROUTE}`, connections: CONNECTIONS };
-    if (WARMUP > 0) await autocannon({ ...opts, duration: WARMUP });
-    const cpu0 = cpuSeconds(child.pid);
-    const r = await autocannon({ ...opts, duration: DURATION });
-    const cpu = cpuSeconds(child.pid) - cpu0;
-    const line = {
-      round,
-      layer,
-      // The server's own CPU per answered request: far steadier than rps on a machine shared with other jobs.
-      cpu_us_per_request: Math.round((cpu * 1e6) / r.requests.total),
-      rps: Math.round((r['2xx'] / r.duration) * 10) / 10,
-      p99_ms: r.latency.p99,
-      errors: r.errors + r.timeouts,
-      non2xx: r.non2xx,
-    };
-    print(line);
-    return line;
-  } finally {
-    await stop(child);
+/** One slice of load on one layer's process: its CPU per answered request and its rps. */
+async function slice(layer, child, seconds) {
+  const cpu0 = cpuSeconds(child.pid);
+  const r = await autocannon({ url: `http://127.0.0.1:${portOf(layer)}${ROUTE}`, connections: CONNECTIONS, duration: seconds });
+  const cpu = cpuSeconds(child.pid) - cpu0;
+  if (r.errors + r.timeouts + r.non2xx > 0) throw new Error(`layer ${layer}: ${r.errors} errors, ${r.non2xx} non-2xx`);
+  return { cpu_us_per_request: (cpu * 1e6) / r.requests.total, rps: r['2xx'] / r.duration };
+}
+
+function shuffled(xs) {
+  const out = [...xs];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [out[i], out[j]] = [out[j], out[i]];
   }
+  return out;
 }
 
 async function main() {
@@ -178,36 +177,56 @@ async function main() {
     execFileSync(process.execPath, ['dist/scripts/migrate.js', 'up'], { cwd: root, env: serverEnv, stdio: ['ignore', 'ignore', 'inherit'] });
     // The layered app serves the real discovery document (read from a short-lived API process).
     const api = await start('api');
-    const body = await (await fetch(`${BASE}${ROUTE}`)).text();
+    const body = await (await fetch(`http://127.0.0.1:${portOf('api')}${ROUTE}`)).text();
     await stop(api);
     const file = path.join(mkdtempSync(path.join(tmpdir(), 'ledger-')), 'discovery.json');
     writeFileSync(file, body);
     serverEnv.FLOOR_BODY_FILE = file;
     log('body', { bytes: Buffer.byteLength(body) });
 
-    const results = new Map(LAYERS.map((l) => [l, []]));
-    for (let round = 1; round <= ROUNDS; round++) {
-      for (const layer of LAYERS) results.get(layer).push(await measure(layer, round));
+    // Every layer's process runs at once (idle but for its slices), so each round measures all of them
+    // within a few seconds of each other, in a new random order: a shared machine's drifts spread evenly.
+    const children = new Map();
+    try {
+      for (const layer of LAYERS) children.set(layer, await start(layer));
+      for (const layer of LAYERS) await slice(layer, children.get(layer), WARMUP);
+      const results = new Map(LAYERS.map((l) => [l, []]));
+      for (let round = 1; round <= ROUNDS; round++) {
+        for (const layer of shuffled(LAYERS)) {
+          const line = await slice(layer, children.get(layer), DURATION);
+          results.get(layer).push(line);
+          print({ round, layer, cpu_us_per_request: Math.round(line.cpu_us_per_request), rps: Math.round(line.rps) });
+        }
+      }
+      const median = (xs) => {
+        const sorted = [...xs].sort((a, b) => a - b);
+        const mid = sorted.length / 2;
+        return sorted.length % 2 ? sorted[Math.floor(mid)] : (sorted[mid - 1] + sorted[mid]) / 2;
+      };
+      const quartiles = (xs) => {
+        const sorted = [...xs].sort((a, b) => a - b);
+        return [sorted[Math.floor(sorted.length / 4)], sorted[Math.floor((3 * sorted.length) / 4)]].map(Math.round);
+      };
+      let previous;
+      for (const layer of LAYERS) {
+        const cpus = results.get(layer).map((l) => l.cpu_us_per_request);
+        const cpu = median(cpus);
+        print({
+          ledger: layer,
+          name: nameOf(layer),
+          cpu_us_per_request: Math.round(cpu),
+          cpu_us_quartiles: quartiles(cpus),
+          delta_cpu_us: previous === undefined ? null : Math.round(cpu - previous),
+          rps: Math.round(median(results.get(layer).map((l) => l.rps))),
+        });
+        previous = cpu;
+      }
+      const first = median(results.get(LAYERS[0]).map((l) => l.cpu_us_per_request));
+      const last = median(results.get(LAYERS[LAYERS.length - 1]).map((l) => l.cpu_us_per_request));
+      print({ floor_cpu_over_last: Math.round((first / last) * 100) / 100, of: nameOf(LAYERS[LAYERS.length - 1]) });
+    } finally {
+      for (const child of children.values()) await stop(child);
     }
-    const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
-    let previous;
-    for (const layer of LAYERS) {
-      const lines = results.get(layer);
-      const cpu = median(lines.map((l) => l.cpu_us_per_request));
-      print({
-        ledger: layer,
-        name: nameOf(layer),
-        cpu_us_per_request: cpu,
-        delta_cpu_us: previous === undefined ? null : cpu - previous,
-        cpu_us_rounds: lines.map((l) => l.cpu_us_per_request),
-        rps: median(lines.map((l) => l.rps)),
-        rps_rounds: lines.map((l) => l.rps),
-      });
-      previous = cpu;
-    }
-    const first = median(results.get(LAYERS[0]).map((l) => l.cpu_us_per_request));
-    const last = median(results.get(LAYERS[LAYERS.length - 1]).map((l) => l.cpu_us_per_request));
-    print({ floor_cpu_over_last: Math.round((first / last) * 100) / 100, of: nameOf(LAYERS[LAYERS.length - 1]) });
   } finally {
     await admin(`DROP DATABASE IF EXISTS "${DB_NAME}" WITH (FORCE)`).catch(() => undefined);
     const redis = new Redis(REDIS_URL);
