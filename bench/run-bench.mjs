@@ -400,7 +400,7 @@ async function measure(scenario, opts) {
   const base = { url: opts.url, connections: CONNECTIONS, method: opts.method ?? 'POST', headers: opts.headers, body: opts.body, requests: opts.requests };
   if (WARMUP > 0 && !opts.noWarmup) await autocannon({ ...base, duration: WARMUP });
   if (!opts.target) await cutProfiles();
-  const pids = opts.target === 'floor' ? childPids(floor?.pid) : opts.target ? [] : apiPids();
+  const pids = opts.target === 'floor' ? childPids(floor?.pid) : opts.target ? (opts.pids ?? []) : apiPids();
   const cpu0 = pids.map(cpuSeconds);
   const r = await autocannon({ ...base, duration: DURATION });
   const cpu = pids.reduce((sum, pid, i) => sum + cpuSeconds(pid) - cpu0[i], 0);
@@ -474,7 +474,7 @@ async function measureLoops(scenario, states, step) {
   return line;
 }
 
-async function runScenarios(data) {
+async function runScenarios(data, afterScenario = async () => undefined) {
   const results = {};
   const root = data.roots[0];
   const rootBasic = basic(root.agent.id, root.credential.api_key);
@@ -594,6 +594,7 @@ async function runScenarios(data) {
     } else {
       log('unknown scenario', { scenario });
     }
+    await afterScenario(scenario);
   }
   return results;
 }
@@ -648,6 +649,7 @@ async function startPeerFromShared() {
     await new Promise((r) => setTimeout(r, 200));
   }
   return {
+    pid: peer.pid,
     stop: () => peer.kill('SIGTERM'),
     tokenUrl: `http://127.0.0.1:${port}/token`,
     introspectUrl: `http://127.0.0.1:${port}/token/introspection`,
@@ -658,32 +660,48 @@ async function startPeerFromShared() {
   };
 }
 
-async function measurePeer(peer, ours) {
-  const auth = basic(peer.clientId, peer.secret);
-  const tokenLine = await measure('client_credentials', {
+/** The peer's token endpoint, measured like ours (its own process's CPU too, when it was started here). */
+async function measurePeerToken(peer) {
+  return measure('client_credentials', {
     target: 'peer',
+    pids: peer.pid ? [peer.pid] : undefined,
     url: peer.tokenUrl,
-    headers: { ...form, authorization: auth },
+    headers: { ...form, authorization: basic(peer.clientId, peer.secret) },
     body: `grant_type=client_credentials&scope=${enc(peer.scope)}`,
   });
-  let introspectLine;
-  if (peer.introspectUrl) {
-    const minted = await call('POST', peer.tokenUrl, {
-      headers: { authorization: auth },
-      form: `grant_type=client_credentials&scope=${enc(peer.scope)}${peer.opaqueResource ? `&resource=${enc(peer.opaqueResource)}` : ''}`,
-    });
-    introspectLine = await measure('introspect', {
-      target: 'peer',
-      url: peer.introspectUrl,
-      headers: { ...form, authorization: auth },
-      body: `token=${minted.body.access_token}&token_type_hint=access_token`,
-    });
-  }
+}
+
+/** The peer's introspection of one opaque token it minted (its JWTs cannot be introspected). */
+async function measurePeerIntrospect(peer) {
+  if (!peer.introspectUrl) return undefined;
+  const auth = basic(peer.clientId, peer.secret);
+  const minted = await call('POST', peer.tokenUrl, {
+    headers: { authorization: auth },
+    form: `grant_type=client_credentials&scope=${enc(peer.scope)}${peer.opaqueResource ? `&resource=${enc(peer.opaqueResource)}` : ''}`,
+  });
+  return measure('introspect', {
+    target: 'peer',
+    pids: peer.pid ? [peer.pid] : undefined,
+    url: peer.introspectUrl,
+    headers: { ...form, authorization: auth },
+    body: `token=${minted.body.access_token}&token_type_hint=access_token`,
+  });
+}
+
+/** The ratios to the peer: throughput, and CPU per request (the peer's over ours: ours excludes PostgreSQL and Redis). */
+function printPeerRatios(ours, peerLines) {
+  const cpuRatio = (a, b) =>
+    a?.cpu_us_per_request && b?.cpu_us_per_request ? Math.round((b.cpu_us_per_request / a.cpu_us_per_request) * 100) / 100 : null;
   print({
     ratio_vs_peer: {
-      client_credentials: ratio(ours.client_credentials, tokenLine),
-      introspect: ratio(ours.introspect, introspectLine),
-      bearer_get_agent: ratio(ours.bearer_get_agent, introspectLine),
+      client_credentials: ratio(ours.client_credentials, peerLines.token),
+      introspect: ratio(ours.introspect, peerLines.introspect),
+      bearer_get_agent: ratio(ours.bearer_get_agent, peerLines.introspect),
+    },
+    cpu_ratio_vs_peer: {
+      client_credentials: cpuRatio(ours.client_credentials, peerLines.token),
+      introspect: cpuRatio(ours.introspect, peerLines.introspect),
+      bearer_get_agent: cpuRatio(ours.bearer_get_agent, peerLines.introspect),
     },
   });
 }
@@ -701,11 +719,8 @@ async function main() {
     log('api ready', { workers: API_WORKERS, port: PORT });
     const data = await seed();
     floorLine = await measureFloor();
-    const ours = await runScenarios(data);
-    const cores = (await import('node:os')).cpus().length;
-    print({ reference: 'rs256_sign_per_s_1core', node_crypto: rsaSignReference(), cores });
-    print({ reference: 'argon2id_verify_per_s_all_cores', node_argon2: await argon2Reference(cores), cores, memory_kib: 19456, time_cost: 2 });
-    print({ memory: rssMb() });
+    // The peer runs beside the (idle) API and each of its lines is measured right after ours of the same kind:
+    // on a machine shared with other jobs, lines minutes apart are not comparable.
     let peer;
     if (env.BENCH_PEER_TOKEN_URL) {
       peer = {
@@ -718,15 +733,25 @@ async function main() {
         stop: () => undefined,
       };
     } else if (env.BENCH_WITH_PEER === '1') {
-      stopServer(); // the peer is measured alone on the machine, like AgentAuth was
       peer = await startPeerFromShared();
     }
-    if (peer) {
-      try {
-        await measurePeer(peer, ours);
-      } finally {
-        peer.stop();
+    const peerLines = {};
+    try {
+      const ours = await runScenarios(data, async (scenario) => {
+        if (peer && scenario === 'client_credentials') peerLines.token = await measurePeerToken(peer);
+        if (peer && scenario === 'introspect') peerLines.introspect = await measurePeerIntrospect(peer);
+      });
+      if (peer) {
+        peerLines.token ??= await measurePeerToken(peer);
+        peerLines.introspect ??= await measurePeerIntrospect(peer);
       }
+      const cores = (await import('node:os')).cpus().length;
+      print({ reference: 'rs256_sign_per_s_1core', node_crypto: rsaSignReference(), cores });
+      print({ reference: 'argon2id_verify_per_s_all_cores', node_argon2: await argon2Reference(cores), cores, memory_kib: 19456, time_cost: 2 });
+      print({ memory: rssMb() });
+      if (peer) printPeerRatios(ours, peerLines);
+    } finally {
+      peer?.stop();
     }
   } finally {
     stopServer();
