@@ -61,7 +61,6 @@ export interface AuditedMetadata extends AuditedOptions {
   eventType: string;
 }
 
-
 /** What a handler may add to (or correct in) the event its `@Audited` route records. */
 export type AuditAnnotation = Partial<
   Pick<AuditEventInput, 'actorAgentId' | 'onBehalfOf' | 'rootAgentId' | 'targetId' | 'details'>

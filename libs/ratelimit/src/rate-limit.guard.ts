@@ -92,7 +92,8 @@ export class RateLimitGuard implements CanActivate {
     const route = this.routes.of(context);
     const principal = req.principal;
     const { isPublic, isAdmin, rules } = route;
-    const clientAuthentication = route.clientAuthentication || this.clientAuthPaths.has(normalizePath(req.path));
+    const clientAuthentication =
+      route.clientAuthentication || this.clientAuthPaths.has(normalizePath(req.path));
     const ip = this.clientIp.resolve(req);
     const specs: RateLimitSpec[] = [];
     if (principal) {
