@@ -56,7 +56,8 @@ const LAYERS = (env.LEDGER_LAYERS ?? [...NAMES.keys(), 'api'].join(','))
   .map((s) => s.trim())
   .filter(Boolean)
   .map((s) => (s === 'api' ? 'api' : Number(s)));
-const nameOf = (layer) => (layer === 'api' ? 'the real API (every module and route, one process)' : NAMES[layer]);
+const nameOf = (layer) =>
+  layer === 'api' ? 'the real API (every module and route, one process)' : NAMES[layer];
 
 const log = (msg, extra = {}) => process.stderr.write(`${JSON.stringify({ ledger: msg, ...extra })}\n`);
 const print = (line) => process.stdout.write(`${JSON.stringify(line)}\n`);
@@ -154,9 +155,14 @@ function cpuSeconds(pid) {
 /** One slice of load on one layer's process: its CPU per answered request and its rps. */
 async function slice(layer, child, seconds) {
   const cpu0 = cpuSeconds(child.pid);
-  const r = await autocannon({ url: `http://127.0.0.1:${portOf(layer)}${ROUTE}`, connections: CONNECTIONS, duration: seconds });
+  const r = await autocannon({
+    url: `http://127.0.0.1:${portOf(layer)}${ROUTE}`,
+    connections: CONNECTIONS,
+    duration: seconds,
+  });
   const cpu = cpuSeconds(child.pid) - cpu0;
-  if (r.errors + r.timeouts + r.non2xx > 0) throw new Error(`layer ${layer}: ${r.errors} errors, ${r.non2xx} non-2xx`);
+  if (r.errors + r.timeouts + r.non2xx > 0)
+    throw new Error(`layer ${layer}: ${r.errors} errors, ${r.non2xx} non-2xx`);
   return { cpu_us_per_request: (cpu * 1e6) / r.requests.total, rps: r['2xx'] / r.duration };
 }
 
@@ -170,11 +176,16 @@ function shuffled(xs) {
 }
 
 async function main() {
-  if (!env.BENCH_SKIP_BUILD) execFileSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: 'inherit' });
+  if (!env.BENCH_SKIP_BUILD)
+    execFileSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: 'inherit' });
   await admin(`DROP DATABASE IF EXISTS "${DB_NAME}" WITH (FORCE)`);
   await admin(`CREATE DATABASE "${DB_NAME}"`);
   try {
-    execFileSync(process.execPath, ['dist/scripts/migrate.js', 'up'], { cwd: root, env: serverEnv, stdio: ['ignore', 'ignore', 'inherit'] });
+    execFileSync(process.execPath, ['dist/scripts/migrate.js', 'up'], {
+      cwd: root,
+      env: serverEnv,
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
     // The layered app serves the real discovery document (read from a short-lived API process).
     const api = await start('api');
     const body = await (await fetch(`http://127.0.0.1:${portOf('api')}${ROUTE}`)).text();
@@ -195,7 +206,12 @@ async function main() {
         for (const layer of shuffled(LAYERS)) {
           const line = await slice(layer, children.get(layer), DURATION);
           results.get(layer).push(line);
-          print({ round, layer, cpu_us_per_request: Math.round(line.cpu_us_per_request), rps: Math.round(line.rps) });
+          print({
+            round,
+            layer,
+            cpu_us_per_request: Math.round(line.cpu_us_per_request),
+            rps: Math.round(line.rps),
+          });
         }
       }
       const median = (xs) => {
@@ -205,7 +221,9 @@ async function main() {
       };
       const quartiles = (xs) => {
         const sorted = [...xs].sort((a, b) => a - b);
-        return [sorted[Math.floor(sorted.length / 4)], sorted[Math.floor((3 * sorted.length) / 4)]].map(Math.round);
+        return [sorted[Math.floor(sorted.length / 4)], sorted[Math.floor((3 * sorted.length) / 4)]].map(
+          Math.round,
+        );
       };
       let previous;
       for (const layer of LAYERS) {
@@ -223,7 +241,10 @@ async function main() {
       }
       const first = median(results.get(LAYERS[0]).map((l) => l.cpu_us_per_request));
       const last = median(results.get(LAYERS[LAYERS.length - 1]).map((l) => l.cpu_us_per_request));
-      print({ floor_cpu_over_last: Math.round((first / last) * 100) / 100, of: nameOf(LAYERS[LAYERS.length - 1]) });
+      print({
+        floor_cpu_over_last: Math.round((first / last) * 100) / 100,
+        of: nameOf(LAYERS[LAYERS.length - 1]),
+      });
     } finally {
       for (const child of children.values()) await stop(child);
     }

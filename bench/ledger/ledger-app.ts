@@ -67,11 +67,7 @@ class StaticController {
 class BareModule {}
 
 @Module({
-  imports: [
-    CoreModule.forRoot({ serviceName: 'agentauth-ledger' }),
-    AuditModule,
-    RateLimitModule.forRoot(),
-  ],
+  imports: [CoreModule.forRoot({ serviceName: 'agentauth-ledger' }), AuditModule, RateLimitModule.forRoot()],
   controllers: [StaticController],
   providers: [...CoreModule.httpProviders()],
 })
@@ -91,7 +87,10 @@ function keepEnhancers(app: INestApplication, layer: number): void {
     const kept = list.filter(allowed);
     list.splice(0, list.length, ...kept);
   };
-  keep(config.getGlobalGuards(), (g) => (g instanceof AuthGuard && layer >= 7) || (g instanceof RateLimitGuard && layer >= 8));
+  keep(
+    config.getGlobalGuards(),
+    (g) => (g instanceof AuthGuard && layer >= 7) || (g instanceof RateLimitGuard && layer >= 8),
+  );
   keep(config.getGlobalInterceptors(), (i) => i instanceof AuditInterceptor && layer >= 9);
   keep(config.getGlobalPipes(), () => layer >= 10);
   keep(
@@ -127,7 +126,13 @@ async function main(): Promise<void> {
   if (layer >= 4) {
     app.enableCors({
       origin: config.corsOrigins === '*' ? '*' : config.corsOrigins,
-      exposedHeaders: ['X-Request-ID', 'Retry-After', 'RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset'],
+      exposedHeaders: [
+        'X-Request-ID',
+        'Retry-After',
+        'RateLimit-Limit',
+        'RateLimit-Remaining',
+        'RateLimit-Reset',
+      ],
     });
   }
   if (layer >= 5) {
