@@ -1,8 +1,12 @@
 #!/usr/bin/env node
 // `make bench`: starts AgentAuth the production way (compiled JS, NODE_ENV=production, API_WORKERS
 // processes through node:cluster) against real PostgreSQL and Redis, seeds a realistic tree, warms up, then
-// drives each scenario with autocannon for a fixed duration. One JSON line per scenario:
-//   {scenario, rps, p50_ms, p99_ms, errors, non2xx, requests, duration_s, connections}
+// drives each scenario with autocannon for a fixed duration. First the `nest_express_floor` line: a bare Nest
+// 11 + platform-express app (bench/floor-app.ts, started here, as many processes as the API) serving the API's
+// own discovery document; then one JSON line per scenario (static_discovery is the same route on the API):
+//   {scenario, rps, p50_ms, p99_ms, errors, non2xx, requests, duration_s, connections, cpu_us_per_request,
+//    vs_floor, cpu_vs_floor}
+// cpu_us_per_request: the server processes' CPU (user + system, /proc) per answered request.
 // plus a machine reference line (RS256 signatures per second on one core through node:crypto) and, when a
 // peer OAuth server is given (BENCH_PEER_TOKEN_URL …) or started (BENCH_WITH_PEER=1), the peer's lines and
 // the ratios. A benchmark, never a test: it prints numbers and fails only when the service cannot be driven.
