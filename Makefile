@@ -5,7 +5,7 @@ NPM ?= npm
 STAMP := node_modules/.agentauth-installed
 
 .PHONY: help dev up down build migrate migrate-revert migrate-create db-setup run api worker test test-unit \
-        test-integration lint format typecheck clean bench audit-verify rotate-keys sdk-types
+        test-integration lint format typecheck clean bench bench-ledger audit-verify rotate-keys sdk-types
 
 help: ## Show all available commands
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}'
@@ -86,6 +86,9 @@ typecheck: $(STAMP) ## TypeScript type check (tsc --noEmit)
 
 bench: build ## Benchmark the hot paths against real PostgreSQL + Redis (BENCH_WITH_PEER=1 adds oidc-provider)
 	BENCH_SKIP_BUILD=1 node bench/run-bench.mjs
+
+bench-ledger: build ## The static route's cost ledger: AgentAuth's HTTP layers added one at a time over bare Nest-Express
+	BENCH_SKIP_BUILD=1 node bench/ledger.mjs
 
 # The management client's types (libs/sdk/src/management/schema.generated.ts) from a running server's OpenAPI
 # document; test/integration/sdk/management-types.spec.ts fails while they are stale.

@@ -1,8 +1,12 @@
 #!/usr/bin/env node
 // `make bench`: starts AgentAuth the production way (compiled JS, NODE_ENV=production, API_WORKERS
 // processes through node:cluster) against real PostgreSQL and Redis, seeds a realistic tree, warms up, then
-// drives each scenario with autocannon for a fixed duration. One JSON line per scenario:
-//   {scenario, rps, p50_ms, p99_ms, errors, non2xx, requests, duration_s, connections}
+// drives each scenario with autocannon for a fixed duration. First the `nest_express_floor` line: a bare Nest
+// 11 + platform-express app (bench/floor-app.ts, started here, as many processes as the API) serving the API's
+// own discovery document; then one JSON line per scenario (static_discovery is the same route on the API):
+//   {scenario, rps, p50_ms, p99_ms, errors, non2xx, requests, duration_s, connections, cpu_us_per_request,
+//    vs_floor, cpu_vs_floor}
+// cpu_us_per_request: the server processes' CPU (user + system, /proc) per answered request.
 // plus a machine reference line (RS256 signatures per second on one core through node:crypto) and, when a
 // peer OAuth server is given (BENCH_PEER_TOKEN_URL …) or started (BENCH_WITH_PEER=1), the peer's lines and
 // the ratios. A benchmark, never a test: it prints numbers and fails only when the service cannot be driven.
@@ -11,12 +15,12 @@
 //      BENCH_API_WORKERS (2), BENCH_SCENARIOS (comma list; default all), BENCH_SKIP_BUILD,
 //      TEST_PG_ADMIN_URL (postgresql://postgres@127.0.0.1:5432/postgres), TEST_REDIS_URL (redis://127.0.0.1:6379/0),
 //      BENCH_PEER_TOKEN_URL, BENCH_PEER_INTROSPECT_URL, BENCH_PEER_CLIENT_ID, BENCH_PEER_CLIENT_SECRET,
-//      BENCH_PEER_SCOPE (api:read), BENCH_WITH_PEER=1 (copy ../shared/bench-peer and start oidc-provider),
+//      BENCH_PEER_SCOPE (api:read), BENCH_WITH_PEER=1 (copy ../shared/bench-peer, or BENCH_PEER_DIR, and start oidc-provider),
 //      BENCH_PROFILE=<dir> (CPU-profile every API process during each measured scenario: <dir>/<scenario>-<pid>.cpuprofile;
 //      summarise with `node bench/profile/analyze.mjs <dir>/<scenario>-*.cpuprofile`).
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash, generateKeyPairSync, randomBytes, randomUUID, sign } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -39,7 +43,7 @@ const ADMIN_URL = env.TEST_PG_ADMIN_URL ?? 'postgresql://postgres@127.0.0.1:5432
 const REDIS_URL = env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/0';
 const DB_NAME = `agentauth_bench_${process.pid}`;
 const SCENARIOS = (env.BENCH_SCENARIOS ??
-  'client_credentials,client_credentials_cold,client_credentials_private_key_jwt,introspect,bearer_get_agent,bearer_get_agent_dpop,policy_evaluate,refresh_rotate')
+  'static_discovery,client_credentials,client_credentials_cold,client_credentials_private_key_jwt,introspect,bearer_get_agent,bearer_get_agent_dpop,policy_evaluate,refresh_rotate')
   .split(',')
   .map((s) => s.trim())
   .filter(Boolean);
@@ -158,8 +162,45 @@ async function startServer() {
   throw new Error(`API not ready after 60 s: ${stderr}`);
 }
 
+// The nest_express_floor line: a bare Nest 11 + @nestjs/platform-express app (bench/floor-app.ts) serving the
+// API's own discovery document, as many processes as the API, measured in the same run with the same load.
+let floor;
+async function measureFloor() {
+  const body = await (await fetch(`${BASE}/.well-known/oauth-authorization-server`)).text();
+  const file = path.join(mkdtempSync(path.join(tmpdir(), 'bench-floor-')), 'discovery.json');
+  writeFileSync(file, body);
+  const port = PORT + 2;
+  floor = spawn(process.execPath, ['dist/bench/floor-app.js'], {
+    cwd: root,
+    env: { ...env, PORT: String(port), HOST: '127.0.0.1', FLOOR_BODY_FILE: file, FLOOR_WORKERS: String(API_WORKERS), NODE_ENV: 'production', NODE_OPTIONS: serverEnv.NODE_OPTIONS },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  await new Promise((resolve, reject) => {
+    floor.stdout.once('data', resolve);
+    floor.once('exit', (code) => reject(new Error(`floor app exited (${code})`)));
+  });
+  try {
+    return await measure('nest_express_floor', { target: 'floor', url: `http://127.0.0.1:${port}/.well-known/oauth-authorization-server`, method: 'GET', workers: API_WORKERS, bytes: Buffer.byteLength(body) });
+  } finally {
+    floor.kill('SIGTERM');
+    floor = undefined;
+  }
+}
+
 function stopServer() {
+  if (floor) floor.kill('SIGTERM');
   if (server && server.exitCode === null) server.kill('SIGTERM');
+}
+
+/** A process's cluster workers, or the process itself. */
+function childPids(pid) {
+  if (!pid) return [];
+  try {
+    const children = execFileSync('pgrep', ['-P', String(pid)]).toString().split('\n').filter(Boolean).map(Number);
+    return children.length > 0 ? children : [pid];
+  } catch {
+    return [pid];
+  }
 }
 
 /** The API's processes: the cluster primary's workers, or the single process. */
@@ -184,6 +225,17 @@ async function cutProfiles(scenario) {
     if (!existsSync(file)) continue;
     if (scenario) renameSync(file, path.join(PROFILE_DIR, `${scenario}-${pid}.cpuprofile`));
     else rmSync(file);
+  }
+}
+
+/** CPU seconds (user + system) a process has used so far (/proc, clock ticks of 10 ms). */
+function cpuSeconds(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
   }
 }
 
@@ -352,7 +404,10 @@ async function measure(scenario, opts) {
   const base = { url: opts.url, connections: CONNECTIONS, method: opts.method ?? 'POST', headers: opts.headers, body: opts.body, requests: opts.requests };
   if (WARMUP > 0 && !opts.noWarmup) await autocannon({ ...base, duration: WARMUP });
   if (!opts.target) await cutProfiles();
+  const pids = opts.target === 'floor' ? childPids(floor?.pid) : opts.target ? (opts.pids ?? []) : apiPids();
+  const cpu0 = pids.map(cpuSeconds);
   const r = await autocannon({ ...base, duration: DURATION });
+  const cpu = pids.reduce((sum, pid, i) => sum + cpuSeconds(pid) - cpu0[i], 0);
   if (!opts.target) await cutProfiles(scenario);
   const line = {
     scenario,
@@ -364,11 +419,23 @@ async function measure(scenario, opts) {
     requests: r.requests.total,
     duration_s: Math.round(r.duration * 100) / 100,
     connections: CONNECTIONS,
+    // The API processes' CPU (user + system) per answered request: steadier than rps on a shared machine.
+    ...(pids.length > 0 ? { cpu_us_per_request: Math.round((cpu * 1e6) / r.requests.total) } : {}),
     ...(opts.target ? { target: opts.target } : {}),
+    ...(opts.workers ? { workers: opts.workers, bytes: opts.bytes } : {}),
+    ...(floorLine && !opts.target ? { vs_floor: ratio(line0(r), floorLine) } : {}),
+    ...(floorLine?.cpu_us_per_request && pids.length > 0 && !opts.target
+      ? { cpu_vs_floor: Math.round((floorLine.cpu_us_per_request / ((cpu * 1e6) / r.requests.total)) * 100) / 100 }
+      : {}),
   };
   print(line);
   return line;
 }
+
+/** The floor line of this run: every scenario after it prints its throughput as a fraction of the floor's. */
+let floorLine;
+const line0 = (r) => ({ rps: r['2xx'] / r.duration });
+const ratio = (a, b) => (a && b && b.rps > 0 ? Math.round((a.rps / b.rps) * 100) / 100 : null);
 
 const form = { 'content-type': 'application/x-www-form-urlencoded' };
 
@@ -405,12 +472,13 @@ async function measureLoops(scenario, states, step) {
     requests: ok + failed,
     duration_s: Math.round(seconds * 100) / 100,
     connections: states.length,
+    ...(floorLine ? { vs_floor: ratio({ rps: ok / seconds }, floorLine) } : {}),
   };
   print(line);
   return line;
 }
 
-async function runScenarios(data) {
+async function runScenarios(data, afterScenario = async () => undefined) {
   const results = {};
   const root = data.roots[0];
   const rootBasic = basic(root.agent.id, root.credential.api_key);
@@ -418,7 +486,10 @@ async function runScenarios(data) {
   const rootBearer = data.rootTokens[0].access_token;
 
   for (const scenario of SCENARIOS) {
-    if (scenario === 'client_credentials') {
+    if (scenario === 'static_discovery') {
+      // The floor's route on the API: no data, no authentication; everything it costs above the floor is ours.
+      results[scenario] = await measure(scenario, { url: `${BASE}/.well-known/oauth-authorization-server`, method: 'GET' });
+    } else if (scenario === 'client_credentials') {
       results[scenario] = await measure(scenario, {
         url: `${API}/auth/token`,
         headers: { ...form, authorization: rootBasic },
@@ -527,6 +598,7 @@ async function runScenarios(data) {
     } else {
       log('unknown scenario', { scenario });
     }
+    await afterScenario(scenario);
   }
   return results;
 }
@@ -563,7 +635,8 @@ async function argon2Reference(cores) {
 
 // ------------------------------------------------------------------------------------------------ peer
 async function startPeerFromShared() {
-  const shared = path.resolve(root, '..', 'shared', 'bench-peer');
+  // BENCH_PEER_DIR: where the peer's folder is when it is not beside the checkout (e.g. a git worktree).
+  const shared = env.BENCH_PEER_DIR ? path.resolve(env.BENCH_PEER_DIR) : path.resolve(root, '..', 'shared', 'bench-peer');
   if (!existsSync(shared)) throw new Error(`no ${shared}`);
   const dir = mkdtempSync(path.join(tmpdir(), 'bench-peer-'));
   cpSync(shared, dir, { recursive: true });
@@ -580,6 +653,7 @@ async function startPeerFromShared() {
     await new Promise((r) => setTimeout(r, 200));
   }
   return {
+    pid: peer.pid,
     stop: () => peer.kill('SIGTERM'),
     tokenUrl: `http://127.0.0.1:${port}/token`,
     introspectUrl: `http://127.0.0.1:${port}/token/introspection`,
@@ -590,33 +664,48 @@ async function startPeerFromShared() {
   };
 }
 
-async function measurePeer(peer, ours) {
-  const auth = basic(peer.clientId, peer.secret);
-  const tokenLine = await measure('client_credentials', {
+/** The peer's token endpoint, measured like ours (its own process's CPU too, when it was started here). */
+async function measurePeerToken(peer) {
+  return measure('client_credentials', {
     target: 'peer',
+    pids: peer.pid ? [peer.pid] : undefined,
     url: peer.tokenUrl,
-    headers: { ...form, authorization: auth },
+    headers: { ...form, authorization: basic(peer.clientId, peer.secret) },
     body: `grant_type=client_credentials&scope=${enc(peer.scope)}`,
   });
-  let introspectLine;
-  if (peer.introspectUrl) {
-    const minted = await call('POST', peer.tokenUrl, {
-      headers: { authorization: auth },
-      form: `grant_type=client_credentials&scope=${enc(peer.scope)}${peer.opaqueResource ? `&resource=${enc(peer.opaqueResource)}` : ''}`,
-    });
-    introspectLine = await measure('introspect', {
-      target: 'peer',
-      url: peer.introspectUrl,
-      headers: { ...form, authorization: auth },
-      body: `token=${minted.body.access_token}&token_type_hint=access_token`,
-    });
-  }
-  const ratio = (a, b) => (a && b && b.rps > 0 ? Math.round((a.rps / b.rps) * 100) / 100 : null);
+}
+
+/** The peer's introspection of one opaque token it minted (its JWTs cannot be introspected). */
+async function measurePeerIntrospect(peer) {
+  if (!peer.introspectUrl) return undefined;
+  const auth = basic(peer.clientId, peer.secret);
+  const minted = await call('POST', peer.tokenUrl, {
+    headers: { authorization: auth },
+    form: `grant_type=client_credentials&scope=${enc(peer.scope)}${peer.opaqueResource ? `&resource=${enc(peer.opaqueResource)}` : ''}`,
+  });
+  return measure('introspect', {
+    target: 'peer',
+    pids: peer.pid ? [peer.pid] : undefined,
+    url: peer.introspectUrl,
+    headers: { ...form, authorization: auth },
+    body: `token=${minted.body.access_token}&token_type_hint=access_token`,
+  });
+}
+
+/** The ratios to the peer: throughput, and CPU per request (the peer's over ours: ours excludes PostgreSQL and Redis). */
+function printPeerRatios(ours, peerLines) {
+  const cpuRatio = (a, b) =>
+    a?.cpu_us_per_request && b?.cpu_us_per_request ? Math.round((b.cpu_us_per_request / a.cpu_us_per_request) * 100) / 100 : null;
   print({
     ratio_vs_peer: {
-      client_credentials: ratio(ours.client_credentials, tokenLine),
-      introspect: ratio(ours.introspect, introspectLine),
-      bearer_get_agent: ratio(ours.bearer_get_agent, introspectLine),
+      client_credentials: ratio(ours.client_credentials, peerLines.token),
+      introspect: ratio(ours.introspect, peerLines.introspect),
+      bearer_get_agent: ratio(ours.bearer_get_agent, peerLines.introspect),
+    },
+    cpu_ratio_vs_peer: {
+      client_credentials: cpuRatio(ours.client_credentials, peerLines.token),
+      introspect: cpuRatio(ours.introspect, peerLines.introspect),
+      bearer_get_agent: cpuRatio(ours.bearer_get_agent, peerLines.introspect),
     },
   });
 }
@@ -633,11 +722,9 @@ async function main() {
     await startServer();
     log('api ready', { workers: API_WORKERS, port: PORT });
     const data = await seed();
-    const ours = await runScenarios(data);
-    const cores = (await import('node:os')).cpus().length;
-    print({ reference: 'rs256_sign_per_s_1core', node_crypto: rsaSignReference(), cores });
-    print({ reference: 'argon2id_verify_per_s_all_cores', node_argon2: await argon2Reference(cores), cores, memory_kib: 19456, time_cost: 2 });
-    print({ memory: rssMb() });
+    floorLine = await measureFloor();
+    // The peer runs beside the (idle) API and each of its lines is measured right after ours of the same kind:
+    // on a machine shared with other jobs, lines minutes apart are not comparable.
     let peer;
     if (env.BENCH_PEER_TOKEN_URL) {
       peer = {
@@ -650,15 +737,25 @@ async function main() {
         stop: () => undefined,
       };
     } else if (env.BENCH_WITH_PEER === '1') {
-      stopServer(); // the peer is measured alone on the machine, like AgentAuth was
       peer = await startPeerFromShared();
     }
-    if (peer) {
-      try {
-        await measurePeer(peer, ours);
-      } finally {
-        peer.stop();
+    const peerLines = {};
+    try {
+      const ours = await runScenarios(data, async (scenario) => {
+        if (peer && scenario === 'client_credentials') peerLines.token = await measurePeerToken(peer);
+        if (peer && scenario === 'introspect') peerLines.introspect = await measurePeerIntrospect(peer);
+      });
+      if (peer) {
+        peerLines.token ??= await measurePeerToken(peer);
+        peerLines.introspect ??= await measurePeerIntrospect(peer);
       }
+      const cores = (await import('node:os')).cpus().length;
+      print({ reference: 'rs256_sign_per_s_1core', node_crypto: rsaSignReference(), cores });
+      print({ reference: 'argon2id_verify_per_s_all_cores', node_argon2: await argon2Reference(cores), cores, memory_kib: 19456, time_cost: 2 });
+      print({ memory: rssMb() });
+      if (peer) printPeerRatios(ours, peerLines);
+    } finally {
+      peer?.stop();
     }
   } finally {
     stopServer();

@@ -1,15 +1,23 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager, type SelectQueryBuilder } from 'typeorm';
+import { DriverUtils } from 'typeorm/driver/DriverUtils';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { Agent, type AgentStatus, type TrustLevel } from './agent.entity';
-import { idsOnPath, pathUnder, restrictToSubtree, type TreeScope } from './tree-visibility';
+import { idsOnPath, pathUnder, restrictToSubtree, type TreeScope, treeScopeOf } from './tree-visibility';
 import { fetchKeysetPage, type Keyset } from '@agentauth/core';
 
 export interface AgentListFilter {
   status?: AgentStatus;
   trustLevel?: TrustLevel;
   parentAgentId?: string;
+}
+
+/** A read whose SQL is built once: the statement, its parameters' order, and the row → entity mapping. */
+interface PreparedRead {
+  text: string;
+  order: ('subject' | 'id')[];
+  hydrate: (row: Record<string, unknown>) => Agent;
 }
 
 /**
@@ -26,9 +34,51 @@ export class AgentsRepository {
     return (manager ?? this.dataSource.manager).getRepository(Agent).createQueryBuilder('a');
   }
 
-  /** `id` if it lies in `scope` (the subject's subtree, itself included), else null. */
+  /**
+   * `id` if it lies in the scope's subtree (itself included), else null. The hot read behind every
+   * `GET /agents/{id}`: its SQL is built by the query builder once (the same statement as before) and each
+   * call only sends it and maps the row — building the query and hydrating through TypeORM were ~9 % of a
+   * Bearer read's CPU (docs/performance.md, "Cost ledger").
+   */
   async findInSubtree(scope: TreeScope, id: string): Promise<Agent | null> {
-    return restrictToSubtree(this.qb(), 'a', scope).where('a.id = :id', { id }).getOne();
+    const statement = (this.findInSubtreeStatement ??= this.prepareFindInSubtree());
+    const rows = await this.dataSource.query<Record<string, unknown>[]>(
+      statement.text,
+      statement.order.map((name) => (name === 'subject' ? scope.agentId : id)),
+    );
+    return rows.length > 0 ? statement.hydrate(rows[0]) : null;
+  }
+
+  private findInSubtreeStatement?: PreparedRead;
+
+  private prepareFindInSubtree(): PreparedRead {
+    const subject = '00000000-0000-4000-8000-00000000005a';
+    const target = '00000000-0000-4000-8000-0000000000a1';
+    const [text, parameters] = restrictToSubtree(this.qb(), 'a', treeScopeOf(subject))
+      .where('a.id = :id', { id: target })
+      .getQueryAndParameters();
+    const order = parameters.map((value) => {
+      if (value === subject) return 'subject' as const;
+      if (value === target) return 'id' as const;
+      throw new Error('findInSubtree: unexpected query parameter');
+    });
+    const metadata = this.dataSource.getMetadata(Agent);
+    const driver = this.dataSource.driver;
+    const columns = metadata.columns.map((column) => ({
+      column,
+      alias: DriverUtils.buildAlias(driver, undefined, 'a', column.databaseName),
+    }));
+    return {
+      text,
+      order,
+      hydrate: (row) => {
+        const agent = metadata.create() as Agent;
+        for (const { column, alias } of columns) {
+          column.setEntityValue(agent, driver.prepareHydratedValue(row[alias], column));
+        }
+        return agent;
+      },
+    };
   }
 
   /** Is `agentId` in `scope` (the subtree of its agent, itself included)? One query. */

@@ -1,4 +1,3 @@
-import { SetMetadata } from '@nestjs/common';
 import type { Principal } from '@agentauth/core';
 
 export type AuditOutcome = 'success' | 'failure' | 'denied';
@@ -61,13 +60,6 @@ export const AUDITED = 'agentauth:audited';
 export interface AuditedMetadata extends AuditedOptions {
   eventType: string;
 }
-
-/**
- * Marks a route whose act is audited: the interceptor records success, failure or denied, and the response
- * is sent only after the event is committed.
- */
-export const Audited = (eventType: string, options: AuditedOptions): MethodDecorator =>
-  SetMetadata(AUDITED, { eventType, ...options } satisfies AuditedMetadata);
 
 /** What a handler may add to (or correct in) the event its `@Audited` route records. */
 export type AuditAnnotation = Partial<

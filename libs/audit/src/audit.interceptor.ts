@@ -1,12 +1,27 @@
-import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
+import {
+  applyDecorators,
+  CallHandler,
+  ExecutionContext,
+  Injectable,
+  NestInterceptor,
+  SetMetadata,
+  UseInterceptors,
+} from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
 import { catchError, from, mergeMap, Observable } from 'rxjs';
-import { ClientIpResolver, type Principal, requestIdOf, toProblem } from '@agentauth/core';
+import {
+  ClientIpResolver,
+  type Principal,
+  requestIdOf,
+  RouteMetadataCache,
+  toProblem,
+} from '@agentauth/core';
 import {
   AUDITED,
   auditAnnotationOf,
   type AuditedMetadata,
+  type AuditedOptions,
   type AuditEventInput,
   type AuditOutcome,
   principalAuditFields,
@@ -30,6 +45,11 @@ export function outcomeOf(error: unknown): AuditOutcome {
  */
 @Injectable()
 export class AuditInterceptor implements NestInterceptor {
+  /** Each handler's `@Audited` metadata, read on its first request. */
+  private readonly routes = new RouteMetadataCache(([handler]) =>
+    this.reflector.get<AuditedMetadata | undefined>(AUDITED, handler),
+  );
+
   constructor(
     private readonly reflector: Reflector,
     private readonly audit: AuditService,
@@ -37,7 +57,7 @@ export class AuditInterceptor implements NestInterceptor {
   ) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    const meta = this.reflector.get<AuditedMetadata | undefined>(AUDITED, context.getHandler());
+    const meta = this.routes.of(context);
     if (!meta || context.getType() !== 'http') return next.handle();
     const req = context.switchToHttp().getRequest<Request & { principal?: Principal }>();
 
@@ -82,3 +102,15 @@ export class AuditInterceptor implements NestInterceptor {
     );
   }
 }
+
+/**
+ * Marks a route whose act is audited: the interceptor records success, failure or denied, and the response
+ * is sent only after the event is committed. The interceptor is bound to the audited routes only (not
+ * global): every other route runs with no interceptor at all, so Nest skips its interceptor chain (two
+ * `AsyncResource.bind` and an rxjs pipeline per request; docs/performance.md, "Cost ledger").
+ */
+export const Audited = (eventType: string, options: AuditedOptions): MethodDecorator =>
+  applyDecorators(
+    SetMetadata(AUDITED, { eventType, ...options } satisfies AuditedMetadata),
+    UseInterceptors(AuditInterceptor),
+  );

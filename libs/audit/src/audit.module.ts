@@ -1,5 +1,4 @@
 import { Global, Module } from '@nestjs/common';
-import { APP_INTERCEPTOR } from '@nestjs/core';
 import { REFUSAL_AUDIT } from '@agentauth/core';
 import { AuditController } from './audit.controller';
 import { AuditInterceptor } from './audit.interceptor';
@@ -11,8 +10,8 @@ import { StatsRegistry } from './stats.registry';
 import { StatsService } from './stats.service';
 
 /**
- * The audit trail (docs/audit.md): `AuditService.record` for every security-relevant act, the global
- * `@Audited` interceptor, the authentication guard's refusals (`REFUSAL_AUDIT`), the hash chain, and the operators' endpoints (`GET /audit/events`, `GET /stats`).
+ * The audit trail (docs/audit.md): `AuditService.record` for every security-relevant act, the
+ * `@Audited` routes' interceptor, the authentication guard's refusals (`REFUSAL_AUDIT`), the hash chain, and the operators' endpoints (`GET /audit/events`, `GET /stats`).
  * Global so every context can inject `AuditService` and `StatsRegistry` without importing it.
  */
 @Global()
@@ -25,7 +24,8 @@ import { StatsService } from './stats.service';
     AuditQueryService,
     StatsRegistry,
     StatsService,
-    { provide: APP_INTERCEPTOR, useClass: AuditInterceptor },
+    // Bound per route by `@Audited` (not global: routes that audit nothing pay nothing for it).
+    AuditInterceptor,
     // Core's authentication guard records its refusals (401, 403 insufficient_scope) through this port.
     { provide: REFUSAL_AUDIT, useClass: GuardRefusalAudit },
   ],

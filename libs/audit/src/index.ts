@@ -2,11 +2,11 @@
 // (trimmed with grep; a test that needs an internal imports it by relative path).
 export {
   annotateAudit,
-  Audited,
   type AuditEventInput,
   type AuditOrigin,
   requestAuditFields,
 } from './audit-event';
+export { Audited } from './audit.interceptor';
 export { AuditModule } from './audit.module';
 export { AUDIT_OPTIONS, AuditService, DEFAULT_AUDIT_OPTIONS } from './audit.service';
 export { type RecordedAuditEvent } from './audit-chain';

@@ -121,3 +121,5 @@ export { startTracing, tracingRequested } from './tracing/tracing';
 export { createInProcessRedis, isInProcessRedis } from './embedded/in-process-redis';
 export { describeRuntimeMode, embeddedDataDirForDisplay } from './embedded/runtime-mode';
 export { REDIS } from './redis/redis.tokens';
+export * from './http/route-metadata';
+export { ProblemDetailsFilter } from './errors/problem-details.filter';

@@ -10,6 +10,7 @@ import {
   IS_PUBLIC,
   type Principal,
   requestIdOf,
+  RouteMetadataCache,
 } from '@agentauth/core';
 import { agentBucket, HOUR_MS, ipBucket, MINUTE_MS, namedAgentBucket, namedIpBucket } from './buckets';
 import { rateLimitHeaders, type RateLimitSpec } from './rate-limit-decision';
@@ -43,6 +44,14 @@ export interface RoutePlan {
 export class RateLimitGuard implements CanActivate {
   private readonly unlimited = new Set(UNLIMITED_PATHS);
   private readonly clientAuthPaths: Set<string>;
+  /** Each route's rate-limit metadata, read on its first request (never per request). */
+  private readonly routes = new RouteMetadataCache((targets) => ({
+    skip: this.reflector.getAllAndOverride<boolean>(SKIP_RATE_LIMIT, targets) === true,
+    isPublic: this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets) === true,
+    isAdmin: this.reflector.getAllAndOverride<boolean>(ADMIN_ONLY, targets) === true,
+    clientAuthentication: this.reflector.getAllAndOverride<boolean>(CLIENT_AUTH_RATE_LIMIT, targets) === true,
+    rules: this.reflector.getAllAndMerge<RateLimitRule[]>(RATE_LIMIT_RULES, targets) ?? [],
+  }));
 
   constructor(
     private readonly reflector: Reflector,
@@ -55,8 +64,7 @@ export class RateLimitGuard implements CanActivate {
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     if (context.getType() !== 'http') return true;
-    const targets = [context.getHandler(), context.getClass()];
-    if (this.reflector.getAllAndOverride<boolean>(SKIP_RATE_LIMIT, targets)) return true;
+    if (this.routes.of(context).skip) return true;
     const http = context.switchToHttp();
     const req = http.getRequest<Request & { principal?: Principal }>();
     if (this.unlimited.has(normalizePath(req.path))) return true;
@@ -81,14 +89,11 @@ export class RateLimitGuard implements CanActivate {
 
   /** Which buckets a request counts against. */
   async plan(req: Request & { principal?: Principal }, context: ExecutionContext): Promise<RoutePlan> {
-    const targets = [context.getHandler(), context.getClass()];
+    const route = this.routes.of(context);
     const principal = req.principal;
-    const isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets) === true;
-    const isAdmin = this.reflector.getAllAndOverride<boolean>(ADMIN_ONLY, targets) === true;
+    const { isPublic, isAdmin, rules } = route;
     const clientAuthentication =
-      this.reflector.getAllAndOverride<boolean>(CLIENT_AUTH_RATE_LIMIT, targets) === true ||
-      this.clientAuthPaths.has(normalizePath(req.path));
-    const rules = this.reflector.getAllAndMerge<RateLimitRule[]>(RATE_LIMIT_RULES, targets) ?? [];
+      route.clientAuthentication || this.clientAuthPaths.has(normalizePath(req.path));
     const ip = this.clientIp.resolve(req);
     const specs: RateLimitSpec[] = [];
     if (principal) {

@@ -252,4 +252,40 @@ describe('AgentsRepository subtree queries on deep and wide trees', () => {
     }
     expect(plan.map((n) => n['Index Name']).filter(Boolean)).toContain(expectedIndex);
   });
+  it('findInSubtree (its SQL built once, the row mapped without the query builder) returns exactly what the query builder does', async () => {
+    const viaQueryBuilder = (subject: string, id: string) =>
+      dataSource
+        .getRepository(Agent)
+        .createQueryBuilder('a')
+        .innerJoin(
+          'agents',
+          'tv_subject',
+          `tv_subject.id = :subject AND (a.path >= tv_subject.path AND a.path < (tv_subject.path || '~'))`,
+          { subject },
+        )
+        .where('a.id = :id', { id })
+        .getOne();
+    const child = await wideChild();
+    await owner.query(
+      `UPDATE agents SET capabilities = '{search,browse}', metadata = '{"team":"x","n":1}', expires_at = now() + interval '1 day' WHERE id = $1`,
+      [child],
+    );
+    for (const [subject, id] of [
+      [wideRoot, child],
+      [wideRoot, wideRoot],
+      [chain[10], chain[DEEP]],
+    ]) {
+      const found = await repository.findInSubtree(treeScopeOf(subject), id);
+      expect(found).toBeInstanceOf(Agent);
+      expect(found).toEqual(await viaQueryBuilder(subject, id));
+      expect(found?.id).toBe(id);
+    }
+    const expected = await viaQueryBuilder(wideRoot, child);
+    expect(expected?.expiresAt).toBeInstanceOf(Date);
+    expect(await repository.findInSubtree(treeScopeOf(wideRoot), child)).toEqual(expected);
+    // Outside the subject's subtree (an ancestor, another tree) and unknown: null, like the query builder.
+    expect(await repository.findInSubtree(treeScopeOf(chain[DEEP]), chain[10])).toBeNull();
+    expect(await repository.findInSubtree(treeScopeOf(wideRoot), chain[DEEP])).toBeNull();
+    expect(await repository.findInSubtree(treeScopeOf(wideRoot), randomUUID())).toBeNull();
+  });
 });

@@ -7,6 +7,7 @@ import { protectedResourceMetadataUrl } from '../config/management-resource';
 import { constantTimeEqual } from '../crypto/constant-time';
 import { ForbiddenProblem, Problem, UnauthorizedProblem } from '../errors/problems';
 import type { RequestWithContext } from '../http/request-context';
+import { RouteMetadataCache } from '../http/route-metadata';
 import { ADMIN_ONLY, AUTH_REQUIREMENT, type AuthRequirement } from './auth.decorator';
 import {
   type AccessTokenScheme,
@@ -59,6 +60,13 @@ export function accessTokenCredential(
  */
 @Injectable()
 export class AuthGuard implements CanActivate {
+  /** Each route's `@Public` / `@AdminOnly` / `@Auth` metadata, read on its first request. */
+  private readonly routes = new RouteMetadataCache((targets) => ({
+    isPublic: this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets) === true,
+    adminOnly: this.reflector.getAllAndOverride<boolean>(ADMIN_ONLY, targets) === true,
+    requirement: this.reflector.getAllAndOverride<AuthRequirement | undefined>(AUTH_REQUIREMENT, targets),
+  }));
+
   constructor(
     private readonly reflector: Reflector,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -69,11 +77,11 @@ export class AuthGuard implements CanActivate {
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     if (context.getType() !== 'http') return true;
-    const targets = [context.getHandler(), context.getClass()];
-    if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) return true;
+    const route = this.routes.of(context);
+    if (route.isPublic) return true;
     const req = context.switchToHttp().getRequest<Request & RequestWithPrincipal & RequestWithContext>();
 
-    if (this.reflector.getAllAndOverride<boolean>(ADMIN_ONLY, targets)) {
+    if (route.adminOnly) {
       const presented = req.headers['x-admin-key'];
       const missing = typeof presented !== 'string' || presented.length === 0;
       if (missing || !constantTimeEqual(presented, this.config.adminApiKey)) {
@@ -86,7 +94,7 @@ export class AuthGuard implements CanActivate {
       return true;
     }
 
-    const requirement = this.reflector.getAllAndOverride<AuthRequirement>(AUTH_REQUIREMENT, targets);
+    const requirement = route.requirement;
     if (!requirement || !this.authenticator) {
       throw withResourceMetadata(
         new UnauthorizedProblem('This route does not accept any credential'),

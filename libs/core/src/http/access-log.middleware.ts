@@ -13,18 +13,21 @@ export function accessLogMiddleware(fallbackLogger: PinoBaseLogger, observers?: 
     res.on('finish', () => {
       const request = req as RequestWithContext & { log?: PinoBaseLogger };
       const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
-      const logger = request.log ?? fallbackLogger;
       const route = routePatternOf(req);
       const status = res.statusCode;
-      const fields = {
-        method: req.method,
-        route,
-        status,
-        duration_ms: Math.round(durationMs * 1000) / 1000,
-        agent_id: request.agentId ?? null,
-      };
-      if (status >= 500) logger.error(fields, 'request completed');
-      else logger.info(fields, 'request completed');
+      const level = status >= 500 ? 'error' : 'info';
+      // The request's logger (`req.log`) is built on first use: below the configured level (e.g.
+      // LOG_LEVEL=warn) neither it nor the line's fields are made. Its level is the root's.
+      if (fallbackLogger.isLevelEnabled(level)) {
+        const fields = {
+          method: req.method,
+          route,
+          status,
+          duration_ms: Math.round(durationMs * 1000) / 1000,
+          agent_id: request.agentId ?? null,
+        };
+        (request.log ?? fallbackLogger)[level](fields, 'request completed');
+      }
       observers?.notify({ method: req.method, route, status, durationMs, req, res });
     });
     next();

@@ -19,8 +19,17 @@ export function exceedsDepth(value: unknown, maxDepth: number): boolean {
   return false;
 }
 
+/** type-is's `hasBody`, which body-parser asks first: a Transfer-Encoding, or a numeric Content-Length (even 0). */
+function hasBody(req: Request): boolean {
+  return (
+    req.headers['transfer-encoding'] !== undefined ||
+    // Global isNaN on purpose: it coerces the header (a string, or undefined) exactly as type-is does.
+    !isNaN(req.headers['content-length'] as unknown as number)
+  );
+}
+
 /**
- * JSON and form body parsers whose errors (malformed body, too large, bad charset) are answered here as
+ * JSON and form body parsing (one middleware) whose errors (malformed body, too large, bad charset) are answered here as
  * problem+json with stable codes, instead of travelling through Express's error path.
  */
 export function bodyParsers(limitBytes: number, isOAuthPath: (path: string) => boolean): RequestHandler[] {
@@ -28,7 +37,7 @@ export function bodyParsers(limitBytes: number, isOAuthPath: (path: string) => b
     json({ limit: limitBytes, type: ['application/json', 'application/*+json'] }),
     urlencoded({ limit: limitBytes, extended: false, parameterLimit: 100 }),
   ];
-  return parsers.map(
+  const [parseJson, parseForm] = parsers.map(
     (parser) =>
       (req: Request, res: Response, next: NextFunction): void =>
         parser(req, res, (error?: unknown) => {
@@ -44,4 +53,16 @@ export function bodyParsers(limitBytes: number, isOAuthPath: (path: string) => b
           else sendProblem(res, problem, requestIdOf(req));
         }),
   );
+  // One middleware, not two, and nothing at all for a request without a body (every GET): the parsers
+  // would each only find that out themselves, one router layer apiece (docs/performance.md, "Cost ledger").
+  // "Has a body" is body-parser's own test (type-is: a Transfer-Encoding, or any Content-Length, even 0).
+  return [
+    (req: Request, res: Response, next: NextFunction): void => {
+      if (!hasBody(req)) {
+        if (!('body' in req)) (req as { body?: unknown }).body = undefined; // as body-parser leaves it
+        return next();
+      }
+      parseJson(req, res, () => parseForm(req, res, next));
+    },
+  ];
 }

@@ -1,0 +1,267 @@
+#!/usr/bin/env node
+// `make bench-ledger`: the cost ledger of the static route (docs/performance.md, "Cost ledger"). Starts
+// bench/ledger/ledger-app.ts once per layer (LEDGER_LAYER = 0 … 11: bare Nest-Express, then AgentAuth's HTTP
+// layers added one at a time, the real code in the API's order) and finally the real API (one process), each
+// against real PostgreSQL and Redis, and drives the same discovery-sized JSON route with autocannon (32
+// connections). All the processes run at once; each round loads each of them alone for a short slice, in a new
+// random order, so a shared machine's drifts spread over every layer; per layer the median over the rounds.
+// Prints one JSON line per slice, then the ledger:
+//   {ledger, name, cpu_us_per_request, delta_cpu_us, rps}
+// cpu_us_per_request = the server process's CPU time (user + system, /proc) over the measured window divided
+// by the requests it answered: what one request costs that process, steadier than rps on a shared machine
+// (rps is printed too). delta = this layer minus the one before it. Work done by Redis (the rate-limit
+// script) is not in it: that runs in redis-server.
+//
+// Env: LEDGER_ROUNDS (8), LEDGER_DURATION (2 s per slice), LEDGER_WARMUP (3 s per process, once), BENCH_CONNECTIONS (32), BENCH_SKIP_BUILD,
+//      LEDGER_PORT (8310), TEST_PG_ADMIN_URL, TEST_REDIS_URL, LEDGER_LAYERS (comma list of indexes / `api`).
+import { execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import Redis from 'ioredis';
+import pg from 'pg';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const env = process.env;
+const PORT = Number(env.LEDGER_PORT ?? 8310);
+const ROUNDS = Number(env.LEDGER_ROUNDS ?? 8);
+const DURATION = Number(env.LEDGER_DURATION ?? 2);
+const WARMUP = Number(env.LEDGER_WARMUP ?? 3);
+const CONNECTIONS = Number(env.BENCH_CONNECTIONS ?? 32);
+const ADMIN_URL = env.TEST_PG_ADMIN_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
+const REDIS_URL = env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/0';
+const DB_NAME = `agentauth_ledger_${process.pid}`;
+const BASE = `http://127.0.0.1:${PORT}`;
+const ROUTE = '/.well-known/oauth-authorization-server';
+
+const NAMES = [
+  'bare Nest-Express (the floor)',
+  'infrastructure modules loaded (config, nestjs-pino context, PostgreSQL, Redis, audit, rate limiter), ETag / X-Powered-By off',
+  '+ request id, request logger, access log',
+  '+ security headers',
+  '+ CORS',
+  '+ content-type check, body parsers (JSON, form)',
+  '+ global prefix /api/v1 (with exclusions)',
+  '+ global authentication guard',
+  '+ rate-limit guard (one Redis script call per request: the IP bucket)',
+  '+ audit interceptor (bound to @Audited routes only since issue 23: nothing on this route)',
+  '+ validation pipe',
+  '+ exception filters (problem+json, 429)',
+];
+const LAYERS = (env.LEDGER_LAYERS ?? [...NAMES.keys(), 'api'].join(','))
+  .split(',')
+  .map((s) => s.trim())
+  .filter(Boolean)
+  .map((s) => (s === 'api' ? 'api' : Number(s)));
+const nameOf = (layer) =>
+  layer === 'api' ? 'the real API (every module and route, one process)' : NAMES[layer];
+
+const log = (msg, extra = {}) => process.stderr.write(`${JSON.stringify({ ledger: msg, ...extra })}\n`);
+const print = (line) => process.stdout.write(`${JSON.stringify(line)}\n`);
+
+function dbUrl(user) {
+  const url = new URL(ADMIN_URL);
+  url.pathname = `/${DB_NAME}`;
+  if (user) {
+    url.username = user;
+    url.password = env.BENCH_APP_PASSWORD ?? '';
+  }
+  return url.toString();
+}
+
+async function admin(sql) {
+  const client = new pg.Client({ connectionString: ADMIN_URL });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+const prefix = `aa:ledger:${process.pid}:`;
+const serverEnv = {
+  ...env,
+  NODE_ENV: 'production',
+  ENVIRONMENT: 'production',
+  PORT: String(PORT),
+  HOST: '127.0.0.1',
+  PUBLIC_BASE_URL: BASE,
+  API_WORKERS: '1',
+  DATABASE_URL: dbUrl(env.BENCH_APP_ROLE ?? 'agentauth_app'),
+  MIGRATIONS_DATABASE_URL: dbUrl(),
+  DATABASE_POOL_SIZE: '4', // a dozen processes at once; the static route reads nothing
+  REDIS_URL,
+  REDIS_KEY_PREFIX: prefix,
+  SECRET_KEY: randomBytes(32).toString('base64url'),
+  ADMIN_API_KEY: randomBytes(32).toString('base64url'),
+  RATE_LIMIT_AGENT_PER_MINUTE: '10000000',
+  RATE_LIMIT_IP_PER_MINUTE: '10000000',
+  BOOTSTRAP_RATE_LIMIT_PER_HOUR: '10000000',
+  LOG_LEVEL: 'warn',
+  NODE_OPTIONS: '--max-old-space-size=192',
+};
+delete serverEnv.OTEL_EXPORTER_OTLP_ENDPOINT;
+
+function portOf(layer) {
+  return PORT + 1 + (layer === 'api' ? NAMES.length : layer);
+}
+
+async function start(layer) {
+  const args = layer === 'api' ? ['dist/apps/api/src/main.js'] : ['dist/bench/ledger/ledger-app.js'];
+  const port = portOf(layer);
+  const child = spawn(process.execPath, args, {
+    cwd: root,
+    env: { ...serverEnv, PORT: String(port), PUBLIC_BASE_URL: BASE, LEDGER_LAYER: String(layer) },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (c) => (stderr = (stderr + c).slice(-4000)));
+  for (let i = 0; i < 600; i++) {
+    if (child.exitCode !== null) throw new Error(`layer ${layer} exited: ${stderr}`);
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}${ROUTE}`);
+      if (res.status === 200) {
+        await res.arrayBuffer();
+        return child;
+      }
+    } catch {
+      /* not listening yet */
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  child.kill('SIGTERM');
+  throw new Error(`layer ${layer} not ready: ${stderr}`);
+}
+
+async function stop(child) {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+  if (child.exitCode === null) child.kill('SIGKILL');
+}
+
+/** CPU seconds (user + system) a process has used so far, from /proc (clock ticks of 10 ms). */
+function cpuSeconds(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** One slice of load on one layer's process: its CPU per answered request and its rps. */
+async function slice(layer, child, seconds) {
+  const cpu0 = cpuSeconds(child.pid);
+  const r = await autocannon({
+    url: `http://127.0.0.1:${portOf(layer)}${ROUTE}`,
+    connections: CONNECTIONS,
+    duration: seconds,
+  });
+  const cpu = cpuSeconds(child.pid) - cpu0;
+  if (r.errors + r.timeouts + r.non2xx > 0)
+    throw new Error(`layer ${layer}: ${r.errors} errors, ${r.non2xx} non-2xx`);
+  return { cpu_us_per_request: (cpu * 1e6) / r.requests.total, rps: r['2xx'] / r.duration };
+}
+
+function shuffled(xs) {
+  const out = [...xs];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [out[i], out[j]] = [out[j], out[i]];
+  }
+  return out;
+}
+
+async function main() {
+  if (!env.BENCH_SKIP_BUILD)
+    execFileSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: 'inherit' });
+  await admin(`DROP DATABASE IF EXISTS "${DB_NAME}" WITH (FORCE)`);
+  await admin(`CREATE DATABASE "${DB_NAME}"`);
+  try {
+    execFileSync(process.execPath, ['dist/scripts/migrate.js', 'up'], {
+      cwd: root,
+      env: serverEnv,
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    // The layered app serves the real discovery document (read from a short-lived API process).
+    const api = await start('api');
+    const body = await (await fetch(`http://127.0.0.1:${portOf('api')}${ROUTE}`)).text();
+    await stop(api);
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'ledger-')), 'discovery.json');
+    writeFileSync(file, body);
+    serverEnv.FLOOR_BODY_FILE = file;
+    log('body', { bytes: Buffer.byteLength(body) });
+
+    // Every layer's process runs at once (idle but for its slices), so each round measures all of them
+    // within a few seconds of each other, in a new random order: a shared machine's drifts spread evenly.
+    const children = new Map();
+    try {
+      for (const layer of LAYERS) children.set(layer, await start(layer));
+      for (const layer of LAYERS) await slice(layer, children.get(layer), WARMUP);
+      const results = new Map(LAYERS.map((l) => [l, []]));
+      for (let round = 1; round <= ROUNDS; round++) {
+        for (const layer of shuffled(LAYERS)) {
+          const line = await slice(layer, children.get(layer), DURATION);
+          results.get(layer).push(line);
+          print({
+            round,
+            layer,
+            cpu_us_per_request: Math.round(line.cpu_us_per_request),
+            rps: Math.round(line.rps),
+          });
+        }
+      }
+      const median = (xs) => {
+        const sorted = [...xs].sort((a, b) => a - b);
+        const mid = sorted.length / 2;
+        return sorted.length % 2 ? sorted[Math.floor(mid)] : (sorted[mid - 1] + sorted[mid]) / 2;
+      };
+      const quartiles = (xs) => {
+        const sorted = [...xs].sort((a, b) => a - b);
+        return [sorted[Math.floor(sorted.length / 4)], sorted[Math.floor((3 * sorted.length) / 4)]].map(
+          Math.round,
+        );
+      };
+      let previous;
+      for (const layer of LAYERS) {
+        const cpus = results.get(layer).map((l) => l.cpu_us_per_request);
+        const cpu = median(cpus);
+        print({
+          ledger: layer,
+          name: nameOf(layer),
+          cpu_us_per_request: Math.round(cpu),
+          cpu_us_quartiles: quartiles(cpus),
+          delta_cpu_us: previous === undefined ? null : Math.round(cpu - previous),
+          rps: Math.round(median(results.get(layer).map((l) => l.rps))),
+        });
+        previous = cpu;
+      }
+      const first = median(results.get(LAYERS[0]).map((l) => l.cpu_us_per_request));
+      const last = median(results.get(LAYERS[LAYERS.length - 1]).map((l) => l.cpu_us_per_request));
+      print({
+        floor_cpu_over_last: Math.round((first / last) * 100) / 100,
+        of: nameOf(LAYERS[LAYERS.length - 1]),
+      });
+    } finally {
+      for (const child of children.values()) await stop(child);
+    }
+  } finally {
+    await admin(`DROP DATABASE IF EXISTS "${DB_NAME}" WITH (FORCE)`).catch(() => undefined);
+    const redis = new Redis(REDIS_URL);
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+      if (keys.length > 0) await redis.del(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+    redis.disconnect();
+  }
+}
+
+main().catch((error) => {
+  log('failed', { error: error instanceof Error ? error.message : String(error) });
+  process.exit(1);
+});
