@@ -365,6 +365,12 @@ describe('authorization endpoint and authorization_code grant (CONTRACT §11)', 
       const approved = events.find((e) => e.event_type === 'authorize.approved');
       expect(approved).toMatchObject({ outcome: 'success', actor_agent_id: approverAgent.id });
       expect(approved?.details).toMatchObject({ client_id: flow.client.id, scope: 'agents:read' });
+      const created = events.find((e) => e.event_type === 'delegation.created');
+      expect(created).toMatchObject({ outcome: 'success', actor_agent_id: approverAgent.id });
+      expect(created?.details).toMatchObject({
+        delegate_agent_id: flow.client.id,
+        kind: 'authorization_code',
+      });
     });
 
     it('sends invalid_scope back when nothing can be granted', async () => {

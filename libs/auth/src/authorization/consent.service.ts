@@ -237,25 +237,47 @@ export class ConsentService {
       scopes,
       resource,
     });
-    await this.audit.record({
-      eventType: 'authorize.approved',
-      outcome: 'success',
+    // The delegation is recorded like one made at POST /delegations (webhooks and trail readers see every
+    // delegation), and the consent itself as authorize.approved.
+    const origin = {
       actorAgentId: approver.agentId,
       rootAgentId: request.client.rootAgentId,
       targetType: 'delegation',
       targetId: delegationId,
       ip: request.ip,
       requestId: request.requestId ?? null,
-      details: {
-        client_id: request.client.id,
-        delegation_id: delegationId,
-        scope: scopes.join(' '),
-        resource: request.target.audience,
-        redirect_uri: request.redirectUri,
-        credential_id: approver.credentialId,
-        expires_at: expiresAt.toISOString(),
+    };
+    await this.audit.recordAll([
+      {
+        ...origin,
+        eventType: 'delegation.created',
+        outcome: 'success',
+        details: {
+          delegator_agent_id: approver.agentId,
+          delegate_agent_id: request.client.id,
+          original_delegator_id: approver.agentId,
+          parent_delegation_id: null,
+          scopes,
+          depth: 1,
+          expires_at: expiresAt.toISOString(),
+          kind: 'authorization_code',
+        },
       },
-    });
+      {
+        ...origin,
+        eventType: 'authorize.approved',
+        outcome: 'success',
+        details: {
+          client_id: request.client.id,
+          delegation_id: delegationId,
+          scope: scopes.join(' '),
+          resource: request.target.audience,
+          redirect_uri: request.redirectUri,
+          credential_id: approver.credentialId,
+          expires_at: expiresAt.toISOString(),
+        },
+      },
+    ]);
     return { code, delegationId, scopes };
   }
 
