@@ -1,6 +1,8 @@
 // @ts-check
 import eslint from '@eslint/js';
+import boundaries from 'eslint-plugin-boundaries';
 import tseslint from 'typescript-eslint';
+import { boundariesConfig } from './eslint.boundaries.mjs';
 
 export default tseslint.config(
   {
@@ -29,6 +31,9 @@ export default tseslint.config(
       'no-console': 'error',
     },
   },
+  // The checked dependency rule (docs/architecture.md): lib → lib arrows, public entry points only, and
+  // the floors of libs/auth. The source of truth is eslint.boundaries.mjs.
+  ...boundariesConfig(boundaries),
   {
     files: ['test/**/*.ts'],
     rules: {

@@ -1,5 +1,20 @@
 /** @type {import('jest').Config} */
 const tsJest = ['ts-jest', { tsconfig: 'tsconfig.spec.json', diagnostics: false }];
+// The MCP SDK (CommonJS build) loads its own jose 6 lazily for `private_key_jwt` (`require('jose')` inside an
+// async function); jose 6 is ESM only, which Node loads with require(esm) but jest's module system cannot.
+// That one package is compiled to CommonJS (the same code, only the module format changes) so the SDK runs
+// unmodified under jest.
+const esmPackages = ['@modelcontextprotocol/sdk/node_modules/jose'];
+const esmToCjs = {
+  transform: {
+    '^.+\\.ts$': tsJest,
+    [`/node_modules/(${esmPackages.join('|')})/.+\\.js$`]: [
+      'ts-jest',
+      { tsconfig: { allowJs: true, module: 'commonjs', target: 'es2022' }, diagnostics: false },
+    ],
+  },
+  transformIgnorePatterns: [`^(?!.*/node_modules/(${esmPackages.join('|')})/).*/node_modules/`],
+};
 // The SDK (libs/sdk) is ESM source with `.js` relative imports (NodeNext); ts-jest compiles it to CommonJS,
 // so those specifiers are mapped back to the .ts files. Its sub-entries live under libs/sdk/src/<entry>.
 const moduleNameMapper = {
@@ -55,6 +70,10 @@ const NOT_EMBEDDED = {
   // Two database connections at once: a token request runs inside another request's open transaction.
   'auth/token-revocation-race.spec.ts':
     'mints a token while a suspension transaction is open (needs a second connection; PGlite serves one)',
+  // End-to-end interoperability (issue #21): a real AgentAuth on a loopback port, a real MCP server and, for
+  // the authorization-code flow, a real headless Chromium. Run once, against PostgreSQL and Redis.
+  'mcp/': 'end-to-end suites (MCP SDK client and server, headless Chromium), run once against PostgreSQL',
+  'authorize/': 'drives the sign-in and consent pages in headless Chromium, run once against PostgreSQL',
   'auth/refresh-token-race.spec.ts':
     "queues concurrent refreshes on a refresh token's row lock held by a second connection (PGlite serves one)",
 };
@@ -69,7 +88,7 @@ module.exports = {
       testEnvironment: 'node',
       rootDir: __dirname,
       testMatch: ['<rootDir>/test/unit/**/*.spec.ts'],
-      transform: { '^.+\\.ts$': tsJest },
+      ...esmToCjs,
       moduleNameMapper,
     },
     {
@@ -77,7 +96,7 @@ module.exports = {
       testEnvironment: 'node',
       rootDir: __dirname,
       testMatch: ['<rootDir>/test/integration/**/*.spec.ts'],
-      transform: { '^.+\\.ts$': tsJest },
+      ...esmToCjs,
       moduleNameMapper,
       globalSetup: '<rootDir>/test/support/global-setup.ts',
       globalTeardown: '<rootDir>/test/support/global-teardown.ts',
@@ -94,7 +113,7 @@ module.exports = {
       testPathIgnorePatterns: Object.keys(NOT_EMBEDDED).map(
         (p) => `/test/integration/${p.replace('.', '\\.')}`,
       ),
-      transform: { '^.+\\.ts$': tsJest },
+      ...esmToCjs,
       moduleNameMapper,
       globalSetup: '<rootDir>/test/support/global-setup-embedded.ts',
       globalTeardown: '<rootDir>/test/support/global-teardown-embedded.ts',

@@ -21,6 +21,7 @@ import { ResourceServers1764510000000 } from './1764510000000-resource-servers';
 import { PublicKeyCredentials1764520000000 } from './1764520000000-public-key-credentials';
 import { Dpop1764520100000 } from './1764520100000-dpop';
 import { ResourceServerDpopRequired1764520200000 } from './1764520200000-resource-server-dpop-required';
+import { AuthorizationCode1764530000000 } from './1764530000000-authorization-code';
 
 export const MIGRATIONS = [
   AppRole1764400000000,
@@ -45,4 +46,5 @@ export const MIGRATIONS = [
   PublicKeyCredentials1764520000000,
   Dpop1764520100000,
   ResourceServerDpopRequired1764520200000,
+  AuthorizationCode1764530000000,
 ];

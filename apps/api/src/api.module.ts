@@ -16,6 +16,7 @@ import { RevocationModule } from '@agentauth/revocation';
 import { ScopesModule } from '@agentauth/scope-registry';
 import { WebhooksModule } from '@agentauth/webhooks';
 import { MIGRATIONS } from '../../../migrations';
+import { ApiWiringCheck } from './boot-wiring.check';
 
 @Module({
   imports: [
@@ -41,6 +42,7 @@ import { MIGRATIONS } from '../../../migrations';
     // Its global guard is registered after CoreModule.httpProviders()' authentication guard, so it runs second.
     RateLimitModule.forRoot({ imports: [AgentsModule], overrides: AgentRateLimitOverrides }),
   ],
-  providers: [...CoreModule.httpProviders()],
+  // ApiWiringCheck: refuses to start unless every cascade hook and job processor above is registered.
+  providers: [...CoreModule.httpProviders(), ApiWiringCheck],
 })
 export class ApiModule {}

@@ -95,6 +95,7 @@ export class AgentCascadeRegistry {
     this.hooks.set(name, hooks);
   }
 
+  /** The names registered so far (the apps' boot check compares them with what the process needs). */
   registered(): string[] {
     return [...this.hooks.keys()];
   }

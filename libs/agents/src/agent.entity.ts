@@ -1,4 +1,5 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
+import type { OAuthClientType } from './redirect-uris';
 
 export type TrustLevel = 'root' | 'delegated' | 'ephemeral';
 export type AgentStatus = 'active' | 'suspended' | 'deactivated';
@@ -68,6 +69,17 @@ export class Agent {
    */
   @Column('boolean')
   requireDpop: boolean;
+
+  /**
+   * CONTRACT §11: `public` clients (a browser or native app such as an MCP client) hold no credentials and
+   * authenticate nowhere; they use the authorization-code flow with PKCE. Governed (a strict ancestor sets it).
+   */
+  @Column('text')
+  clientType: OAuthClientType;
+
+  /** Where `GET /auth/authorize` may send the browser back (`redirect-uris.ts`). Governed. */
+  @Column('text', { array: true })
+  redirectUris: string[];
 
   @Column('timestamptz')
   createdAt: Date;

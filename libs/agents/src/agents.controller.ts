@@ -9,13 +9,13 @@ import {
   CurrentPrincipal,
   type Principal,
   requestIdOf,
+  UuidParamPipe,
 } from '@agentauth/core';
 import { AgentsService } from './agents.service';
 import { AgentPageResponse, AgentResponse, agentView, DeactivateAgentResponse } from './dto/agent.response';
 import { CreateAgentDto } from './dto/create-agent.dto';
 import { ListAgentsQuery } from './dto/list-agents.query';
 import { SetRateLimitDto, UpdateAgentDto } from './dto/update-agent.dto';
-import { UuidParamPipe } from './http/uuid-param.pipe';
 
 @ApiTags('agents')
 @Controller('agents')

@@ -4,9 +4,8 @@ import { DataSource, type EntityManager, type SelectQueryBuilder } from 'typeorm
 import { DriverUtils } from 'typeorm/driver/DriverUtils';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { Agent, type AgentStatus, type TrustLevel } from './agent.entity';
-import type { Keyset } from './http/pagination';
-import { restrictToSubtree } from './tree-visibility';
-import { fetchKeysetPage } from '@agentauth/core';
+import { idsOnPath, pathUnder, restrictToSubtree, type TreeScope, treeScopeOf } from './tree-visibility';
+import { fetchKeysetPage, type Keyset } from '@agentauth/core';
 
 export interface AgentListFilter {
   status?: AgentStatus;
@@ -22,9 +21,10 @@ interface PreparedRead {
 }
 
 /**
- * Every query of the agents table. Tenant reads take the subject whose subtree bounds them; the few
- * system-level reads (`chain`, used by authentication and by writes that already checked visibility) take
- * one agent id and return only that agent's own ancestry.
+ * Every query of the agents table. Tenant reads take a `TreeScope` (tree-visibility.ts), which bounds them;
+ * the system-level reads say so in their name (`…Unscoped`: authentication, and writes that already checked
+ * visibility) or work on a subtree's path read from a row the caller already holds (cascades). Every subtree
+ * and ancestry SQL text comes from tree-visibility.ts.
  */
 @Injectable()
 export class AgentsRepository {
@@ -35,16 +35,16 @@ export class AgentsRepository {
   }
 
   /**
-   * `id` if it lies in `subjectAgentId`'s subtree (itself included), else null. The hot read behind every
+   * `id` if it lies in `scope` (the subject's subtree, itself included), else null. The hot read behind every
    * `GET /agents/{id}`: its SQL is built by the query builder once (the same statement as before) and each
    * call only sends it and maps the row — building the query and hydrating through TypeORM were ~9 % of a
    * Bearer read's CPU (docs/performance.md, "Cost ledger").
    */
-  async findInSubtree(subjectAgentId: string, id: string): Promise<Agent | null> {
+  async findInSubtree(scope: TreeScope, id: string): Promise<Agent | null> {
     const statement = (this.findInSubtreeStatement ??= this.prepareFindInSubtree());
     const rows = await this.dataSource.query<Record<string, unknown>[]>(
       statement.text,
-      statement.order.map((name) => (name === 'subject' ? subjectAgentId : id)),
+      statement.order.map((name) => (name === 'subject' ? scope.agentId : id)),
     );
     return rows.length > 0 ? statement.hydrate(rows[0]) : null;
   }
@@ -54,7 +54,7 @@ export class AgentsRepository {
   private prepareFindInSubtree(): PreparedRead {
     const subject = '00000000-0000-4000-8000-00000000005a';
     const target = '00000000-0000-4000-8000-0000000000a1';
-    const [text, parameters] = restrictToSubtree(this.qb(), 'a', subject)
+    const [text, parameters] = restrictToSubtree(this.qb(), 'a', treeScopeOf(subject))
       .where('a.id = :id', { id: target })
       .getQueryAndParameters();
     const order = parameters.map((value) => {
@@ -81,9 +81,9 @@ export class AgentsRepository {
     };
   }
 
-  /** Is `agentId` in the subtree of `ancestorId` (itself included)? One query. */
-  async isInSubtree(ancestorId: string, agentId: string): Promise<boolean> {
-    const count = await restrictToSubtree(this.qb(), 'a', ancestorId)
+  /** Is `agentId` in `scope` (the subtree of its agent, itself included)? One query. */
+  async isInSubtree(scope: TreeScope, agentId: string): Promise<boolean> {
+    const count = await restrictToSubtree(this.qb(), 'a', scope)
       .where('a.id = :agentId', { agentId })
       .getCount();
     return count > 0;
@@ -93,16 +93,16 @@ export class AgentsRepository {
    * The agent and its ancestors, root first, in ONE query: the ancestor ids are read from the agent's own
    * materialized path and fetched by primary key. `lock: 'share'` takes FOR SHARE row locks top-down (the
    * lock order every writer follows), so a concurrent deactivation/narrowing of an ancestor waits for us
-   * or we see its result.
+   * or we see its result. Unscoped: authentication, and writes that already checked visibility.
    */
-  async chain(agentId: string, options: { manager?: EntityManager; lock?: 'share' } = {}): Promise<Agent[]> {
+  async chainUnscoped(
+    agentId: string,
+    options: { manager?: EntityManager; lock?: 'share' } = {},
+  ): Promise<Agent[]> {
     const qb = this.qb(options.manager)
-      .innerJoin(
-        'agents',
-        'target',
-        `target.id = :agentId AND a.id = ANY(string_to_array(rtrim(target.path, '/'), '/')::uuid[])`,
-        { agentId },
-      )
+      .innerJoin('agents', 'target', `target.id = :agentId AND a.id = ANY(${idsOnPath('target')})`, {
+        agentId,
+      })
       .orderBy('a.depth', 'ASC');
     if (options.lock === 'share') qb.setLock('pessimistic_read', undefined, ['a']);
     return qb.getMany();
@@ -112,7 +112,7 @@ export class AgentsRepository {
   async anyOnChainsRequiresDpop(agentIds: string[]): Promise<boolean> {
     const rows: unknown[] = await this.dataSource.query(
       `SELECT 1 FROM agents t
-       JOIN agents a ON a.id = ANY(string_to_array(rtrim(t.path, '/'), '/')::uuid[])
+       JOIN agents a ON a.id = ANY(${idsOnPath('t')})
        WHERE t.id = ANY($1::uuid[]) AND a.require_dpop
        LIMIT 1`,
       [agentIds],
@@ -120,18 +120,19 @@ export class AgentsRepository {
     return rows.length > 0;
   }
 
-  async lockForUpdate(manager: EntityManager, id: string): Promise<Agent | null> {
+  /** Locks one agent FOR UPDATE. Unscoped: for writes that already checked visibility, and cascades. */
+  async lockForUpdateUnscoped(manager: EntityManager, id: string): Promise<Agent | null> {
     return this.qb(manager).where('a.id = :id', { id }).setLock('pessimistic_write').getOne();
   }
 
-  /** One page of `subjectAgentId`'s subtree in (created_at, id) order. Fetches `limit + 1` rows. */
+  /** One page of `scope` (the subject's subtree) in (created_at, id) order. Fetches `limit + 1` rows. */
   async listSubtree(
-    subjectAgentId: string,
+    scope: TreeScope,
     filter: AgentListFilter,
     after: Keyset | undefined,
     limit: number,
   ): Promise<Agent[]> {
-    const qb = restrictToSubtree(this.qb(), 'a', subjectAgentId);
+    const qb = restrictToSubtree(this.qb(), 'a', scope);
     if (filter.status) qb.andWhere('a.status = :status', { status: filter.status });
     if (filter.trustLevel) qb.andWhere('a.trust_level = :trustLevel', { trustLevel: filter.trustLevel });
     if (filter.parentAgentId)
@@ -141,6 +142,19 @@ export class AgentsRepository {
 
   async insert(manager: EntityManager, agent: Agent): Promise<void> {
     await manager.getRepository(Agent).insert(agent as QueryDeepPartialEntity<Agent>);
+  }
+
+  /**
+   * Does the agent hold an active credential (API key or public key)? Read here, in the agent's locking
+   * transaction, because the agents context sits below credentials: switching an agent to a public client
+   * (CONTRACT §11) needs it to hold none.
+   */
+  async hasActiveCredentials(manager: EntityManager, agentId: string): Promise<boolean> {
+    const rows = await manager.query<unknown[]>(
+      `SELECT 1 FROM credentials WHERE agent_id = $1 AND status = 'active' LIMIT 1`,
+      [agentId],
+    );
+    return rows.length > 0;
   }
 
   async update(manager: EntityManager, id: string, fields: Partial<Agent>): Promise<void> {
@@ -154,7 +168,7 @@ export class AgentsRepository {
   ): Promise<Pick<Agent, 'id' | 'allowedScopes'>[]> {
     const rows: { id: string; allowed_scopes: string[] }[] = await manager.query(
       `SELECT id, allowed_scopes FROM agents
-       WHERE path > $1 AND path < $1 || '~' AND status <> 'deactivated'
+       WHERE ${pathUnder('path', '$1', { strict: true })} AND status <> 'deactivated'
        ORDER BY depth FOR UPDATE`,
       [path],
     );
@@ -172,7 +186,7 @@ export class AgentsRepository {
     await manager.query(
       `UPDATE agents a SET allowed_scopes = v.scopes, updated_at = $3
        FROM jsonb_to_recordset($2::jsonb) AS v(id uuid, scopes text[])
-       WHERE a.id = v.id AND a.path > $1 AND a.path < $1 || '~'`,
+       WHERE a.id = v.id AND ${pathUnder('a.path', '$1', { strict: true })}`,
       [path, JSON.stringify(changes.map((c) => ({ id: c.agentId, scopes: c.allowedScopes }))), at],
     );
   }
@@ -186,7 +200,7 @@ export class AgentsRepository {
   ): Promise<void> {
     await manager.query(
       `UPDATE agents SET expires_at = $2, updated_at = $3
-       WHERE path > $1 AND path < $1 || '~' AND status <> 'deactivated'
+       WHERE ${pathUnder('path', '$1', { strict: true })} AND status <> 'deactivated'
          AND (expires_at IS NULL OR expires_at > $2)`,
       [path, expiresAt, at],
     );
@@ -195,7 +209,7 @@ export class AgentsRepository {
   /** Ids of the not-deactivated agents of the subtree at `path` (itself included), top-down. */
   async activeSubtreeIds(manager: EntityManager, path: string): Promise<string[]> {
     const rows: { id: string }[] = await manager.query(
-      `SELECT id FROM agents WHERE path >= $1 AND path < $1 || '~' AND status <> 'deactivated' ORDER BY depth, id`,
+      `SELECT id FROM agents WHERE ${pathUnder('path', '$1')} AND status <> 'deactivated' ORDER BY depth, id`,
       [path],
     );
     return rows.map((r) => r.id);
@@ -215,7 +229,7 @@ export class AgentsRepository {
   }
 
   /** Top-most agents whose own `expires_at` has passed and that are not deactivated yet (maintenance). */
-  async expiredNotDeactivated(now: Date, limit: number): Promise<Agent[]> {
+  async expiredForMaintenance(now: Date, limit: number): Promise<Agent[]> {
     return this.dataSource
       .getRepository(Agent)
       .createQueryBuilder('a')
@@ -231,7 +245,7 @@ export class AgentsRepository {
     // TypeORM's postgres driver answers an UPDATE … RETURNING with [rows, rowCount].
     const [rows]: [{ id: string; depth: number }[], number] = await manager.query(
       `UPDATE agents SET status = 'deactivated', updated_at = $2
-       WHERE path >= $1 AND path < $1 || '~' AND status <> 'deactivated'
+       WHERE ${pathUnder('path', '$1')} AND status <> 'deactivated'
        RETURNING id, depth`,
       [path, at],
     );

@@ -9,9 +9,14 @@ import {
   BadRequestProblem,
   Clock,
   ConflictProblem,
+  decodeCursor,
+  DEFAULT_PAGE_SIZE,
   ForbiddenProblem,
   NotFoundProblem,
+  type Page,
+  parseTimestamp,
   type Principal,
+  toPage,
   ValidationProblem,
 } from '@agentauth/core';
 import { type AuditOrigin, AuditService, requestAuditFields } from '@agentauth/audit';
@@ -33,12 +38,23 @@ import {
   resolveGovernedChange,
 } from './agent-rules';
 import { AgentsRepository } from './agents.repository';
+import { treeScopeOf } from './tree-visibility';
 import type { CreateAgentDto } from './dto/create-agent.dto';
 import { GOVERNED_AGENT_FIELDS, type UpdateAgentDto } from './dto/update-agent.dto';
 import type { ListAgentsQuery } from './dto/list-agents.query';
 import { agentView, type AgentResponse } from './dto/agent.response';
-import { decodeCursor, DEFAULT_PAGE_SIZE, type Page, toPage } from './http/pagination';
-import { parseTimestamp } from './http/validators';
+import { redirectUriProblem } from './redirect-uris';
+
+/** CONTRACT §11: every redirect URI must follow `redirect-uris.ts`; 400 naming each offending entry. */
+function assertRedirectUris(uris: readonly string[] | undefined): string[] | undefined {
+  if (uris === undefined) return undefined;
+  const errors = uris
+    .map((uri, i) => ({ i, problem: redirectUriProblem(uri) }))
+    .filter((e): e is { i: number; problem: string } => e.problem !== null)
+    .map(({ i, problem }) => ({ field: `redirect_uris[${i}]`, message: problem }));
+  if (errors.length > 0) throw new ValidationProblem('redirect_uris holds a URI that is not allowed', errors);
+  return [...new Set(uris)];
+}
 
 /** Is an agent able to act right now (CONTRACT §2 "inactive")? */
 export interface AgentActivity {
@@ -111,7 +127,7 @@ export class AgentsService implements OnModuleInit {
    * `NotFoundProblem('agent')` — exactly what an unknown id gets. Deactivated agents stay visible.
    */
   async findVisible(principal: Principal, id: string): Promise<Agent> {
-    const agent = await this.agents.findInSubtree(principal.subjectAgentId, id.toLowerCase());
+    const agent = await this.agents.findInSubtree(treeScopeOf(principal.subjectAgentId), id.toLowerCase());
     if (!agent) throw new NotFoundProblem('agent');
     return agent;
   }
@@ -121,7 +137,7 @@ export class AgentsService implements OnModuleInit {
    * One indexed query. `null` for an unknown id. Not tenant-scoped: for authentication and token checks.
    */
   async getActivity(agentId: string): Promise<AgentActivity | null> {
-    const chain = await this.agents.chain(agentId);
+    const chain = await this.agents.chainUnscoped(agentId);
     if (chain.length === 0) return null;
     return this.activityOf(chain);
   }
@@ -137,7 +153,7 @@ export class AgentsService implements OnModuleInit {
 
   /** Strict ancestors of the agent, root first (`[]` for a root or an unknown id). */
   async ancestorIds(agentId: string): Promise<string[]> {
-    const chain = await this.agents.chain(agentId);
+    const chain = await this.agents.chainUnscoped(agentId);
     return chain.slice(0, -1).map((a) => a.id);
   }
 
@@ -150,14 +166,14 @@ export class AgentsService implements OnModuleInit {
     principal: Principal,
     id: string,
   ): Promise<AgentActivity & { ancestorIds: string[] }> {
-    const chain = await this.agents.chain(id.toLowerCase());
+    const chain = await this.agents.chainUnscoped(id.toLowerCase());
     if (!chain.some((agent) => agent.id === principal.subjectAgentId)) throw new NotFoundProblem('agent');
     return { ...this.activityOf(chain), ancestorIds: chain.slice(0, -1).map((agent) => agent.id) };
   }
 
   /** Is `agentId` in the subtree of `ancestorId`? An agent is in its own subtree. */
   async isInSubtree(ancestorId: string, agentId: string): Promise<boolean> {
-    return this.agents.isInSubtree(ancestorId, agentId);
+    return this.agents.isInSubtree(treeScopeOf(ancestorId), agentId);
   }
 
   /**
@@ -170,7 +186,7 @@ export class AgentsService implements OnModuleInit {
     manager: EntityManager,
     agentId: string,
   ): Promise<AgentActivity & { chain: Agent[] }> {
-    const chain = await this.agents.chain(agentId, { manager, lock: 'share' });
+    const chain = await this.agents.chainUnscoped(agentId, { manager, lock: 'share' });
     if (chain.length === 0) throw new NotFoundProblem('agent');
     const activity = this.activityOf(chain);
     if (!activity.active) {
@@ -218,6 +234,9 @@ export class AgentsService implements OnModuleInit {
       expiresAt: null,
       rateLimitPerMinute: null,
       requireDpop: input.requireDpop ?? false,
+      // A root authenticates with its first credential: always a confidential client.
+      clientType: 'confidential',
+      redirectUris: [],
       createdAt: now,
       updatedAt: now,
     } satisfies Agent);
@@ -234,6 +253,7 @@ export class AgentsService implements OnModuleInit {
       ? (await this.findVisible(principal, dto.parent_agent_id)).id
       : principal.subjectAgentId;
     const expiresAt = toDate(dto.expires_at);
+    const redirectUris = assertRedirectUris(dto.redirect_uris) ?? [];
     return this.dataSource.transaction(async (manager) => {
       const {
         agent: parent,
@@ -281,6 +301,8 @@ export class AgentsService implements OnModuleInit {
         expiresAt: child.expiresAt,
         rateLimitPerMinute: child.rateLimitPerMinute,
         requireDpop: dto.require_dpop ?? false,
+        clientType: dto.client_type ?? 'confidential',
+        redirectUris,
         createdAt: now,
         updatedAt: now,
       } satisfies Agent);
@@ -297,7 +319,7 @@ export class AgentsService implements OnModuleInit {
       : undefined;
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
     const rows = await this.agents.listSubtree(
-      principal.subjectAgentId,
+      treeScopeOf(principal.subjectAgentId),
       { status: query.status, trustLevel: query.trust_level, parentAgentId },
       after,
       limit,
@@ -326,6 +348,7 @@ export class AgentsService implements OnModuleInit {
       );
     }
     const expiresAt = toDate(dto.expires_at);
+    const redirectUris = assertRedirectUris(dto.redirect_uris);
     return this.dataSource.transaction(async (manager) => {
       const now = this.clock.now();
       const { parentChain, current } = await this.lockChangeable(manager, target);
@@ -365,6 +388,17 @@ export class AgentsService implements OnModuleInit {
         if (change.status) patch.status = change.status;
         if (change.rateLimitPerMinute !== undefined) patch.rateLimitPerMinute = change.rateLimitPerMinute;
         if (dto.require_dpop !== undefined) patch.requireDpop = dto.require_dpop;
+        if (redirectUris !== undefined) patch.redirectUris = redirectUris;
+        if (dto.client_type !== undefined && dto.client_type !== current.clientType) {
+          // CONTRACT §11: a public client holds no credentials; its keys would otherwise linger unusable.
+          if (dto.client_type === 'public' && (await this.agents.hasActiveCredentials(manager, current.id))) {
+            throw new ConflictProblem(
+              'A public client holds no credentials: revoke the agent’s credentials first',
+              'agent_has_credentials',
+            );
+          }
+          patch.clientType = dto.client_type;
+        }
         await this.agents.update(manager, current.id, patch);
 
         if (change.allowedScopes && change.narrowsScopes) {
@@ -396,7 +430,7 @@ export class AgentsService implements OnModuleInit {
       } else {
         await this.agents.update(manager, current.id, patch);
       }
-      const updated = await this.agents.lockForUpdate(manager, current.id);
+      const updated = await this.agents.lockForUpdateUnscoped(manager, current.id);
       return {
         agent: updated ?? current,
         changedFields: fields,
@@ -433,9 +467,9 @@ export class AgentsService implements OnModuleInit {
     target: Pick<Agent, 'id' | 'parentAgentId'>,
   ): Promise<{ parentChain: Agent[]; current: Agent }> {
     const parentChain = target.parentAgentId
-      ? await this.agents.chain(target.parentAgentId, { manager, lock: 'share' })
+      ? await this.agents.chainUnscoped(target.parentAgentId, { manager, lock: 'share' })
       : [];
-    const current = await this.agents.lockForUpdate(manager, target.id);
+    const current = await this.agents.lockForUpdateUnscoped(manager, target.id);
     if (!current) throw new NotFoundProblem('agent');
     if (current.status === 'deactivated') {
       throw new ConflictProblem('A deactivated agent cannot be changed', 'agent_deactivated');
@@ -450,7 +484,7 @@ export class AgentsService implements OnModuleInit {
    * limit is the minimum along the chain anyway, so a higher value could never take effect).
    */
   async setRateLimitByOperator(id: string, rateLimitPerMinute: number | null): Promise<Agent> {
-    const chain = await this.agents.chain(id.toLowerCase());
+    const chain = await this.agents.chainUnscoped(id.toLowerCase());
     if (chain.length === 0) throw new NotFoundProblem('agent');
     const target = chain[chain.length - 1];
     return this.dataSource.transaction(async (manager) => {
@@ -482,8 +516,9 @@ export class AgentsService implements OnModuleInit {
     await this.assertGoverns(principal, target, 'An agent cannot deactivate itself; its ancestor can');
     const { ids, revoked } = await this.dataSource.transaction(async (manager) => {
       const now = this.clock.now();
-      if (target.parentAgentId) await this.agents.chain(target.parentAgentId, { manager, lock: 'share' });
-      await this.agents.lockForUpdate(manager, target.id);
+      if (target.parentAgentId)
+        await this.agents.chainUnscoped(target.parentAgentId, { manager, lock: 'share' });
+      await this.agents.lockForUpdateUnscoped(manager, target.id);
       return this.deactivateSubtree(manager, target, now);
     });
     await this.audit.recordAll(
@@ -508,11 +543,11 @@ export class AgentsService implements OnModuleInit {
     let expired = 0;
     for (;;) {
       const now = this.clock.now();
-      const due = await this.agents.expiredNotDeactivated(now, batchSize);
+      const due = await this.agents.expiredForMaintenance(now, batchSize);
       if (due.length === 0) return { expired };
       for (const agent of due) {
         const { ids, revoked } = await this.dataSource.transaction(async (manager) => {
-          const locked = await this.agents.lockForUpdate(manager, agent.id);
+          const locked = await this.agents.lockForUpdateUnscoped(manager, agent.id);
           if (!locked || locked.status === 'deactivated') return { ids: [], revoked: [] };
           return this.deactivateSubtree(manager, locked, now);
         });
@@ -556,7 +591,7 @@ export class AgentsService implements OnModuleInit {
    * below the root changes: descendants get it from their parent as usual.
    */
   private async extendRoot(manager: EntityManager, event: ScopeRegisteredEvent): Promise<void> {
-    const root = await this.agents.lockForUpdate(manager, event.rootAgentId);
+    const root = await this.agents.lockForUpdateUnscoped(manager, event.rootAgentId);
     if (!root || root.status === 'deactivated') return;
     if (coveredBy(event.scope, root.allowedScopes)) return;
     const after = normalize([...root.allowedScopes, event.scope]);

@@ -1,3 +1,4 @@
+import { isUuid } from '@agentauth/core';
 import type { PendingAuditEvent } from './audit-chain';
 import type { AuditEventInput, AuditOutcome } from './audit-event';
 
@@ -20,7 +21,6 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
 const MAX_DEPTH = 8;
 const MAX_STRING = 2048;
 const MAX_TEXT_COLUMN = 512;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const EVENT_TYPE_PATTERN = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$/;
 const OUTCOMES: readonly AuditOutcome[] = ['success', 'failure', 'denied'];
 
@@ -147,7 +147,7 @@ export function prepareAuditEvent(
   const details = sanitizeDetails(input.details ?? {}, onDropped);
   const uuid = (field: string, value: string | null | undefined): string | null => {
     if (value === null || value === undefined || value === '') return null;
-    if (typeof value === 'string' && UUID.test(value)) return value.toLowerCase();
+    if (typeof value === 'string' && isUuid(value)) return value.toLowerCase();
     details[`invalid_${field}`] = redactString(String(value), 200);
     return null;
   };

@@ -208,6 +208,16 @@ export class AuditRepository implements OnApplicationShutdown {
     return rows.map(rowToEvent);
   }
 
+  /** Successful events of one type: all of them, and those since `since`. */
+  async successCounts(eventType: string, since: Date): Promise<{ total: number; sinceCount: number }> {
+    const rows: { total: string; last_24h: string }[] = await this.dataSource.query(
+      `SELECT count(*)::text AS total, count(*) FILTER (WHERE occurred_at >= $2)::text AS last_24h
+       FROM audit_events WHERE event_type = $1 AND outcome = 'success'`,
+      [eventType, since],
+    );
+    return { total: Number(rows[0].total), sinceCount: Number(rows[0].last_24h) };
+  }
+
   /** `total` = the chain's last seq (seq is gapless from 1, so no full count is needed). */
   async counts(since: Date): Promise<{ total: number; sinceCount: number }> {
     const rows: { total: string; since_count: string }[] = await this.dataSource.query(

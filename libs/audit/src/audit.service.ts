@@ -148,6 +148,14 @@ export class AuditService implements OnModuleDestroy {
     }
   }
 
+  /**
+   * How many `eventType` events succeeded, in total and since `since` (the trail is the one record of
+   * them: e.g. `token.issued` for the token counts of `GET /stats`).
+   */
+  successCounts(eventType: string, since: Date): Promise<{ total: number; sinceCount: number }> {
+    return this.repository.successCounts(eventType, since);
+  }
+
   /** In-process subscribers (webhooks, metrics) hear every committed event. */
   onRecorded(listener: (event: RecordedAuditEvent) => void): Unsubscribe {
     this.recordedListeners.add(listener);

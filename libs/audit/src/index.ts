@@ -1,16 +1,13 @@
-export * from './audit-event';
-export * from './audit.module';
-export * from './audit.service';
-export * from './guard-refusal.audit';
+// The public surface of @agentauth/audit: only what other libs, the apps, the scripts and the tests import
+// (trimmed with grep; a test that needs an internal imports it by relative path).
 export {
-  canonicalEventText,
-  canonicalJson,
-  eventHash,
-  GENESIS_HASH,
-  type ChainVerification,
-  type RecordedAuditEvent,
-} from './audit-chain';
-export { isSensitiveKey, sanitizeDetails, InvalidAuditEventError } from './audit-sanitizer';
-export { GroupCommitQueue, type GroupCommitOptions } from './group-commit-queue';
-export { StatsRegistry, type StatsContributor } from './stats.registry';
+  annotateAudit,
+  type AuditEventInput,
+  type AuditOrigin,
+  requestAuditFields,
+} from './audit-event';
 export { Audited } from './audit.interceptor';
+export { AuditModule } from './audit.module';
+export { AUDIT_OPTIONS, AuditService, DEFAULT_AUDIT_OPTIONS } from './audit.service';
+export { type RecordedAuditEvent } from './audit-chain';
+export { StatsRegistry } from './stats.registry';

@@ -21,6 +21,14 @@ import { VerifiedKeyCache } from './clients/verified-key-cache';
 import { DiscoveryController } from './http/discovery.controller';
 import { ProtectedResourceController } from './http/protected-resource.controller';
 import { AuthStats } from './stats/auth-stats';
+import { AuthorizationCodesRepository } from './authorization/authorization-codes.repository';
+import { AuthorizationCodes } from './authorization/authorization-codes.service';
+import { ConsentService } from './authorization/consent.service';
+import { AuthorizationCodeGrant } from './grants/authorization-code.grant';
+import { AuthorizeController } from './http/authorize/authorize.controller';
+import { AuthorizePageFilter } from './http/authorize/authorize-page.filter';
+import { AuthorizeSignIn } from './http/authorize/authorize-sign-in';
+import { AuthorizationRequestValidator } from './protocol/authorization-request';
 import { AgentDelegationGrant } from './grants/agent-delegation.grant';
 import { ClientCredentialsGrant } from './grants/client-credentials.grant';
 import { DelegatedAuthority } from './grants/delegated-authority';
@@ -29,11 +37,14 @@ import { TokenExchangeGrant } from './grants/token-exchange.grant';
 import { RefreshTokenRevoker } from './refresh/refresh-token.revoker';
 import { RefreshStoreModule } from './refresh/refresh-store.module';
 import { RefreshTokensService } from './refresh/refresh-tokens.service';
-import { GrantRegistry } from './grants/grant-registry';
+import type { GrantHandler } from './grants/grant-handler';
+import { GRANT_HANDLERS, GrantRegistry } from './grants/grant-registry';
+import { TokenEndpoint } from './protocol/token-endpoint';
 import { ScopeResolver } from './grants/scope-resolution';
 import { TokenAudit } from './grants/token-audit';
 import { TokenTargets } from './grants/token-target';
 import { IntrospectionService } from './introspection/introspection.service';
+import { IntrospectionCallers } from './protocol/introspection-caller';
 import { IntrospectionRevocationController } from './http/introspection-revocation.controller';
 import { OAuthExceptionFilter } from './http/oauth-exception.filter';
 import { TokenController } from './http/token.controller';
@@ -66,9 +77,24 @@ import { AccessTokenValidator } from './tokens/access-token.validator';
     IntrospectionRevocationController,
     DiscoveryController,
     ProtectedResourceController,
+    AuthorizeController,
   ],
   providers: [
+    // Every grant, once: the token endpoint looks `grant_type` up among these (discovery lists them in this
+    // order). A new grant is one class in grants/ and one entry here.
+    {
+      provide: GRANT_HANDLERS,
+      useFactory: (...grants: GrantHandler[]) => grants,
+      inject: [
+        ClientCredentialsGrant,
+        RefreshTokenGrant,
+        TokenExchangeGrant,
+        AgentDelegationGrant,
+        AuthorizationCodeGrant,
+      ],
+    },
     GrantRegistry,
+    TokenEndpoint,
     OAuthExceptionFilter,
     VerifiedKeyCache,
     ReplayCache,
@@ -90,8 +116,17 @@ import { AccessTokenValidator } from './tokens/access-token.validator';
     TokenExchangeGrant,
     DelegatedAuthority,
     AgentDelegationGrant,
+    // CONTRACT §11: the authorization endpoint, its pages, codes and grant (docs/authorize.md).
+    AuthorizationCodesRepository,
+    AuthorizationCodes,
+    ConsentService,
+    AuthorizationRequestValidator,
+    AuthorizeSignIn,
+    AuthorizePageFilter,
+    AuthorizationCodeGrant,
     AuthStats,
     IntrospectionService,
+    IntrospectionCallers,
     TokenRevocationService,
     TokenCascades,
     ResourceServerCascade,

@@ -31,6 +31,11 @@ export class CredentialLifecycleRegistry {
     this.hooks.set(name, hooks);
   }
 
+  /** The names registered so far (the apps' boot check compares them with what the process needs). */
+  registered(): string[] {
+    return [...this.hooks.keys()];
+  }
+
   async revoked(manager: EntityManager, credentialIds: string[], at: Date): Promise<void> {
     if (credentialIds.length === 0) return;
     for (const hooks of this.hooks.values()) await hooks.onRevoked?.(manager, credentialIds, at);

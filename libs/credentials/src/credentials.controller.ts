@@ -1,9 +1,8 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
-import { UuidParamPipe } from '@agentauth/agents';
 import { Audited, annotateAudit } from '@agentauth/audit';
-import { Auth, CurrentPrincipal, type Principal } from '@agentauth/core';
+import { Auth, CurrentPrincipal, type Principal, UuidParamPipe } from '@agentauth/core';
 import type { Credential } from './credential.entity';
 import { CredentialsService } from './credentials.service';
 import { CreateCredentialDto } from './dto/create-credential.dto';

@@ -9,7 +9,9 @@ export type InvalidClientReason =
   | 'revoked'
   | 'expired'
   | 'rotated_out'
-  | 'agent_inactive';
+  | 'agent_inactive'
+  /** CONTRACT §11: a public client authenticates nowhere (a key left from before the switch included). */
+  | 'public_client';
 
 /**
  * The ONE error of API-key verification, whatever went wrong (unknown prefix, wrong secret, revoked,

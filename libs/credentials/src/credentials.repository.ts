@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager, type SelectQueryBuilder } from 'typeorm';
-import { type Keyset, restrictToSubtree } from '@agentauth/agents';
+import { restrictToSubtree, type TreeScope } from '@agentauth/agents';
 import type { CredentialStatsStatus } from './credential-rules';
 import { Credential, type CredentialStatus } from './credential.entity';
-import { fetchKeysetPage } from '@agentauth/core';
+import { fetchKeysetPage, type Keyset } from '@agentauth/core';
 
 /** A credential the maintenance run marked expired. */
 export interface ExpiredCredential {
@@ -20,8 +20,9 @@ export interface CredentialListFilter {
 }
 
 /**
- * Every query of the credentials table. Tenant reads go through the owning agent's row restricted to the
- * caller's subtree (the tree-visibility rule of libs/agents); `findByPrefix` is the authentication lookup.
+ * Every query of the credentials table. Tenant reads take a `TreeScope` and go through the owning agent's
+ * row restricted to it (the tree-visibility rule of libs/agents); the unscoped reads say so in their name
+ * (`…ForAuthentication`, `…Unscoped`) or serve cascades and maintenance by agent ids they were given.
  */
 @Injectable()
 export class CredentialsRepository {
@@ -31,16 +32,12 @@ export class CredentialsRepository {
     return (manager ?? this.dataSource.manager).getRepository(Credential).createQueryBuilder('c');
   }
 
-  private visible(subjectAgentId: string): SelectQueryBuilder<Credential> {
-    return restrictToSubtree(
-      this.qb().innerJoin('agents', 'owner', 'owner.id = c.agent_id'),
-      'owner',
-      subjectAgentId,
-    );
+  private visible(scope: TreeScope): SelectQueryBuilder<Credential> {
+    return restrictToSubtree(this.qb().innerJoin('agents', 'owner', 'owner.id = c.agent_id'), 'owner', scope);
   }
 
   /** Authentication lookup: one unique-index read. */
-  async findByPrefix(prefix: string): Promise<Credential | null> {
+  async findByPrefixForAuthentication(prefix: string): Promise<Credential | null> {
     return this.qb().where('c.prefix = :prefix', { prefix }).getOne();
   }
 
@@ -48,7 +45,7 @@ export class CredentialsRepository {
    * Client-assertion lookup: the agent's active public keys (only those with this `kid` when given), newest
    * first. At most a handful of rows through the agent index.
    */
-  async activePublicKeys(agentId: string, kid: string | undefined): Promise<Credential[]> {
+  async activePublicKeysForAuthentication(agentId: string, kid: string | undefined): Promise<Credential[]> {
     const qb = this.qb()
       .where('c.agent_id = :agentId', { agentId })
       .andWhere(`c.type = 'public_key'`)
@@ -57,22 +54,18 @@ export class CredentialsRepository {
     return qb.orderBy('c.created_at', 'DESC').limit(20).getMany();
   }
 
-  async findById(id: string): Promise<Credential | null> {
-    return this.qb().where('c.id = :id', { id }).getOne();
-  }
-
-  /** The credential if its agent is in `subjectAgentId`'s subtree, else null. */
-  async findVisible(subjectAgentId: string, id: string): Promise<Credential | null> {
-    return this.visible(subjectAgentId).andWhere('c.id = :id', { id }).getOne();
+  /** The credential if its agent is in `scope`, else null. */
+  async findVisible(scope: TreeScope, id: string): Promise<Credential | null> {
+    return this.visible(scope).andWhere('c.id = :id', { id }).getOne();
   }
 
   async listVisible(
-    subjectAgentId: string,
+    scope: TreeScope,
     filter: CredentialListFilter,
     after: Keyset | undefined,
     limit: number,
   ): Promise<Credential[]> {
-    const qb = this.visible(subjectAgentId);
+    const qb = this.visible(scope);
     if (filter.agentId) qb.andWhere('c.agent_id = :agentId', { agentId: filter.agentId });
     if (filter.status) qb.andWhere('c.status = :status', { status: filter.status });
     return fetchKeysetPage(qb, after, limit);
@@ -82,7 +75,8 @@ export class CredentialsRepository {
     await manager.getRepository(Credential).insert(credential);
   }
 
-  async lockForUpdate(manager: EntityManager, id: string): Promise<Credential | null> {
+  /** Locks one credential FOR UPDATE. Unscoped: for writes that already checked its visibility. */
+  async lockForUpdateUnscoped(manager: EntityManager, id: string): Promise<Credential | null> {
     return this.qb(manager).where('c.id = :id', { id }).setLock('pessimistic_write').getOne();
   }
 
@@ -148,6 +142,15 @@ export class CredentialsRepository {
       rootAgentId: r.root_agent_id,
       expiresAt: r.expires_at,
     }));
+  }
+
+  /** UNSCOPED (cascades only): the ids of one agent's active credentials, in the caller's transaction. */
+  async activeIdsOfAgentUnscoped(manager: EntityManager, agentId: string): Promise<string[]> {
+    const rows: { id: string }[] = await manager.query(
+      `SELECT id FROM credentials WHERE agent_id = $1 AND status = 'active'`,
+      [agentId],
+    );
+    return rows.map((row) => row.id);
   }
 
   /** Active credentials of these agents, locked FOR UPDATE. */

@@ -8,12 +8,8 @@ import {
   AgentCascadeRegistry,
   type AgentScopeChange,
   AgentsService,
-  decodeCursor,
   type RootScopesExtension,
-  DEFAULT_PAGE_SIZE,
-  type Page,
-  parseTimestamp,
-  toPage,
+  treeScopeOf,
 } from '@agentauth/agents';
 import {
   assertDirectAuthority,
@@ -28,6 +24,11 @@ import {
   type Principal,
   ScopeEscalationProblem,
   ValidationProblem,
+  decodeCursor,
+  DEFAULT_PAGE_SIZE,
+  type Page,
+  parseTimestamp,
+  toPage,
 } from '@agentauth/core';
 import { ScopeRegistry } from '@agentauth/scope-registry';
 import { intersect, isSubset, normalize, uncovered } from '@agentauth/scopes';
@@ -57,14 +58,6 @@ export interface VerifiedApiKey {
   validUntil: Date | null;
   /** The earliest `expires_at` of the agent and its ancestors (null: none). */
   agentExpiresAt: Date | null;
-}
-
-/** What is true of a credential right now (for token checks: a token minted with it dies with it). */
-export interface CredentialStatusInfo {
-  id: string;
-  agentId: string;
-  usable: boolean;
-  state: ReturnType<typeof credentialState>;
 }
 
 export type VerifiedCredential = VerifiedApiKey;
@@ -167,7 +160,7 @@ export class CredentialsService implements OnModuleInit {
       throw new InvalidClientCredentials(reason);
     };
     const parsed = typeof rawKey === 'string' ? parseApiKey(rawKey) : null;
-    const credential = parsed ? await this.credentials.findByPrefix(parsed.prefix) : null;
+    const credential = parsed ? await this.credentials.findByPrefixForAuthentication(parsed.prefix) : null;
     if (!parsed || !credential || credential.hash === null) {
       await this.hasher.verifyDummy(parsed?.secret ?? String(rawKey));
       return fail(parsed ? 'unknown_key' : 'malformed_key');
@@ -186,7 +179,7 @@ export class CredentialsService implements OnModuleInit {
    * verified (`verifiedPublicKey`), so every failure costs a signature verification.
    */
   async publicKeyCandidates(agentId: string, kid: string | undefined): Promise<PublicKeyCandidate[]> {
-    const rows = await this.credentials.activePublicKeys(agentId, kid);
+    const rows = await this.credentials.activePublicKeysForAuthentication(agentId, kid);
     return rows.filter((c): c is PublicKeyCandidate => c.type === 'public_key' && c.jwk !== null);
   }
 
@@ -210,6 +203,7 @@ export class CredentialsService implements OnModuleInit {
     if (state !== 'usable') return fail(state);
     const activity = await this.agents.getActivity(credential.agentId);
     if (!activity || !activity.active) return fail('agent_inactive');
+    if (activity.agent.clientType === 'public') return fail('public_client');
     await this.touch(credential, now);
     return {
       credential,
@@ -234,19 +228,22 @@ export class CredentialsService implements OnModuleInit {
     }
   }
 
-  /** Is the credential still usable (not revoked, expired or rotated out)? `null` for an unknown id. */
-  async credentialStatus(credentialId: string): Promise<CredentialStatusInfo | null> {
-    const credential = await this.credentials.findById(credentialId);
-    if (!credential) return null;
-    const state = credentialState(credential, this.clock.now());
-    return { id: credential.id, agentId: credential.agentId, usable: state === 'usable', state };
-  }
-
   // ───────────────────────────── management ─────────────────────────────
+
+  /**
+   * UNSCOPED, for cascades of other contexts (the token cascade of a root gaining a scope): the ids of an
+   * agent's active credentials, read in the caller's transaction. Never for a request's caller.
+   */
+  async activeCredentialIdsUnscoped(manager: EntityManager, agentId: string): Promise<string[]> {
+    return this.credentials.activeIdsOfAgentUnscoped(manager, agentId);
+  }
 
   /** THE visibility check for a credential id: its agent must be in the caller's subtree, else 404. */
   async findVisible(principal: Principal, id: string): Promise<Credential> {
-    const credential = await this.credentials.findVisible(principal.subjectAgentId, id.toLowerCase());
+    const credential = await this.credentials.findVisible(
+      treeScopeOf(principal.subjectAgentId),
+      id.toLowerCase(),
+    );
     if (!credential) throw new NotFoundProblem('credential');
     return credential;
   }
@@ -406,6 +403,13 @@ export class CredentialsService implements OnModuleInit {
     const material = key ? { key } : { prepared: await this.prepareSecret() };
     return this.dataSource.transaction(async (manager) => {
       const { agent, effectiveExpiresAt } = await this.agents.lockActiveChain(manager, agentId);
+      if (agent.clientType === 'public') {
+        // CONTRACT §11: a public client holds no credentials; it uses the authorization-code flow with PKCE.
+        throw new ConflictProblem(
+          'A public client holds no credentials (it uses the authorization-code flow with PKCE)',
+          'public_client',
+        );
+      }
       let scopes: string[];
       if (dto.scopes !== undefined) {
         scopes = normalize(dto.scopes);
@@ -442,7 +446,7 @@ export class CredentialsService implements OnModuleInit {
       : undefined;
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
     const rows = await this.credentials.listVisible(
-      principal.subjectAgentId,
+      treeScopeOf(principal.subjectAgentId),
       { agentId, status: query.status },
       after,
       limit,
@@ -471,7 +475,7 @@ export class CredentialsService implements OnModuleInit {
     const material = key ? { key } : { prepared: await this.prepareSecret() };
     return this.dataSource.transaction(async (manager) => {
       const { agent } = await this.agents.lockActiveChain(manager, visible.agentId);
-      const old = await this.credentials.lockForUpdate(manager, visible.id);
+      const old = await this.credentials.lockForUpdateUnscoped(manager, visible.id);
       if (!old) throw new NotFoundProblem('credential');
       const now = this.clock.now();
       const state = credentialState(old, now);
@@ -508,7 +512,7 @@ export class CredentialsService implements OnModuleInit {
       if (await this.credentials.revoke(manager, visible.id, now)) {
         await this.lifecycle.revoked(manager, [visible.id], now);
       }
-      return (await this.credentials.lockForUpdate(manager, visible.id)) ?? visible;
+      return (await this.credentials.lockForUpdateUnscoped(manager, visible.id)) ?? visible;
     });
   }
 

@@ -1,23 +1,16 @@
-export * from './credentials.module';
-export * from './credentials.service';
-export * from './credentials.errors';
-export * from './credential-lifecycle.registry';
+// The public surface of @agentauth/credentials: only what other libs, the apps, the scripts and the tests import
+// (trimmed with grep; a test that needs an internal imports it by relative path).
+export { CredentialsModule } from './credentials.module';
+export { CredentialsService, type VerifiedApiKey, type VerifiedCredential } from './credentials.service';
+export { InvalidClientCredentials } from './credentials.errors';
+export { CredentialLifecycleRegistry } from './credential-lifecycle.registry';
 export { CredentialExpiry } from './credential-expiry.service';
-export { type CredentialState, credentialState, credentialEndsAt } from './credential-rules';
-export { type Credential, type CredentialStatus, CREDENTIAL_STATUSES } from './credential.entity';
-export { parseApiKey, maskApiKey, type ParsedApiKey } from './api-key';
-export { credentialView, CredentialResponse } from './dto/credential.response';
-export { type CredentialType, CREDENTIAL_TYPES } from './credential.entity';
+export { credentialEndsAt } from './credential-rules';
 export {
-  PUBLIC_KEY_ALGS,
-  type PublicKeyAlg,
-  isPublicKeyAlg,
   ACCEPTED_JWS_ALGS,
-  type AcceptedJwsAlg,
-  keyAlgOfJwsAlg,
-  PRIVATE_JWK_MEMBERS,
-  InvalidJwkError,
-  type ParsedPublicKey,
-  parsePublicJwk,
   importPublicJwk,
+  InvalidJwkError,
+  keyAlgOfJwsAlg,
+  parsePublicJwk,
+  type PublicKeyAlg,
 } from './public-key';

@@ -22,6 +22,7 @@ export class DelegationRevocationRegistry {
     this.hooks.set(name, hooks);
   }
 
+  /** The names registered so far (the apps' boot check compares them with what the process needs). */
   registered(): string[] {
     return [...this.hooks.keys()];
   }

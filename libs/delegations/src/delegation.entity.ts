@@ -6,6 +6,13 @@ export const DELEGATION_STATUSES: readonly DelegationStatus[] = ['active', 'revo
 /** Why a delegation was revoked (kept for operators; the API shows it as `revocation_reason`). */
 export type RevocationReason = 'revoked' | 'parent_revoked' | 'agent_deactivated' | 'issue_failed';
 
+/**
+ * `delegation`: made at `POST /delegations`, used through the agent_delegation grant. `authorization_code`:
+ * a consent given at `GET /auth/authorize` (CONTRACT §11), usable only through the authorization_code and
+ * refresh_token grants and never re-delegated.
+ */
+export type DelegationKind = 'delegation' | 'authorization_code';
+
 /** Longest chain (first hop = depth 1); also a CHECK constraint in the table. */
 export const MAX_DELEGATION_DEPTH = 10;
 
@@ -69,6 +76,13 @@ export class Delegation {
 
   @Column('text', { nullable: true })
   revocationReason: RevocationReason | null;
+
+  @Column('text')
+  kind: DelegationKind;
+
+  /** The RFC 8707 resource a consent was given for (`authorization_code` kind; null: the management API). */
+  @Column('text', { nullable: true })
+  resource: string | null;
 }
 
 /** The delegation ids in a materialized path, first hop first, the delegation itself last. */

@@ -1,9 +1,15 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
-import { UuidParamPipe } from '@agentauth/agents';
 import { Audited, annotateAudit } from '@agentauth/audit';
-import { Auth, ClientIpResolver, CurrentPrincipal, type Principal, requestIdOf } from '@agentauth/core';
+import {
+  Auth,
+  ClientIpResolver,
+  CurrentPrincipal,
+  type Principal,
+  requestIdOf,
+  UuidParamPipe,
+} from '@agentauth/core';
 import { DelegationsService } from './delegations.service';
 import { CreateDelegationDto } from './dto/create-delegation.dto';
 import {

@@ -6,6 +6,8 @@ export type InvalidDelegationReason =
   | 'unknown_delegation'
   /** The authenticated client is not the delegation's delegate. */
   | 'not_delegate'
+  /** A consent given at /auth/authorize: usable through the authorization_code grant only (CONTRACT §11). */
+  | 'wrong_grant'
   /** This hop or an ancestor hop was revoked. */
   | 'delegation_revoked'
   /** This hop or an ancestor hop expired (at `expires_at` exactly it is already expired). */

@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager, type SelectQueryBuilder } from 'typeorm';
-import { type Keyset, pathInSubtree } from '@agentauth/agents';
+import { idsOnPath, pathInSubtree, pathUnder, type TreeScope } from '@agentauth/agents';
 import { Delegation, type DelegationStatus, type RevocationReason } from './delegation.entity';
-import { fetchKeysetPage } from '@agentauth/core';
+import { fetchKeysetPage, type Keyset } from '@agentauth/core';
 
 export interface DelegationListFilter {
   status?: DelegationStatus;
@@ -33,9 +33,6 @@ interface RevokedRowSql {
 /** The columns of a revoked row the service needs (`RETURNING` list of `RevokedRowSql`). */
 const REVOKED_COLUMNS = 'id, depth, expires_at, delegator_agent_id, delegate_agent_id';
 
-/** SQL: the ids of the hops of the chain ending at `alias` (first hop first), from its own path. */
-const chainIdsOf = (alias: string) => `string_to_array(rtrim(${alias}.path, '/'), '/')::uuid[]`;
-
 /**
  * SQL condition: delegation `d` is visible to the agent `s` (an `agents` row in the query) — same tree, and
  * `s` governs (is, or is an ancestor of) the delegate or the delegator of any hop of `d`'s chain. The
@@ -49,7 +46,7 @@ function visibleTo(d: string, s: string): string {
             WHERE vis_delegate.id = ${d}.delegate_agent_id AND ${pathInSubtree('vis_delegate', s)})
     OR EXISTS (SELECT 1 FROM delegations vis_hop
                JOIN agents vis_delegator ON vis_delegator.id = vis_hop.delegator_agent_id
-               WHERE vis_hop.id = ANY(${chainIdsOf(d)}) AND ${pathInSubtree('vis_delegator', s)}))`;
+               WHERE vis_hop.id = ANY(${idsOnPath(d)}) AND ${pathInSubtree('vis_delegator', s)}))`;
 }
 
 function toRevokedRows(rows: RevokedRowSql[]): RevokedDelegationRow[] {
@@ -65,9 +62,9 @@ function toRevokedRows(rows: RevokedRowSql[]): RevokedDelegationRow[] {
 }
 
 /**
- * Every query of the delegations table. Tenant reads take the subject whose authority bounds them
- * (`visibleTo`); the system-level reads (`chain`, used by the grant, and by writes that already checked
- * visibility) take one delegation id and return only that delegation's own chain.
+ * Every query of the delegations table. Tenant reads take the caller's `TreeScope`, whose authority bounds
+ * them (`visibleTo`); the system-level reads say so in their name (`chainUnscoped`, used by the grant and by
+ * writes that already checked visibility: one delegation id, only that delegation's own chain).
  */
 @Injectable()
 export class DelegationsRepository {
@@ -77,28 +74,28 @@ export class DelegationsRepository {
     return (manager ?? this.dataSource.manager).getRepository(Delegation).createQueryBuilder('d');
   }
 
-  private visible(subjectAgentId: string): SelectQueryBuilder<Delegation> {
+  private visible(scope: TreeScope): SelectQueryBuilder<Delegation> {
     return this.qb().innerJoin(
       'agents',
       'vis_subject',
       `vis_subject.id = :visSubjectId AND ${visibleTo('d', 'vis_subject')}`,
-      { visSubjectId: subjectAgentId },
+      { visSubjectId: scope.agentId },
     );
   }
 
-  /** The delegation if `subjectAgentId` may see it, else null. */
-  async findVisible(subjectAgentId: string, id: string): Promise<Delegation | null> {
-    return this.visible(subjectAgentId).where('d.id = :id', { id }).getOne();
+  /** The delegation if `scope`'s agent may see it, else null. */
+  async findVisible(scope: TreeScope, id: string): Promise<Delegation | null> {
+    return this.visible(scope).where('d.id = :id', { id }).getOne();
   }
 
-  /** One page of the delegations visible to `subjectAgentId`, in (created_at, id) order; `limit + 1` rows. */
+  /** One page of the delegations visible to `scope`'s agent, in (created_at, id) order; `limit + 1` rows. */
   async listVisible(
-    subjectAgentId: string,
+    scope: TreeScope,
     filter: DelegationListFilter,
     after: Keyset | undefined,
     limit: number,
   ): Promise<Delegation[]> {
-    const qb = this.visible(subjectAgentId);
+    const qb = this.visible(scope);
     if (filter.status) qb.andWhere('d.status = :status', { status: filter.status });
     if (filter.delegatorAgentId)
       qb.andWhere('d.delegator_agent_id = :delegatorId', { delegatorId: filter.delegatorAgentId });
@@ -115,14 +112,17 @@ export class DelegationsRepository {
    * The chain ending at `id`, first hop first, in ONE query (the hop ids are read from the row's own path
    * and fetched by primary key); `[]` for an unknown id. `lock: 'share'` takes FOR SHARE row locks top-down:
    * a concurrent revocation of any hop (which locks its target FOR UPDATE first) waits for us, or has
-   * committed and is seen here.
+   * committed and is seen here. Unscoped: the grant, and writes that already checked visibility.
    */
-  async chain(id: string, options: { manager?: EntityManager; lock?: 'share' } = {}): Promise<Delegation[]> {
+  async chainUnscoped(
+    id: string,
+    options: { manager?: EntityManager; lock?: 'share' } = {},
+  ): Promise<Delegation[]> {
     const qb = this.qb(options.manager)
       .innerJoin(
         'delegations',
         'target',
-        `target.id = :chainTargetId AND d.id = ANY(${chainIdsOf('target')})`,
+        `target.id = :chainTargetId AND d.id = ANY(${idsOnPath('target')})`,
         {
           chainTargetId: id,
         },
@@ -136,7 +136,8 @@ export class DelegationsRepository {
     await manager.getRepository(Delegation).insert(delegation);
   }
 
-  async lockForUpdate(manager: EntityManager, id: string): Promise<Delegation | null> {
+  /** Locks one delegation FOR UPDATE. Unscoped: for writes that already checked its visibility. */
+  async lockForUpdateUnscoped(manager: EntityManager, id: string): Promise<Delegation | null> {
     return this.qb(manager).where('d.id = :id', { id }).setLock('pessimistic_write').getOne();
   }
 
@@ -157,7 +158,7 @@ export class DelegationsRepository {
       `UPDATE delegations
           SET status = 'revoked', revoked_at = $2,
               revocation_reason = CASE WHEN path = $1 THEN $3 ELSE $4 END
-        WHERE path >= $1 AND path < $1 || '~' AND status = 'active'
+        WHERE ${pathUnder('path', '$1')} AND status = 'active'
         RETURNING ${REVOKED_COLUMNS}`,
       [path, at, reason.top, reason.descendants],
     );

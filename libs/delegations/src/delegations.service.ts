@@ -9,12 +9,7 @@ import {
   AgentsService,
   cascadeAuditEvents,
   type CascadeRevocation,
-  decodeCursor,
-  DEFAULT_PAGE_SIZE,
-  type Page,
-  parseTimestamp,
-  toPage,
-  UUID_PATTERN,
+  treeScopeOf,
 } from '@agentauth/agents';
 import { type AuditOrigin, AuditService, requestAuditFields, StatsRegistry } from '@agentauth/audit';
 import {
@@ -29,12 +24,18 @@ import {
   NotFoundProblem,
   type Principal,
   ValidationProblem,
+  decodeCursor,
+  DEFAULT_PAGE_SIZE,
+  type Page,
+  parseTimestamp,
+  toPage,
+  isUuid,
 } from '@agentauth/core';
 import { DELEGATION_TOKEN_TYP, InvalidTokenError, TokenSigner, TokenVerifier } from '@agentauth/keys';
 import { type RevocationMarker, RevocationService } from '@agentauth/revocation';
 import { ScopeRegistry } from '@agentauth/scope-registry';
 import { formatScopeParam } from '@agentauth/scopes';
-import { Delegation, delegationIdsInPath } from './delegation.entity';
+import { Delegation, type DelegationKind, delegationIdsInPath } from './delegation.entity';
 import {
   buildActClaim,
   type ChainAgentState,
@@ -72,6 +73,15 @@ export interface DelegationTokenClaims {
   scope: string;
   /** 1 for a first hop. */
   depth: number;
+}
+
+/**
+ * What a delegation is for (CONTRACT §11). Default: an ordinary delegation of `POST /delegations`. A consent
+ * at `/auth/authorize` is created with `kind: 'authorization_code'`, its `resource` and no re-delegation.
+ */
+export interface DelegationOptions {
+  kind?: DelegationKind;
+  resource?: string | null;
 }
 
 /** A new delegation and its token (shown once). */
@@ -190,7 +200,10 @@ export class DelegationsService implements OnModuleInit {
    * delegate or a delegator of its chain; else `NotFoundProblem` — what an unknown id gets.
    */
   async findVisible(principal: Principal, id: string): Promise<Delegation> {
-    const delegation = await this.delegations.findVisible(principal.subjectAgentId, id.toLowerCase());
+    const delegation = await this.delegations.findVisible(
+      treeScopeOf(principal.subjectAgentId),
+      id.toLowerCase(),
+    );
     if (!delegation) throw new NotFoundProblem('delegation');
     return delegation;
   }
@@ -199,7 +212,7 @@ export class DelegationsService implements OnModuleInit {
     const after = query.cursor !== undefined ? decodeCursor(query.cursor) : undefined;
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
     const rows = await this.delegations.listVisible(
-      principal.subjectAgentId,
+      treeScopeOf(principal.subjectAgentId),
       {
         status: query.status,
         delegatorAgentId: query.delegator_agent_id?.toLowerCase(),
@@ -227,8 +240,8 @@ export class DelegationsService implements OnModuleInit {
    * the server's own refresh-token row).
    */
   async chainStatus(delegationId: string): Promise<ChainStatus | null> {
-    if (!UUID_PATTERN.test(delegationId)) return null;
-    const chain = await this.delegations.chain(delegationId.toLowerCase());
+    if (!isUuid(delegationId)) return null;
+    const chain = await this.delegations.chainUnscoped(delegationId.toLowerCase());
     if (chain.length === 0) return null;
     return { chain, verdict: await this.judge(chain) };
   }
@@ -257,10 +270,10 @@ export class DelegationsService implements OnModuleInit {
       throw error;
     }
     const delegationId = claims.delegation_id;
-    if (typeof delegationId !== 'string' || !UUID_PATTERN.test(delegationId)) {
+    if (typeof delegationId !== 'string' || !isUuid(delegationId)) {
       throw new InvalidDelegationError('invalid_token');
     }
-    const chain = await this.delegations.chain(delegationId.toLowerCase());
+    const chain = await this.delegations.chainUnscoped(delegationId.toLowerCase());
     const delegation = chain[chain.length - 1];
     if (
       !delegation ||
@@ -273,6 +286,8 @@ export class DelegationsService implements OnModuleInit {
     if (typeof callerAgentId !== 'string' || callerAgentId.toLowerCase() !== delegation.delegateAgentId) {
       throw new InvalidDelegationError('not_delegate');
     }
+    // CONTRACT §11: a consent is usable only through the authorization_code and refresh_token grants.
+    if (chain.some((hop) => hop.kind !== 'delegation')) throw new InvalidDelegationError('wrong_grant');
     const verdict = await this.judge(chain);
     if (!verdict.valid) throw new InvalidDelegationError(verdict.reason ?? 'broken_chain');
     const delegates = chain.map((d) => d.delegateAgentId);
@@ -309,7 +324,12 @@ export class DelegationsService implements OnModuleInit {
    * on the parent chain — before the one INSERT; the token is signed after COMMIT (signing touches the
    * signing-key table on its own connection) and the row is revoked again if signing fails.
    */
-  async create(principal: Principal, dto: CreateDelegationDto): Promise<CreatedDelegation> {
+  async create(
+    principal: Principal,
+    dto: CreateDelegationDto,
+    options: DelegationOptions = {},
+  ): Promise<CreatedDelegation> {
+    const kind = options.kind ?? 'delegation';
     const expiresAt = parseTimestamp(dto.expires_at);
     if (!expiresAt) {
       throw new ValidationProblem('expires_at is invalid', [
@@ -338,12 +358,19 @@ export class DelegationsService implements OnModuleInit {
     if (parent && parent.delegateAgentId !== delegatorId) {
       throw new ForbiddenProblem('Only the delegate of a delegation may re-delegate it', 'not_delegate');
     }
+    if ((parent && parent.kind !== 'delegation') || (parent && kind !== 'delegation')) {
+      // CONTRACT §11: a consent (max_depth 0) is never re-delegated, and is always a first hop.
+      throw new ForbiddenProblem(
+        'A consent given at /auth/authorize cannot be re-delegated',
+        'max_depth_exceeded',
+      );
+    }
     if (delegateId === delegatorId) {
       throw new BadRequestProblem('An agent cannot delegate to itself', 'self_delegation');
     }
     // The parent chain's agents never change (immutable columns): known before the transaction, so every
     // agent lock is taken before any delegation lock (the order the deactivation cascade follows too).
-    const parentChain = parent ? await this.delegations.chain(parent.id) : [];
+    const parentChain = parent ? await this.delegations.chainUnscoped(parent.id) : [];
     const chainAgents = chainAgentIds(parentChain);
     if (chainAgents.includes(delegateId)) {
       throw new BadRequestProblem(
@@ -365,7 +392,7 @@ export class DelegationsService implements OnModuleInit {
       let verdict: ChainVerdict | null = null;
       let chain: Delegation[] = [];
       if (parent) {
-        chain = await this.delegations.chain(parent.id, { manager, lock: 'share' });
+        chain = await this.delegations.chainUnscoped(parent.id, { manager, lock: 'share' });
         if (chain.map((d) => d.id).join() !== parentChain.map((d) => d.id).join()) {
           throw new ConflictProblem('The parent delegation changed; try again', 'conflict');
         }
@@ -415,6 +442,8 @@ export class DelegationsService implements OnModuleInit {
         createdAt: now,
         revokedAt: null,
         revocationReason: null,
+        kind,
+        resource: options.resource ?? null,
       } satisfies Delegation);
       await this.delegations.insert(manager, row);
       return row;
@@ -474,7 +503,7 @@ export class DelegationsService implements OnModuleInit {
     const rows = await this.dataSource.transaction(async (manager) => {
       const now = this.clock.now();
       // Its own statement first: a racing re-delegation below it holds this row FOR SHARE until it commits.
-      const locked = await this.delegations.lockForUpdate(manager, target.id);
+      const locked = await this.delegations.lockForUpdateUnscoped(manager, target.id);
       if (!locked) throw new NotFoundProblem('delegation');
       const revoked = await this.delegations.revokeSubtree(manager, locked.path, now, {
         top: 'revoked',

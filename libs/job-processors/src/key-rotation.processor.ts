@@ -1,4 +1,4 @@
-import { Inject, Injectable, OnModuleInit, Optional } from '@nestjs/common';
+import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { PinoLogger } from 'nestjs-pino';
 import {
   JobHandlers,
@@ -11,14 +11,15 @@ import {
 /**
  * `key-rotation` queue: `rotate` (scheduled every KEY_ROTATION_DAYS, or on demand) and `advance`
  * (scheduled every MAINTENANCE_INTERVAL_SECONDS) call the signing-keys module's `KEY_ROTATION_TASK`.
- * Until a module provides it the jobs complete as skipped.
+ * Required, not optional: a process without it fails at boot (Nest names `KEY_ROTATION_TASK` as the
+ * dependency it cannot resolve) instead of completing every rotation as skipped.
  */
 @Injectable()
 export class KeyRotationProcessor implements OnModuleInit {
   constructor(
     private readonly handlers: JobHandlers,
     private readonly logger: PinoLogger,
-    @Optional() @Inject(KEY_ROTATION_TASK) private readonly task?: KeyRotationTask,
+    @Inject(KEY_ROTATION_TASK) private readonly task: KeyRotationTask,
   ) {
     this.logger.setContext('KeyRotationProcessor');
   }
@@ -29,10 +30,6 @@ export class KeyRotationProcessor implements OnModuleInit {
   }
 
   async run(step: 'rotate' | 'advance'): Promise<unknown> {
-    if (!this.task) {
-      this.logger.warn({ step }, 'no key rotation task is registered; skipped');
-      return { skipped: 'no key rotation task registered' };
-    }
     const result = await this.task[step]();
     this.logger.info({ step }, `signing keys: ${step} done`);
     return result ?? null;

@@ -1,29 +1,15 @@
-export * from './keys.module';
-export * from './keys.constants';
-export { SigningKeysService, type AdvanceResult, type SigningKeyInfo } from './signing-keys.service';
-export type { SigningKeyState } from './signing-keys.repository';
+// The public surface of @agentauth/keys: only what other libs, the apps, the scripts and the tests import
+// (trimmed with grep; a test that needs an internal imports it by relative path).
+export { KeysModule } from './keys.module';
+export { CLOCK_SKEW_SECONDS, KEY_PROPAGATION_SECONDS } from './keys.constants';
+export { SigningKeysService } from './signing-keys.service';
 export {
-  TokenSigner,
-  SigningKeyUnavailableError,
   ACCESS_TOKEN_TYP,
   DELEGATION_TOKEN_TYP,
-  type TokenTyp,
-  type TokenClaims,
-  type AccessTokenClaims,
-  type SignedClaims,
   type SignedToken,
+  SigningKeyUnavailableError,
+  TokenSigner,
 } from './token-signer.service';
-export {
-  TokenVerifier,
-  type VerifyOptions,
-  type VerifiedClaims,
-  type VerifiedToken,
-} from './token-verifier.service';
+export { TokenVerifier, type VerifiedClaims } from './token-verifier.service';
 export { InvalidTokenError, type InvalidTokenReason } from './invalid-token.error';
-export {
-  type PublicSigningJwk,
-  signingKeyEncryptionKey,
-  SIGNING_KEY_ENCRYPTION_PURPOSE,
-  SIGNING_ALG,
-} from './key-material';
-export { SigningKeyRotationTask } from './key-rotation.task';
+export { signingKeyEncryptionKey } from './key-material';

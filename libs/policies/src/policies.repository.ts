@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager, type SelectQueryBuilder } from 'typeorm';
-import { restrictToSubtree } from '@agentauth/agents';
+import { restrictToSubtree, type TreeScope } from '@agentauth/agents';
 import type { Keyset } from '@agentauth/core';
 import type { PolicyEffect } from './evaluation/policy.types';
 import { Policy } from './policy.entity';
@@ -32,7 +32,7 @@ export type PolicyPatch = Partial<
 >;
 
 /**
- * Every query of the policies tables. Tenant reads take the caller's authority (`subjectAgentId`) and tree:
+ * Every query of the policies tables. Tenant reads take the caller's authority (its `TreeScope`) and tree:
  * a caller sees the policies OWNED by an agent of its subtree (itself included), never an ancestor's or a
  * sibling's, never another tree's. `loadTree`/`setVersion` serve the decision cache (system reads of one tree).
  */
@@ -40,30 +40,30 @@ export type PolicyPatch = Partial<
 export class PoliciesRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  private visible(subjectAgentId: string, rootAgentId: string): SelectQueryBuilder<Policy> {
+  private visible(scope: TreeScope, rootAgentId: string): SelectQueryBuilder<Policy> {
     return restrictToSubtree(
       this.dataSource
         .getRepository(Policy)
         .createQueryBuilder('p')
         .innerJoin('agents', 'owner', 'owner.id = p.owner_agent_id'),
       'owner',
-      subjectAgentId,
+      scope,
     ).where('p.root_agent_id = :rootAgentId', { rootAgentId });
   }
 
-  async findVisible(subjectAgentId: string, rootAgentId: string, id: string): Promise<Policy | null> {
-    return this.visible(subjectAgentId, rootAgentId).andWhere('p.id = :id', { id }).getOne();
+  async findVisible(scope: TreeScope, rootAgentId: string, id: string): Promise<Policy | null> {
+    return this.visible(scope, rootAgentId).andWhere('p.id = :id', { id }).getOne();
   }
 
   /** One page in (created_at, id) order. Fetches `limit + 1` rows. */
   async listVisible(
-    subjectAgentId: string,
+    scope: TreeScope,
     rootAgentId: string,
     filter: PolicyListFilter,
     after: Keyset | undefined,
     limit: number,
   ): Promise<Policy[]> {
-    const qb = this.visible(subjectAgentId, rootAgentId);
+    const qb = this.visible(scope, rootAgentId);
     if (filter.effect) qb.andWhere('p.effect = :effect', { effect: filter.effect });
     if (filter.enabled !== undefined) qb.andWhere('p.enabled = :enabled', { enabled: filter.enabled });
     if (filter.ownerAgentId) qb.andWhere('p.owner_agent_id = :ownerId', { ownerId: filter.ownerAgentId });

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { AgentsService, parseTimestamp } from '@agentauth/agents';
+import { AgentsService, treeScopeOf } from '@agentauth/agents';
 import { StatsRegistry } from '@agentauth/audit';
 import {
   assertDirectAuthority,
@@ -16,6 +16,7 @@ import {
   type Principal,
   toPage,
   ValidationProblem,
+  parseTimestamp,
 } from '@agentauth/core';
 import type { CreatePolicyDto, UpdatePolicyDto } from './dto/policy-body.dto';
 import type { EvaluatePolicyDto } from './dto/evaluate-policy.dto';
@@ -76,7 +77,7 @@ export class PoliciesService implements OnModuleInit {
   /** THE visibility check for a policy id: owned by the caller's authority or a descendant, else 404. */
   async findVisible(principal: Principal, id: string): Promise<Policy> {
     const policy = await this.policies.findVisible(
-      principal.subjectAgentId,
+      treeScopeOf(principal.subjectAgentId),
       principal.rootAgentId,
       id.toLowerCase(),
     );
@@ -135,7 +136,7 @@ export class PoliciesService implements OnModuleInit {
     }
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
     const rows = await this.policies.listVisible(
-      principal.subjectAgentId,
+      treeScopeOf(principal.subjectAgentId),
       principal.rootAgentId,
       {
         effect: query.effect,

@@ -21,6 +21,11 @@ export class ResourceServerDeletionRegistry {
     this.hooks.set(name, hooks);
   }
 
+  /** The names registered so far (the apps' boot check compares them with what the process needs). */
+  registered(): string[] {
+    return [...this.hooks.keys()];
+  }
+
   async deleted(manager: EntityManager, resourceServerId: string, at: Date): Promise<void> {
     for (const hooks of this.hooks.values()) await hooks.onDeleted(manager, resourceServerId, at);
   }

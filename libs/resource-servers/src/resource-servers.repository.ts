@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager, type SelectQueryBuilder } from 'typeorm';
-import { restrictToSubtree } from '@agentauth/agents';
+import { restrictToSubtree, type TreeScope } from '@agentauth/agents';
 import { fetchKeysetPage, type Keyset } from '@agentauth/core';
 import { ResourceServer } from './resource-server.entity';
 
@@ -15,7 +15,7 @@ export type ResourceServerPatch = Partial<
 
 /**
  * Every query of the `resource_servers` table, each scoped by tree. Management reads take the caller's
- * authority (`subjectAgentId`): a caller sees the servers OWNED by an agent of its subtree (itself
+ * authority (its `TreeScope`): a caller sees the servers OWNED by an agent of its subtree (itself
  * included), like policies. Issuance reads (`findByIdentifier`, `findById`) take the client's root tree:
  * every agent of the tree may ask for a token for any of its servers.
  */
@@ -23,29 +23,29 @@ export type ResourceServerPatch = Partial<
 export class ResourceServersRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  private visible(subjectAgentId: string, rootAgentId: string): SelectQueryBuilder<ResourceServer> {
+  private visible(scope: TreeScope, rootAgentId: string): SelectQueryBuilder<ResourceServer> {
     return restrictToSubtree(
       this.dataSource
         .getRepository(ResourceServer)
         .createQueryBuilder('rs')
         .innerJoin('agents', 'owner', 'owner.id = rs.owner_agent_id'),
       'owner',
-      subjectAgentId,
+      scope,
     ).where('rs.root_agent_id = :rootAgentId', { rootAgentId });
   }
 
-  async findVisible(subjectAgentId: string, rootAgentId: string, id: string): Promise<ResourceServer | null> {
-    return this.visible(subjectAgentId, rootAgentId).andWhere('rs.id = :id', { id }).getOne();
+  async findVisible(scope: TreeScope, rootAgentId: string, id: string): Promise<ResourceServer | null> {
+    return this.visible(scope, rootAgentId).andWhere('rs.id = :id', { id }).getOne();
   }
 
   /** One page in (created_at, id) order. Fetches `limit + 1` rows. */
   async listVisible(
-    subjectAgentId: string,
+    scope: TreeScope,
     rootAgentId: string,
     after: Keyset | undefined,
     limit: number,
   ): Promise<ResourceServer[]> {
-    return fetchKeysetPage(this.visible(subjectAgentId, rootAgentId), after, limit);
+    return fetchKeysetPage(this.visible(scope, rootAgentId), after, limit);
   }
 
   /** The tree's server with this exact identifier (token requests), or null. */

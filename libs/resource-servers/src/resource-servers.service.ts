@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { AgentsService } from '@agentauth/agents';
+import { AgentsService, treeScopeOf } from '@agentauth/agents';
 import { StatsRegistry } from '@agentauth/audit';
 import {
   assertDirectAuthority,
@@ -93,7 +93,7 @@ export class ResourceServersService implements OnModuleInit {
   /** THE visibility check for a resource server id: owned by the caller's authority or a descendant, else 404. */
   async findVisible(principal: Principal, id: string): Promise<ResourceServer> {
     const server = await this.servers.findVisible(
-      principal.subjectAgentId,
+      treeScopeOf(principal.subjectAgentId),
       principal.rootAgentId,
       id.toLowerCase(),
     );
@@ -105,7 +105,7 @@ export class ResourceServersService implements OnModuleInit {
     const after = query.cursor !== undefined ? decodeCursor(query.cursor) : undefined;
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
     const rows = await this.servers.listVisible(
-      principal.subjectAgentId,
+      treeScopeOf(principal.subjectAgentId),
       principal.rootAgentId,
       after,
       limit,

@@ -1,17 +1,13 @@
-export * from './revocation.module';
+// The public surface of @agentauth/revocation: only what other libs, the apps, the scripts and the tests import
+// (trimmed with grep; a test that needs an internal imports it by relative path).
+export { RevocationModule } from './revocation.module';
+export { RevocationService, RevocationStateUnavailableError } from './revocation.service';
 export {
-  RevocationService,
-  RevocationStateUnavailableError,
-  REVOCATION_READINESS_CHECK,
-  type RebuildOutcome,
-} from './revocation.service';
-export {
-  REVOCATION_KINDS,
-  type RevocationKind,
-  type RevocationRef,
-  type RevocationMarker,
-  markerRevokes,
   isRevocationKind,
+  markerRevokes,
+  REVOCATION_KINDS,
+  type RevocationMarker,
+  type RevocationRef,
 } from './revocation-marker';
 export { REVOCATION_KEYS } from './revocation-mirror';
-export * from './revocation.constants';
+export { REVOCATION_EXPIRY_GRACE_MS } from './revocation.constants';

@@ -24,6 +24,7 @@ export class ScopeRegistrationHooks {
     this.hooks.set(name, hook);
   }
 
+  /** The names registered so far (the apps' boot check compares them with what the process needs). */
   registered(): string[] {
     return [...this.hooks.keys()];
   }

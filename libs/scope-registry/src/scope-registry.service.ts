@@ -113,6 +113,11 @@ export class ScopeRegistry implements OnModuleInit, OnModuleDestroy {
     if (unknown.length > 0) throw new UnknownScopeProblem(unknown, field);
   }
 
+  /** The descriptions of scopes visible to the tree (e.g. for a consent page), by name; unknown names absent. */
+  async descriptions(rootAgentId: string, names: readonly string[]): Promise<Map<string, string | null>> {
+    return names.length === 0 ? new Map() : this.repository.descriptions(rootAgentId, names);
+  }
+
   /** The scopes of `scopes` not registered for the tree (see `assertRegistered`), in input order. */
   async unregistered(rootAgentId: string | null, scopes: readonly string[]): Promise<string[]> {
     if (scopes.length === 0) return [];

@@ -30,6 +30,16 @@ export class ScopesRepository {
     return rows.map((r) => r.name);
   }
 
+  /** Descriptions of the named scopes visible to the tree (built-ins and its own), by name. */
+  async descriptions(rootAgentId: string, names: readonly string[]): Promise<Map<string, string | null>> {
+    const rows = await this.dataSource.query<{ name: string; description: string | null }[]>(
+      `SELECT name, description FROM scopes
+        WHERE (root_agent_id IS NULL OR root_agent_id = $1) AND name = ANY($2::text[])`,
+      [rootAgentId, [...names]],
+    );
+    return new Map(rows.map((r) => [r.name, r.description]));
+  }
+
   /** One page of the globals and the tree's own scopes, in (created_at, id) order. Fetches `limit + 1`. */
   async listVisible(rootAgentId: string, after: Keyset | undefined, limit: number): Promise<Scope[]> {
     const qb = this.dataSource

@@ -1,3 +1,4 @@
+import { isUuid } from '@agentauth/core';
 /** One event type a webhook can subscribe to (the catalogue is documented in docs/webhooks.md). */
 export interface WebhookEventType {
   type: string;
@@ -141,8 +142,6 @@ export function webhookPayloadFor(event: WebhookSourceEvent): WebhookPayload | u
   };
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /**
  * The agents an event is about, for the delivery filter: null for a deployment-wide event (every
  * subscribed webhook gets it); otherwise the ids its type names, or — when it names none — the tree's root
@@ -153,7 +152,7 @@ export function webhookAboutAgentIds(event: WebhookPayload): string[] | null {
   const type = webhookEventType(event.type);
   if (type?.global || event.root_agent_id === null) return null;
   const named = (type?.about?.(event) ?? []).filter(
-    (id): id is string => typeof id === 'string' && UUID.test(id),
+    (id): id is string => typeof id === 'string' && isUuid(id),
   );
   return named.length > 0 ? [...new Set(named.map((id) => id.toLowerCase()))] : [event.root_agent_id];
 }

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { DataSource, Repository } from 'typeorm';
-import { pathInSubtree, restrictToSubtree } from '@agentauth/agents';
+import { pathInSubtree, restrictToSubtree, type TreeScope } from '@agentauth/agents';
 import type { Keyset } from '@agentauth/core';
 import type { DeliveryAttempt, DeliveryStatus } from './webhook-delivery.entity';
 import { WebhookDelivery } from './webhook-delivery.entity';
@@ -43,23 +43,23 @@ export class WebhooksRepository {
     return webhook;
   }
 
-  private visible(subjectAgentId: string, rootAgentId: string) {
+  private visible(scope: TreeScope, rootAgentId: string) {
     return restrictToSubtree(
       this.webhooks.createQueryBuilder('w').innerJoin('agents', 'owner', 'owner.id = w.owner_agent_id'),
       'owner',
-      subjectAgentId,
+      scope,
     )
       .where('w.root_agent_id = :rootAgentId', { rootAgentId })
       .andWhere("w.status = 'active'");
   }
 
-  findVisible(subjectAgentId: string, rootAgentId: string, id: string): Promise<Webhook | null> {
-    return this.visible(subjectAgentId, rootAgentId).andWhere('w.id = :id', { id }).getOne();
+  findVisible(scope: TreeScope, rootAgentId: string, id: string): Promise<Webhook | null> {
+    return this.visible(scope, rootAgentId).andWhere('w.id = :id', { id }).getOne();
   }
 
   /** Newest first, keyset on (created_at, id); reads `limit + 1` rows so the caller knows if more exist. */
-  listVisible(subjectAgentId: string, rootAgentId: string, page: Page): Promise<Webhook[]> {
-    const qb = this.visible(subjectAgentId, rootAgentId);
+  listVisible(scope: TreeScope, rootAgentId: string, page: Page): Promise<Webhook[]> {
+    const qb = this.visible(scope, rootAgentId);
     if (page.after) {
       qb.andWhere('(w.created_at, w.id) < (:c, :i)', { c: page.after.createdAt, i: page.after.id });
     }
@@ -74,14 +74,14 @@ export class WebhooksRepository {
    * Soft delete in one statement; false when the webhook is unknown, deleted, another tree's, or owned by
    * an agent outside the caller's subtree.
    */
-  async softDelete(subjectAgentId: string, rootAgentId: string, id: string, now: Date): Promise<boolean> {
+  async softDelete(scope: TreeScope, rootAgentId: string, id: string, now: Date): Promise<boolean> {
     const [rows]: [unknown[], number] = await this.dataSource.query(
       `UPDATE webhooks w SET status = 'deleted', deleted_at = $4, updated_at = $4
          FROM agents owner, agents caller
         WHERE w.id = $1 AND w.root_agent_id = $2 AND w.status = 'active'
           AND owner.id = w.owner_agent_id AND caller.id = $3 AND ${pathInSubtree('owner', 'caller')}
         RETURNING w.id`,
-      [id, rootAgentId, subjectAgentId, now],
+      [id, rootAgentId, scope.agentId, now],
     );
     return rows.length > 0;
   }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
+import { treeScopeOf } from '@agentauth/agents';
 import {
   assertDirectAuthority,
   APP_CONFIG,
@@ -80,10 +81,14 @@ export class WebhooksService {
 
   async list(principal: Principal, options: ListOptions): Promise<WebhookListView> {
     const limit = options.limit ?? DEFAULT_PAGE_SIZE;
-    const rows = await this.repository.listVisible(principal.subjectAgentId, principal.rootAgentId, {
-      limit,
-      after: options.cursor ? decodeCursor(options.cursor) : undefined,
-    });
+    const rows = await this.repository.listVisible(
+      treeScopeOf(principal.subjectAgentId),
+      principal.rootAgentId,
+      {
+        limit,
+        after: options.cursor ? decodeCursor(options.cursor) : undefined,
+      },
+    );
     return toPage(rows, limit, WebhookView.of);
   }
 
@@ -94,7 +99,7 @@ export class WebhooksService {
   async delete(principal: Principal, id: string): Promise<void> {
     assertDirectAuthority(principal, 'create or delete webhooks');
     const deleted = await this.repository.softDelete(
-      principal.subjectAgentId,
+      treeScopeOf(principal.subjectAgentId),
       principal.rootAgentId,
       id,
       this.clock.now(),
@@ -111,7 +116,11 @@ export class WebhooksService {
   }
 
   private async visible(principal: Principal, id: string): Promise<Webhook> {
-    const webhook = await this.repository.findVisible(principal.subjectAgentId, principal.rootAgentId, id);
+    const webhook = await this.repository.findVisible(
+      treeScopeOf(principal.subjectAgentId),
+      principal.rootAgentId,
+      id,
+    );
     if (!webhook) throw new NotFoundProblem('webhook');
     return webhook;
   }

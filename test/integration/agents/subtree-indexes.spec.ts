@@ -4,6 +4,7 @@ import { DataSource, type EntityManager, type Logger as TypeOrmLogger } from 'ty
 import { buildDataSourceOptions } from '@agentauth/core';
 import { Agent } from '../../../libs/agents/src/agent.entity';
 import { AgentsRepository } from '../../../libs/agents/src/agents.repository';
+import { treeScopeOf } from '../../../libs/agents/src/tree-visibility';
 import { type PlanNode, planNodes } from '../../support/query-plans';
 import { createScratchDatabase, type ScratchDatabase } from '../../support/scratch-database';
 
@@ -141,7 +142,7 @@ describe('AgentsRepository subtree queries on deep and wide trees', () => {
   it.each<[string, (m: EntityManager) => Promise<unknown>, (result: unknown) => void, string]>([
     [
       'listSubtree (wide root, first page)',
-      () => repository.listSubtree(wideRoot, {}, undefined, 50),
+      () => repository.listSubtree(treeScopeOf(wideRoot), {}, undefined, 50),
       (r) => expect(r).toHaveLength(51),
       'agents_path_idx',
     ],
@@ -149,7 +150,7 @@ describe('AgentsRepository subtree queries on deep and wide trees', () => {
       'listSubtree (wide root, filtered, after a cursor)',
       () =>
         repository.listSubtree(
-          wideRoot,
+          treeScopeOf(wideRoot),
           { status: 'active', trustLevel: 'delegated', parentAgentId: wideRoot },
           { createdAt: new Date(Date.now() - 600_000), id: wideRoot },
           50,
@@ -159,31 +160,31 @@ describe('AgentsRepository subtree queries on deep and wide trees', () => {
     ],
     [
       'listSubtree (deep chain, from the middle)',
-      () => repository.listSubtree(chain[25], {}, undefined, 50),
+      () => repository.listSubtree(treeScopeOf(chain[25]), {}, undefined, 50),
       (r) => expect(r).toHaveLength(26),
       'agents_path_idx',
     ],
     [
       'findInSubtree (wide root, one of its children)',
-      async () => repository.findInSubtree(wideRoot, await wideChild()),
+      async () => repository.findInSubtree(treeScopeOf(wideRoot), await wideChild()),
       (r) => expect(r).toMatchObject({ parentAgentId: wideRoot }),
       'agents_pkey',
     ],
     [
       'isInSubtree (the bottom of the deep chain under its top)',
-      () => repository.isInSubtree(chain[0], chain[DEEP]),
+      () => repository.isInSubtree(treeScopeOf(chain[0]), chain[DEEP]),
       (r) => expect(r).toBe(true),
       'agents_pkey',
     ],
     [
-      'chain (ancestry of the bottom of the deep chain)',
-      () => repository.chain(chain[DEEP]),
+      'chainUnscoped (ancestry of the bottom of the deep chain)',
+      () => repository.chainUnscoped(chain[DEEP]),
       (r) => expect((r as Agent[]).map((a) => a.id)).toEqual(chain),
       'agents_pkey',
     ],
     [
-      'chain (the same, FOR SHARE in a transaction)',
-      (m) => repository.chain(chain[DEEP], { manager: m, lock: 'share' }),
+      'chainUnscoped (the same, FOR SHARE in a transaction)',
+      (m) => repository.chainUnscoped(chain[DEEP], { manager: m, lock: 'share' }),
       (r) => expect((r as Agent[]).map((a) => a.id)).toEqual(chain),
       'agents_pkey',
     ],
@@ -274,17 +275,17 @@ describe('AgentsRepository subtree queries on deep and wide trees', () => {
       [wideRoot, wideRoot],
       [chain[10], chain[DEEP]],
     ]) {
-      const found = await repository.findInSubtree(subject, id);
+      const found = await repository.findInSubtree(treeScopeOf(subject), id);
       expect(found).toBeInstanceOf(Agent);
       expect(found).toEqual(await viaQueryBuilder(subject, id));
       expect(found?.id).toBe(id);
     }
     const expected = await viaQueryBuilder(wideRoot, child);
     expect(expected?.expiresAt).toBeInstanceOf(Date);
-    expect(await repository.findInSubtree(wideRoot, child)).toEqual(expected);
+    expect(await repository.findInSubtree(treeScopeOf(wideRoot), child)).toEqual(expected);
     // Outside the subject's subtree (an ancestor, another tree) and unknown: null, like the query builder.
-    expect(await repository.findInSubtree(chain[DEEP], chain[10])).toBeNull();
-    expect(await repository.findInSubtree(wideRoot, chain[DEEP])).toBeNull();
-    expect(await repository.findInSubtree(wideRoot, randomUUID())).toBeNull();
+    expect(await repository.findInSubtree(treeScopeOf(chain[DEEP]), chain[10])).toBeNull();
+    expect(await repository.findInSubtree(treeScopeOf(wideRoot), chain[DEEP])).toBeNull();
+    expect(await repository.findInSubtree(treeScopeOf(wideRoot), randomUUID())).toBeNull();
   });
 });

@@ -149,6 +149,7 @@ describe('discovery', () => {
     const algs = ['RS256', 'PS256', 'ES256', 'EdDSA', 'Ed25519'];
     expect(res.body).toEqual({
       issuer,
+      authorization_endpoint: `${issuer}/api/v1/auth/authorize`,
       token_endpoint: `${issuer}/api/v1/auth/token`,
       jwks_uri: `${issuer}/api/v1/auth/jwks`,
       introspection_endpoint: `${issuer}/api/v1/auth/token/introspect`,
@@ -157,8 +158,10 @@ describe('discovery', () => {
         'client_credentials',
         'refresh_token',
         'urn:ietf:params:oauth:grant-type:token-exchange',
+        'authorization_code',
       ]),
-      token_endpoint_auth_methods_supported: methods,
+      // `none` for public clients (CONTRACT §9, §11)
+      token_endpoint_auth_methods_supported: [...methods, 'none'],
       introspection_endpoint_auth_methods_supported: methods,
       revocation_endpoint_auth_methods_supported: methods,
       // private_key_jwt (CONTRACT §9): asymmetric algorithms only
@@ -168,7 +171,10 @@ describe('discovery', () => {
       dpop_signing_alg_values_supported: algs,
       // the built-in scopes, and nothing that is not a scope (offline_access is a reserved word, CONTRACT §4)
       scopes_supported: [...BUILT_IN_SCOPES],
-      response_types_supported: [],
+      // CONTRACT §11: the authorization-code flow, PKCE S256 only, RFC 9207 `iss` in authorization responses
+      response_types_supported: ['code'],
+      code_challenge_methods_supported: ['S256'],
+      authorization_response_iss_parameter_supported: true,
       service_documentation: `${issuer}/docs`,
     });
     expect(res.body.scopes_supported).not.toContain('offline_access');

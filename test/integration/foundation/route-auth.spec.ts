@@ -22,6 +22,11 @@ const EXPECTED_ROUTE_AUTH: Record<string, 'public' | 'admin' | string[]> = {
   'POST auth/token': 'public',
   'POST auth/token/introspect': 'public',
   'POST auth/token/revoke': 'public',
+  // CONTRACT §11: the authorization endpoint and its pages (the person signs in with an agent's API key)
+  'GET auth/authorize': 'public',
+  'POST auth/authorize/sign-in': 'public',
+  'GET auth/authorize/consent': 'public',
+  'POST auth/authorize/decision': 'public',
   'POST agents/bootstrap': 'public',
   'GET stats': 'admin',
   'GET audit/events': 'admin',
@@ -102,6 +107,7 @@ describe('route authentication metadata', () => {
       /^\.well-known\//,
       /^auth\/jwks$/,
       /^auth\/token(\/introspect|\/revoke)?$/,
+      /^auth\/authorize(\/sign-in|\/consent|\/decision)?$/,
       /^agents\/bootstrap$/,
     ];
     const unexpected = listRoutes(t.app).filter(

@@ -403,7 +403,7 @@ describe('POST /policies/evaluate', () => {
     const { root, worker } = await setup();
     await decide(root, worker, 'files:read'); // warms the tree's policy set
     const repository = t.app.get(AgentsRepository);
-    const chain = jest.spyOn(repository, 'chain');
+    const chain = jest.spyOn(repository, 'chainUnscoped');
     const inSubtree = jest.spyOn(repository, 'findInSubtree');
     try {
       expect((await decide(root, worker, 'files:read')).reason).toBe('scope_grant');

@@ -1,7 +1,6 @@
 import { validate } from 'class-validator';
 import { plainToInstance } from 'class-transformer';
-import { decodeCursor, encodeCursor, toPage } from '../../../libs/agents/src/http/pagination';
-import { parseTimestamp } from '../../../libs/agents/src/http/validators';
+import { decodeCursor, encodeCursor, parseTimestamp, toPage } from '@agentauth/core';
 import { pathInSubtree } from '../../../libs/agents/src/tree-visibility';
 import { CreateAgentDto } from '../../../libs/agents/src/dto/create-agent.dto';
 import { UpdateAgentDto } from '../../../libs/agents/src/dto/update-agent.dto';

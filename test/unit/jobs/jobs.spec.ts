@@ -1,5 +1,6 @@
 import type { Job } from 'bullmq';
-import type { PinoLogger } from 'nestjs-pino';
+import { Test } from '@nestjs/testing';
+import { PinoLogger } from 'nestjs-pino';
 import type { AppConfig } from '@agentauth/core';
 import {
   bullConnection,
@@ -81,7 +82,7 @@ describe('MaintenanceTasks', () => {
 });
 
 describe('worker processors', () => {
-  it('key-rotation jobs call the registered task, or complete as skipped without one', async () => {
+  it('key-rotation jobs call the registered task', async () => {
     const calls: string[] = [];
     const task = {
       rotate: async () => (calls.push('rotate'), { kid: 'k2' }),
@@ -96,12 +97,13 @@ describe('worker processors', () => {
       activated: 1,
     });
     expect(calls).toEqual(['rotate', 'advance']);
+  });
 
-    const bare = new JobHandlers();
-    new KeyRotationProcessor(bare, silentLogger()).onModuleInit();
-    expect(await bare.handlerFor(QUEUES.keyRotation, 'rotate')!(fakeJob('rotate'))).toEqual({
-      skipped: 'no key rotation task registered',
-    });
+  it('cannot be built without KEY_ROTATION_TASK: the process refuses to start, naming it', async () => {
+    const build = Test.createTestingModule({
+      providers: [KeyRotationProcessor, JobHandlers, { provide: PinoLogger, useValue: silentLogger() }],
+    }).compile();
+    await expect(build).rejects.toThrow(/KEY_ROTATION_TASK/);
   });
 
   it('the maintenance job runs the registered tasks and fails when one fails', async () => {

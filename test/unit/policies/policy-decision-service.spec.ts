@@ -105,6 +105,19 @@ describe('PolicyDecisionService', () => {
     service.onModuleInit();
   });
 
+  // The issuance step with no stored policy is the evaluator's step 3 alone: what `allowed_scopes` cover is
+  // issued, the rest is `default_deny` (this replaced the test of a dead copy of that step in libs/auth).
+  it('at issuance without policies, allows exactly what allowed_scopes cover, the rest default_deny', async () => {
+    const decision = await service.filterScopesForIssuance({
+      agent: anAgent(A1, { allowed_scopes: ['files:*'] }),
+      scopes: ['files:read', 'agents:read'],
+    });
+    expect(decision.allowed).toEqual(['files:read']);
+    expect(decision.denied.map(({ scope, reason }) => ({ scope, reason }))).toEqual([
+      { scope: 'agents:read', reason: 'default_deny' },
+    ]);
+  });
+
   it('loads a tree once for concurrent first decisions, then decides from memory', async () => {
     repository.change(ROOT, [storedDeny()]);
     const decisions = await Promise.all(Array.from({ length: 20 }, () => service.evaluate(read)));

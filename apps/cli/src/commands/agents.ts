@@ -19,6 +19,8 @@ function agentDetails(agent: Agent): string {
     'depth',
     'allowed_scopes',
     'capabilities',
+    'client_type',
+    'redirect_uris',
     'expires_at',
     'created_at',
     'updated_at',
@@ -132,6 +134,13 @@ export function registerAgents(program: Command): void {
     .option('--scopes <scopes>', 'allowed scopes (comma or space separated)', list)
     .option('--capabilities <list>', 'capabilities (comma separated)', list)
     .option('--expires-at <date>', 'expiry (ISO 8601; required for ephemeral agents)', isoDate)
+    .addOption(
+      new Option(
+        '--client-type <type>',
+        'OAuth client type (public: no credentials, browser approval only)',
+      ).choices(['confidential', 'public']),
+    )
+    .option('--redirect-uris <uris>', 'redirect URIs of the authorization-code flow (comma separated)', list)
     .action(
       async (
         opts: {
@@ -142,6 +151,8 @@ export function registerAgents(program: Command): void {
           scopes?: string[];
           capabilities?: string[];
           expiresAt?: string;
+          clientType?: 'confidential' | 'public';
+          redirectUris?: string[];
         },
         cmd: Command,
       ) => {
@@ -156,6 +167,8 @@ export function registerAgents(program: Command): void {
               allowed_scopes: opts.scopes,
               capabilities: opts.capabilities,
               expires_at: opts.expiresAt,
+              client_type: opts.clientType,
+              redirect_uris: opts.redirectUris,
             }),
           }),
         );
@@ -171,6 +184,17 @@ export function registerAgents(program: Command): void {
     .option('--scopes <scopes>', 'allowed scopes (replaces the list)', list)
     .option('--capabilities <list>', 'capabilities (replaces the list)', list)
     .option('--expires-at <date>', 'expiry (ISO 8601)', isoDate)
+    .addOption(
+      new Option(
+        '--client-type <type>',
+        'OAuth client type (public: no credentials, browser approval only)',
+      ).choices(['confidential', 'public']),
+    )
+    .option(
+      '--redirect-uris <uris>',
+      'redirect URIs of the authorization-code flow (comma separated; replaces the list)',
+      list,
+    )
     .action(
       async (
         id: string,
@@ -180,6 +204,8 @@ export function registerAgents(program: Command): void {
           scopes?: string[];
           capabilities?: string[];
           expiresAt?: string;
+          clientType?: 'confidential' | 'public';
+          redirectUris?: string[];
         },
         cmd: Command,
       ) => {
@@ -190,10 +216,12 @@ export function registerAgents(program: Command): void {
           allowed_scopes: opts.scopes,
           capabilities: opts.capabilities,
           expires_at: opts.expiresAt,
+          client_type: opts.clientType,
+          redirect_uris: opts.redirectUris,
         };
         if (Object.values(body).every((v) => v === undefined)) {
           cmd.error(
-            'nothing to update: give at least one of --name, --description, --scopes, --capabilities, --expires-at',
+            'nothing to update: give at least one of --name, --description, --scopes, --capabilities, --expires-at, --client-type, --redirect-uris',
             {
               exitCode: 2,
               code: 'agentauth.usage',

@@ -1,3 +1,5 @@
+import { buildMessage, ValidateBy, type ValidationOptions } from 'class-validator';
+
 /** Input limits of agent fields (also CHECK constraints in the table where they are structural). */
 export const AGENT_LIMITS = {
   name: 200,
@@ -7,3 +9,30 @@ export const AGENT_LIMITS = {
   capability: 100,
   scopes: 100,
 } as const;
+
+/**
+ * Metadata keys that name a governed setting. `rate_limit_per_minute` was once read from metadata, which an
+ * agent may write on itself; it is now the governed field of the same name, and refused inside metadata so
+ * that nobody mistakes one for the other.
+ */
+export const RESERVED_METADATA_KEYS = ['rate_limit_per_minute'] as const;
+
+/** An object without any of `RESERVED_METADATA_KEYS` at its top level. */
+export const HasNoReservedMetadataKey = (options?: ValidationOptions): PropertyDecorator =>
+  ValidateBy(
+    {
+      name: 'hasNoReservedMetadataKey',
+      validator: {
+        validate: (value: unknown) =>
+          typeof value !== 'object' ||
+          value === null ||
+          !RESERVED_METADATA_KEYS.some((key) => Object.prototype.hasOwnProperty.call(value, key)),
+        defaultMessage: buildMessage(
+          (each) =>
+            `${each}$property must not hold ${RESERVED_METADATA_KEYS.join(', ')}: it is a governed field of the agent (set by a strict ancestor), not metadata`,
+          options,
+        ),
+      },
+    },
+    options,
+  );

@@ -28,6 +28,17 @@ export class AgentResponse {
       "The agent's own DPoP requirement (set by a strict ancestor; a root's at bootstrap). Inherited: the agent requires DPoP when this or any ancestor's require_dpop is true.",
   })
   require_dpop: boolean;
+  @ApiProperty({
+    enum: ['confidential', 'public'],
+    description:
+      'OAuth client type (CONTRACT §11): a public client holds no credentials and uses the authorization-code flow with PKCE only.',
+  })
+  client_type: 'confidential' | 'public';
+  @ApiProperty({
+    type: [String],
+    description: 'Registered redirect URIs of the authorization-code flow (docs/authorize.md).',
+  })
+  redirect_uris: string[];
   @ApiProperty({ format: 'date-time' }) created_at: string;
   @ApiProperty({ format: 'date-time' }) updated_at: string;
 }
@@ -59,6 +70,8 @@ export function agentView(agent: Agent): AgentResponse {
     expires_at: agent.expiresAt ? agent.expiresAt.toISOString() : null,
     rate_limit_per_minute: agent.rateLimitPerMinute,
     require_dpop: agent.requireDpop,
+    client_type: agent.clientType,
+    redirect_uris: agent.redirectUris,
     created_at: agent.createdAt.toISOString(),
     updated_at: agent.updatedAt.toISOString(),
   };

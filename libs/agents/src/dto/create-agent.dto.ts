@@ -15,15 +15,15 @@ import {
 import { RATE_LIMIT_OVERRIDE_MAX } from '../agent-rules';
 import {
   HasNoNul,
-  HasNoReservedMetadataKey,
   IsJsonObject,
   IsOptionalNotNull,
   IsScopeName,
   IsTimestamp,
   IsUuidString,
   MAX_METADATA_BYTES,
-} from '../http/validators';
-import { AGENT_LIMITS } from './agent-fields';
+} from '@agentauth/core';
+import { AGENT_LIMITS, HasNoReservedMetadataKey } from './agent-fields';
+import { MAX_REDIRECT_URI_LENGTH, MAX_REDIRECT_URIS } from '../redirect-uris';
 
 /** The descriptive fields an agent may edit on itself. */
 export class AgentDescriptionDto {
@@ -127,6 +127,30 @@ export class CreateAgentDto extends AgentDescriptionDto {
   @IsOptionalNotNull()
   @IsBoolean()
   require_dpop?: boolean;
+
+  @ApiPropertyOptional({
+    enum: ['confidential', 'public'],
+    default: 'confidential',
+    description:
+      'OAuth client type (CONTRACT §11). `public`: the agent holds no credentials (no API keys, no client_credentials) and gets tokens only through the authorization-code flow with PKCE (docs/authorize.md).',
+  })
+  @IsOptionalNotNull()
+  @IsIn(['confidential', 'public'])
+  client_type?: 'confidential' | 'public';
+
+  @ApiPropertyOptional({
+    type: [String],
+    maxItems: MAX_REDIRECT_URIS,
+    example: ['http://127.0.0.1/callback'],
+    description:
+      'Redirect URIs of the authorization-code flow: `https` (exact match), `http` only on 127.0.0.1, [::1] or localhost (port ignored when matching, RFC 8252 §7.3), or a private-use scheme containing a dot (`com.example.app:/cb`). Never a fragment, `javascript:`, `data:` or another scheme (400).',
+  })
+  @IsOptionalNotNull()
+  @IsArray()
+  @ArrayMaxSize(MAX_REDIRECT_URIS)
+  @IsString({ each: true })
+  @MaxLength(MAX_REDIRECT_URI_LENGTH, { each: true })
+  redirect_uris?: string[];
 }
 
 /** `POST /agents/bootstrap`: a new root agent. */

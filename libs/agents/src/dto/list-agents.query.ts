@@ -1,7 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional } from 'class-validator';
-import { PageQuery } from '../http/pagination';
-import { IsUuidString } from '../http/validators';
+import { IsUuidString, PageQuery } from '@agentauth/core';
 import { AGENT_STATUSES, type AgentStatus, TRUST_LEVELS, type TrustLevel } from '../agent.entity';
 
 /** `GET /agents`: the caller's subtree (itself included), filtered. */

@@ -14,15 +14,9 @@ import {
   ValidateIf,
 } from 'class-validator';
 import { RATE_LIMIT_OVERRIDE_MAX } from '../agent-rules';
-import {
-  HasNoNul,
-  HasNoReservedMetadataKey,
-  IsJsonObject,
-  IsOptionalNotNull,
-  IsScopeName,
-  IsTimestamp,
-} from '../http/validators';
-import { AGENT_LIMITS } from './agent-fields';
+import { HasNoNul, IsJsonObject, IsOptionalNotNull, IsScopeName, IsTimestamp } from '@agentauth/core';
+import { AGENT_LIMITS, HasNoReservedMetadataKey } from './agent-fields';
+import { MAX_REDIRECT_URI_LENGTH, MAX_REDIRECT_URIS } from '../redirect-uris';
 
 /**
  * `PATCH /agents/{id}`. Descriptive fields: the agent itself or an ancestor. `allowed_scopes`, `expires_at`,
@@ -119,6 +113,29 @@ export class UpdateAgentDto {
   @IsOptionalNotNull()
   @IsBoolean()
   require_dpop?: boolean;
+
+  @ApiPropertyOptional({
+    enum: ['confidential', 'public'],
+    description:
+      'Strict ancestors only. OAuth client type (CONTRACT §11). Switching to `public` needs the agent to hold no active credential (409 agent_has_credentials). `public`: the agent holds no credentials (no API keys, no client_credentials) and gets tokens only through the authorization-code flow with PKCE (docs/authorize.md).',
+  })
+  @IsOptionalNotNull()
+  @IsIn(['confidential', 'public'])
+  client_type?: 'confidential' | 'public';
+
+  @ApiPropertyOptional({
+    type: [String],
+    maxItems: MAX_REDIRECT_URIS,
+    example: ['http://127.0.0.1/callback'],
+    description:
+      'Strict ancestors only; replaces the list. Redirect URIs of the authorization-code flow: `https` (exact match), `http` only on 127.0.0.1, [::1] or localhost (port ignored when matching, RFC 8252 §7.3), or a private-use scheme containing a dot (`com.example.app:/cb`). Never a fragment, `javascript:`, `data:` or another scheme (400).',
+  })
+  @IsOptionalNotNull()
+  @IsArray()
+  @ArrayMaxSize(MAX_REDIRECT_URIS)
+  @IsString({ each: true })
+  @MaxLength(MAX_REDIRECT_URI_LENGTH, { each: true })
+  redirect_uris?: string[];
 }
 
 /** The fields of `UpdateAgentDto` only a strict ancestor may send. */
@@ -128,6 +145,8 @@ export const GOVERNED_AGENT_FIELDS = [
   'status',
   'rate_limit_per_minute',
   'require_dpop',
+  'client_type',
+  'redirect_uris',
 ] as const;
 
 /**

@@ -2,7 +2,7 @@ import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { AgentCascadeRegistry } from '@agentauth/agents';
 import { AfterCommit, APP_CONFIG, type AppConfig, Clock } from '@agentauth/core';
-import { CredentialLifecycleRegistry } from '@agentauth/credentials';
+import { CredentialLifecycleRegistry, CredentialsService } from '@agentauth/credentials';
 import { DelegationRevocationRegistry } from '@agentauth/delegations';
 import { type RevocationMarker, RevocationService } from '@agentauth/revocation';
 import { rotationRef, VERIFIED_KEY_CACHE_TTL_MS } from '../clients/verified-key-cache';
@@ -40,6 +40,7 @@ export class TokenCascades implements OnModuleInit {
   constructor(
     private readonly agentCascades: AgentCascadeRegistry,
     private readonly credentialLifecycle: CredentialLifecycleRegistry,
+    private readonly credentials: CredentialsService,
     private readonly delegationRevocations: DelegationRevocationRegistry,
     private readonly revocation: RevocationService,
     private readonly afterCommit: AfterCommit,
@@ -69,13 +70,10 @@ export class TokenCascades implements OnModuleInit {
       // A root gaining a registered scope changes what its full keys grant: verified-key cache entries made
       // before must not serve the old scope set (outstanding tokens keep their narrower snapshot, which is safe).
       onRootScopesExtended: async (manager, change, at) => {
-        const keys: { id: string }[] = await manager.query(
-          `SELECT id FROM credentials WHERE agent_id = $1 AND status = 'active'`,
-          [change.agentId],
-        );
+        const keyIds = await this.credentials.activeCredentialIdsUnscoped(manager, change.agentId);
         await this.revocation.revoke(
-          keys.map((key) => ({
-            ...rotationRef(key.id),
+          keyIds.map((id) => ({
+            ...rotationRef(id),
             at,
             expiresAt: new Date(at.getTime() + 2 * VERIFIED_KEY_CACHE_TTL_MS + MARKER_MARGIN_MS),
           })),

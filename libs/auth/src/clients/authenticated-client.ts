@@ -9,7 +9,8 @@ import type { AgentClaim } from '../tokens/access-token-claims';
 export interface AuthenticatedClient {
   agentId: string;
   rootAgentId: string;
-  credentialId: string;
+  /** The credential it authenticated with; `null` for a public client (CONTRACT §11: it has none). */
+  credentialId: string | null;
   /** The key's scopes ∩ the agent's current `allowed_scopes`: the ceiling of what it may be issued. */
   scopes: string[];
   /** The agent's `allowed_scopes` (introspection permission, policy evaluation). */

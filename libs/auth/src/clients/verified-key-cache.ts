@@ -45,7 +45,7 @@ interface CacheEntry {
 function toEntry(client: AuthenticatedClient): CacheEntry {
   return {
     v: ENTRY_VERSION,
-    credential_id: client.credentialId,
+    credential_id: client.credentialId as string, // only key-authenticated clients are cached
     agent_id: client.agentId,
     root_agent_id: client.rootAgentId,
     scopes: client.scopes,

@@ -1,4 +1,4 @@
-import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { PinoLogger } from 'nestjs-pino';
 import { AuditService } from '@agentauth/audit';
 import { Clock } from '@agentauth/core';
@@ -11,14 +11,12 @@ import { parseScopeRequest } from '@agentauth/scopes';
 import { InvalidGrantError } from '../vocabulary/oauth-errors';
 import { requireParam } from '../vocabulary/oauth-params';
 import { DpopBinding } from './dpop-binding';
-import { actSubjects, tokenTypeOf } from '../tokens/access-token-claims';
+import { actSubjects } from '../tokens/access-token-claims';
 import { RefreshTokensService } from '../refresh/refresh-tokens.service';
 import { AccessTokenIssuer } from '../tokens/access-token.issuer';
 import { DelegatedAuthority, INVALID_DELEGATION_DESCRIPTION } from './delegated-authority';
-import type { GrantHandler, TokenRequestContext, TokenResponse } from './grant-handler';
-import { GrantRegistry } from './grant-registry';
+import type { GrantHandler, GrantResult, TokenRequestContext } from './grant-handler';
 import { ScopeResolver } from './scope-resolution';
-import { TokenAudit } from './token-audit';
 import { targetCeilings, targetTokenFields, TokenTargets } from './token-target';
 
 export const AGENT_DELEGATION = 'urn:agentauth:grant-type:agent_delegation';
@@ -52,17 +50,16 @@ export const AGENT_DELEGATION_ALIAS = 'agent_delegation';
  * Audited: `delegation.used` and `token.issued` (grant_type `agent_delegation`: metrics count by it).
  */
 @Injectable()
-export class AgentDelegationGrant implements GrantHandler, OnModuleInit {
+export class AgentDelegationGrant implements GrantHandler {
   readonly grantTypes = [AGENT_DELEGATION, AGENT_DELEGATION_ALIAS];
+  readonly auditedAs = AGENT_DELEGATION_ALIAS;
 
   constructor(
-    private readonly registry: GrantRegistry,
     private readonly delegations: DelegationsService,
     private readonly authority: DelegatedAuthority,
     private readonly scopes: ScopeResolver,
     private readonly issuer: AccessTokenIssuer,
     private readonly refresh: RefreshTokensService,
-    private readonly tokenAudit: TokenAudit,
     private readonly audit: AuditService,
     private readonly clock: Clock,
     private readonly logger: PinoLogger,
@@ -72,18 +69,14 @@ export class AgentDelegationGrant implements GrantHandler, OnModuleInit {
     this.logger.setContext('AgentDelegationGrant');
   }
 
-  onModuleInit(): void {
-    this.registry.register(this);
-  }
-
-  async handle(context: TokenRequestContext): Promise<TokenResponse> {
+  async handle(context: TokenRequestContext): Promise<GrantResult> {
     const { params, client } = context;
     const delegationToken = requireParam(params, 'delegation_token');
     const resolved = await this.resolve(delegationToken, client.agentId);
 
     const request = parseScopeRequest(params.scope);
     const target = await this.targets.resolve(params, client.rootAgentId);
-    const { jkt } = await this.dpop.bind(context.req, {
+    const { jkt } = await this.dpop.bind(context.dpop, {
       clientId: client.agentId,
       subjectAgentId: resolved.originalDelegatorId,
       actorIds: actSubjects(resolved.act),
@@ -148,20 +141,15 @@ export class AgentDelegationGrant implements GrantHandler, OnModuleInit {
         family_id: family.familyId,
       },
     });
-    await this.tokenAudit.issued(context, AGENT_DELEGATION_ALIAS, token.claims, {
-      credential_id: client.credentialId,
-      delegation_id: resolved.delegation.id,
-      family_id: family.familyId,
-      act_depth: resolved.depth,
-      dpop_bound: jkt !== undefined,
-      ...(dropped.length > 0 ? { policy_dropped: dropped.map((d) => d.scope) } : {}),
-    });
     return {
-      access_token: token.jwt,
-      token_type: tokenTypeOf(token.claims),
-      expires_in: token.expiresIn,
-      scope: token.claims.scope,
-      refresh_token: family.refreshToken,
+      token,
+      refreshToken: family.refreshToken,
+      auditDetails: {
+        delegation_id: resolved.delegation.id,
+        family_id: family.familyId,
+        act_depth: resolved.depth,
+        ...(dropped.length > 0 ? { policy_dropped: dropped.map((d) => d.scope) } : {}),
+      },
     };
   }
 

@@ -1,15 +1,12 @@
-import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { Clock } from '@agentauth/core';
 import { parseScopeRequest } from '@agentauth/scopes';
 import { evaluationAgentOf } from '../clients/authenticated-client';
 import { DpopBinding } from './dpop-binding';
 import { RefreshTokensService } from '../refresh/refresh-tokens.service';
-import { tokenTypeOf } from '../tokens/access-token-claims';
 import { AccessTokenIssuer } from '../tokens/access-token.issuer';
-import type { GrantHandler, TokenRequestContext, TokenResponse } from './grant-handler';
-import { GrantRegistry } from './grant-registry';
+import type { GrantHandler, GrantResult, TokenRequestContext } from './grant-handler';
 import { ScopeResolver } from './scope-resolution';
-import { TokenAudit } from './token-audit';
 import { targetCeilings, targetTokenFields, TokenTargets } from './token-target';
 
 export const CLIENT_CREDENTIALS = 'client_credentials';
@@ -23,29 +20,24 @@ export const CLIENT_CREDENTIALS = 'client_credentials';
  * token: a new family bound to this client, with this grant's scopes and target.
  */
 @Injectable()
-export class ClientCredentialsGrant implements GrantHandler, OnModuleInit {
+export class ClientCredentialsGrant implements GrantHandler {
   readonly grantTypes = [CLIENT_CREDENTIALS];
+  readonly auditedAs = CLIENT_CREDENTIALS;
 
   constructor(
-    private readonly registry: GrantRegistry,
     private readonly scopes: ScopeResolver,
     private readonly issuer: AccessTokenIssuer,
     private readonly refresh: RefreshTokensService,
-    private readonly audit: TokenAudit,
     private readonly targets: TokenTargets,
     private readonly clock: Clock,
     private readonly dpop: DpopBinding,
   ) {}
 
-  onModuleInit(): void {
-    this.registry.register(this);
-  }
-
-  async handle(context: TokenRequestContext): Promise<TokenResponse> {
+  async handle(context: TokenRequestContext): Promise<GrantResult> {
     const { params, client } = context;
     const request = parseScopeRequest(params.scope);
     const target = await this.targets.resolve(params, client.rootAgentId);
-    const { jkt } = await this.dpop.bind(context.req, {
+    const { jkt } = await this.dpop.bind(context.dpop, {
       clientId: client.agentId,
       subjectAgentId: client.agentId,
       target,
@@ -80,18 +72,13 @@ export class ClientCredentialsGrant implements GrantHandler, OnModuleInit {
       familyId: family?.familyId,
       jkt,
     });
-    await this.audit.issued(context, CLIENT_CREDENTIALS, token.claims, {
-      credential_id: client.credentialId,
-      dpop_bound: jkt !== undefined,
-      ...(family ? { family_id: family.familyId } : {}),
-      ...(dropped.length > 0 ? { policy_dropped: dropped.map((d) => d.scope) } : {}),
-    });
     return {
-      access_token: token.jwt,
-      token_type: tokenTypeOf(token.claims),
-      expires_in: token.expiresIn,
-      scope: token.claims.scope,
-      ...(family ? { refresh_token: family.refreshToken } : {}),
+      token,
+      ...(family ? { refreshToken: family.refreshToken } : {}),
+      auditDetails: {
+        ...(family ? { family_id: family.familyId } : {}),
+        ...(dropped.length > 0 ? { policy_dropped: dropped.map((d) => d.scope) } : {}),
+      },
     };
   }
 }

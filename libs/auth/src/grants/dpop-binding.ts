@@ -1,10 +1,16 @@
-import { Inject, Injectable } from '@nestjs/common';
-import type { Request } from 'express';
+import { Injectable } from '@nestjs/common';
 import { AgentsService } from '@agentauth/agents';
-import { APP_CONFIG, type AppConfig } from '@agentauth/core';
-import type { TokenTarget } from './token-target';
 import { InvalidDpopProofError } from '../vocabulary/oauth-errors';
-import { DpopProofError, DpopProofValidator, type ValidDpopProof } from '../protocol/dpop-proof.validator';
+import type { TokenTarget } from './token-target';
+
+/**
+ * The DPoP proof (RFC 9449) a token request presented, as the token endpoint hands it to the grants
+ * (`protocol/token-endpoint.ts` supplies it): validated on the first call — an invalid or replayed proof
+ * throws `invalid_dpop_proof` — and undefined when the request sent none.
+ */
+export interface PresentedDpopProof {
+  validated(): Promise<{ jkt: string } | undefined>;
+}
 
 /** Who a token request is for: every party whose DPoP requirement counts (CONTRACT §10). */
 export interface DpopParties {
@@ -26,34 +32,25 @@ export interface DpopBindingResult {
 
 /**
  * DPoP at the token endpoint (RFC 9449 §5, CONTRACT §10), one call per grant:
- * - a `DPoP` header is validated (`DpopProofValidator`: htm POST, htu = the token endpoint URL) — an invalid
- *   or replayed proof is 400 `invalid_dpop_proof`, whatever else the request says;
+ * - the request's proof is validated (`PresentedDpopProof`: htm POST, htu = the token endpoint URL) — an
+ *   invalid or replayed proof is 400 `invalid_dpop_proof`, whatever else the request says;
  * - `isRequired` is THE decision "must this issuance be sender-constrained?";
  * - `mustMatch` (a bound refresh family, a bound subject token) requires a proof by that key.
  */
 @Injectable()
 export class DpopBinding {
-  constructor(
-    private readonly validator: DpopProofValidator,
-    private readonly agents: AgentsService,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
-
-  /** The token endpoint's path (the `htu` of its proofs, without the origin). */
-  private get tokenPath(): string {
-    return `${this.config.apiPrefix}/auth/token`;
-  }
+  constructor(private readonly agents: AgentsService) {}
 
   /**
    * The binding of a token request: its proof validated (if any), required when `isRequired` says so, and
    * by the key `mustMatch` names (a bound refresh family or subject token) when there is one.
    */
   async bind(
-    req: Request,
+    presented: PresentedDpopProof,
     parties: DpopParties,
     mustMatch?: { jkt: string; what: string },
   ): Promise<DpopBindingResult> {
-    const proof = await this.proofOf(req);
+    const proof = await presented.validated();
     if (mustMatch) {
       if (!proof)
         throw new InvalidDpopProofError(
@@ -85,17 +82,5 @@ export class DpopBinding {
       parties.subjectAgentId,
       ...(parties.actorIds ?? []),
     ]);
-  }
-
-  private async proofOf(req: Request): Promise<ValidDpopProof | undefined> {
-    try {
-      const proof = DpopProofValidator.proofOf(req.headers.dpop);
-      if (proof === undefined) return undefined;
-      return await this.validator.validate(proof, { method: req.method, path: this.tokenPath });
-    } catch (error) {
-      if (error instanceof DpopProofError)
-        throw new InvalidDpopProofError('Invalid DPoP proof', error.reason);
-      throw error;
-    }
   }
 }

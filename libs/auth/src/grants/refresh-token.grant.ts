@@ -1,4 +1,4 @@
-import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { AgentsService } from '@agentauth/agents';
 import { Clock } from '@agentauth/core';
 import { DelegationsService } from '@agentauth/delegations';
@@ -7,17 +7,15 @@ import { parseScopeRequest } from '@agentauth/scopes';
 import { evaluationAgentOf } from '../clients/authenticated-client';
 import { InvalidGrantError } from '../vocabulary/oauth-errors';
 import { DpopBinding } from './dpop-binding';
-import { actSubjects, tokenTypeOf } from '../tokens/access-token-claims';
+import { actSubjects } from '../tokens/access-token-claims';
 import { requireParam } from '../vocabulary/oauth-params';
 import type { RefreshFamily } from '../refresh/refresh-tokens.repository';
 import { RefreshTokensService } from '../refresh/refresh-tokens.service';
 import type { AuthenticatedClient } from '../clients/authenticated-client';
 import { DelegatedAuthority } from './delegated-authority';
 import { AccessTokenIssuer } from '../tokens/access-token.issuer';
-import type { GrantHandler, TokenRequestContext, TokenResponse } from './grant-handler';
-import { GrantRegistry } from './grant-registry';
+import type { GrantHandler, GrantResult, TokenRequestContext } from './grant-handler';
 import { ScopeResolver } from './scope-resolution';
-import { TokenAudit } from './token-audit';
 import { targetCeilings, targetTokenFields, TokenTargets } from './token-target';
 
 export const REFRESH_TOKEN = 'refresh_token';
@@ -33,28 +31,25 @@ export const REFRESH_TOKEN = 'refresh_token';
  * atomically) and a new access token and refresh token are issued; the access token carries `fam`.
  */
 @Injectable()
-export class RefreshTokenGrant implements GrantHandler, OnModuleInit {
+export class RefreshTokenGrant implements GrantHandler {
   readonly grantTypes = [REFRESH_TOKEN];
+  readonly auditedAs = REFRESH_TOKEN;
+  /** A public client (CONTRACT §11) refreshes what the authorization_code grant issued it, by client_id. */
+  readonly publicClients = true;
 
   constructor(
-    private readonly registry: GrantRegistry,
     private readonly refresh: RefreshTokensService,
     private readonly scopes: ScopeResolver,
     private readonly issuer: AccessTokenIssuer,
     private readonly agents: AgentsService,
     private readonly delegations: DelegationsService,
     private readonly authority: DelegatedAuthority,
-    private readonly audit: TokenAudit,
     private readonly targets: TokenTargets,
     private readonly clock: Clock,
     private readonly dpop: DpopBinding,
   ) {}
 
-  onModuleInit(): void {
-    this.registry.register(this);
-  }
-
-  async handle(context: TokenRequestContext): Promise<TokenResponse> {
+  async handle(context: TokenRequestContext): Promise<GrantResult> {
     const { params, client } = context;
     const origin = { ip: context.ip, requestId: context.requestId };
     const raw = requireParam(params, 'refresh_token');
@@ -62,7 +57,7 @@ export class RefreshTokenGrant implements GrantHandler, OnModuleInit {
     const target = await this.targets.ofFamily(family, params);
     // A bound family needs a proof by its key; any family needs one when a party requires DPoP.
     const { jkt } = await this.dpop.bind(
-      context.req,
+      context.dpop,
       {
         clientId: client.agentId,
         subjectAgentId: family.subjectAgentId,
@@ -114,19 +109,14 @@ export class RefreshTokenGrant implements GrantHandler, OnModuleInit {
         }),
       jkt,
     );
-    await this.audit.issued(context, REFRESH_TOKEN, token.claims, {
-      credential_id: client.credentialId,
-      family_id: family.id,
-      dpop_bound: jkt !== undefined,
-      // A delegated family's tokens act on the delegation's authority: the trail names it, as at the grant.
-      ...(family.delegationId ? { delegation_id: family.delegationId } : {}),
-    });
     return {
-      access_token: token.jwt,
-      token_type: tokenTypeOf(token.claims),
-      expires_in: token.expiresIn,
-      scope: token.claims.scope,
-      refresh_token: refreshToken,
+      token,
+      refreshToken,
+      auditDetails: {
+        family_id: family.id,
+        // A delegated family's tokens act on the delegation's authority: the trail names it, as at the grant.
+        ...(family.delegationId ? { delegation_id: family.delegationId } : {}),
+      },
     };
   }
 

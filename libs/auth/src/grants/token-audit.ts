@@ -1,15 +1,13 @@
 import { Injectable } from '@nestjs/common';
-import type { Request } from 'express';
 import { AuditService } from '@agentauth/audit';
+import { isUuid } from '@agentauth/core';
 import type { AuthenticatedClient } from '../clients/authenticated-client';
-import { presentedClientId } from '../protocol/client-authentication';
 import type { OAuthError } from '../vocabulary/oauth-errors';
-import { isUuid } from '../tokens/access-token-claims';
 import type { AccessTokenClaims } from '../tokens/access-token-claims';
 import type { TokenRequestContext } from './grant-handler';
 
 /**
- * The token endpoint's audit events (docs/tokens.md, "Audit"): `token.issued` (metrics count it by
+ * The token endpoint's audit events, written by its pipeline only (`protocol/token-endpoint.ts`) (docs/tokens.md, "Audit"): `token.issued` (metrics count it by
  * `details.grant_type`) and `token.issue_failed` (after client authentication, or before it for a request
  * refused on its own: malformed body, missing or unsupported `grant_type`). Recorded after the issuance's own writes committed; the
  * response waits for the event. Never the token itself: its `jti` identifies it.
@@ -49,16 +47,16 @@ export class TokenAudit {
   /**
    * A request refused before its client was authenticated (malformed body, missing or unsupported
    * `grant_type`): nobody is authenticated, so there is neither actor nor target agent. The presented
-   * client_id (Basic or body), when it is an agent id (a UUID), is only a claim: `details.claimed_client_id`
+   * client_id (`PresentedClient.claimedClientId`: Basic, body or assertion `iss`, normalized), when it is an agent id (a UUID), is only a claim: `details.claimed_client_id`
    * (an attacker may type any victim's id — CONTRACT §7). Of the rest of the request only the `grant_type`
    * it named is kept (never a secret).
    */
   async refusedBeforeAuthentication(
-    origin: { req: Request; ip: string; requestId?: string },
+    origin: { ip: string; requestId?: string },
+    clientId: string | undefined,
     params: Record<string, string>,
     error: OAuthError,
   ): Promise<void> {
-    const clientId = presentedClientId(origin.req, params)?.toLowerCase();
     const named = clientId !== undefined && isUuid(clientId);
     await this.audit.record({
       eventType: 'token.issue_failed',

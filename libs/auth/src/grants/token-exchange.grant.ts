@@ -1,5 +1,5 @@
-import { Injectable, type OnModuleInit } from '@nestjs/common';
-import { AgentsService } from '@agentauth/agents';
+import { Injectable } from '@nestjs/common';
+import { AgentsService, inCallersTree } from '@agentauth/agents';
 import { type ActClaim, Clock } from '@agentauth/core';
 import type { EvaluationAgent } from '@agentauth/policies';
 import { ResourceServersService } from '@agentauth/resource-servers';
@@ -21,15 +21,12 @@ import {
   MAX_SUBJECT_REFS,
   revocationRefsOf,
   actSubjects,
-  tokenTypeOf,
 } from '../tokens/access-token-claims';
 import { AccessTokenIssuer } from '../tokens/access-token.issuer';
 import { AccessTokenValidator } from '../tokens/access-token.validator';
 import { TokenRejectedError } from '../tokens/token-rejected.error';
-import type { GrantHandler, TokenRequestContext, TokenResponse } from './grant-handler';
-import { GrantRegistry } from './grant-registry';
+import type { GrantHandler, GrantResult, TokenRequestContext } from './grant-handler';
 import { ScopeResolver } from './scope-resolution';
-import { TokenAudit } from './token-audit';
 import { targetCeilings, targetTokenFields, type TokenTarget, TokenTargets } from './token-target';
 
 export const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
@@ -60,27 +57,22 @@ function idsInPath(path: string): string[] {
  * An `actor_token`, when given, must be an active access token of the authenticated client itself.
  */
 @Injectable()
-export class TokenExchangeGrant implements GrantHandler, OnModuleInit {
+export class TokenExchangeGrant implements GrantHandler {
   readonly grantTypes = [TOKEN_EXCHANGE];
+  readonly auditedAs = TOKEN_EXCHANGE;
 
   constructor(
-    private readonly registry: GrantRegistry,
     private readonly validator: AccessTokenValidator,
     private readonly scopes: ScopeResolver,
     private readonly issuer: AccessTokenIssuer,
     private readonly agents: AgentsService,
-    private readonly audit: TokenAudit,
     private readonly targets: TokenTargets,
     private readonly resourceServers: ResourceServersService,
     private readonly clock: Clock,
     private readonly dpop: DpopBinding,
   ) {}
 
-  onModuleInit(): void {
-    this.registry.register(this);
-  }
-
-  async handle(context: TokenRequestContext): Promise<TokenResponse> {
+  async handle(context: TokenRequestContext): Promise<GrantResult> {
     const { params, client } = context;
     const subjectToken = requireParam(params, 'subject_token');
     const subjectTokenType = requireParam(params, 'subject_token_type');
@@ -93,7 +85,7 @@ export class TokenExchangeGrant implements GrantHandler, OnModuleInit {
 
     const subject = await this.activeToken(subjectToken, 'subject');
     // Only agents of the subject's root tree may exchange its tokens; anything else looks like a bad token.
-    if (subject.agent.root_agent_id !== client.rootAgentId) {
+    if (!inCallersTree(subject.agent.root_agent_id, client)) {
       throw new InvalidGrantError('The subject token is invalid, expired or revoked', 'other_tree');
     }
     const subjectTarget = await this.subjectTarget(subject);
@@ -131,7 +123,7 @@ export class TokenExchangeGrant implements GrantHandler, OnModuleInit {
     // A bound subject token is exchanged only with a proof by its key; the new token is bound to the
     // actor's proof whenever one is sent (CONTRACT §4, §10).
     const { jkt } = await this.dpop.bind(
-      context.req,
+      context.dpop,
       { clientId: client.agentId, subjectAgentId: subject.sub, actorIds: actSubjects(act), target },
       subject.cnf ? { jkt: subject.cnf.jkt, what: 'subject token' } : undefined,
     );
@@ -175,18 +167,10 @@ export class TokenExchangeGrant implements GrantHandler, OnModuleInit {
       notAfterMs: [subject.exp * 1000],
       jkt,
     });
-    await this.audit.issued(context, TOKEN_EXCHANGE, token.claims, {
-      credential_id: client.credentialId,
-      subject_jti: subject.jti,
-      act_depth: actDepth(act),
-      dpop_bound: jkt !== undefined,
-    });
     return {
-      access_token: token.jwt,
-      issued_token_type: ACCESS_TOKEN_TYPE,
-      token_type: tokenTypeOf(token.claims),
-      expires_in: token.expiresIn,
-      scope: token.claims.scope,
+      token,
+      issuedTokenType: ACCESS_TOKEN_TYPE,
+      auditDetails: { subject_jti: subject.jti, act_depth: actDepth(act) },
     };
   }
 

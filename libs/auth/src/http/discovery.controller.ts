@@ -29,12 +29,16 @@ export class DiscoveryController {
     const api = `${this.config.publicBaseUrl}${this.config.apiPrefix}`;
     return {
       issuer: this.config.publicBaseUrl,
+      // CONTRACT §11: the authorization-code flow with PKCE (S256 only) and RFC 9207's `iss` on every
+      // authorization response. MCP clients (the official SDK) refuse metadata without these fields.
+      authorization_endpoint: `${api}/auth/authorize`,
       token_endpoint: `${api}/auth/token`,
       jwks_uri: `${api}/auth/jwks`,
       introspection_endpoint: `${api}/auth/token/introspect`,
       revocation_endpoint: `${api}/auth/token/revoke`,
       grant_types_supported: this.grants.grantTypes(),
-      token_endpoint_auth_methods_supported: CLIENT_AUTH_METHODS,
+      // `none`: public clients (CONTRACT §11) name themselves with client_id and rely on PKCE.
+      token_endpoint_auth_methods_supported: [...CLIENT_AUTH_METHODS, 'none'],
       introspection_endpoint_auth_methods_supported: CLIENT_AUTH_METHODS,
       revocation_endpoint_auth_methods_supported: CLIENT_AUTH_METHODS,
       // private_key_jwt (CONTRACT §9): the algorithms a client assertion may be signed with.
@@ -46,8 +50,9 @@ export class DiscoveryController {
       // Scopes only: `offline_access` is a reserved word of the `scope` parameter, not a scope (CONTRACT §4);
       // docs/tokens.md says how to ask for a refresh token.
       scopes_supported: [...BUILT_IN_SCOPES],
-      // There is no authorization endpoint: agents use the token endpoint's grants only.
-      response_types_supported: [],
+      response_types_supported: ['code'],
+      code_challenge_methods_supported: ['S256'],
+      authorization_response_iss_parameter_supported: true,
       service_documentation: `${this.config.publicBaseUrl}/docs`,
     };
   }

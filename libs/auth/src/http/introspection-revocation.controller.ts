@@ -7,7 +7,11 @@ import { type IntrospectionResponse, IntrospectionService } from '../introspecti
 import { TokenRevocationService } from '../revocation/token-revocation.service';
 import { OAuthExceptionFilter } from './oauth-exception.filter';
 import { OAuthError } from '../vocabulary/oauth-errors';
+import { presentedClient } from '../protocol/client-authentication';
+import { ClientAuthenticator } from '../protocol/client-authenticator.service';
+import { IntrospectionCallers } from '../protocol/introspection-caller';
 import { oauthParams } from '../protocol/token-request';
+import { requireParam } from '../vocabulary/oauth-params';
 
 const TOKEN_BODY = {
   schema: {
@@ -37,6 +41,8 @@ export class IntrospectionRevocationController {
     private readonly revocation: TokenRevocationService,
     private readonly clientIp: ClientIpResolver,
     private readonly limits: OAuthRequestLimits,
+    private readonly callers: IntrospectionCallers,
+    private readonly clients: ClientAuthenticator,
   ) {}
 
   @Post('introspect')
@@ -53,7 +59,9 @@ export class IntrospectionRevocationController {
   @ApiBody(TOKEN_BODY)
   @ApiOkResponse({ description: '{active: false} or the token claims plus active and token_type' })
   async introspect(@Req() req: Request): Promise<IntrospectionResponse> {
-    return this.introspection.introspect(req, await this.params(req), this.context(req, 'introspect'));
+    const params = await this.params(req);
+    const caller = await this.callers.authenticate(req, params, this.context(req, 'introspect'));
+    return this.introspection.introspect(requireParam(params, 'token'), caller);
   }
 
   @Post('revoke')
@@ -70,7 +78,10 @@ export class IntrospectionRevocationController {
   @ApiBody(TOKEN_BODY)
   @ApiOkResponse({ description: 'Empty body' })
   async revoke(@Req() req: Request): Promise<void> {
-    await this.revocation.revoke(req, await this.params(req), this.context(req, 'revoke'));
+    const params = await this.params(req);
+    const context = this.context(req, 'revoke');
+    const caller = await this.clients.authenticate(req, presentedClient(req, params), context);
+    await this.revocation.revoke(requireParam(params, 'token'), caller, context);
   }
 
   /** The body's parameters; a malformed body is refused before client authentication: the IP's bucket. */

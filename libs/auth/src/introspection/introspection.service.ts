@@ -1,24 +1,13 @@
-import { Inject, Injectable } from '@nestjs/common';
-import type { Request } from 'express';
-import { APP_CONFIG, type AppConfig, bearerCredential, Clock } from '@agentauth/core';
-import { managementResourceIdentifier } from '@agentauth/core';
+import { Injectable } from '@nestjs/common';
+import { inCallersTree } from '@agentauth/agents';
 import { DelegationsService } from '@agentauth/delegations';
 import { RevocationStateUnavailableError } from '@agentauth/revocation';
-import { coveredBy, formatScopeParam, parseScopeParam } from '@agentauth/scopes';
-import { ClientAuthenticator, type ClientAuthContext } from '../protocol/client-authenticator.service';
-import { OAuthRequestLimits } from '../protocol/oauth-request-limits';
-import {
-  InsufficientScopeError,
-  InvalidBearerTokenError,
-  InvalidRequestError,
-  UnauthorizedClientError,
-} from '../vocabulary/oauth-errors';
-import { requireParam } from '../vocabulary/oauth-params';
+import { formatScopeParam } from '@agentauth/scopes';
 import { looksLikeRefreshToken } from '../refresh/refresh-token.format';
 import { RefreshTokensService } from '../refresh/refresh-tokens.service';
+import { tokenTypeOf } from '../tokens/access-token-claims';
 import { AccessTokenValidator } from '../tokens/access-token.validator';
 import { TokenRejectedError } from '../tokens/token-rejected.error';
-import { tokenTypeOf } from '../tokens/access-token-claims';
 
 export const INTROSPECT_SCOPE = 'tokens:introspect';
 
@@ -29,7 +18,7 @@ export type IntrospectionResponse =
 const INACTIVE: IntrospectionResponse = { active: false };
 
 /** Who asked: the root tree they belong to is the only one whose tokens they may see. */
-interface IntrospectionCaller {
+export interface IntrospectionCaller {
   rootAgentId: string;
 }
 
@@ -42,26 +31,17 @@ interface IntrospectionCaller {
 @Injectable()
 export class IntrospectionService {
   constructor(
-    private readonly clients: ClientAuthenticator,
     private readonly validator: AccessTokenValidator,
     private readonly refresh: RefreshTokensService,
     private readonly delegations: DelegationsService,
-    private readonly clock: Clock,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
-    private readonly limits: OAuthRequestLimits,
   ) {}
 
-  async introspect(
-    req: Request,
-    params: Record<string, string>,
-    context: ClientAuthContext,
-  ): Promise<IntrospectionResponse> {
-    const caller = await this.authenticateCaller(req, params, context);
-    const token = requireParam(params, 'token');
+  /** The answer for `token` to `caller` (authenticated by the endpoint: `IntrospectionCallers`). */
+  async introspect(token: string, caller: IntrospectionCaller): Promise<IntrospectionResponse> {
     if (looksLikeRefreshToken(token)) return this.introspectRefreshToken(token, caller);
     try {
       const claims = await this.validator.validate(token);
-      if (claims.agent.root_agent_id !== caller.rootAgentId) return INACTIVE;
+      if (!inCallersTree(claims.agent.root_agent_id, caller)) return INACTIVE;
       return { ...claims, active: true, token_type: tokenTypeOf(claims) };
     } catch (error) {
       if (error instanceof TokenRejectedError || error instanceof RevocationStateUnavailableError) {
@@ -82,12 +62,7 @@ export class IntrospectionService {
     const found = await this.refresh.find(raw);
     if (!found) return INACTIVE;
     const { token, family } = found;
-    if (
-      token.status !== 'active' ||
-      family.status !== 'active' ||
-      family.expiresAt.getTime() <= this.clock.nowMs() ||
-      family.rootAgentId !== caller.rootAgentId
-    ) {
+    if (this.refresh.activity(found) !== 'active' || !inCallersTree(family.rootAgentId, caller)) {
       return INACTIVE;
     }
     if (family.delegationId && !(await this.delegations.isChainValid(family.delegationId))) return INACTIVE;
@@ -105,59 +80,5 @@ export class IntrospectionService {
       ...(family.act ? { act: family.act } : {}),
       ...(family.dpopJkt ? { cnf: { jkt: family.dpopJkt } } : {}),
     };
-  }
-
-  private async authenticateCaller(
-    req: Request,
-    params: Record<string, string>,
-    context: ClientAuthContext,
-  ): Promise<IntrospectionCaller> {
-    if (/^Bearer\s/i.test(req.headers.authorization?.trim() ?? '')) {
-      // Bearer failures are counted and audited exactly as the global guard treats a refused token.
-      const bearer = bearerCredential(req);
-      if (bearer === undefined) {
-        await this.limits.bearerRefused(req, 'malformed_authorization');
-        throw new InvalidBearerTokenError('malformed');
-      }
-      if (params.client_secret !== undefined || params.client_assertion !== undefined) {
-        await this.limits.refusedBeforeAuthentication(req, 'two_authentication_methods');
-        throw new InvalidRequestError('Use only one authentication method');
-      }
-      let claims;
-      try {
-        claims = await this.validator.validate(bearer, {
-          audience: managementResourceIdentifier(this.config),
-        });
-      } catch (error) {
-        if (error instanceof TokenRejectedError) {
-          await this.limits.bearerRefused(req, error.reason);
-          throw new InvalidBearerTokenError(error.reason);
-        }
-        throw error;
-      }
-      // A DPoP-bound token is never a Bearer credential (RFC 9449 §7.2): this endpoint takes no DPoP scheme.
-      if (claims.cnf) {
-        await this.limits.bearerRefused(req, 'dpop_bound_token_as_bearer');
-        throw new InvalidBearerTokenError('dpop_bound_token_as_bearer');
-      }
-      await this.limits.authenticated(claims.client_id, {
-        ip: context.ip,
-        rootAgentId: claims.agent.root_agent_id,
-        requestId: context.requestId,
-      });
-      // RFC 6750 §3.1 for a Bearer-authenticated call (RFC 7662 §2.1 defers to it): 403 insufficient_scope.
-      if (!coveredBy(INTROSPECT_SCOPE, parseScopeParam(claims.scope))) {
-        throw new InsufficientScopeError(INTROSPECT_SCOPE);
-      }
-      return { rootAgentId: claims.agent.root_agent_id };
-    }
-    const client = await this.clients.authenticate(req, params, context);
-    // An authenticated client not allowed this endpoint: RFC 6749's unauthorized_client (CONTRACT §1's list).
-    if (!coveredBy(INTROSPECT_SCOPE, client.allowedScopes)) {
-      throw new UnauthorizedClientError(
-        `The client is not authorized to introspect tokens (its agent needs the scope ${INTROSPECT_SCOPE})`,
-      );
-    }
-    return { rootAgentId: client.rootAgentId };
   }
 }

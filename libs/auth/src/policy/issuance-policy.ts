@@ -1,6 +1,4 @@
-import { Injectable } from '@nestjs/common';
 import type { EvaluationAgent } from '@agentauth/policies';
-import { coveredBy } from '@agentauth/scopes';
 
 /** What a grant asks the policy step about: the scopes it is about to put into a token. */
 export interface IssuanceRequest {
@@ -36,19 +34,3 @@ export interface IssuancePolicy {
 }
 
 export const ISSUANCE_POLICY = Symbol('ISSUANCE_POLICY');
-
-/**
- * The default (until the policies module binds its `PolicyDecisionService`): the evaluator's step 3 only —
- * a scope is allowed when the agent's `allowed_scopes` cover it, else `default_deny`.
- */
-@Injectable()
-export class AllowedScopesIssuancePolicy implements IssuancePolicy {
-  async filterScopes(request: IssuanceRequest): Promise<IssuanceDecision> {
-    const decision: IssuanceDecision = { allowed: [], denied: [] };
-    for (const scope of request.scopes) {
-      if (coveredBy(scope, request.agent.allowed_scopes)) decision.allowed.push(scope);
-      else decision.denied.push({ scope, reason: 'default_deny' });
-    }
-    return decision;
-  }
-}

@@ -1,7 +1,7 @@
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { decodeJwt, decodeProtectedHeader, jwtVerify, type JWTPayload } from 'jose';
-import { APP_CONFIG, type AppConfig, Clock } from '@agentauth/core';
+import { APP_CONFIG, type AppConfig, Clock, isUuid } from '@agentauth/core';
 import {
   CredentialsService,
   importPublicJwk,
@@ -10,7 +10,6 @@ import {
   type PublicKeyAlg,
   type VerifiedCredential,
 } from '@agentauth/credentials';
-import { isUuid } from '../tokens/access-token-claims';
 import { ReplayCache } from './replay-cache';
 
 /** Latest `exp` accepted: now + this (CONTRACT §9). */

@@ -3,6 +3,7 @@ import { JWT_BEARER_ASSERTION_TYPE } from '../vocabulary/client-auth-methods';
 import { InvalidClientError, InvalidRequestError } from '../vocabulary/oauth-errors';
 
 export interface PresentedSecret {
+  /** Normalized (`normalizedClientId`). */
   clientId: string;
   clientSecret: string;
   method: 'client_secret_basic' | 'client_secret_post';
@@ -52,6 +53,53 @@ export function parseBasicAuthorization(
 }
 
 /**
+ * THE normal form of a presented `client_id`: agent ids are UUIDs, compared lower-case (the one place a
+ * client id is lower-cased; the assertion verifier compares `client_id` with the JWT's `iss` as sent).
+ */
+export function normalizedClientId(raw: string): string {
+  return raw.toLowerCase();
+}
+
+/**
+ * What a token, introspection or revocation request presents to authenticate its client, parsed once:
+ * - `claimedClientId`: who it claims to be — the Basic or body `client_id`, else the client assertion's
+ *   UNVERIFIED `iss`, normalized; undefined when it names none or its Basic header is malformed. Never
+ *   throws: for the audit of requests refused before client authentication (only a claim: anyone can type
+ *   any id);
+ * - `credentials()`: the credentials (`PresentedClientCredentials`, undefined when none), or the refusal a
+ *   malformed presentation is, thrown.
+ */
+export interface PresentedClient {
+  readonly claimedClientId: string | undefined;
+  credentials(): PresentedClientCredentials | undefined;
+}
+
+export function presentedClient(req: Request, params: Record<string, string | undefined>): PresentedClient {
+  let basic: { clientId: string; clientSecret: string } | undefined;
+  let basicError: Error | undefined;
+  try {
+    basic = parseBasicAuthorization(req.headers.authorization);
+  } catch (error) {
+    basicError = error instanceof Error ? error : new Error(String(error));
+  }
+  const claimed =
+    basicError !== undefined
+      ? undefined
+      : (basic?.clientId ??
+        params.client_id ??
+        (typeof params.client_assertion === 'string'
+          ? unverifiedIssuer(params.client_assertion)
+          : undefined));
+  return {
+    claimedClientId: claimed === undefined ? undefined : normalizedClientId(claimed),
+    credentials: () => {
+      if (basicError !== undefined) throw basicError;
+      return credentialsOf(basic, params);
+    },
+  };
+}
+
+/**
  * The client credentials of a token, introspection or revocation request: HTTP Basic
  * (`client_secret_basic`), body fields (`client_secret_post`) or a client assertion (`private_key_jwt`,
  * RFC 7523 §2.2). Two at once is refused with `invalid_request` (RFC 6749 §2.3: a client MUST NOT use more
@@ -61,7 +109,13 @@ export function presentedClientCredentials(
   req: Request,
   params: Record<string, string | undefined>,
 ): PresentedClientCredentials | undefined {
-  const basic = parseBasicAuthorization(req.headers.authorization);
+  return presentedClient(req, params).credentials();
+}
+
+function credentialsOf(
+  basic: { clientId: string; clientSecret: string } | undefined,
+  params: Record<string, string | undefined>,
+): PresentedClientCredentials | undefined {
   const postId = params.client_id;
   const postSecret = params.client_secret;
   const assertionSent = params.client_assertion !== undefined || params.client_assertion_type !== undefined;
@@ -79,34 +133,15 @@ export function presentedClientCredentials(
     if (postId !== undefined && postId !== basic.clientId) {
       throw new InvalidRequestError('client_id does not match the authenticated client');
     }
-    return { ...basic, method: 'client_secret_basic' };
+    return { ...basic, clientId: normalizedClientId(basic.clientId), method: 'client_secret_basic' };
   }
   if (postSecret !== undefined) {
     if (!postId || postId.length > MAX_CREDENTIAL_LENGTH || postSecret.length > MAX_CREDENTIAL_LENGTH) {
       throw new InvalidClientError('malformed_post_credentials');
     }
-    return { clientId: postId, clientSecret: postSecret, method: 'client_secret_post' };
+    return { clientId: normalizedClientId(postId), clientSecret: postSecret, method: 'client_secret_post' };
   }
   return undefined;
-}
-
-/**
- * The client_id a request presents (Basic or body field), unauthenticated and never throwing (a malformed
- * Basic header presents none): for the audit of requests refused before client authentication. Never
- * returns or touches anything but the id.
- */
-export function presentedClientId(
-  req: Request,
-  params: Record<string, string | undefined>,
-): string | undefined {
-  try {
-    const basic = parseBasicAuthorization(req.headers.authorization);
-    if (basic) return basic.clientId;
-  } catch {
-    return undefined;
-  }
-  if (params.client_id !== undefined) return params.client_id;
-  return typeof params.client_assertion === 'string' ? unverifiedIssuer(params.client_assertion) : undefined;
 }
 
 /** The `iss` of a client assertion, UNVERIFIED (who it claims to be, for audit targets only). */

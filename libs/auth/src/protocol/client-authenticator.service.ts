@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import type { Request } from 'express';
+import { AgentsService } from '@agentauth/agents';
 import { AuditService } from '@agentauth/audit';
-import { Clock, inSpan, setSpanAttributes } from '@agentauth/core';
+import { Clock, inSpan, isUuid, setSpanAttributes } from '@agentauth/core';
 import {
   credentialEndsAt,
   CredentialsService,
@@ -10,9 +11,8 @@ import {
   type VerifiedCredential,
 } from '@agentauth/credentials';
 import { InvalidClientError, OAuthError } from '../vocabulary/oauth-errors';
-import { presentedClientCredentials } from './client-authentication';
+import type { PresentedClient, PresentedClientCredentials } from './client-authentication';
 import { ClientAssertionVerifier } from './client-assertion.verifier';
-import { isUuid } from '../tokens/access-token-claims';
 import type { AuthenticatedClient } from '../clients/authenticated-client';
 import { OAuthRequestLimits } from './oauth-request-limits';
 import { VerifiedKeyCache } from '../clients/verified-key-cache';
@@ -24,6 +24,11 @@ export interface ClientAuthContext {
   ip: string;
   requestId?: string;
   endpoint: ClientAuthEndpoint;
+  /**
+   * The grant serves public clients (CONTRACT §11): a request with `client_id` and no credential at all
+   * names a public client. A confidential client is never authenticated by its `client_id` alone.
+   */
+  allowPublic?: boolean;
 }
 
 function idsInPath(path: string): string[] {
@@ -56,7 +61,7 @@ function toClient(verified: VerifiedCredential, authenticatedAtMs: number): Auth
  * Basic or by body fields (RFC 6749 §2.3.1), or a client assertion signed by one of the agent's public keys
  * (`private_key_jwt`, RFC 7523 §2.2, `ClientAssertionVerifier`). For API keys the verified-key cache answers
  * keys verified moments ago; everything else is a full verification (one indexed read + argon2id, or the
- * signature check). Every failure is the same `invalid_client` (401, `WWW-Authenticate: Basic`)
+ * signature check). `clientId` is normalized where it is parsed (`presentedClient`). Every failure is the same `invalid_client` (401, `WWW-Authenticate: Basic`)
  * with comparable timing (a failure never hits the cache, and verification runs argon2 against a dummy hash
  * when nothing matches), is audited as `client_auth.failed` (never the secret) and counts against the
  * client IP's limit.
@@ -70,17 +75,18 @@ export class ClientAuthenticator {
     private readonly limits: OAuthRequestLimits,
     private readonly clock: Clock,
     private readonly assertions: ClientAssertionVerifier,
+    private readonly agents: AgentsService,
   ) {}
 
   /** Authenticates the request's client or throws `InvalidClientError` (or `InvalidRequestError` for two methods). */
   authenticate(
     req: Request,
-    params: Record<string, string>,
+    presented: PresentedClient,
     context: ClientAuthContext,
   ): Promise<AuthenticatedClient> {
     const attributes = { 'oauth.endpoint': context.endpoint };
     return inSpan('oauth.client_authentication', { attributes }, async (span) => {
-      const client = await this.authenticateInSpan(req, params, context);
+      const client = await this.authenticateInSpan(req, presented, context);
       // The client id is the agent's id (public); the secret, its hash and the cache key never leave here.
       setSpanAttributes(span, {
         'oauth.client_auth.method': client.method ?? 'none',
@@ -93,12 +99,12 @@ export class ClientAuthenticator {
 
   private async authenticateInSpan(
     req: Request,
-    params: Record<string, string>,
+    presentedClient: PresentedClient,
     context: ClientAuthContext,
   ): Promise<AuthenticatedClient> {
-    let presented: ReturnType<typeof presentedClientCredentials>;
+    let presented: PresentedClientCredentials | undefined;
     try {
-      presented = presentedClientCredentials(req, params);
+      presented = presentedClient.credentials();
     } catch (error) {
       if (error instanceof InvalidClientError)
         await this.failed(req, context, error.internalReason ?? 'malformed');
@@ -108,7 +114,11 @@ export class ClientAuthenticator {
       }
       throw error;
     }
-    if (!presented) return this.failed(req, context, 'no_client_authentication');
+    if (!presented) {
+      if (context.allowPublic && presentedClient.claimedClientId !== undefined)
+        return this.publicClient(req, presentedClient.claimedClientId, context);
+      return this.failed(req, context, 'no_client_authentication');
+    }
     if (presented.method === 'private_key_jwt') {
       const startedAtMs = this.clock.nowMs();
       const result = await this.assertions.verify(presented.assertion, presented.clientId);
@@ -122,11 +132,55 @@ export class ClientAuthenticator {
     const { clientId, clientSecret, method } = presented;
     const result = await this.verify(clientId, clientSecret);
     if ('failure' in result) {
-      const id = clientId.toLowerCase();
-      return this.failed(req, context, result.failure, isUuid(id) ? id : undefined, method);
+      return this.failed(req, context, result.failure, isUuid(clientId) ? clientId : undefined, method);
     }
     await this.countAgainstAgent(result.client, context);
     return { ...result.client, method };
+  }
+
+  /**
+   * A public client (CONTRACT §11): an active agent with `client_type: public`, named by `client_id`. It
+   * proves nothing — the grant's PKCE verifier and the binding of what it presents (a code, a refresh token)
+   * to it do. Anything else (unknown, inactive, a confidential client sending no credential) is the same
+   * `invalid_client` as every failure.
+   */
+  private async publicClient(
+    req: Request,
+    clientIdRaw: string,
+    context: ClientAuthContext,
+  ): Promise<AuthenticatedClient> {
+    const startedAtMs = this.clock.nowMs();
+    const clientId = clientIdRaw.toLowerCase();
+    const activity = isUuid(clientId) ? await this.agents.getActivity(clientId) : null;
+    if (!activity?.active || activity.agent.clientType !== 'public') {
+      const reason = !activity
+        ? 'unknown_client'
+        : !activity.active
+          ? 'agent_inactive'
+          : 'no_client_authentication';
+      return this.failed(req, context, reason, isUuid(clientId) ? clientId : undefined, 'none');
+    }
+    const { agent } = activity;
+    const client: AuthenticatedClient = {
+      agentId: agent.id,
+      rootAgentId: agent.rootAgentId,
+      credentialId: null,
+      // No key: nothing is issued on the client's own authority, only on an approval's (a delegation).
+      scopes: [],
+      allowedScopes: agent.allowedScopes,
+      trustLevel: agent.trustLevel,
+      version: agent.version,
+      capabilities: agent.capabilities,
+      ancestorIds: agent.path.split('/').filter((s) => s.length > 0),
+      agentExpiresAtMs: activity.effectiveExpiresAt?.getTime() ?? null,
+      credentialValidUntilMs: null,
+      rotated: false,
+      authenticatedAtMs: startedAtMs,
+      method: 'none',
+      fromCache: false,
+    };
+    await this.countAgainstAgent(client, context);
+    return client;
   }
 
   /** From here on the call is the agent's: it counts against the agent's limit like any other call. */
@@ -144,10 +198,9 @@ export class ClientAuthenticator {
    * is the internal reason, for the audit trail only).
    */
   async verify(
-    clientIdRaw: string,
+    clientId: string,
     rawKey: string,
   ): Promise<{ client: AuthenticatedClient } | { failure: string }> {
-    const clientId = clientIdRaw.toLowerCase();
     const wellFormed = isUuid(clientId);
     if (wellFormed) {
       const hit = await this.cache.lookup(clientId, rawKey);

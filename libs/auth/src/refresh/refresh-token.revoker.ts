@@ -1,12 +1,12 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { inCallersTree } from '@agentauth/agents';
 import { AuditService } from '@agentauth/audit';
 import type { AuthenticatedClient } from '../clients/authenticated-client';
-import type { ClientAuthContext } from '../protocol/client-authenticator.service';
 import { type RevocationOutcome, TokenRevocationService } from '../revocation/token-revocation.service';
 import { looksLikeRefreshToken } from './refresh-token.format';
-import { RefreshTokensService } from './refresh-tokens.service';
+import { type RequestOrigin, RefreshTokensService } from './refresh-tokens.service';
 
 /**
  * Refresh tokens at the RFC 7009 endpoint: revoking one revokes its whole family (CONTRACT §4) — every refresh
@@ -32,10 +32,10 @@ export class RefreshTokenRevoker implements OnModuleInit {
   private async revoke(
     raw: string,
     caller: AuthenticatedClient,
-    context: ClientAuthContext,
+    context: RequestOrigin,
   ): Promise<RevocationOutcome> {
     const found = await this.refresh.find(raw);
-    if (!found || found.family.rootAgentId !== caller.rootAgentId) return 'ignored';
+    if (!found || !inCallersTree(found.family.rootAgentId, caller)) return 'ignored';
     const { family } = found;
     if (!(await this.revocation.mayRevoke(caller, [family.clientAgentId, family.subjectAgentId]))) {
       return 'ignored';

@@ -117,9 +117,27 @@ export class RefreshTokensService {
     const { token, family } = found;
     // Another client presenting it learns nothing and burns nothing (it could not use it anyway).
     if (family.clientAgentId !== client.agentId) throw invalidRefreshToken('client_mismatch');
-    if (token.status !== 'active') await this.reuseDetected(family, token.status, client, origin);
-    if (family.expiresAt.getTime() <= this.clock.nowMs()) throw invalidRefreshToken('family_expired');
+    const activity = this.activity(found);
+    if (activity === 'token_used_or_revoked') await this.reuseDetected(family, token.status, client, origin);
+    if (activity === 'family_expired') throw invalidRefreshToken('family_expired');
+    // 'family_revoked' (an active token in a revoked family cannot be left by `revokeFamilies`): `rotate`
+    // finds the family revoked under its lock and refuses it there.
     return { token, family, hash };
+  }
+
+  /**
+   * THE answer to "is this refresh token active?" (RFC 7662 §2.2; the refresh grant and introspection):
+   * the token unused and unrevoked, its family unexpired and active. The first reason it is not, in the
+   * order the refresh grant acts on them (a used or revoked token is reuse before anything else).
+   */
+  activity(found: {
+    token: StoredRefreshToken;
+    family: RefreshFamily;
+  }): 'active' | 'token_used_or_revoked' | 'family_expired' | 'family_revoked' {
+    if (found.token.status !== 'active') return 'token_used_or_revoked';
+    if (found.family.expiresAt.getTime() <= this.clock.nowMs()) return 'family_expired';
+    if (found.family.status !== 'active') return 'family_revoked';
+    return 'active';
   }
 
   /**

@@ -1,11 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import type { Request } from 'express';
-import { AgentsService } from '@agentauth/agents';
+import { AgentsService, inCallersTree } from '@agentauth/agents';
 import { AuditService } from '@agentauth/audit';
 import { RevocationService } from '@agentauth/revocation';
 import type { AuthenticatedClient } from '../clients/authenticated-client';
-import { ClientAuthenticator, type ClientAuthContext } from '../protocol/client-authenticator.service';
-import { requireParam } from '../vocabulary/oauth-params';
+import type { RequestOrigin } from '../refresh/refresh-tokens.service';
 import type { AccessTokenClaims } from '../tokens/access-token-claims';
 import { AccessTokenValidator } from '../tokens/access-token.validator';
 import { TokenRejectedError } from '../tokens/token-rejected.error';
@@ -17,7 +15,7 @@ export type RevocationOutcome = 'revoked' | 'ignored';
 export interface TokenRevoker {
   /** True when `token` has this revoker's shape (an access token is a JWS; a refresh token has a prefix). */
   recognizes(token: string): boolean;
-  revoke(token: string, caller: AuthenticatedClient, context: ClientAuthContext): Promise<RevocationOutcome>;
+  revoke(token: string, caller: AuthenticatedClient, context: RequestOrigin): Promise<RevocationOutcome>;
 }
 
 const JWS_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
@@ -33,7 +31,6 @@ export class TokenRevocationService {
   private readonly revokers: TokenRevoker[] = [];
 
   constructor(
-    private readonly clients: ClientAuthenticator,
     private readonly validator: AccessTokenValidator,
     private readonly revocation: RevocationService,
     private readonly agents: AgentsService,
@@ -50,13 +47,12 @@ export class TokenRevocationService {
     this.revokers.push(revoker);
   }
 
+  /** Revokes `token` for `caller` (the client the endpoint authenticated). */
   async revoke(
-    req: Request,
-    params: Record<string, string>,
-    context: ClientAuthContext,
+    token: string,
+    caller: AuthenticatedClient,
+    context: RequestOrigin,
   ): Promise<RevocationOutcome> {
-    const caller = await this.clients.authenticate(req, params, context);
-    const token = requireParam(params, 'token');
     const revoker = this.revokers.find((r) => r.recognizes(token));
     if (!revoker) return 'ignored';
     return revoker.revoke(token, caller, context);
@@ -77,7 +73,7 @@ export class TokenRevocationService {
   private async revokeAccessToken(
     token: string,
     caller: AuthenticatedClient,
-    context: ClientAuthContext,
+    context: RequestOrigin,
   ): Promise<RevocationOutcome> {
     let claims: AccessTokenClaims;
     try {
@@ -88,7 +84,7 @@ export class TokenRevocationService {
       if (error instanceof TokenRejectedError) return 'ignored';
       throw error;
     }
-    if (claims.agent.root_agent_id !== caller.rootAgentId) return 'ignored';
+    if (!inCallersTree(claims.agent.root_agent_id, caller)) return 'ignored';
     if (!(await this.mayRevoke(caller, [claims.client_id, claims.sub]))) return 'ignored';
     await this.revocation.revoke([{ kind: 'jti', id: claims.jti, expiresAt: new Date(claims.exp * 1000) }]);
     await this.audit.record({

@@ -1,7 +1,5 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
-import { StatsRegistry } from '@agentauth/audit';
+import { AuditService, StatsRegistry } from '@agentauth/audit';
 import { Clock } from '@agentauth/core';
 import { RefreshTokensService } from '../refresh/refresh-tokens.service';
 
@@ -17,7 +15,7 @@ export class AuthStats implements OnModuleInit {
   constructor(
     private readonly stats: StatsRegistry,
     private readonly refresh: RefreshTokensService,
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly audit: AuditService,
     private readonly clock: Clock,
   ) {}
 
@@ -30,11 +28,7 @@ export class AuthStats implements OnModuleInit {
   }
 
   private async tokens(): Promise<Record<string, number>> {
-    const rows: { total: string; last_24h: string }[] = await this.dataSource.query(
-      `SELECT count(*)::text AS total, count(*) FILTER (WHERE occurred_at >= $1)::text AS last_24h
-       FROM audit_events WHERE event_type = 'token.issued' AND outcome = 'success'`,
-      [new Date(this.clock.nowMs() - DAY_MS)],
-    );
-    return { issued_total: Number(rows[0].total), issued_last_24h: Number(rows[0].last_24h) };
+    const counts = await this.audit.successCounts('token.issued', new Date(this.clock.nowMs() - DAY_MS));
+    return { issued_total: counts.total, issued_last_24h: counts.sinceCount };
   }
 }

@@ -1,4 +1,4 @@
-import type { ActClaim, Principal } from '@agentauth/core';
+import { type ActClaim, isLowerCaseUuid, type Principal } from '@agentauth/core';
 import type { VerifiedClaims } from '@agentauth/keys';
 import { isRevocationKind, type RevocationRef } from '@agentauth/revocation';
 import { isValidScopeName, parseScopeParam } from '@agentauth/scopes';
@@ -50,12 +50,7 @@ export const MAX_ACT_DEPTH = 8;
 /** Most revocation references an exchanged token carries from its subject. */
 export const MAX_SUBJECT_REFS = 64;
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const TRUST_LEVELS = new Set(['root', 'delegated', 'ephemeral']);
-
-export function isUuid(value: unknown): boolean {
-  return typeof value === 'string' && UUID.test(value);
-}
 
 /** Claims present but not shaped as this server writes them (never the case for a token it signed). */
 export class MalformedClaimsError extends Error {
@@ -69,8 +64,8 @@ function actDepthOf(act: unknown, depth = 1): number {
   if (depth > MAX_ACT_DEPTH) throw new MalformedClaimsError('act');
   if (typeof act !== 'object' || act === null || Array.isArray(act)) throw new MalformedClaimsError('act');
   const { sub, client_id, act: inner } = act as Record<string, unknown>;
-  if (!isUuid(sub)) throw new MalformedClaimsError('act');
-  if (client_id !== undefined && !isUuid(client_id)) throw new MalformedClaimsError('act');
+  if (!isLowerCaseUuid(sub)) throw new MalformedClaimsError('act');
+  if (client_id !== undefined && !isLowerCaseUuid(client_id)) throw new MalformedClaimsError('act');
   return inner === undefined ? depth : actDepthOf(inner, depth + 1);
 }
 
@@ -100,9 +95,10 @@ export function parseRef(value: unknown): RevocationRef {
  * else is refused rather than half-trusted) and returns them typed.
  */
 export function parseAccessTokenClaims(payload: VerifiedClaims): AccessTokenClaims {
+  // Id claims are lower-case UUIDs, as this server writes them: a mixed-case id is refused, never normalized.
   const claims = payload as Partial<AccessTokenClaims> & VerifiedClaims;
-  if (!isUuid(claims.sub)) throw new MalformedClaimsError('sub');
-  if (!isUuid(claims.client_id)) throw new MalformedClaimsError('client_id');
+  if (!isLowerCaseUuid(claims.sub)) throw new MalformedClaimsError('sub');
+  if (!isLowerCaseUuid(claims.client_id)) throw new MalformedClaimsError('client_id');
   if (typeof claims.scope !== 'string') throw new MalformedClaimsError('scope');
   if (!parseScopeParam(claims.scope).every(isValidScopeName)) throw new MalformedClaimsError('scope');
   const aud = claims.aud;
@@ -114,7 +110,7 @@ export function parseAccessTokenClaims(payload: VerifiedClaims): AccessTokenClai
     typeof agent !== 'object' ||
     agent === null ||
     !TRUST_LEVELS.has(agent.trust_level) ||
-    !isUuid(agent.root_agent_id) ||
+    !isLowerCaseUuid(agent.root_agent_id) ||
     !Array.isArray(agent.capabilities)
   ) {
     throw new MalformedClaimsError('agent');
@@ -127,12 +123,12 @@ export function parseAccessTokenClaims(payload: VerifiedClaims): AccessTokenClai
   ) {
     throw new MalformedClaimsError('auth_time');
   }
-  if (claims.cid !== undefined && !isUuid(claims.cid)) throw new MalformedClaimsError('cid');
-  if (claims.fam !== undefined && !isUuid(claims.fam)) throw new MalformedClaimsError('fam');
-  if (claims.delegation_id !== undefined && !isUuid(claims.delegation_id)) {
+  if (claims.cid !== undefined && !isLowerCaseUuid(claims.cid)) throw new MalformedClaimsError('cid');
+  if (claims.fam !== undefined && !isLowerCaseUuid(claims.fam)) throw new MalformedClaimsError('fam');
+  if (claims.delegation_id !== undefined && !isLowerCaseUuid(claims.delegation_id)) {
     throw new MalformedClaimsError('delegation_id');
   }
-  if (claims.resource_server_id !== undefined && !isUuid(claims.resource_server_id)) {
+  if (claims.resource_server_id !== undefined && !isLowerCaseUuid(claims.resource_server_id)) {
     throw new MalformedClaimsError('resource_server_id');
   }
   if (claims.act !== undefined) actDepthOf(claims.act);

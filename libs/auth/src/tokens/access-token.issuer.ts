@@ -86,7 +86,7 @@ export class AccessTokenIssuer {
         // Millisecond precision (a NumericDate may have a fraction, RFC 7519 §2): a token authenticated
         // right after a suspension or narrowing committed is not mistaken for one from before it.
         auth_time: Math.min(authTimeMs, this.clock.nowMs()) / 1000,
-        cid: client.credentialId,
+        ...(client.credentialId ? { cid: client.credentialId } : {}),
         ...(spec.familyId ? { fam: spec.familyId } : {}),
         ...(spec.act ? { act: spec.act } : {}),
         ...(spec.delegationId ? { delegation_id: spec.delegationId } : {}),

@@ -16,8 +16,17 @@ import { QuietFrameworkLogger } from '../logging/framework-logger';
 import { apiIndexHandler, packageInfo } from './api-index';
 import { OPENAPI_TAGS, openApiDescription } from './openapi-document';
 
-/** The OAuth endpoints (below the API prefix): form-encoded bodies allowed, RFC 6749 error bodies. */
-export const FORM_ENCODED_PATHS = ['/auth/token', '/auth/token/introspect', '/auth/token/revoke'];
+/**
+ * The OAuth endpoints (below the API prefix): form-encoded bodies allowed, RFC 6749 error bodies. The
+ * authorization pages' forms (CONTRACT §11) post form-encoded bodies too; their own errors are HTML pages.
+ */
+export const FORM_ENCODED_PATHS = [
+  '/auth/token',
+  '/auth/token/introspect',
+  '/auth/token/revoke',
+  '/auth/authorize/sign-in',
+  '/auth/authorize/decision',
+];
 
 /**
  * Everything HTTP-level the API needs, shared by `main.ts` and the integration tests so tests exercise

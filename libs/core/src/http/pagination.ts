@@ -3,7 +3,7 @@ import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import type { ObjectLiteral, SelectQueryBuilder } from 'typeorm';
 import { ValidationProblem } from '../errors/problems';
-import { UUID_PATTERN } from './uuid-param.pipe';
+import { isUuid } from '../validation/uuid';
 
 export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 200;
@@ -58,7 +58,7 @@ export function decodeCursor(cursor: string): Keyset {
   }
   if (typeof parsed !== 'object' || parsed === null) throw invalidCursor();
   const { t, i } = parsed as { t?: unknown; i?: unknown };
-  if (typeof t !== 'string' || typeof i !== 'string' || !UUID_PATTERN.test(i)) throw invalidCursor();
+  if (typeof t !== 'string' || typeof i !== 'string' || !isUuid(i)) throw invalidCursor();
   if (!/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/.test(t)) throw invalidCursor();
   const createdAt = new Date(t);
   if (Number.isNaN(createdAt.getTime()) || createdAt.toISOString() !== t) throw invalidCursor();

@@ -1,5 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, IsArray, IsIn, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
+import { CREDENTIAL_TYPES, type CredentialType } from '../credential.entity';
 import {
   HasNoNul,
   IsJsonObject,
@@ -7,8 +8,7 @@ import {
   IsScopeName,
   IsTimestamp,
   IsUuidString,
-} from '@agentauth/agents';
-import { CREDENTIAL_TYPES, type CredentialType } from '../credential.entity';
+} from '@agentauth/core';
 
 /** Largest JWK accepted (an 8192-bit RSA key is ~1.4 kB). */
 export const MAX_JWK_BYTES = 4096;

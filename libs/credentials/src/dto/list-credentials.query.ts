@@ -1,7 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional } from 'class-validator';
-import { IsUuidString, PageQuery } from '@agentauth/agents';
 import { CREDENTIAL_STATUSES, type CredentialStatus } from '../credential.entity';
+import { IsUuidString, PageQuery } from '@agentauth/core';
 
 /** `GET /credentials`: credentials of the caller's subtree, masked. */
 export class ListCredentialsQuery extends PageQuery {

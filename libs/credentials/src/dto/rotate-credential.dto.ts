@@ -1,7 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsInt, Min } from 'class-validator';
-import { IsJsonObject, IsOptionalNotNull } from '@agentauth/agents';
 import { JWK_DESCRIPTION, MAX_JWK_BYTES } from './create-credential.dto';
+import { IsJsonObject, IsOptionalNotNull } from '@agentauth/core';
 
 /** `POST /credentials/{id}/rotate`. */
 export class RotateCredentialDto {

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsInt, Max, Min } from 'class-validator';
-import { IsOptionalNotNull, IsScopeName, IsTimestamp, IsUuidString } from '@agentauth/agents';
 import { MAX_DELEGATION_DEPTH } from '../delegation.entity';
+import { IsOptionalNotNull, IsScopeName, IsTimestamp, IsUuidString } from '@agentauth/core';
 
 /** Most scopes one delegation may carry (also a CHECK constraint). */
 export const MAX_DELEGATION_SCOPES = 100;

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import type { Delegation, DelegationStatus, RevocationReason } from '../delegation.entity';
+import type { Delegation, DelegationKind, DelegationStatus, RevocationReason } from '../delegation.entity';
 
 /** A delegation as the API shows it. Never its path or its token's `jti`. */
 export class DelegationResponse {
@@ -22,6 +22,18 @@ export class DelegationResponse {
     enum: ['revoked', 'parent_revoked', 'agent_deactivated', 'issue_failed'],
   })
   revocation_reason: RevocationReason | null;
+  @ApiProperty({
+    enum: ['delegation', 'authorization_code'],
+    description:
+      '`authorization_code`: a consent given in the browser at /auth/authorize (CONTRACT §11), usable only through the authorization_code and refresh_token grants, never re-delegated.',
+  })
+  kind: DelegationKind;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description: 'The resource (RFC 8707) a consent was given for; null: the management API.',
+  })
+  resource: string | null;
 }
 
 export class CreatedDelegationResponse extends DelegationResponse {
@@ -98,6 +110,8 @@ export function delegationView(d: Delegation): DelegationResponse {
     created_at: d.createdAt.toISOString(),
     revoked_at: d.revokedAt ? d.revokedAt.toISOString() : null,
     revocation_reason: d.revocationReason,
+    kind: d.kind,
+    resource: d.resource,
   };
 }
 

@@ -1,7 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional } from 'class-validator';
-import { IsUuidString, PageQuery } from '@agentauth/agents';
 import { DELEGATION_STATUSES, type DelegationStatus } from '../delegation.entity';
+import { IsUuidString, PageQuery } from '@agentauth/core';
 
 /**
  * `GET /delegations`: the delegations the caller may see (it governs their delegate or a delegator of their

@@ -11,8 +11,7 @@ import {
   ValidateBy,
   ValidateNested,
 } from 'class-validator';
-import { IsOptionalNotNull, IsScopeName, IsTimestamp, IsUuidString } from '@agentauth/agents';
-import { normalizeIp } from '@agentauth/core';
+import { normalizeIp, IsOptionalNotNull, IsScopeName, IsTimestamp, IsUuidString } from '@agentauth/core';
 import { POLICY_LIMITS } from '../evaluation/policy-validation';
 
 const RESOURCE_CHARS = /^[\x21-\x7e]+$/;

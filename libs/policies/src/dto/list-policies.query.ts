@@ -1,7 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
-import { IsOptionalNotNull, IsUuidString } from '@agentauth/agents';
-import { PageQuery } from '@agentauth/core';
+import { PageQuery, IsOptionalNotNull, IsUuidString } from '@agentauth/core';
 import { POLICY_EFFECTS, type PolicyEffect } from '../evaluation/policy.types';
 
 /** `GET /policies` filters (plus `limit`/`cursor`). */

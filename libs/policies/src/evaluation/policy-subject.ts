@@ -1,3 +1,4 @@
+import { isUuid } from '@agentauth/core';
 import { TRUST_LEVELS, type TrustLevel } from './policy.types';
 
 /**
@@ -14,21 +15,19 @@ export type PolicySubject =
   | { kind: 'trust_level'; trustLevel: TrustLevel }
   | { kind: 'everyone' };
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const SUBTREE = /^agent:([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\/\*$/i;
+const SUBTREE_PREFIX = 'agent:';
+const SUBTREE_SUFFIX = '/*';
 const TRUST_LEVEL_PREFIX = 'trust_level:';
-
-export function isUuid(value: string): boolean {
-  return UUID.test(value);
-}
 
 /** Parses one subject; null when it is none of the four forms. */
 export function parsePolicySubject(subject: string): PolicySubject | null {
   if (typeof subject !== 'string') return null;
   if (subject === '*') return { kind: 'everyone' };
-  if (UUID.test(subject)) return { kind: 'agent', agentId: subject.toLowerCase() };
-  const subtree = SUBTREE.exec(subject);
-  if (subtree) return { kind: 'subtree', agentId: subtree[1].toLowerCase() };
+  if (isUuid(subject)) return { kind: 'agent', agentId: subject.toLowerCase() };
+  if (subject.startsWith(SUBTREE_PREFIX) && subject.endsWith(SUBTREE_SUFFIX)) {
+    const agentId = subject.slice(SUBTREE_PREFIX.length, -SUBTREE_SUFFIX.length);
+    if (isUuid(agentId)) return { kind: 'subtree', agentId: agentId.toLowerCase() };
+  }
   if (subject.startsWith(TRUST_LEVEL_PREFIX)) {
     const level = subject.slice(TRUST_LEVEL_PREFIX.length) as TrustLevel;
     if (TRUST_LEVELS.includes(level)) return { kind: 'trust_level', trustLevel: level };

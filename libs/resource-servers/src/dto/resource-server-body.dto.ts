@@ -13,8 +13,8 @@ import {
   MinLength,
   ValidateIf,
 } from 'class-validator';
-import { HasNoNul, IsOptionalNotNull, IsScopeName, IsUuidString } from '@agentauth/agents';
 import { MAX_IDENTIFIER_LENGTH } from '../resource-server-identifier';
+import { HasNoNul, IsOptionalNotNull, IsScopeName, IsUuidString } from '@agentauth/core';
 
 /** Most scopes one resource server accepts (also a CHECK constraint). */
 export const MAX_RESOURCE_SERVER_SCOPES = 100;

@@ -204,6 +204,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/auth/authorize": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Authorization endpoint (RFC 6749 §4.1 with PKCE S256): the sign-in page
+         * @description Query: response_type=code, client_id, redirect_uri, code_challenge, code_challenge_method=S256, scope?, state?, resource?. An unknown or inactive client or an unregistered redirect URI → an HTML error page (400); other errors → a redirect to redirect_uri with error, error_description, state and iss (RFC 9207). Otherwise an HTML sign-in page (docs/authorize.md).
+         */
+        get: operations["AuthorizeController_authorize"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/auth/jwks": {
         parameters: {
             query?: never;
@@ -667,6 +687,11 @@ export interface components {
         AgentResponse: {
             allowed_scopes: string[];
             capabilities: string[];
+            /**
+             * @description OAuth client type (CONTRACT §11): a public client holds no credentials and uses the authorization-code flow with PKCE only.
+             * @enum {string}
+             */
+            client_type: "confidential" | "public";
             /** Format: date-time */
             created_at: string;
             depth: number;
@@ -683,6 +708,8 @@ export interface components {
             parent_agent_id: string | null;
             /** @description The agent's own rate-limit override (requests per minute), set by a strict ancestor; null = it inherits. Its effective limit is the lowest override on its chain, else RATE_LIMIT_AGENT_PER_MINUTE. */
             rate_limit_per_minute: number | null;
+            /** @description Registered redirect URIs of the authorization-code flow (docs/authorize.md). */
+            redirect_uris: string[];
             /** @description The agent's own DPoP requirement (set by a strict ancestor; a root's at bootstrap). Inherited: the agent requires DPoP when this or any ancestor's require_dpop is true. */
             require_dpop: boolean;
             /** Format: uuid */
@@ -822,6 +849,12 @@ export interface components {
              *     ]
              */
             capabilities?: string[];
+            /**
+             * @description OAuth client type (CONTRACT §11). `public`: the agent holds no credentials (no API keys, no client_credentials) and gets tokens only through the authorization-code flow with PKCE (docs/authorize.md).
+             * @default confidential
+             * @enum {string}
+             */
+            client_type?: "confidential" | "public";
             description?: Record<string, never> | null;
             /**
              * Format: date-time
@@ -838,6 +871,13 @@ export interface components {
             parent_agent_id?: string;
             /** @description The child's own rate limit (requests per minute); ≤ the parent's effective limit (else 403 rate_limit_escalation). Default: none (it inherits the parent's). docs/rate-limiting.md */
             rate_limit_per_minute?: number | null;
+            /**
+             * @description Redirect URIs of the authorization-code flow: `https` (exact match), `http` only on 127.0.0.1, [::1] or localhost (port ignored when matching, RFC 8252 §7.3), or a private-use scheme containing a dot (`com.example.app:/cb`). Never a fragment, `javascript:`, `data:` or another scheme (400).
+             * @example [
+             *       "http://127.0.0.1/callback"
+             *     ]
+             */
+            redirect_uris?: string[];
             /**
              * @description The child (and, inherited, its descendants) gets tokens only with a DPoP proof (RFC 9449; CONTRACT §10). A child of an agent that requires DPoP requires it whatever this says.
              * @default false
@@ -888,6 +928,11 @@ export interface components {
             expires_at: string;
             /** Format: uuid */
             id: string;
+            /**
+             * @description `authorization_code`: a consent given in the browser at /auth/authorize (CONTRACT §11), usable only through the authorization_code and refresh_token grants, never re-delegated.
+             * @enum {string}
+             */
+            kind: "delegation" | "authorization_code";
             max_depth: number | null;
             /**
              * Format: uuid
@@ -896,6 +941,8 @@ export interface components {
             original_delegator_id: string;
             /** Format: uuid */
             parent_delegation_id: string | null;
+            /** @description The resource (RFC 8707) a consent was given for; null: the management API. */
+            resource: string | null;
             /** @enum {string|null} */
             revocation_reason: "revoked" | "parent_revoked" | "agent_deactivated" | "issue_failed" | null;
             /** Format: date-time */
@@ -1173,6 +1220,11 @@ export interface components {
             expires_at: string;
             /** Format: uuid */
             id: string;
+            /**
+             * @description `authorization_code`: a consent given in the browser at /auth/authorize (CONTRACT §11), usable only through the authorization_code and refresh_token grants, never re-delegated.
+             * @enum {string}
+             */
+            kind: "delegation" | "authorization_code";
             max_depth: number | null;
             /**
              * Format: uuid
@@ -1181,6 +1233,8 @@ export interface components {
             original_delegator_id: string;
             /** Format: uuid */
             parent_delegation_id: string | null;
+            /** @description The resource (RFC 8707) a consent was given for; null: the management API. */
+            resource: string | null;
             /** @enum {string|null} */
             revocation_reason: "revoked" | "parent_revoked" | "agent_deactivated" | "issue_failed" | null;
             /** Format: date-time */
@@ -1526,6 +1580,11 @@ export interface components {
             /** @description Strict ancestors only. Narrowing narrows every descendant to match. */
             allowed_scopes?: string[];
             capabilities?: string[];
+            /**
+             * @description Strict ancestors only. OAuth client type (CONTRACT §11). Switching to `public` needs the agent to hold no active credential (409 agent_has_credentials). `public`: the agent holds no credentials (no API keys, no client_credentials) and gets tokens only through the authorization-code flow with PKCE (docs/authorize.md).
+             * @enum {string}
+             */
+            client_type?: "confidential" | "public";
             description?: Record<string, never> | null;
             /**
              * Format: date-time
@@ -1539,6 +1598,13 @@ export interface components {
             name?: string;
             /** @description Strict ancestors only. The agent's own rate limit (requests per minute), ≤ its parent's effective limit (else 403 rate_limit_escalation); `null` removes it (the agent inherits its parent's). It also caps every descendant. docs/rate-limiting.md */
             rate_limit_per_minute?: number | null;
+            /**
+             * @description Strict ancestors only; replaces the list. Redirect URIs of the authorization-code flow: `https` (exact match), `http` only on 127.0.0.1, [::1] or localhost (port ignored when matching, RFC 8252 §7.3), or a private-use scheme containing a dot (`com.example.app:/cb`). Never a fragment, `javascript:`, `data:` or another scheme (400).
+             * @example [
+             *       "http://127.0.0.1/callback"
+             *     ]
+             */
+            redirect_uris?: string[];
             /** @description Strict ancestors only. true: the agent — and, inherited, every descendant — gets tokens only with a DPoP proof (RFC 9449; CONTRACT §10). false removes its own setting (an ancestor’s still applies). */
             require_dpop?: boolean;
             /**
@@ -1985,6 +2051,23 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["AuditVerificationDto"];
                 };
+            };
+        };
+    };
+    AuthorizeController_authorize: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };

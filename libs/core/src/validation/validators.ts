@@ -1,7 +1,12 @@
 import { ValidateBy, ValidateIf, type ValidationOptions, buildMessage } from 'class-validator';
 import { isValidScopeName } from '@agentauth/scopes';
-import { UUID_PATTERN } from './uuid-param.pipe';
+import { isUuid } from './uuid';
 
+/**
+ * The generic class-validator decorators of every context's DTOs (text PostgreSQL can store, timestamps,
+ * UUIDs, scope names, bounded JSON objects). A rule specific to one context (e.g. the agents' reserved
+ * metadata keys) stays in that context's `dto/`.
+ */
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /** Well-formed UTF-16 (no lone surrogate): what UTF-8 text and jsonb can hold. */
@@ -35,7 +40,7 @@ export const IsUuidString = (options?: ValidationOptions): PropertyDecorator =>
     {
       name: 'isUuidString',
       validator: {
-        validate: (value: unknown) => typeof value === 'string' && UUID_PATTERN.test(value),
+        validate: (value: unknown) => isUuid(value),
         defaultMessage: buildMessage((each) => `${each}$property must be a UUID`, options),
       },
     },
@@ -119,33 +124,6 @@ export const IsJsonObject = (maxBytes = MAX_METADATA_BYTES, options?: Validation
         defaultMessage: buildMessage(
           (each) =>
             `${each}$property must be a JSON object of at most ${maxBytes} bytes and ${MAX_METADATA_DEPTH} levels`,
-          options,
-        ),
-      },
-    },
-    options,
-  );
-
-/**
- * Metadata keys that name a governed setting. `rate_limit_per_minute` was once read from metadata, which an
- * agent may write on itself; it is now the governed field of the same name, and refused inside metadata so
- * that nobody mistakes one for the other.
- */
-export const RESERVED_METADATA_KEYS = ['rate_limit_per_minute'] as const;
-
-/** An object without any of `RESERVED_METADATA_KEYS` at its top level. */
-export const HasNoReservedMetadataKey = (options?: ValidationOptions): PropertyDecorator =>
-  ValidateBy(
-    {
-      name: 'hasNoReservedMetadataKey',
-      validator: {
-        validate: (value: unknown) =>
-          typeof value !== 'object' ||
-          value === null ||
-          !RESERVED_METADATA_KEYS.some((key) => Object.prototype.hasOwnProperty.call(value, key)),
-        defaultMessage: buildMessage(
-          (each) =>
-            `${each}$property must not hold ${RESERVED_METADATA_KEYS.join(', ')}: it is a governed field of the agent (set by a strict ancestor), not metadata`,
           options,
         ),
       },
