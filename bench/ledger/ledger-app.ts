@@ -22,12 +22,13 @@ import {
   AuthGuard,
   CoreModule,
   FORM_ENCODED_PATHS,
-  ProblemDetailsFilter,
   Public,
   RequestObservers,
   ROOT_LOGGER,
 } from '@agentauth/core';
-import { RateLimitedFilter, RateLimitGuard, RateLimitModule } from '@agentauth/ratelimit';
+import { RateLimitGuard, RateLimitModule } from '@agentauth/ratelimit';
+import { RateLimitedFilter } from '../../libs/ratelimit/src/rate-limited.filter';
+import { ProblemDetailsFilter } from '../../libs/core/src/errors/problem-details.filter';
 import { accessLogMiddleware } from '../../libs/core/src/http/access-log.middleware';
 import { bodyParsers } from '../../libs/core/src/http/body-parsers';
 import { contentTypeMiddleware } from '../../libs/core/src/http/content-type.middleware';

@@ -35,7 +35,7 @@ export class AgentsRepository {
   }
 
   /**
-   * `id` if it lies in the scope's subtree (itself included), else null. The hot read behind every
+   * `id` if it lies in `scope` (the subject's subtree, itself included), else null. The hot read behind every
    * `GET /agents/{id}`: its SQL is built by the query builder once (the same statement as before) and each
    * call only sends it and maps the row — building the query and hydrating through TypeORM were ~9 % of a
    * Bearer read's CPU (docs/performance.md, "Cost ledger").

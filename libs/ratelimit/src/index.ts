@@ -28,7 +28,6 @@ export {
 export { BootstrapRateLimit, ClientAuthRateLimit, RateLimit } from './rate-limit.decorators';
 export { RateLimitGuard } from './rate-limit.guard';
 export { oauthRateLimitBody, RateLimitedError } from './rate-limited.error';
-export { RateLimitedFilter } from './rate-limited.filter';
 export {
   FAIL_OPEN_LOG_INTERVAL_MS,
   RateLimiterService,
