@@ -1,4 +1,16 @@
-import { buildMessage, ValidateBy, type ValidationOptions } from 'class-validator';
+import { applyDecorators } from '@nestjs/common';
+import {
+  ArrayMaxSize,
+  buildMessage,
+  IsArray,
+  IsIn,
+  IsString,
+  MaxLength,
+  ValidateBy,
+  type ValidationOptions,
+} from 'class-validator';
+import { IsOptionalNotNull } from '@agentauth/core';
+import { CLIENT_TYPES, MAX_REDIRECT_URI_LENGTH, MAX_REDIRECT_URIS } from '../redirect-uris';
 
 /** Input limits of agent fields (also CHECK constraints in the table where they are structural). */
 export const AGENT_LIMITS = {
@@ -35,4 +47,21 @@ export const HasNoReservedMetadataKey = (options?: ValidationOptions): PropertyD
       },
     },
     options,
+  );
+
+/** CONTRACT §11: `client_type` at creation and update (absent: unchanged; `null` refused). */
+export const IsClientType = (): PropertyDecorator =>
+  applyDecorators(IsOptionalNotNull(), IsIn([...CLIENT_TYPES]));
+
+/**
+ * CONTRACT §11: the shape of `redirect_uris` at creation and update. Each URI's own rules (scheme, host,
+ * fragment) are `redirectUriProblem`'s, applied by the service so that every entry is named in one 400.
+ */
+export const IsRedirectUriList = (): PropertyDecorator =>
+  applyDecorators(
+    IsOptionalNotNull(),
+    IsArray(),
+    ArrayMaxSize(MAX_REDIRECT_URIS),
+    IsString({ each: true }),
+    MaxLength(MAX_REDIRECT_URI_LENGTH, { each: true }),
   );

@@ -22,8 +22,8 @@ import {
   IsUuidString,
   MAX_METADATA_BYTES,
 } from '@agentauth/core';
-import { AGENT_LIMITS, HasNoReservedMetadataKey } from './agent-fields';
-import { MAX_REDIRECT_URI_LENGTH, MAX_REDIRECT_URIS } from '../redirect-uris';
+import { AGENT_LIMITS, HasNoReservedMetadataKey, IsClientType, IsRedirectUriList } from './agent-fields';
+import { MAX_REDIRECT_URIS } from '../redirect-uris';
 
 /** The descriptive fields an agent may edit on itself. */
 export class AgentDescriptionDto {
@@ -134,8 +134,7 @@ export class CreateAgentDto extends AgentDescriptionDto {
     description:
       'OAuth client type (CONTRACT §11). `public`: the agent holds no credentials (no API keys, no client_credentials) and gets tokens only through the authorization-code flow with PKCE (docs/authorize.md).',
   })
-  @IsOptionalNotNull()
-  @IsIn(['confidential', 'public'])
+  @IsClientType()
   client_type?: 'confidential' | 'public';
 
   @ApiPropertyOptional({
@@ -145,11 +144,7 @@ export class CreateAgentDto extends AgentDescriptionDto {
     description:
       'Redirect URIs of the authorization-code flow: `https` (exact match), `http` only on 127.0.0.1, [::1] or localhost (port ignored when matching, RFC 8252 §7.3), or a private-use scheme containing a dot (`com.example.app:/cb`). Never a fragment, `javascript:`, `data:` or another scheme (400).',
   })
-  @IsOptionalNotNull()
-  @IsArray()
-  @ArrayMaxSize(MAX_REDIRECT_URIS)
-  @IsString({ each: true })
-  @MaxLength(MAX_REDIRECT_URI_LENGTH, { each: true })
+  @IsRedirectUriList()
   redirect_uris?: string[];
 }
 

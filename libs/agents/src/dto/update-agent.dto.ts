@@ -15,8 +15,8 @@ import {
 } from 'class-validator';
 import { RATE_LIMIT_OVERRIDE_MAX } from '../agent-rules';
 import { HasNoNul, IsJsonObject, IsOptionalNotNull, IsScopeName, IsTimestamp } from '@agentauth/core';
-import { AGENT_LIMITS, HasNoReservedMetadataKey } from './agent-fields';
-import { MAX_REDIRECT_URI_LENGTH, MAX_REDIRECT_URIS } from '../redirect-uris';
+import { AGENT_LIMITS, HasNoReservedMetadataKey, IsClientType, IsRedirectUriList } from './agent-fields';
+import { MAX_REDIRECT_URIS } from '../redirect-uris';
 
 /**
  * `PATCH /agents/{id}`. Descriptive fields: the agent itself or an ancestor. `allowed_scopes`, `expires_at`,
@@ -119,8 +119,7 @@ export class UpdateAgentDto {
     description:
       'Strict ancestors only. OAuth client type (CONTRACT §11). Switching to `public` needs the agent to hold no active credential (409 agent_has_credentials). `public`: the agent holds no credentials (no API keys, no client_credentials) and gets tokens only through the authorization-code flow with PKCE (docs/authorize.md).',
   })
-  @IsOptionalNotNull()
-  @IsIn(['confidential', 'public'])
+  @IsClientType()
   client_type?: 'confidential' | 'public';
 
   @ApiPropertyOptional({
@@ -130,11 +129,7 @@ export class UpdateAgentDto {
     description:
       'Strict ancestors only; replaces the list. Redirect URIs of the authorization-code flow: `https` (exact match), `http` only on 127.0.0.1, [::1] or localhost (port ignored when matching, RFC 8252 §7.3), or a private-use scheme containing a dot (`com.example.app:/cb`). Never a fragment, `javascript:`, `data:` or another scheme (400).',
   })
-  @IsOptionalNotNull()
-  @IsArray()
-  @ArrayMaxSize(MAX_REDIRECT_URIS)
-  @IsString({ each: true })
-  @MaxLength(MAX_REDIRECT_URI_LENGTH, { each: true })
+  @IsRedirectUriList()
   redirect_uris?: string[];
 }
 
