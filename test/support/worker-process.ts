@@ -78,8 +78,10 @@ export class WorkerProcess {
   private exitInfo?: WorkerExit;
 
   constructor(readonly child: ChildProcess) {
+    // 'close', not 'exit': 'exit' can come before the last stdout chunks are read (a loaded machine), and a
+    // test asserting on the final lines (e.g. the graceful-stop line) would then miss them.
     this.exited = new Promise((resolve) =>
-      child.on('exit', (code, signal) => {
+      child.on('close', (code, signal) => {
         this.exitInfo = { code, signal };
         resolve(this.exitInfo);
       }),

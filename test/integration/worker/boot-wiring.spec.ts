@@ -1,4 +1,4 @@
-import { Test } from '@nestjs/testing';
+import { Test, type TestingModule } from '@nestjs/testing';
 import { APP_CONFIG, loadConfig, readEnvironment } from '@agentauth/core';
 import { DelegationsService } from '@agentauth/delegations';
 import { MaintenanceTasksRegistration, WebhooksProcessor } from '@agentauth/job-processors';
@@ -19,12 +19,28 @@ describe('worker boot-time wiring check', () => {
       .compile();
     try {
       await moduleRef.init();
+      await moduleRef.close();
       return undefined;
     } catch (error) {
+      await closeAfterRefusedStart(moduleRef);
       return error;
-    } finally {
-      await moduleRef.close().catch(() => undefined);
     }
+  };
+
+  /**
+   * Nest's `close()` first awaits the initialization — which failed — and rethrows, so none of the shutdown
+   * hooks would run and the Redis clients and the pool the worker had already opened would keep jest alive.
+   * After a refused start they are run here directly, in `close()`'s order.
+   */
+  const closeAfterRefusedStart = async (moduleRef: TestingModule): Promise<void> => {
+    const hooks = moduleRef as unknown as {
+      callDestroyHook(): Promise<void>;
+      callBeforeShutdownHook(): Promise<void>;
+      callShutdownHook(): Promise<void>;
+    };
+    await hooks.callDestroyHook();
+    await hooks.callBeforeShutdownHook();
+    await hooks.callShutdownHook();
   };
 
   it('a missing job processor: refuses to start, naming its jobs', async () => {
