@@ -2,9 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 
-/** One authorization code as stored: its SHA-256 hash, never the code (CONTRACT §11). */
-export interface StoredAuthorizationCode {
-  codeHash: string;
+/** What a code is bound to (CONTRACT §11): client, redirect URI, PKCE challenge, scope, resource, approval. */
+export interface AuthorizationCodeBinding {
   rootAgentId: string;
   clientAgentId: string;
   approverAgentId: string;
@@ -13,6 +12,11 @@ export interface StoredAuthorizationCode {
   codeChallenge: string;
   scopes: string[];
   resource: string | null;
+}
+
+/** One authorization code as stored: its SHA-256 hash, never the code (CONTRACT §11). */
+export interface StoredAuthorizationCode extends AuthorizationCodeBinding {
+  codeHash: string;
   createdAt: Date;
   expiresAt: Date;
   usedAt: Date | null;

@@ -1,7 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { Clock } from '@agentauth/core';
-import { AuthorizationCodesRepository, type StoredAuthorizationCode } from './authorization-codes.repository';
+import {
+  type AuthorizationCodeBinding,
+  AuthorizationCodesRepository,
+  type StoredAuthorizationCode,
+} from './authorization-codes.repository';
 
 /** CONTRACT §11: a code lives at most 60 s (also a CHECK constraint of the table). */
 export const AUTHORIZATION_CODE_TTL_SECONDS = 60;
@@ -14,17 +18,7 @@ export function authorizationCodeHash(code: string): string {
   return createHash('sha256').update(code, 'utf8').digest('base64url');
 }
 
-/** What a code is bound to (CONTRACT §11): client, redirect URI, PKCE challenge, scope, resource, approval. */
-export interface AuthorizationCodeBinding {
-  rootAgentId: string;
-  clientAgentId: string;
-  approverAgentId: string;
-  delegationId: string;
-  redirectUri: string;
-  codeChallenge: string;
-  scopes: string[];
-  resource: string | null;
-}
+export type { AuthorizationCodeBinding } from './authorization-codes.repository';
 
 /** The outcome of presenting a code once. */
 export type CodeRedemption =
