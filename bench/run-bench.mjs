@@ -27,7 +27,7 @@ import { fileURLToPath } from 'node:url';
 import argon2 from 'argon2';
 import autocannon from 'autocannon';
 import Redis from 'ioredis';
-import pg from 'pg';
+import { adminQuery, cpuSeconds } from './bench-support.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const env = process.env;
@@ -72,15 +72,7 @@ function appDatabaseUrl() {
   return url.toString();
 }
 
-async function admin(sql) {
-  const client = new pg.Client({ connectionString: ADMIN_URL });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
+const admin = (sql) => adminQuery(ADMIN_URL, sql);
 
 // ---------------------------------------------------------------------------------------------- server
 let server;
@@ -229,16 +221,6 @@ async function cutProfiles(scenario) {
 }
 
 /** CPU seconds (user + system) a process has used so far (/proc, clock ticks of 10 ms). */
-function cpuSeconds(pid) {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return 0;
-  }
-}
-
 function rssMb() {
   if (!server?.pid) return [];
   const pids = [server.pid];
