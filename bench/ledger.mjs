@@ -51,13 +51,20 @@ const NAMES = [
   '+ validation pipe',
   '+ exception filters (problem+json, 429)',
 ];
-const LAYERS = (env.LEDGER_LAYERS ?? [...NAMES.keys(), 'api'].join(','))
+// LEDGER_BASELINE_DIR: another checkout, built (e.g. a git worktree of the commit before a change): its API
+// runs as one more layer, `baseline`, measured in the same rounds as ours — an A/B of a change on one run.
+const BASELINE_DIR = env.LEDGER_BASELINE_DIR ? path.resolve(env.LEDGER_BASELINE_DIR) : undefined;
+const LAYERS = (env.LEDGER_LAYERS ?? [...NAMES.keys(), ...(BASELINE_DIR ? ['baseline'] : []), 'api'].join(','))
   .split(',')
   .map((s) => s.trim())
   .filter(Boolean)
-  .map((s) => (s === 'api' ? 'api' : Number(s)));
+  .map((s) => (s === 'api' || s === 'baseline' ? s : Number(s)));
 const nameOf = (layer) =>
-  layer === 'api' ? 'the real API (every module and route, one process)' : NAMES[layer];
+  layer === 'api'
+    ? 'the real API (every module and route, one process)'
+    : layer === 'baseline'
+      ? `the real API built from ${BASELINE_DIR}`
+      : NAMES[layer];
 
 const log = (msg, extra = {}) => process.stderr.write(`${JSON.stringify({ ledger: msg, ...extra })}\n`);
 const print = (line) => process.stdout.write(`${JSON.stringify(line)}\n`);
@@ -99,14 +106,15 @@ const serverEnv = {
 delete serverEnv.OTEL_EXPORTER_OTLP_ENDPOINT;
 
 function portOf(layer) {
-  return PORT + 1 + (layer === 'api' ? NAMES.length : layer);
+  return PORT + 1 + (layer === 'api' ? NAMES.length : layer === 'baseline' ? NAMES.length + 1 : layer);
 }
 
 async function start(layer) {
-  const args = layer === 'api' ? ['dist/apps/api/src/main.js'] : ['dist/bench/ledger/ledger-app.js'];
+  const args = layer === 'api' || layer === 'baseline' ? ['dist/apps/api/src/main.js'] : ['dist/bench/ledger/ledger-app.js'];
   const port = portOf(layer);
+  if (layer === 'baseline' && !BASELINE_DIR) throw new Error('the baseline layer needs LEDGER_BASELINE_DIR');
   const child = spawn(process.execPath, args, {
-    cwd: root,
+    cwd: layer === 'baseline' ? BASELINE_DIR : root,
     env: { ...serverEnv, PORT: String(port), PUBLIC_BASE_URL: BASE, LEDGER_LAYER: String(layer) },
     stdio: ['ignore', 'ignore', 'pipe'],
   });

@@ -4,6 +4,7 @@ import {
   APP_CONFIG,
   type AppConfig,
   OAUTH_API_TAG,
+  PreserializedJson,
   protectedResourceMetadataUrl,
   Public,
 } from '@agentauth/core';
@@ -12,11 +13,18 @@ import { ACCEPTED_JWS_ALGS } from '@agentauth/credentials';
 import { GrantRegistry } from '../grants/grant-registry';
 import { CLIENT_AUTH_METHODS } from '../vocabulary/client-auth-methods';
 
-/** RFC 8414 metadata and AgentAuth's superset of it. Every URL is absolute, built from PUBLIC_BASE_URL. */
+/**
+ * RFC 8414 metadata and AgentAuth's superset of it. Every URL is absolute, built from PUBLIC_BASE_URL.
+ * Both documents are fixed once the app has started (configuration and the registered grants), so each is
+ * serialised on its first request and written as that text afterwards.
+ */
 @ApiTags(OAUTH_API_TAG)
 @Public()
 @Controller('.well-known')
 export class DiscoveryController {
+  private oauthMetadataDocument: PreserializedJson | undefined;
+  private agentConfigurationDocument: PreserializedJson | undefined;
+
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly grants: GrantRegistry,
@@ -25,7 +33,18 @@ export class DiscoveryController {
   @Get('oauth-authorization-server')
   @Header('Cache-Control', 'public, max-age=300')
   @ApiOperation({ summary: 'OAuth 2.0 Authorization Server Metadata (RFC 8414)' })
-  oauthMetadata(): Record<string, unknown> {
+  oauthMetadata(): PreserializedJson {
+    return (this.oauthMetadataDocument ??= new PreserializedJson(this.buildOauthMetadata()));
+  }
+
+  @Get('agent-configuration')
+  @Header('Cache-Control', 'public, max-age=300')
+  @ApiOperation({ summary: "AgentAuth server metadata: RFC 8414's fields plus AgentAuth's own endpoints" })
+  agentConfiguration(): PreserializedJson {
+    return (this.agentConfigurationDocument ??= new PreserializedJson(this.buildAgentConfiguration()));
+  }
+
+  private buildOauthMetadata(): Record<string, unknown> {
     const api = `${this.config.publicBaseUrl}${this.config.apiPrefix}`;
     return {
       issuer: this.config.publicBaseUrl,
@@ -57,13 +76,10 @@ export class DiscoveryController {
     };
   }
 
-  @Get('agent-configuration')
-  @Header('Cache-Control', 'public, max-age=300')
-  @ApiOperation({ summary: "AgentAuth server metadata: RFC 8414's fields plus AgentAuth's own endpoints" })
-  agentConfiguration(): Record<string, unknown> {
+  private buildAgentConfiguration(): Record<string, unknown> {
     const api = `${this.config.publicBaseUrl}${this.config.apiPrefix}`;
     return {
-      ...this.oauthMetadata(),
+      ...this.buildOauthMetadata(),
       access_token_signing_alg_values_supported: ['RS256'],
       access_token_type: 'at+jwt',
       delegation_token_type: 'delegation+jwt',

@@ -1,6 +1,6 @@
 import type { Application } from 'express';
 import type { INestApplication } from '@nestjs/common';
-import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { ExpressAdapter, NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import type { Logger as PinoBaseLogger } from 'pino';
@@ -10,6 +10,7 @@ import { ROOT_LOGGER } from '../logging/logging.module';
 import { accessLogMiddleware } from './access-log.middleware';
 import { bodyParsers } from './body-parsers';
 import { contentTypeMiddleware } from './content-type.middleware';
+import { installLeanJsonReply } from './lean-json-adapter';
 import { RequestObservers } from './request-observers';
 import { securityHeadersMiddleware } from './security-headers';
 import { QuietFrameworkLogger } from '../logging/framework-logger';
@@ -44,6 +45,7 @@ export function configureApiApp(app: INestApplication): INestApplication {
   expressApp.set('trust proxy', false); // the client IP is resolved by ClientIpResolver from TRUST_PROXY_CIDRS
   expressApp.disable('x-powered-by');
   expressApp.set('etag', false);
+  installLeanJsonReply(expressApp.getHttpAdapter() as ExpressAdapter);
   app.use(requestLoggerMiddleware(rootLogger));
   app.use(accessLogMiddleware(rootLogger, app.get(RequestObservers)));
   app.use(securityHeadersMiddleware());
