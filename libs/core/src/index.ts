@@ -62,7 +62,7 @@ export {
   parseTimestamp,
 } from './validation/validators';
 export { configureApiApp, FORM_ENCODED_PATHS } from './http/configure-app';
-export { PreserializedJson } from './http/lean-json-adapter';
+export { installLeanJsonReply, PreserializedJson } from './http/lean-json-adapter';
 export { OAUTH_API_TAG, OPENAPI_TAGS } from './http/openapi-document';
 export { requestIdOf, routePatternOf } from './http/request-context';
 export { RequestObservers } from './http/request-observers';
