@@ -22,6 +22,9 @@ import { ApiWiringCheck } from './boot-wiring.check';
   imports: [
     // With DATABASE_URL unset (embedded mode) core starts PGlite and applies these migrations itself.
     CoreModule.forRoot({ serviceName: 'agentauth-api', embeddedMigrations: MIGRATIONS }),
+    // The OAuth endpoints' routes first: Express's router tries every route registered before the one that
+    // matches, in order, so the hottest routes are registered before the management API's (docs/performance.md).
+    AuthModule,
     HealthModule,
     ObservabilityModule,
     AuditModule,
@@ -33,7 +36,6 @@ import { ApiWiringCheck } from './boot-wiring.check';
     PoliciesModule,
     DelegationsModule,
     ResourceServersModule,
-    AuthModule,
     JobsModule,
     WebhooksModule,
     // The job handlers: run in this process by the embedded mode's in-process jobs (REDIS_URL unset);

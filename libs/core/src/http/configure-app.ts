@@ -5,7 +5,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import type { Logger as PinoBaseLogger } from 'pino';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
-import { requestLoggerMiddleware } from '../logging/request-logger';
+import { bindRequestLoggerMiddleware, requestLoggerMiddleware } from '../logging/request-logger';
 import { ROOT_LOGGER } from '../logging/logging.module';
 import { accessLogMiddleware } from './access-log.middleware';
 import { bodyParsers } from './body-parsers';
@@ -63,6 +63,9 @@ export function configureApiApp(app: INestApplication): INestApplication {
   const isOAuthPath = (path: string) => oauthPaths.has(path);
   app.use(contentTypeMiddleware(isOAuthPath));
   for (const parser of bodyParsers(config.bodyLimitBytes, isOAuthPath)) app.use(parser);
+  // After the body parsers: their `next` runs from the request stream's events, outside any context bound
+  // before them. The context then holds through the guards, the handler and its filters.
+  app.use(bindRequestLoggerMiddleware);
   app.setGlobalPrefix(config.apiPrefix, {
     exclude: [
       'health',

@@ -1,16 +1,8 @@
-import {
-  DynamicModule,
-  Global,
-  type MiddlewareConsumer,
-  Module,
-  type NestModule,
-  RequestMethod,
-} from '@nestjs/common';
+import { DynamicModule, Global, Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import type { Logger } from 'pino';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { createRootLogger } from './logger-options';
-import { bindRequestLoggerMiddleware } from './request-logger';
 
 /** The process's root pino logger (API, worker): every log line goes through it. */
 export const ROOT_LOGGER = Symbol('ROOT_LOGGER');
@@ -35,15 +27,14 @@ class RootLoggerModule {
 
 /**
  * nestjs-pino bound to our root logger. The request logger (`requestLoggerMiddleware`) is installed as the
- * very first Express middleware by `configureApiApp` (so body-parser errors get a request id too); this
- * module binds it into nestjs-pino's async context for every route, lazily (`bindRequestLoggerMiddleware`),
- * instead of nestjs-pino's own binding middleware (disabled: `forRoutes: []`).
+ * very first Express middleware by `configureApiApp` (so body-parser errors get a request id too), which
+ * also binds it into nestjs-pino's async context, lazily (`bindRequestLoggerMiddleware`, one plain Express
+ * middleware after the body parsers), instead of nestjs-pino's own binding middleware (disabled:
+ * `forRoutes: []`). Not through Nest's `MiddlewareConsumer`: with the global prefix and its exclusions Nest
+ * registers a `{*path}` middleware as a dozen router layers that every request walks (docs/performance.md).
  */
 @Module({})
-export class LoggingModule implements NestModule {
-  configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(bindRequestLoggerMiddleware).forRoutes({ path: '{*path}', method: RequestMethod.ALL });
-  }
+export class LoggingModule {
 
   static forRoot(serviceName: string): DynamicModule {
     return {
