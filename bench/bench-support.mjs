@@ -23,3 +23,15 @@ export async function adminQuery(adminUrl, sql) {
     await client.end();
   }
 }
+
+/**
+ * The image's `NODE_OPTIONS` (deploy/Dockerfile's `ENV … NODE_OPTIONS=…`), so the benches run the API with
+ * exactly the V8 settings production gets. `BENCH_NODE_OPTIONS` overrides it (to measure another setting).
+ */
+export function imageNodeOptions(root) {
+  if (process.env.BENCH_NODE_OPTIONS !== undefined) return process.env.BENCH_NODE_OPTIONS;
+  const dockerfile = readFileSync(`${root}/deploy/Dockerfile`, 'utf8');
+  const match = /NODE_OPTIONS="?([^"\n\\]+?)"?\s*(?:\\|\n)/.exec(dockerfile);
+  if (!match) throw new Error('deploy/Dockerfile sets no NODE_OPTIONS');
+  return match[1].trim();
+}

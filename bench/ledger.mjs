@@ -22,7 +22,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import Redis from 'ioredis';
-import { adminQuery, cpuSeconds } from './bench-support.mjs';
+import { adminQuery, cpuSeconds, imageNodeOptions } from './bench-support.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const env = process.env;
@@ -53,8 +53,12 @@ const NAMES = [
 ];
 // LEDGER_BASELINE_DIR: another checkout, built (e.g. a git worktree of the commit before a change): its API
 // runs as one more layer, `baseline`, measured in the same rounds as ours — an A/B of a change on one run.
+// LEDGER_BASELINE_NODE_OPTIONS: the baseline's NODE_OPTIONS (default: the image's, as every layer), e.g. the
+// same checkout (LEDGER_BASELINE_DIR=.) with other V8 settings.
 const BASELINE_DIR = env.LEDGER_BASELINE_DIR ? path.resolve(env.LEDGER_BASELINE_DIR) : undefined;
-const LAYERS = (env.LEDGER_LAYERS ?? [...NAMES.keys(), ...(BASELINE_DIR ? ['baseline'] : []), 'api'].join(','))
+const LAYERS = (
+  env.LEDGER_LAYERS ?? [...NAMES.keys(), ...(BASELINE_DIR ? ['baseline'] : []), 'api'].join(',')
+)
   .split(',')
   .map((s) => s.trim())
   .filter(Boolean)
@@ -101,7 +105,7 @@ const serverEnv = {
   RATE_LIMIT_IP_PER_MINUTE: '10000000',
   BOOTSTRAP_RATE_LIMIT_PER_HOUR: '10000000',
   LOG_LEVEL: 'warn',
-  NODE_OPTIONS: '--max-old-space-size=192',
+  NODE_OPTIONS: imageNodeOptions(root),
 };
 delete serverEnv.OTEL_EXPORTER_OTLP_ENDPOINT;
 
@@ -110,12 +114,23 @@ function portOf(layer) {
 }
 
 async function start(layer) {
-  const args = layer === 'api' || layer === 'baseline' ? ['dist/apps/api/src/main.js'] : ['dist/bench/ledger/ledger-app.js'];
+  const args =
+    layer === 'api' || layer === 'baseline'
+      ? ['dist/apps/api/src/main.js']
+      : ['dist/bench/ledger/ledger-app.js'];
   const port = portOf(layer);
   if (layer === 'baseline' && !BASELINE_DIR) throw new Error('the baseline layer needs LEDGER_BASELINE_DIR');
   const child = spawn(process.execPath, args, {
     cwd: layer === 'baseline' ? BASELINE_DIR : root,
-    env: { ...serverEnv, PORT: String(port), PUBLIC_BASE_URL: BASE, LEDGER_LAYER: String(layer) },
+    env: {
+      ...serverEnv,
+      ...(layer === 'baseline' && env.LEDGER_BASELINE_NODE_OPTIONS !== undefined
+        ? { NODE_OPTIONS: env.LEDGER_BASELINE_NODE_OPTIONS }
+        : {}),
+      PORT: String(port),
+      PUBLIC_BASE_URL: BASE,
+      LEDGER_LAYER: String(layer),
+    },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';

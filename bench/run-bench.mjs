@@ -27,7 +27,7 @@ import { fileURLToPath } from 'node:url';
 import argon2 from 'argon2';
 import autocannon from 'autocannon';
 import Redis from 'ioredis';
-import { adminQuery, cpuSeconds } from './bench-support.mjs';
+import { adminQuery, cpuSeconds, imageNodeOptions } from './bench-support.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const env = process.env;
@@ -99,7 +99,7 @@ const serverEnv = {
   BOOTSTRAP_RATE_LIMIT_PER_HOUR: '10000000',
   LOG_LEVEL: 'warn',
   // as the production image runs it (deploy/Dockerfile)
-  NODE_OPTIONS: '--max-old-space-size=192',
+  NODE_OPTIONS: imageNodeOptions(root),
 };
 
 // BENCH_TRACING=1: the API exports OpenTelemetry traces to an OTLP sink of its own

@@ -39,7 +39,8 @@ export function installLeanJsonReply(adapter: ExpressAdapter): void {
   adapter.reply = (response: Response, body: unknown, statusCode?: number): unknown => {
     const status = statusCode || response.statusCode;
     // No-body statuses keep Express's header stripping.
-    const text = status === 204 || status === 205 || status === 304 ? undefined : leanJsonText(response, body);
+    const text =
+      status === 204 || status === 205 || status === 304 ? undefined : leanJsonText(response, body);
     if (text === undefined) return nestReply(response, body, statusCode);
     response.statusCode = status;
     return writeJson(response, text);

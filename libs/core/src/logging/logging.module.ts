@@ -35,7 +35,6 @@ class RootLoggerModule {
  */
 @Module({})
 export class LoggingModule {
-
   static forRoot(serviceName: string): DynamicModule {
     return {
       module: LoggingModule,
