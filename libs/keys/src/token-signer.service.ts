@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { SignJWT } from 'jose';
 import { APP_CONFIG, type AppConfig, Clock, ServiceUnavailableProblem } from '@agentauth/core';
+import { signRs256 } from './compact-jws';
 import { KeyRing, type RingKey } from './key-ring';
 import { SIGNING_ALG } from './key-material';
 import { CLOCK_SKEW_SECONDS } from './keys.constants';
@@ -149,9 +149,7 @@ export class TokenSigner {
       exp,
       jti: claims.jti ?? randomUUID(),
     };
-    const jwt = await new SignJWT(payload)
-      .setProtectedHeader({ alg: SIGNING_ALG, kid: key.kid, typ })
-      .sign(key.privateKey);
+    const jwt = signRs256({ alg: SIGNING_ALG, kid: key.kid, typ }, payload, key.privateKey);
     return { jwt, kid: key.kid, claims: payload };
   }
 }

@@ -21,6 +21,7 @@ import { REVOCATION_KEYS } from '@agentauth/revocation';
 import { createTestApp, type TestApp } from '../../support/app';
 import { logCapture } from '../../support/log-capture';
 import { recordRedisCommands } from '../../support/raw-redis';
+import { signRs256 } from '../../../libs/keys/src/compact-jws';
 import { activePrivateKey, baseClaims, keyRows, resetSigningKeys, services } from './keys-helpers';
 
 const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
@@ -289,6 +290,36 @@ describe('signing keys, JWKS and token signing/verification', () => {
         .setIssuer(t.config.publicBaseUrl)
         .sign(privateKey);
       expect(await reasonOf(s.verifier.verify(jwt, { typ: 'at+jwt' }))).toBe('bad_signature');
+    });
+
+    it('refuses a critical header extension and an unencoded payload, even genuinely signed', async () => {
+      const { kid, privateKey } = await activePrivateKey(t);
+      const now = s.clock.nowSeconds();
+      const claims = { ...baseClaims(), jti: 'x', iat: now, nbf: now, exp: now + 60 };
+      const signed = (extra: object) =>
+        signRs256(
+          { alg: 'RS256', kid, typ: 'at+jwt', ...extra },
+          { ...claims, iss: t.config.publicBaseUrl },
+          privateKey,
+        );
+      // The same token without the extension verifies: only the extension is refused.
+      await expect(s.verifier.verify(signed({}), { typ: 'at+jwt' })).resolves.toMatchObject({ kid });
+      const critical = signed({ crit: ['x-custom'], 'x-custom': 1 });
+      expect(await reasonOf(s.verifier.verify(signed({ b64: true }), { typ: 'at+jwt' }))).toBe('malformed');
+      expect(await reasonOf(s.verifier.verify(critical, { typ: 'at+jwt' }))).toBe('malformed');
+      const genuine = await s.signer.signAccessToken(baseClaims());
+      const [, payload, signature] = genuine.jwt.split('.');
+      for (const junk of ['=', '+', ' ', '\n']) {
+        expect(
+          await reasonOf(
+            s.verifier.verify(`${genuine.jwt.split('.')[0]}.${payload}${junk}.${signature}`, {
+              typ: 'at+jwt',
+            }),
+          ),
+        ).toBe('malformed');
+      }
+      expect((await s.verifier.verify(genuine.jwt, { typ: 'at+jwt' })).payload.jti).toBe(genuine.claims.jti);
+      expect(signature.length).toBeGreaterThan(300);
     });
 
     it('refuses a tampered payload (scope widened)', async () => {
