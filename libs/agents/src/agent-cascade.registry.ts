@@ -80,6 +80,11 @@ export interface AgentCascadeHooks {
    * under the old, later expiry must not outlive the new one (CONTRACT §2).
    */
   onExpiryShortened?(manager: EntityManager, agentIds: string[], expiresAt: Date, at: Date): Promise<void>;
+  /**
+   * `agentId`'s `require_dpop` was switched (on or off); it holds for its whole subtree (inherited). What was
+   * established about the subtree's clients before (e.g. a verified-key cache entry) no longer holds.
+   */
+  onDpopRequirementChanged?(manager: EntityManager, agentId: string, at: Date): Promise<void>;
 }
 
 /**
@@ -122,6 +127,10 @@ export class AgentCascadeRegistry {
 
   async rootScopesExtended(manager: EntityManager, change: RootScopesExtension, at: Date): Promise<void> {
     for (const hooks of this.hooks.values()) await hooks.onRootScopesExtended?.(manager, change, at);
+  }
+
+  async dpopRequirementChanged(manager: EntityManager, agentId: string, at: Date): Promise<void> {
+    for (const hooks of this.hooks.values()) await hooks.onDpopRequirementChanged?.(manager, agentId, at);
   }
 
   async expiryShortened(

@@ -66,6 +66,8 @@ export interface AgentActivity {
   effectiveExpiresAt: Date | null;
   /** The per-minute rate limit the agent gets: overrides along the chain, else RATE_LIMIT_AGENT_PER_MINUTE. */
   effectiveRateLimitPerMinute: number;
+  /** `require_dpop` on the agent or an ancestor (inherited, CONTRACT §10). */
+  requiresDpop: boolean;
 }
 
 /** A root agent to create (`POST /agents/bootstrap`). */
@@ -201,6 +203,7 @@ export class AgentsService implements OnModuleInit {
       agent: chain[chain.length - 1],
       ...chainActivity(chain, this.clock.now()),
       effectiveRateLimitPerMinute: effectiveRateLimit(chain, this.config.rateLimitAgentPerMinute),
+      requiresDpop: chain.some((agent) => agent.requireDpop),
     };
   }
 
@@ -388,6 +391,8 @@ export class AgentsService implements OnModuleInit {
         if (change.status) patch.status = change.status;
         if (change.rateLimitPerMinute !== undefined) patch.rateLimitPerMinute = change.rateLimitPerMinute;
         if (dto.require_dpop !== undefined) patch.requireDpop = dto.require_dpop;
+        const dpopRequirementChanged =
+          dto.require_dpop !== undefined && dto.require_dpop !== current.requireDpop;
         if (redirectUris !== undefined) patch.redirectUris = redirectUris;
         if (dto.client_type !== undefined && dto.client_type !== current.clientType) {
           // CONTRACT §11: a public client holds no credentials; its keys would otherwise linger unusable.
@@ -400,6 +405,7 @@ export class AgentsService implements OnModuleInit {
           patch.clientType = dto.client_type;
         }
         await this.agents.update(manager, current.id, patch);
+        if (dpopRequirementChanged) await this.cascade.dpopRequirementChanged(manager, current.id, now);
 
         if (change.allowedScopes && change.narrowsScopes) {
           const newScopes = change.allowedScopes;

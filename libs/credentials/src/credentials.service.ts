@@ -58,6 +58,8 @@ export interface VerifiedApiKey {
   validUntil: Date | null;
   /** The earliest `expires_at` of the agent and its ancestors (null: none). */
   agentExpiresAt: Date | null;
+  /** `require_dpop` on the agent or an ancestor (CONTRACT §10). */
+  requiresDpop: boolean;
 }
 
 export type VerifiedCredential = VerifiedApiKey;
@@ -211,6 +213,7 @@ export class CredentialsService implements OnModuleInit {
       scopes: intersect(credential.scopes, activity.agent.allowedScopes),
       validUntil: earliest(credentialEndsAt(credential), activity.effectiveExpiresAt),
       agentExpiresAt: activity.effectiveExpiresAt,
+      requiresDpop: activity.requiresDpop,
     };
   }
 

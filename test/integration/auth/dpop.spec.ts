@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { calculateJwkThumbprint, type JWK } from 'jose';
 import request from 'supertest';
+import { AgentsService } from '@agentauth/agents';
 import { listeningApp, type TestApp } from '../../support/app';
 import { runOpenIdClient } from '../../support/openid-client';
 import { redisKeyPrefix } from '../../support/test-env';
@@ -370,6 +371,41 @@ describe('DPoP sender-constrained tokens (RFC 9449, CONTRACT §10)', () => {
       }
       // the root itself is not affected
       await tokenRequest(root, {}).expect(200);
+    });
+
+    it('a cached client authentication does not outlive a require_dpop change on an ancestor, either way', async () => {
+      const root = await aTree(t);
+      const parent = await anAgent(t, root, { allowed_scopes: ['agents:read'] });
+      const child = await anAgent(t, root, { parent_agent_id: parent.id, allowed_scopes: ['agents:read'] });
+      const childKey = await aKey(t, root, child);
+      // Twice: the second answer comes from the verified-key cache (requires_dpop: false, cached).
+      for (let i = 0; i < 2; i++)
+        expect((await tokenRequest(childKey, {}).expect(200)).body.token_type).toBe('Bearer');
+      const setRequirement = (value: boolean) =>
+        request(t.http)
+          .patch(`${API}/agents/${parent.id}`)
+          .set(root.auth)
+          .send({ require_dpop: value })
+          .expect(200);
+      await setRequirement(true);
+      expectInvalidProof(await tokenRequest(childKey, {}), 'DPoP proof required');
+      expectInvalidProof(await tokenRequest(childKey, {}), 'DPoP proof required');
+      await setRequirement(false);
+      expect((await tokenRequest(childKey, {}).expect(200)).body.token_type).toBe('Bearer');
+    });
+
+    it('client_credentials reads no chain for the requirement: the client authentication answered it', async () => {
+      const root = await aTree(t);
+      const agent = await anAgent(t, root, { allowed_scopes: ['agents:read'] });
+      const holder = await aKey(t, root, agent);
+      const agents = t.app.get(AgentsService);
+      const spy = jest.spyOn(agents, 'anyRequiresDpop');
+      try {
+        for (let i = 0; i < 3; i++) await tokenRequest(holder, {}).expect(200);
+        expect(spy).not.toHaveBeenCalled();
+      } finally {
+        spy.mockRestore();
+      }
     });
 
     it('a root bootstrapped with require_dpop gets tokens only with a proof', async () => {

@@ -61,7 +61,7 @@ describe('verified-key cache', () => {
     expect(stored).not.toBeNull();
     const entry = JSON.parse(stored!);
     expect(entry).toEqual({
-      v: 1,
+      v: 2,
       credential_id: agent.credentialId,
       agent_id: agent.agent.id,
       root_agent_id: root.agent.id,
@@ -74,6 +74,7 @@ describe('verified-key cache', () => {
       agent_expires_at: null,
       credential_valid_until: null,
       rotated: false,
+      requires_dpop: false,
       cached_at: expect.any(Number),
     });
     const secret = agent.apiKey.split('_').slice(2).join('_');

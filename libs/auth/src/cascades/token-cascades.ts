@@ -5,7 +5,7 @@ import { AfterCommit, APP_CONFIG, type AppConfig, Clock } from '@agentauth/core'
 import { CredentialLifecycleRegistry, CredentialsService } from '@agentauth/credentials';
 import { DelegationRevocationRegistry } from '@agentauth/delegations';
 import { type RevocationMarker, RevocationService } from '@agentauth/revocation';
-import { rotationRef, VERIFIED_KEY_CACHE_TTL_MS } from '../clients/verified-key-cache';
+import { dpopRequirementRef, rotationRef, VERIFIED_KEY_CACHE_TTL_MS } from '../clients/verified-key-cache';
 import { RefreshTokensService } from '../refresh/refresh-tokens.service';
 
 /** Slack on top of the longest life of anything a marker kills (clock skew, slow requests). */
@@ -67,6 +67,18 @@ export class TokenCascades implements OnModuleInit {
           at,
         ),
       onExpiryShortened: (manager, agentIds, _expiresAt, at) => killAgents(manager, agentIds, at),
+      // Cached client authentications of the subtree carry the old DPoP requirement: no longer trusted.
+      onDpopRequirementChanged: (manager, agentId, at) =>
+        this.revocation.revoke(
+          [
+            {
+              ...dpopRequirementRef(agentId),
+              at,
+              expiresAt: new Date(at.getTime() + 2 * VERIFIED_KEY_CACHE_TTL_MS + MARKER_MARGIN_MS),
+            },
+          ],
+          manager,
+        ),
       // A root gaining a registered scope changes what its full keys grant: verified-key cache entries made
       // before must not serve the old scope set (outstanding tokens keep their narrower snapshot, which is safe).
       onRootScopesExtended: async (manager, change, at) => {

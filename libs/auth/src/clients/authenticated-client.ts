@@ -27,6 +27,11 @@ export interface AuthenticatedClient {
   /** Whether the key was already rotated when this was established. */
   rotated: boolean;
   /**
+   * `require_dpop` on the agent or an ancestor when this was established (CONTRACT §10). A cached value is
+   * trusted only while no `dpopRequirementRef` marker of the chain is newer (`VerifiedKeyCache`).
+   */
+  requiresDpop: boolean;
+  /**
    * When the key, its agent and the agent's ancestors were last read from the database (taken BEFORE that
    * read): the `auth_time` of every token issued on this authentication.
    */

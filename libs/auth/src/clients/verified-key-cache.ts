@@ -10,7 +10,7 @@ import type { AuthenticatedClient } from './authenticated-client';
 export const VERIFIED_KEY_CACHE_TTL_MS = 60_000;
 /** HKDF purpose of the cache's HMAC key. */
 export const VERIFIED_KEY_CACHE_PURPOSE = 'verified-key-cache';
-const ENTRY_VERSION = 1;
+const ENTRY_VERSION = 2;
 /** Entries this process keeps in memory (oldest first out): a busy client's key is read from Redis once. */
 const LOCAL_ENTRIES_MAX = 10_000;
 
@@ -21,6 +21,16 @@ const LOCAL_ENTRIES_MAX = 10_000;
  */
 export function rotationRef(credentialId: string): RevocationRef {
   return { kind: 'credential', id: `rotated:${credentialId}` };
+}
+
+/**
+ * The revocation reference a change of `require_dpop` writes for the agent it was set on: "what was
+ * established about this agent's subtree's DPoP requirement changed". It never appears in a token (it kills
+ * nothing); the cache checks it for the client's agent and every ancestor (the requirement is inherited), so
+ * an entry made before the change stops being trusted at once.
+ */
+export function dpopRequirementRef(agentId: string): RevocationRef {
+  return { kind: 'agent', id: `dpop:${agentId}` };
 }
 
 /** As stored in Redis under `vk:<mac>`: facts about the key, never the key, its hash or its MAC input. */
@@ -38,6 +48,7 @@ interface CacheEntry {
   agent_expires_at: number | null;
   credential_valid_until: number | null;
   rotated: boolean;
+  requires_dpop: boolean;
   /** Taken BEFORE the database read this entry was made from. */
   cached_at: number;
 }
@@ -57,6 +68,7 @@ function toEntry(client: AuthenticatedClient): CacheEntry {
     agent_expires_at: client.agentExpiresAtMs,
     credential_valid_until: client.credentialValidUntilMs,
     rotated: client.rotated,
+    requires_dpop: client.requiresDpop,
     cached_at: client.authenticatedAtMs,
   };
 }
@@ -75,6 +87,7 @@ function fromEntry(entry: CacheEntry): AuthenticatedClient {
     agentExpiresAtMs: entry.agent_expires_at,
     credentialValidUntilMs: entry.credential_valid_until,
     rotated: entry.rotated,
+    requiresDpop: entry.requires_dpop,
     authenticatedAtMs: entry.cached_at,
     fromCache: true,
   };
@@ -89,6 +102,7 @@ function isEntry(value: unknown): value is CacheEntry {
     typeof e.credential_id === 'string' &&
     typeof e.agent_id === 'string' &&
     typeof e.cached_at === 'number' &&
+    typeof e.requires_dpop === 'boolean' &&
     Array.isArray(e.scopes) &&
     Array.isArray(e.allowed_scopes) &&
     Array.isArray(e.ancestor_ids)
@@ -109,8 +123,9 @@ export type CacheMissReason =
  *   past the key's or the agent chain's end.
  * - Every hit re-checks the revocation state (ONE more Redis round trip, the same check tokens get): a
  *   `credential` marker for the key (revoked), an `agent` marker at or after `cached_at` (suspended,
- *   deactivated, narrowed, expiry shortened since), or — for an entry made before a rotation — the
- *   rotation's marker, each turns the hit into a miss. Those markers are written in the same transaction as
+ *   deactivated, narrowed, expiry shortened since), for an entry made before a rotation the rotation's
+ *   marker, or a `require_dpop` change on the agent or an ancestor (`dpopRequirementRef`: the entry's
+ *   `requires_dpop` spares the token endpoint a database read), each turns the hit into a miss. Those markers are written in the same transaction as
  *   the change, so no invalidation message can be lost.
  * - Each process also keeps the entries it stored or read in memory (same trust rules, same TTL), so a hit
  *   costs the revocation round trip only. This is safe for the same reason: an entry is a fact about a
@@ -185,6 +200,8 @@ export class VerifiedKeyCache {
       { kind: 'agent', id: entry.agent_id },
     ];
     if (!entry.rotated) refs.push(rotationRef(entry.credential_id));
+    for (const agentId of new Set([...entry.ancestor_ids, entry.agent_id]))
+      refs.push(dpopRequirementRef(agentId));
     try {
       if (await this.revocation.isRevoked(refs, entry.cached_at / 1000)) {
         return this.drop(key, 'revoked_or_changed');

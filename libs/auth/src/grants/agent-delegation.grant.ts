@@ -78,6 +78,7 @@ export class AgentDelegationGrant implements GrantHandler {
     const target = await this.targets.resolve(params, client.rootAgentId);
     const { jkt } = await this.dpop.bind(context.dpop, {
       clientId: client.agentId,
+      clientRequiresDpop: client.requiresDpop,
       subjectAgentId: resolved.originalDelegatorId,
       actorIds: actSubjects(resolved.act),
       target,

@@ -117,6 +117,7 @@ export class AuthorizationCodeGrant implements GrantHandler {
     const act = buildActClaim([client.agentId]);
     const { jkt } = await this.dpop.bind(context.dpop, {
       clientId: client.agentId,
+      clientRequiresDpop: client.requiresDpop,
       subjectAgentId: approverId,
       actorIds: actSubjects(act),
       target,

@@ -39,6 +39,7 @@ export class ClientCredentialsGrant implements GrantHandler {
     const target = await this.targets.resolve(params, client.rootAgentId);
     const { jkt } = await this.dpop.bind(context.dpop, {
       clientId: client.agentId,
+      clientRequiresDpop: client.requiresDpop,
       subjectAgentId: client.agentId,
       target,
     });

@@ -16,6 +16,11 @@ export interface PresentedDpopProof {
 export interface DpopParties {
   /** The authenticated client (the actor, `client_id`). */
   clientId: string;
+  /**
+   * What the client's authentication established about its own chain's `require_dpop` (its
+   * `AuthenticatedClient.requiresDpop`): when given, the client's chain is not read again.
+   */
+  clientRequiresDpop?: boolean;
   /** `sub` of the token to be issued. */
   subjectAgentId: string;
   /** Every `act` member of the token to be issued. */
@@ -77,10 +82,14 @@ export class DpopBinding {
    */
   async isRequired(parties: DpopParties): Promise<boolean> {
     if (parties.target?.kind === 'resource_server' && parties.target.server.dpopRequired) return true;
-    return this.agents.anyRequiresDpop([
-      parties.clientId,
-      parties.subjectAgentId,
-      ...(parties.actorIds ?? []),
-    ]);
+    if (parties.clientRequiresDpop === true) return true;
+    const others = [parties.subjectAgentId, ...(parties.actorIds ?? [])].filter(
+      (id) => id !== parties.clientId,
+    );
+    // A client's token for itself (client_credentials): its authentication already answered, no read.
+    if (parties.clientRequiresDpop === false && others.length === 0) return false;
+    return this.agents.anyRequiresDpop(
+      parties.clientRequiresDpop === undefined ? [parties.clientId, ...others] : others,
+    );
   }
 }

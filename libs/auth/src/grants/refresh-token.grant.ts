@@ -60,6 +60,7 @@ export class RefreshTokenGrant implements GrantHandler {
       context.dpop,
       {
         clientId: client.agentId,
+        clientRequiresDpop: client.requiresDpop,
         subjectAgentId: family.subjectAgentId,
         actorIds: actSubjects(family.act ?? undefined),
         target,

@@ -124,7 +124,13 @@ export class TokenExchangeGrant implements GrantHandler {
     // actor's proof whenever one is sent (CONTRACT §4, §10).
     const { jkt } = await this.dpop.bind(
       context.dpop,
-      { clientId: client.agentId, subjectAgentId: subject.sub, actorIds: actSubjects(act), target },
+      {
+        clientId: client.agentId,
+        clientRequiresDpop: client.requiresDpop,
+        subjectAgentId: subject.sub,
+        actorIds: actSubjects(act),
+        target,
+      },
       subject.cnf ? { jkt: subject.cnf.jkt, what: 'subject token' } : undefined,
     );
     // A bound actor token is presented only with a proof by its key too (it is as good as the token).

@@ -50,6 +50,7 @@ function toClient(verified: VerifiedCredential, authenticatedAtMs: number): Auth
     agentExpiresAtMs: verified.agentExpiresAt?.getTime() ?? null,
     credentialValidUntilMs: credentialEndsAt(credential)?.getTime() ?? null,
     rotated: credential.rotatedToId !== null || credential.graceUntil !== null,
+    requiresDpop: verified.requiresDpop,
     authenticatedAtMs,
     fromCache: false,
   };
@@ -175,6 +176,7 @@ export class ClientAuthenticator {
       agentExpiresAtMs: activity.effectiveExpiresAt?.getTime() ?? null,
       credentialValidUntilMs: null,
       rotated: false,
+      requiresDpop: activity.requiresDpop,
       authenticatedAtMs: startedAtMs,
       method: 'none',
       fromCache: false,
