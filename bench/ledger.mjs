@@ -39,8 +39,8 @@ const ROUTE = '/.well-known/oauth-authorization-server';
 
 const NAMES = [
   'bare Nest-Express (the floor)',
-  'infrastructure modules loaded (config, nestjs-pino context, PostgreSQL, Redis, audit, rate limiter), ETag / X-Powered-By off',
-  '+ request id, request logger, access log',
+  'infrastructure modules loaded (config, logging, PostgreSQL, Redis, audit, rate limiter), ETag / X-Powered-By off, lean JSON reply',
+  '+ request id, request logger, access log, pino context binding',
   '+ security headers',
   '+ CORS',
   '+ content-type check, body parsers (JSON, form)',

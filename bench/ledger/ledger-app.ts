@@ -12,7 +12,7 @@
 import 'reflect-metadata';
 import { Controller, Get, Header, Module, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { ExpressAdapter, NestExpressApplication } from '@nestjs/platform-express';
 import type { Logger as PinoLogger } from 'pino';
 import { AuditModule } from '@agentauth/audit';
 import { AuditInterceptor } from '../../libs/audit/src/audit.interceptor';
@@ -22,6 +22,7 @@ import {
   AuthGuard,
   CoreModule,
   FORM_ENCODED_PATHS,
+  installLeanJsonReply,
   Public,
   RequestObservers,
   ROOT_LOGGER,
@@ -33,14 +34,17 @@ import { accessLogMiddleware } from '../../libs/core/src/http/access-log.middlew
 import { bodyParsers } from '../../libs/core/src/http/body-parsers';
 import { contentTypeMiddleware } from '../../libs/core/src/http/content-type.middleware';
 import { securityHeadersMiddleware } from '../../libs/core/src/http/security-headers';
-import { requestLoggerMiddleware } from '../../libs/core/src/logging/request-logger';
+import {
+  bindRequestLoggerMiddleware,
+  requestLoggerMiddleware,
+} from '../../libs/core/src/logging/request-logger';
 import { loadBody } from '../floor-body';
 
 /** The ledger's layers, in the order they are added (index = LEDGER_LAYER). */
 export const LEDGER_LAYERS = [
   'bare Nest-Express (the floor)',
-  'infrastructure modules (config, pino context binding, PostgreSQL, Redis, audit, rate-limit services), ETag and X-Powered-By off',
-  '+ request id / request logger / access log',
+  'infrastructure modules (config, logging, PostgreSQL, Redis, audit, rate-limit services), ETag and X-Powered-By off, lean JSON reply',
+  '+ request id / request logger / access log / pino context binding',
   '+ security headers',
   '+ CORS',
   '+ content-type check and body parsing (JSON, form)',
@@ -119,6 +123,7 @@ async function main(): Promise<void> {
   app.set('trust proxy', false);
   app.disable('x-powered-by');
   app.set('etag', false);
+  installLeanJsonReply(app.getHttpAdapter() as ExpressAdapter);
   if (layer >= 2) {
     app.use(requestLoggerMiddleware(rootLogger));
     app.use(accessLogMiddleware(rootLogger, app.get(RequestObservers)));
@@ -142,6 +147,8 @@ async function main(): Promise<void> {
     app.use(contentTypeMiddleware(isOAuthPath));
     for (const parser of bodyParsers(config.bodyLimitBytes, isOAuthPath)) app.use(parser);
   }
+  // As configureApiApp: the context binding after the edge middlewares (after the body parsers from layer 5).
+  if (layer >= 2) app.use(bindRequestLoggerMiddleware);
   if (layer >= 6) {
     app.setGlobalPrefix(config.apiPrefix, { exclude: ['health', 'ready', 'metrics', '.well-known/{*path}'] });
   }
