@@ -17,6 +17,7 @@ import type { Logger as PinoLogger } from 'pino';
 import { AuditModule } from '@agentauth/audit';
 import { AuditInterceptor } from '../../libs/audit/src/audit.interceptor';
 import {
+  apiCorsOptions,
   APP_CONFIG,
   type AppConfig,
   AuthGuard,
@@ -130,16 +131,7 @@ async function main(): Promise<void> {
   }
   if (layer >= 3) app.use(securityHeadersMiddleware());
   if (layer >= 4) {
-    app.enableCors({
-      origin: config.corsOrigins === '*' ? '*' : config.corsOrigins,
-      exposedHeaders: [
-        'X-Request-ID',
-        'Retry-After',
-        'RateLimit-Limit',
-        'RateLimit-Remaining',
-        'RateLimit-Reset',
-      ],
-    });
+    app.enableCors(apiCorsOptions(config));
   }
   if (layer >= 5) {
     const oauthPaths = new Set(FORM_ENCODED_PATHS.map((p) => `${config.apiPrefix}${p}`));

@@ -61,7 +61,7 @@ export {
   MAX_METADATA_BYTES,
   parseTimestamp,
 } from './validation/validators';
-export { configureApiApp, FORM_ENCODED_PATHS } from './http/configure-app';
+export { apiCorsOptions, configureApiApp, FORM_ENCODED_PATHS } from './http/configure-app';
 export { installLeanJsonReply, PreserializedJson } from './http/lean-json-adapter';
 export { OAUTH_API_TAG, OPENAPI_TAGS } from './http/openapi-document';
 export { requestIdOf, routePatternOf } from './http/request-context';

@@ -1,5 +1,6 @@
 import type { Application } from 'express';
 import type { INestApplication } from '@nestjs/common';
+import type { CorsOptions } from '@nestjs/common/interfaces/external/cors-options.interface';
 import type { ExpressAdapter, NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
@@ -29,6 +30,20 @@ export const FORM_ENCODED_PATHS = [
   '/auth/authorize/decision',
 ];
 
+/** The API's CORS policy: the configured origins; the request id and rate-limit headers readable by scripts. */
+export function apiCorsOptions(config: AppConfig): CorsOptions {
+  return {
+    origin: config.corsOrigins === '*' ? '*' : config.corsOrigins,
+    exposedHeaders: [
+      'X-Request-ID',
+      'Retry-After',
+      'RateLimit-Limit',
+      'RateLimit-Remaining',
+      'RateLimit-Reset',
+    ],
+  };
+}
+
 /**
  * Everything HTTP-level the API needs, shared by `main.ts` and the integration tests so tests exercise
  * exactly the production wiring.
@@ -49,16 +64,7 @@ export function configureApiApp(app: INestApplication): INestApplication {
   app.use(requestLoggerMiddleware(rootLogger));
   app.use(accessLogMiddleware(rootLogger, app.get(RequestObservers)));
   app.use(securityHeadersMiddleware());
-  app.enableCors({
-    origin: config.corsOrigins === '*' ? '*' : config.corsOrigins,
-    exposedHeaders: [
-      'X-Request-ID',
-      'Retry-After',
-      'RateLimit-Limit',
-      'RateLimit-Remaining',
-      'RateLimit-Reset',
-    ],
-  });
+  app.enableCors(apiCorsOptions(config));
   const oauthPaths = new Set(FORM_ENCODED_PATHS.map((p) => `${config.apiPrefix}${p}`));
   const isOAuthPath = (path: string) => oauthPaths.has(path);
   app.use(contentTypeMiddleware(isOAuthPath));
