@@ -200,8 +200,10 @@ export class VerifiedKeyCache {
       { kind: 'agent', id: entry.agent_id },
     ];
     if (!entry.rotated) refs.push(rotationRef(entry.credential_id));
-    for (const agentId of new Set([...entry.ancestor_ids, entry.agent_id]))
-      refs.push(dpopRequirementRef(agentId));
+    // `ancestor_ids` runs from the root to the agent itself (`AuthenticatedClient.ancestorIds`).
+    for (const agentId of entry.ancestor_ids) refs.push(dpopRequirementRef(agentId));
+    if (entry.ancestor_ids[entry.ancestor_ids.length - 1] !== entry.agent_id)
+      refs.push(dpopRequirementRef(entry.agent_id));
     try {
       if (await this.revocation.isRevoked(refs, entry.cached_at / 1000)) {
         return this.drop(key, 'revoked_or_changed');
