@@ -26,6 +26,8 @@ export interface RateLimitResult extends RateLimitDecision {
   bucket: string;
   /** True when Redis could not be asked and the limiter failed open (the numbers are not real). */
   failedOpen?: boolean;
+  /** How many requests the check counted in this bucket (more than one when it took a quota lease). */
+  granted?: number;
 }
 
 /** The outcome of one check over one or more buckets (all-or-nothing: a request counts in all or none). */
@@ -40,15 +42,16 @@ export interface RateLimitOutcome {
 }
 
 /**
- * Decodes the sliding-window script's reply `[blocked, first, count1, resetAt1, count2, resetAt2, …]`
- * (`blocked` is the 1-based index of the rejecting bucket or 0; `resetAt` an absolute ms time or 0).
+ * Decodes the sliding-window script's reply `[blocked, first, count1, resetAt1, granted1, count2, …]`
+ * (`blocked` is the 1-based index of the rejecting bucket or 0; `resetAt` an absolute ms time or 0;
+ * `granted` how many requests the call counted in the bucket).
  */
 export function decodeScriptReply(
   reply: unknown,
   specs: readonly RateLimitSpec[],
   nowMs: number,
 ): RateLimitOutcome {
-  if (!Array.isArray(reply) || reply.length !== 2 + 2 * specs.length) {
+  if (!Array.isArray(reply) || reply.length !== 2 + 3 * specs.length) {
     throw new Error('unexpected reply from the rate-limit script');
   }
   const numbers = reply.map((v) => Number(v));
@@ -56,8 +59,8 @@ export function decodeScriptReply(
     throw new Error('unexpected reply from the rate-limit script');
   const [blocked, first] = numbers;
   const results = specs.map((spec, i): RateLimitResult => {
-    const count = numbers[2 + 2 * i];
-    const resetAt = numbers[3 + 2 * i];
+    const count = numbers[2 + 3 * i];
+    const resetAt = numbers[3 + 3 * i];
     const resetMs = resetAt > 0 ? Math.max(0, resetAt - nowMs) : 0;
     const rejecting = blocked === i + 1;
     return {
@@ -67,6 +70,7 @@ export function decodeScriptReply(
       remaining: Math.max(0, spec.limit - count),
       resetMs,
       retryAfterMs: rejecting ? Math.max(1, resetMs) : 0,
+      granted: numbers[4 + 3 * i],
     };
   });
   const decisive = blocked > 0 ? results[blocked - 1] : leastRoom(results);

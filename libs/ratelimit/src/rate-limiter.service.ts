@@ -28,6 +28,7 @@ import {
   type RateLimitOverrides,
   validOverride,
 } from './rate-limit-overrides';
+import { LEASE_LIFETIME_MS, leasable, QuotaLeases } from './quota-lease';
 import { InMemorySlidingWindow } from './sliding-window.in-memory';
 import { SLIDING_WINDOW_COMMAND, SLIDING_WINDOW_LUA } from './sliding-window.script';
 
@@ -75,6 +76,8 @@ export class RateLimiterService {
   private failOpenTotal = 0;
   private lastFailOpenLogMs = Number.NEGATIVE_INFINITY;
   private suppressedFailOpenLogs = 0;
+  /** Quota leases of busy buckets (quota-lease.ts); none in embedded mode, whose check is in memory. */
+  private readonly leases: QuotaLeases | undefined;
   private readonly overrideCache = new Map<
     string,
     { value: Promise<number | undefined>; expiresAt: number }
@@ -102,6 +105,7 @@ export class RateLimiterService {
       // falls back to EVAL transparently. The client's keyPrefix is applied to KEYS.
       redis.defineCommand(SLIDING_WINDOW_COMMAND, { lua: SLIDING_WINDOW_LUA });
     }
+    this.leases = isInProcessRedis(redis) ? undefined : new QuotaLeases();
     this.redis = redis as ScriptClient;
     this.everReady = redis.status === 'ready';
     redis.on('ready', () => {
@@ -174,21 +178,72 @@ export class RateLimiterService {
 
   /**
    * Checks several buckets in one round trip, all-or-nothing: the request is counted in every `consume`
-   * bucket only when every bucket has room.
+   * bucket only when every bucket has room. A busy single bucket is served from its quota lease.
    */
   async evaluate(specs: readonly RateLimitSpec[], context: RateLimitContext = {}): Promise<RateLimitOutcome> {
     validateSpecs(specs);
+    if (this.leases && leasable(specs)) return this.evaluateLeased(this.leases, specs, context);
+    return this.evaluateInRedis(specs, context, 1);
+  }
+
+  private async evaluateLeased(
+    leases: QuotaLeases,
+    specs: readonly RateLimitSpec[],
+    context: RateLimitContext,
+  ): Promise<RateLimitOutcome> {
+    const spec = specs[0];
+    // One lease at a time per bucket: requests arriving while it is taken wait for it, then spend from it.
+    for (;;) {
+      const local = leases.spend(spec, this.clock.nowMs());
+      if (local) return this.answeredLocally(local, specs, context);
+      const pending = leases.pending(spec.bucket);
+      if (!pending) break;
+      await pending;
+    }
+    const asked = leases.ask(spec, this.clock.nowMs());
+    return leases.taking(
+      spec.bucket,
+      this.evaluateInRedis(specs, context, asked).then((outcome): RateLimitOutcome => {
+        if (outcome.failedOpen) return outcome;
+        const own = leases.record(spec, outcome.decisive, asked, this.clock.nowMs());
+        return { ...outcome, decisive: own, results: [own] };
+      }),
+    );
+  }
+
+  private async answeredLocally(
+    result: RateLimitResult,
+    specs: readonly RateLimitSpec[],
+    context: RateLimitContext,
+  ): Promise<RateLimitOutcome> {
+    const outcome: RateLimitOutcome = {
+      allowed: result.allowed,
+      decisive: result,
+      results: [result],
+      firstRejection: false,
+      failedOpen: false,
+    };
+    if (!outcome.allowed) await this.rejected(outcome, specs, context);
+    return outcome;
+  }
+
+  /** One script call; `ask` is how many requests a counted bucket takes (more than one: a lease). */
+  private async evaluateInRedis(
+    specs: readonly RateLimitSpec[],
+    context: RateLimitContext,
+    ask: number,
+  ): Promise<RateLimitOutcome> {
     if (!this.redisUsable()) {
       return this.failOpen(specs, new Error(`redis is not connected (${this.redis.status})`));
     }
     const now = Math.floor(this.clock.nowMs());
     const member = `${this.memberPrefix}${(this.sequence++).toString(36)}`;
     const keys: string[] = [];
-    const args: (string | number)[] = [now, member];
+    const args: (string | number)[] = [now, member, LEASE_LIFETIME_MS];
     for (const spec of specs) {
       const { log, rejected } = bucketKeys(spec.bucket);
       keys.push(log, rejected);
-      args.push(spec.limit, spec.windowMs, spec.mode === 'check' ? 0 : 1);
+      args.push(spec.limit, spec.windowMs, spec.mode === 'check' ? 0 : ask);
     }
     let outcome: RateLimitOutcome;
     try {

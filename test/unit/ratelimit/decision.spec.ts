@@ -14,7 +14,7 @@ const bootstrap: RateLimitSpec = { bucket: 'bootstrap:ip:1.2.3.4', limit: 2, win
 
 describe('rate-limit decisions and headers', () => {
   it('decodes an allowed reply: remaining and reset of the bucket with the least room', () => {
-    const outcome = decodeScriptReply([0, 0, 3, NOW + 45_000, 2, NOW + 3_000_000], [agent, bootstrap], NOW);
+    const outcome = decodeScriptReply([0, 0, 3, NOW + 45_000, 1, 2, NOW + 3_000_000, 1], [agent, bootstrap], NOW);
     expect(outcome.allowed).toBe(true);
     expect(outcome.firstRejection).toBe(false);
     expect(outcome.results.map((r) => r.remaining)).toEqual([2, 0]);
@@ -28,7 +28,7 @@ describe('rate-limit decisions and headers', () => {
   });
 
   it('decodes a refusal: the rejecting bucket decides, retry after its reset', () => {
-    const outcome = decodeScriptReply([2, 1, 1, NOW + 59_000, 2, NOW + 1_234], [agent, bootstrap], NOW);
+    const outcome = decodeScriptReply([2, 1, 1, NOW + 59_000, 0, 2, NOW + 1_234, 0], [agent, bootstrap], NOW);
     expect(outcome.allowed).toBe(false);
     expect(outcome.firstRejection).toBe(true);
     expect(outcome.decisive).toMatchObject({
@@ -42,15 +42,16 @@ describe('rate-limit decisions and headers', () => {
   });
 
   it('never reports a negative remaining (a limit lowered below the current count)', () => {
-    const outcome = decodeScriptReply([1, 0, 9, NOW + 10], [agent], NOW);
+    const outcome = decodeScriptReply([1, 0, 9, NOW + 10, 0], [agent], NOW);
     expect(outcome.decisive.remaining).toBe(0);
     expect(outcome.decisive.retryAfterMs).toBe(10);
   });
 
   it('rejects malformed replies', () => {
     expect(() => decodeScriptReply([0, 0], [agent], NOW)).toThrow();
+    expect(() => decodeScriptReply([0, 0, 1, NOW], [agent], NOW)).toThrow();
     expect(() => decodeScriptReply('OK', [agent], NOW)).toThrow();
-    expect(() => decodeScriptReply([0, 0, 'x', 1], [agent], NOW)).toThrow();
+    expect(() => decodeScriptReply([0, 0, 'x', 1, 1], [agent], NOW)).toThrow();
   });
 
   it('computes RateLimit-* on success and Retry-After (integer seconds ≥ 1) on refusal', () => {
