@@ -20,6 +20,7 @@ import {
 } from '../../factories/agents';
 import { claimsOf, forgeries, guardStatus, introspect } from './auth-helpers';
 import { recordRedisCommands } from '../../support/raw-redis';
+import { ClientAuthenticator } from '../../../libs/auth/src/protocol/client-authenticator.service';
 
 const INVALID_TOKEN_PROBLEM = {
   type: 'urn:agentauth:problem:invalid_token',
@@ -165,6 +166,55 @@ describe('introspection (RFC 7662)', () => {
     });
   });
 
+  it("reads the caller's and the token's revocation state in one pipelined batch, not one after the other", async () => {
+    const root = await aTree(t);
+    const token = (await requestToken(t, root, { scope: 'agents:read' }).expect(200)).body.access_token;
+    await introspect(t, root, token).expect(200); // the caller's key is now verified and cached
+    const events: string[] = [];
+    const redis = t.app.get<Redis>(REDIS);
+    const restore = recordMgetTimeline(redis, events);
+    const clients = t.app.get(ClientAuthenticator);
+    const authenticate = clients.authenticate.bind(clients);
+    const authenticated = jest.spyOn(clients, 'authenticate').mockImplementation(async (...args) => {
+      const client = await authenticate(...args);
+      events.push('caller authenticated');
+      return client;
+    });
+    try {
+      expect((await introspect(t, root, token).expect(200)).body.active).toBe(true);
+    } finally {
+      restore();
+      authenticated.mockRestore();
+    }
+    // the token's revocation read is sent before the caller's authentication has finished
+    expect(events.filter((e) => e === 'send')).toHaveLength(2);
+    expect(events.lastIndexOf('send')).toBeLessThan(events.indexOf('caller authenticated'));
+    if (isNetworkRedis(redis)) {
+      // over a network: both reads sent before either answer came back (one pipelined write)
+      expect(events.filter((e) => e !== 'caller authenticated')).toEqual(['send', 'send', 'reply', 'reply']);
+    }
+  });
+
+  it('answers a refused caller its error whatever the token, and an authenticated one the token, once', async () => {
+    const root = await aTree(t);
+    const token = (await requestToken(t, root, { scope: 'agents:read' }).expect(200)).body.access_token;
+    const refused = await request(t.http)
+      .post(`${API}/auth/token/introspect`)
+      .set(basicAuth(root.agent.id, `${root.apiKey}x`))
+      .type('form')
+      .send({ token });
+    expect(refused.status).toBe(401);
+    expect(refused.body.error).toBe('invalid_client');
+    expect(refused.body.active).toBeUndefined();
+    const garbage = await request(t.http)
+      .post(`${API}/auth/token/introspect`)
+      .set(basicAuth(root.agent.id, `${root.apiKey}x`))
+      .type('form')
+      .send({ token: 'not-a-jwt' });
+    expect(garbage.body.error).toBe('invalid_client');
+    expect((await introspect(t, root, 'not-a-jwt').expect(200)).body).toEqual({ active: false });
+  });
+
   it('accepts a Bearer caller holding tokens:introspect, and client_secret_post', async () => {
     const root = await aTree(t);
     const token = (await requestToken(t, root, { scope: 'agents:read' }).expect(200)).body.access_token;
@@ -251,3 +301,39 @@ describe('introspection (RFC 7662)', () => {
     }
   });
 });
+
+/**
+ * Records when MGETs (the revocation reads) are sent and answered. ioredis funnels commands through
+ * `sendCommand`; the embedded mode's in-process client has only the command method.
+ */
+function isNetworkRedis(client: Redis): boolean {
+  return typeof (client as { sendCommand?: unknown }).sendCommand === 'function';
+}
+
+function recordMgetTimeline(client: Redis, events: string[]): () => void {
+  const track = (promise: Promise<unknown>) =>
+    void promise.then(
+      () => events.push('reply'),
+      () => events.push('reply'),
+    );
+  if (isNetworkRedis(client)) {
+    const original = client.sendCommand.bind(client);
+    const spy = jest.spyOn(client, 'sendCommand').mockImplementation((command, stream) => {
+      const sent = original(command, stream);
+      if (command.name.toLowerCase() === 'mget') {
+        events.push('send');
+        track(command.promise);
+      }
+      return sent;
+    });
+    return () => spy.mockRestore();
+  }
+  const original = client.mget.bind(client) as (...keys: string[]) => Promise<unknown>;
+  const spy = jest.spyOn(client, 'mget').mockImplementation(((...keys: string[]) => {
+    events.push('send');
+    const reply = original(...keys);
+    track(reply);
+    return reply;
+  }) as unknown as typeof client.mget);
+  return () => spy.mockRestore();
+}

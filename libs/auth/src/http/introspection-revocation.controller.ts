@@ -60,8 +60,9 @@ export class IntrospectionRevocationController {
   @ApiOkResponse({ description: '{active: false} or the token claims plus active and token_type' })
   async introspect(@Req() req: Request): Promise<IntrospectionResponse> {
     const params = await this.params(req);
+    const started = this.introspection.begin(params.token);
     const caller = await this.callers.authenticate(req, params, this.context(req, 'introspect'));
-    return this.introspection.introspect(requireParam(params, 'token'), caller);
+    return this.introspection.introspect(requireParam(params, 'token'), caller, started);
   }
 
   @Post('revoke')
