@@ -118,10 +118,9 @@ describe('quota leases past the limit, two instances', () => {
     expect(calls).toBe(0);
     const rows = await a.app
       .get(DataSource)
-      .query(
-        `SELECT 1 FROM audit_events WHERE event_type = 'rate_limit.exceeded' AND actor_agent_id = $1`,
-        [agent],
-      );
+      .query(`SELECT 1 FROM audit_events WHERE event_type = 'rate_limit.exceeded' AND actor_agent_id = $1`, [
+        agent,
+      ]);
     expect(rows).toHaveLength(1);
   });
 });

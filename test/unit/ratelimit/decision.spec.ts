@@ -14,7 +14,11 @@ const bootstrap: RateLimitSpec = { bucket: 'bootstrap:ip:1.2.3.4', limit: 2, win
 
 describe('rate-limit decisions and headers', () => {
   it('decodes an allowed reply: remaining and reset of the bucket with the least room', () => {
-    const outcome = decodeScriptReply([0, 0, 3, NOW + 45_000, 1, 2, NOW + 3_000_000, 1], [agent, bootstrap], NOW);
+    const outcome = decodeScriptReply(
+      [0, 0, 3, NOW + 45_000, 1, 2, NOW + 3_000_000, 1],
+      [agent, bootstrap],
+      NOW,
+    );
     expect(outcome.allowed).toBe(true);
     expect(outcome.firstRejection).toBe(false);
     expect(outcome.results.map((r) => r.remaining)).toEqual([2, 0]);

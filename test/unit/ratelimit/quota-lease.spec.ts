@@ -104,7 +104,11 @@ describe('QuotaLeases', () => {
       granted: 0,
     };
     leases.record(spec, refused, 8, NOW);
-    expect(leases.spend(spec, NOW + 1_000)).toMatchObject({ allowed: false, remaining: 0, retryAfterMs: 500 });
+    expect(leases.spend(spec, NOW + 1_000)).toMatchObject({
+      allowed: false,
+      remaining: 0,
+      retryAfterMs: 500,
+    });
     expect(leases.spend(spec, NOW + 1_500)).toBeUndefined();
     expect(leases.ask(spec, NOW + 1_500)).toBe(1); // no room left: no lease
   });
