@@ -200,12 +200,14 @@ export class RateLimiterService {
       if (!pending) break;
       await pending;
     }
-    const asked = leases.ask(spec, this.clock.nowMs());
+    const now = Math.floor(this.clock.nowMs());
+    const asked = leases.ask(spec, now);
     return leases.taking(
       spec.bucket,
-      this.evaluateInRedis(specs, context, asked).then((outcome): RateLimitOutcome => {
+      this.evaluateInRedis(specs, context, asked, now).then((outcome): RateLimitOutcome => {
         if (outcome.failedOpen) return outcome;
-        const own = leases.record(spec, outcome.decisive, asked, this.clock.nowMs());
+        // The lease's lifetime runs from the time the script counted its slots at, not from the reply.
+        const own = leases.record(spec, outcome.decisive, asked, now);
         return { ...outcome, decisive: own, results: [own] };
       }),
     );
@@ -227,16 +229,19 @@ export class RateLimiterService {
     return outcome;
   }
 
-  /** One script call; `ask` is how many requests a counted bucket takes (more than one: a lease). */
+  /**
+   * One script call at app time `now`; `ask` is how many requests a counted bucket takes (more than one: a
+   * lease).
+   */
   private async evaluateInRedis(
     specs: readonly RateLimitSpec[],
     context: RateLimitContext,
     ask: number,
+    now = Math.floor(this.clock.nowMs()),
   ): Promise<RateLimitOutcome> {
     if (!this.redisUsable()) {
       return this.failOpen(specs, new Error(`redis is not connected (${this.redis.status})`));
     }
-    const now = Math.floor(this.clock.nowMs());
     const member = `${this.memberPrefix}${(this.sequence++).toString(36)}`;
     const keys: string[] = [];
     const args: (string | number)[] = [now, member, LEASE_LIFETIME_MS];

@@ -64,6 +64,31 @@ describe.each([['100000'], ['1000']])('quota leases, RATE_LIMIT_AGENT_PER_MINUTE
     expect(counted).toBeLessThanOrEqual(150 + Math.min(64, LIMIT / 100));
   });
 
+  it('spends a lease only until 500 ms after the time its slots were counted at, however late the reply', async () => {
+    const agent = randomUUID();
+    const clock = a.app.get(Clock);
+    const redis = a.app.get<Redis>(REDIS);
+    for (let i = 0; i < 8; i++) await call(a, agent).expect(200); // busy: the next lease holds several slots
+    let delayed = false;
+    const original = redis.sendCommand.bind(redis);
+    const spy = jest.spyOn(redis, 'sendCommand').mockImplementation((command, stream) => {
+      if (!delayed && command.name === 'evalsha') {
+        delayed = true;
+        clock.advance(400); // the reply comes back 400 ms after the script counted the lease's slots
+      }
+      return original(command, stream);
+    });
+    try {
+      for (let i = 0; i < 100 && !delayed; i++) await call(a, agent).expect(200);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(delayed).toBe(true);
+    clock.advance(200); // 600 ms after the slots' time: the lease is over, whatever is left of it
+    expect(await scriptCalls(a, async () => void (await call(a, agent).expect(200)))).toBe(1);
+    clock.reset();
+  });
+
   it('counts leased slots at now + the lease lifetime: none ages out before the request spending it would', async () => {
     const agent = randomUUID();
     const before = a.app.get(Clock).nowMs();
