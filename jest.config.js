@@ -37,9 +37,10 @@ const NOT_EMBEDDED = {
   'foundation/migrations.spec.ts':
     'creates scratch databases on the PostgreSQL server (up/down of every migration)',
   // PostgreSQL logins as different roles; PGlite is one superuser session.
-  'foundation/app-role-login.spec.ts': 'logs in as PostgreSQL roles (owner, app role); PGlite has one superuser',
+  'foundation/app-role-login.spec.ts':
+    'logs in as PostgreSQL roles (owner, app role); PGlite has one superuser',
   'agents/subtree-indexes.spec.ts':
-    "plans on a scratch database of the PostgreSQL server (~42 000 analysed rows); in the embedded project it would run on that same server again",
+    'plans on a scratch database of the PostgreSQL server (~42 000 analysed rows); in the embedded project it would run on that same server again',
   // `make run` with DATABASE_URL/REDIS_URL set: a role and database created on the server, a Redis server of
   // its own, the compiled worker and API as child processes.
   'foundation/make-run.spec.ts':
@@ -52,6 +53,9 @@ const NOT_EMBEDDED = {
   // these suites assert Redis specifics: EVALSHA round trips, key TTLs, two app instances sharing one Redis.
   'ratelimit/agent-limits.spec.ts':
     'inspects EVALSHA calls and key TTLs, shares Redis between two app instances',
+  // Quota leases exist only with a Redis server (several processes); the embedded limiter never leases.
+  'ratelimit/quota-leases.spec.ts':
+    'quota leases are a Redis-mode feature: the embedded limiter never leases',
   // Redis-specific: a real subscriber connection dropped and re-established.
   'policies/decision-cache-reconnect.spec.ts': 'forces a Redis subscriber reconnect',
   // BullMQ-specific: inspects the BullMQ queue, or drives deliveries by hand while no consumer runs (the
