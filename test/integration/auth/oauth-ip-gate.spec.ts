@@ -1,0 +1,196 @@
+import { randomUUID } from 'node:crypto';
+import request from 'supertest';
+import type Redis from 'ioredis';
+import { DataSource } from 'typeorm';
+import { REDIS } from '@agentauth/core';
+import { CredentialsService } from '@agentauth/credentials';
+import { createTestApp, type TestApp } from '../../support/app';
+import { redisKeyPrefix } from '../../support/test-env';
+import {
+  aKey,
+  anAgent,
+  API,
+  aTree,
+  basicAuth,
+  bearer,
+  type Caller,
+  requestToken,
+} from '../../factories/agents';
+import { introspect } from './auth-helpers';
+import { OAuthRequestLimits } from '../../../libs/auth/src/protocol/oauth-request-limits';
+
+/**
+ * The token, introspection and revocation endpoints check the client IP's failure budget (CONTRACT §7)
+ * without the rate-limit guard waiting for the answer: the presented key's revocation read goes out with the
+ * check, and nothing read is acted on before the check has answered (docs/rate-limiting.md).
+ */
+const IP_LIMIT = 4;
+const freshPrefix = () => `${redisKeyPrefix()}${randomUUID()}:`;
+
+function isNetworkRedis(client: Redis): boolean {
+  return typeof (client as { sendCommand?: unknown }).sendCommand === 'function';
+}
+
+describe('an IP over its failure budget is refused at every OAuth endpoint before anything it presented is used', () => {
+  let t: TestApp;
+  let root: Caller;
+  let token: string;
+  const ip = '198.51.100.77';
+  beforeAll(async () => {
+    t = await createTestApp({
+      RATE_LIMIT_IP_PER_MINUTE: String(IP_LIMIT),
+      REDIS_KEY_PREFIX: freshPrefix(),
+      TRUST_PROXY_CIDRS: '127.0.0.1/32',
+    });
+    root = await aTree(t);
+    token = (await requestToken(t, root).expect(200)).body.access_token; // the key is now cached
+    for (let i = 0; i < IP_LIMIT; i++) {
+      await request(t.http)
+        .post(`${API}/auth/token`)
+        .set('X-Forwarded-For', ip)
+        .set(basicAuth(root.agent.id, `${root.apiKey}x`))
+        .type('form')
+        .send({ grant_type: 'client_credentials' })
+        .expect(401);
+    }
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  const fromIp = (path: string) =>
+    request(t.http).post(`${API}${path}`).set('X-Forwarded-For', ip).type('form');
+  const expectRfc429 = (res: request.Response) => {
+    expect(res.status).toBe(429);
+    expect(res.body).toEqual({
+      error: 'rate_limited',
+      error_description: expect.stringMatching(/retry after/),
+    });
+    expect(res.headers['cache-control']).toBe('no-store');
+    expect(Number(res.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    expect(res.headers['ratelimit-remaining']).toBe('0');
+  };
+  const issuedFor = async (requestId: string) =>
+    t.app
+      .get(DataSource)
+      .query(
+        `SELECT event_type FROM audit_events WHERE request_id = $1 AND event_type <> 'rate_limit.exceeded'`,
+        [requestId],
+      );
+
+  it('a valid, cached key gets no token: 429, nothing audited but the limit', async () => {
+    const res = await fromIp('/auth/token')
+      .set(basicAuth(root.agent.id, root.apiKey))
+      .send({ grant_type: 'client_credentials' });
+    expectRfc429(res);
+    expect(await issuedFor(res.headers['x-request-id'])).toEqual([]);
+  });
+
+  it('a key that is not cached is never verified (no argon2 for a refused IP)', async () => {
+    const other = await aKey(t, root, await anAgent(t, root));
+    const verify = jest.spyOn(t.app.get(CredentialsService), 'verifyApiKey');
+    try {
+      expectRfc429(
+        await fromIp('/auth/token')
+          .set(basicAuth(other.agent.id, other.apiKey))
+          .send({ grant_type: 'client_credentials' }),
+      );
+      expect(verify).not.toHaveBeenCalled();
+    } finally {
+      verify.mockRestore();
+    }
+    await requestToken(t, other).expect(200); // from another address it works
+  });
+
+  it('introspection by client credentials and by Bearer token, and revocation, are refused the same way', async () => {
+    expectRfc429(
+      await fromIp('/auth/token/introspect').set(basicAuth(root.agent.id, root.apiKey)).send({ token }),
+    );
+    expectRfc429(await fromIp('/auth/token/introspect').set(bearer(token)).send({ token }));
+    const revoke = await fromIp('/auth/token/revoke')
+      .set(basicAuth(root.agent.id, root.apiKey))
+      .send({ token });
+    expectRfc429(revoke);
+    expect(await issuedFor(revoke.headers['x-request-id'])).toEqual([]);
+    // the token was not revoked
+    expect((await introspect(t, root, token).expect(200)).body.active).toBe(true);
+  });
+
+  it('a malformed request is refused by the limit too, not by its own error', async () => {
+    expectRfc429(await fromIp('/auth/token').send({}));
+    expectRfc429(await fromIp('/auth/token/introspect').send({}));
+  });
+});
+
+describe("the IP's check and the key's revocation read at the OAuth endpoints", () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp({ REDIS_KEY_PREFIX: freshPrefix() });
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('are sent together: the key is read before the check has answered', async () => {
+    const root = await aTree(t);
+    await requestToken(t, root).expect(200); // the key is now verified and cached
+    const redis = t.app.get<Redis>(REDIS);
+    const events: string[] = [];
+    const track = (name: string, promise: Promise<unknown>) =>
+      void promise.then(
+        () => events.push(`${name} reply`),
+        () => events.push(`${name} reply`),
+      );
+    let restoreRedis: () => void;
+    if (isNetworkRedis(redis)) {
+      const original = redis.sendCommand.bind(redis);
+      const spy = jest.spyOn(redis, 'sendCommand').mockImplementation((command, stream) => {
+        const sent = original(command, stream);
+        const name = command.name.toLowerCase();
+        const kind = name === 'mget' ? 'key read' : name.startsWith('eval') ? 'ip check' : undefined;
+        if (kind) {
+          events.push(`${kind} sent`);
+          track(kind, command.promise);
+        }
+        return sent;
+      });
+      restoreRedis = () => spy.mockRestore();
+    } else {
+      const original = redis.mget.bind(redis) as (...keys: string[]) => Promise<unknown>;
+      const spy = jest.spyOn(redis, 'mget').mockImplementation(((...keys: string[]) => {
+        events.push('key read sent');
+        const reply = original(...keys);
+        track('key read', reply);
+        return reply;
+      }) as unknown as typeof redis.mget);
+      restoreRedis = () => spy.mockRestore();
+    }
+    const limits = t.app.get(OAuthRequestLimits);
+    const admitted = limits.admitted.bind(limits);
+    const gate = jest.spyOn(limits, 'admitted').mockImplementation(async (req) => {
+      events.push('gate entered');
+      await admitted(req);
+      events.push('ip admitted');
+    });
+    try {
+      await requestToken(t, root).expect(200);
+    } finally {
+      restoreRedis();
+      gate.mockRestore();
+    }
+    expect(events.indexOf('key read sent')).toBeGreaterThanOrEqual(0);
+    if (isNetworkRedis(redis)) {
+      // over a network: the check and the read go out in one write, before either answer came back
+      // (ioredis sends what was issued in one tick together: the recorded send is the write)
+      expect(
+        events
+          .filter((e) => e.endsWith('sent') || e.endsWith('reply'))
+          .slice(0, 2)
+          .sort(),
+      ).toEqual(['ip check sent', 'key read sent']);
+    } else {
+      // in one process: the read is issued before the handler waits for the check
+      expect(events.indexOf('key read sent')).toBeLessThan(events.indexOf('gate entered'));
+    }
+  });
+});
