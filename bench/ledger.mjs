@@ -14,6 +14,10 @@
 //
 // Env: LEDGER_ROUNDS (8), LEDGER_DURATION (2 s per slice), LEDGER_WARMUP (3 s per process, once), BENCH_CONNECTIONS (32), BENCH_SKIP_BUILD,
 //      LEDGER_PORT (8310), TEST_PG_ADMIN_URL, TEST_REDIS_URL, LEDGER_LAYERS (comma list of indexes / `api`).
+// LEDGER_ROUTE: `static` (the default: the discovery-sized route above) or one of the hot endpoints —
+// `client_credentials` (a warm key), `introspect`, `bearer_get_agent` — as `make bench` drives them; those are
+// served by the real API only, so the layers are `api` and `baseline` (an A/B of a change on a hot endpoint,
+// both builds against the same database and Redis, each round in a new order) plus layer 0 for reference.
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -36,6 +40,10 @@ const REDIS_URL = env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/0';
 const DB_NAME = `agentauth_ledger_${process.pid}`;
 const BASE = `http://127.0.0.1:${PORT}`;
 const ROUTE = '/.well-known/oauth-authorization-server';
+const HOT_ROUTES = ['client_credentials', 'introspect', 'bearer_get_agent'];
+const LEDGER_ROUTE = env.LEDGER_ROUTE ?? 'static';
+if (LEDGER_ROUTE !== 'static' && !HOT_ROUTES.includes(LEDGER_ROUTE))
+  throw new Error(`LEDGER_ROUTE: static or one of ${HOT_ROUTES.join(', ')}`);
 
 const NAMES = [
   'bare Nest-Express (the floor)',
@@ -57,7 +65,11 @@ const NAMES = [
 // same checkout (LEDGER_BASELINE_DIR=.) with other V8 settings.
 const BASELINE_DIR = env.LEDGER_BASELINE_DIR ? path.resolve(env.LEDGER_BASELINE_DIR) : undefined;
 const LAYERS = (
-  env.LEDGER_LAYERS ?? [...NAMES.keys(), ...(BASELINE_DIR ? ['baseline'] : []), 'api'].join(',')
+  env.LEDGER_LAYERS ??
+  (LEDGER_ROUTE === 'static'
+    ? [...NAMES.keys(), ...(BASELINE_DIR ? ['baseline'] : []), 'api']
+    : [0, ...(BASELINE_DIR ? ['baseline'] : []), 'api']
+  ).join(',')
 )
   .split(',')
   .map((s) => s.trim())
@@ -160,12 +172,62 @@ async function stop(child) {
   if (child.exitCode === null) child.kill('SIGKILL');
 }
 
-/** CPU seconds (user + system) a process has used so far, from /proc (clock ticks of 10 ms). */
+const basic = (id, secret) =>
+  `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
+
+async function post(url, headers, body) {
+  const res = await fetch(url, { method: 'POST', headers, body });
+  const json = await res.json();
+  if (!res.ok) throw new Error(`${url}: ${res.status} ${JSON.stringify(json)}`);
+  return json;
+}
+
+/**
+ * What a layer's slice sends: the static route, or (LEDGER_ROUTE) a hot endpoint's request as `make bench`
+ * sends it, for a root agent seeded once through the API (every layer serving it shares the database and Redis).
+ */
+let hotRequest;
+async function seedHotRoute(apiBase) {
+  const root = await post(
+    `${apiBase}/api/v1/agents/bootstrap`,
+    { 'content-type': 'application/json' },
+    JSON.stringify({ name: 'ledger-root' }),
+  );
+  const authorization = basic(root.agent.id, root.credential.api_key);
+  const form = { 'content-type': 'application/x-www-form-urlencoded' };
+  const minted = await post(
+    `${apiBase}/api/v1/auth/token`,
+    { ...form, authorization },
+    'grant_type=client_credentials&scope=agents%3Aread%20tokens%3Aintrospect',
+  );
+  hotRequest = {
+    client_credentials: {
+      path: '/api/v1/auth/token',
+      method: 'POST',
+      headers: { ...form, authorization },
+      body: 'grant_type=client_credentials&scope=agents%3Aread',
+    },
+    introspect: {
+      path: '/api/v1/auth/token/introspect',
+      method: 'POST',
+      headers: { ...form, authorization },
+      body: `token=${minted.access_token}&token_type_hint=access_token`,
+    },
+    bearer_get_agent: {
+      path: `/api/v1/agents/${root.agent.id}`,
+      method: 'GET',
+      headers: { authorization: `Bearer ${minted.access_token}` },
+    },
+  }[LEDGER_ROUTE];
+}
+
 /** One slice of load on one layer's process: its CPU per answered request and its rps. */
 async function slice(layer, child, seconds) {
   const cpu0 = cpuSeconds(child.pid);
+  const hot = LEDGER_ROUTE !== 'static' && layer !== 0 ? hotRequest : undefined;
   const r = await autocannon({
-    url: `http://127.0.0.1:${portOf(layer)}${ROUTE}`,
+    url: `http://127.0.0.1:${portOf(layer)}${hot ? hot.path : ROUTE}`,
+    ...(hot ? { method: hot.method, headers: hot.headers, ...(hot.body ? { body: hot.body } : {}) } : {}),
     connections: CONNECTIONS,
     duration: seconds,
   });
@@ -198,6 +260,14 @@ async function main() {
     // The layered app serves the real discovery document (read from a short-lived API process).
     const api = await start('api');
     const body = await (await fetch(`http://127.0.0.1:${portOf('api')}${ROUTE}`)).text();
+    if (LEDGER_ROUTE !== 'static') {
+      if (LAYERS.some((layer) => typeof layer === 'number' && layer !== 0))
+        throw new Error(
+          `LEDGER_ROUTE=${LEDGER_ROUTE} is served by the real API only: LEDGER_LAYERS 0, baseline, api`,
+        );
+      await seedHotRoute(`http://127.0.0.1:${portOf('api')}`);
+      log('seeded', { route: LEDGER_ROUTE });
+    }
     await stop(api);
     const file = path.join(mkdtempSync(path.join(tmpdir(), 'ledger-')), 'discovery.json');
     writeFileSync(file, body);
@@ -251,6 +321,7 @@ async function main() {
       const first = median(results.get(LAYERS[0]).map((l) => l.cpu_us_per_request));
       const last = median(results.get(LAYERS[LAYERS.length - 1]).map((l) => l.cpu_us_per_request));
       print({
+        route: LEDGER_ROUTE,
         floor_cpu_over_last: Math.round((first / last) * 100) / 100,
         of: nameOf(LAYERS[LAYERS.length - 1]),
       });
