@@ -113,6 +113,7 @@ const serverEnv = {
   REDIS_KEY_PREFIX: prefix,
   SECRET_KEY: randomBytes(32).toString('base64url'),
   ADMIN_API_KEY: randomBytes(32).toString('base64url'),
+  BOOTSTRAP_OPEN: 'true', // LEDGER_ROUTE seeds its agent through the API
   RATE_LIMIT_AGENT_PER_MINUTE: '10000000',
   RATE_LIMIT_IP_PER_MINUTE: '10000000',
   BOOTSTRAP_RATE_LIMIT_PER_HOUR: '10000000',
@@ -143,10 +144,14 @@ async function start(layer) {
       PUBLIC_BASE_URL: BASE,
       LEDGER_LAYER: String(layer),
     },
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
-  child.stderr.on('data', (c) => (stderr = (stderr + c).slice(-4000)));
+  // the log lines (LOG_LEVEL=warn: warnings and errors) and anything on stderr, for a failure's message
+  const keep = (c) => (stderr = (stderr + c).slice(-4000));
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
+  child.stderrTail = () => stderr;
   for (let i = 0; i < 600; i++) {
     if (child.exitCode !== null) throw new Error(`layer ${layer} exited: ${stderr}`);
     try {
@@ -176,10 +181,14 @@ const basic = (id, secret) =>
   `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
 
 async function post(url, headers, body) {
-  const res = await fetch(url, { method: 'POST', headers, body });
-  const json = await res.json();
-  if (!res.ok) throw new Error(`${url}: ${res.status} ${JSON.stringify(json)}`);
-  return json;
+  // Ready answers before the audit writer's first connection: a 503 right after start is retried.
+  for (let attempt = 0; ; attempt++) {
+    const res = await fetch(url, { method: 'POST', headers, body });
+    const json = await res.json();
+    if (res.ok) return json;
+    if (res.status !== 503 || attempt === 50) throw new Error(`${url}: ${res.status} ${JSON.stringify(json)}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
 }
 
 /**
@@ -265,7 +274,9 @@ async function main() {
         throw new Error(
           `LEDGER_ROUTE=${LEDGER_ROUTE} is served by the real API only: LEDGER_LAYERS 0, baseline, api`,
         );
-      await seedHotRoute(`http://127.0.0.1:${portOf('api')}`);
+      await seedHotRoute(`http://127.0.0.1:${portOf('api')}`).catch((error) => {
+        throw new Error(`${error.message}\n${api.stderrTail()}`);
+      });
       log('seeded', { route: LEDGER_ROUTE });
     }
     await stop(api);
