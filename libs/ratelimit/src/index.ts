@@ -25,8 +25,7 @@ export {
   RATE_LIMIT_OVERRIDES,
   type RateLimitOverrides,
 } from './rate-limit-overrides';
-export { awaitIpCheck } from './deferred-ip-check';
-export { BootstrapRateLimit, ClientAuthRateLimit, DeferredIpCheck, RateLimit } from './rate-limit.decorators';
+export { BootstrapRateLimit, ClientAuthRateLimit, RateLimit } from './rate-limit.decorators';
 export { RateLimitGuard } from './rate-limit.guard';
 export { oauthRateLimitBody, RateLimitedError } from './rate-limited.error';
 export {

@@ -5,7 +5,6 @@ import type { AppConfig } from '@agentauth/core';
 export const RATE_LIMIT_RULES = 'agentauth:rate-limit-rules';
 export const SKIP_RATE_LIMIT = 'agentauth:skip-rate-limit';
 export const CLIENT_AUTH_RATE_LIMIT = 'agentauth:client-auth-rate-limit';
-export const DEFERRED_IP_CHECK = 'agentauth:deferred-ip-check';
 
 /** A limit: a number, or read from the config (so tests and deployments change it by env). */
 export type LimitValue = number | ((config: AppConfig) => number);
@@ -45,13 +44,6 @@ export const BootstrapRateLimit = (): MethodDecorator & ClassDecorator =>
  */
 export const ClientAuthRateLimit = (): MethodDecorator & ClassDecorator =>
   SetMetadata(CLIENT_AUTH_RATE_LIMIT, true);
-
-/**
- * A client-authentication endpoint whose handler gates itself (the token, introspection and revocation
- * endpoints): the guard starts the IP's check and does not wait for it, so the handler's first Redis reads go
- * out in the same write; the handler calls `awaitIpCheck(req)` before it acts on anything (deferred-ip-check.ts).
- */
-export const DeferredIpCheck = (): MethodDecorator & ClassDecorator => SetMetadata(DEFERRED_IP_CHECK, true);
 
 /** Never rate limited (/health, /ready, /metrics are exempt by path already). */
 export const SkipRateLimit = (): MethodDecorator & ClassDecorator => SetMetadata(SKIP_RATE_LIMIT, true);

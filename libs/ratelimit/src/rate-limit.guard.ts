@@ -13,16 +13,15 @@ import {
   RouteMetadataCache,
 } from '@agentauth/core';
 import { agentBucket, HOUR_MS, ipBucket, MINUTE_MS, namedAgentBucket, namedIpBucket } from './buckets';
-import type { RateLimitSpec } from './rate-limit-decision';
-import { deferIpCheck, enforceOutcome } from './deferred-ip-check';
+import { rateLimitHeaders, type RateLimitSpec } from './rate-limit-decision';
 import {
   CLIENT_AUTH_RATE_LIMIT,
-  DEFERRED_IP_CHECK,
   type LimitValue,
   RATE_LIMIT_RULES,
   type RateLimitRule,
   SKIP_RATE_LIMIT,
 } from './rate-limit.decorators';
+import { RateLimitedError } from './rate-limited.error';
 import { RateLimiterService } from './rate-limiter.service';
 
 /** Paths outside the API prefix that are never limited (CONTRACT §7; Prometheus scrapes /metrics). */
@@ -31,8 +30,6 @@ export const UNLIMITED_PATHS = ['/health', '/ready', '/metrics'];
 export interface RoutePlan {
   specs: RateLimitSpec[];
   clientAuthentication: boolean;
-  /** Only the IP's check, and the handler gates itself on it (`@DeferredIpCheck`). */
-  deferred: boolean;
 }
 
 /**
@@ -53,7 +50,6 @@ export class RateLimitGuard implements CanActivate {
     isPublic: this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets) === true,
     isAdmin: this.reflector.getAllAndOverride<boolean>(ADMIN_ONLY, targets) === true,
     clientAuthentication: this.reflector.getAllAndOverride<boolean>(CLIENT_AUTH_RATE_LIMIT, targets) === true,
-    deferredIpCheck: this.reflector.getAllAndOverride<boolean>(DEFERRED_IP_CHECK, targets) === true,
     rules: this.reflector.getAllAndMerge<RateLimitRule[]>(RATE_LIMIT_RULES, targets) ?? [],
   }));
 
@@ -77,17 +73,17 @@ export class RateLimitGuard implements CanActivate {
     if (plan.specs.length === 0) return true;
     const ip = this.clientIp.resolve(req);
     const principal = req.principal;
-    const check = this.limiter.evaluate(plan.specs, {
+    const outcome = await this.limiter.evaluate(plan.specs, {
       ip,
       agentId: principal?.actorAgentId,
       rootAgentId: principal?.rootAgentId,
       requestId: requestIdOf(req),
     });
-    if (plan.deferred) {
-      deferIpCheck(req, check);
-      return true;
-    }
-    enforceOutcome(await check, http.getResponse<Response>(), plan.clientAuthentication);
+    if (outcome.failedOpen) return true;
+    if (!outcome.allowed) throw new RateLimitedError(outcome.decisive, plan.clientAuthentication);
+    const res = http.getResponse<Response>();
+    for (const [name, value] of Object.entries(rateLimitHeaders(outcome.decisive)))
+      res.setHeader(name, value);
     return true;
   }
 
@@ -124,9 +120,7 @@ export class RateLimitGuard implements CanActivate {
           : namedIpBucket(rule.bucket, ip);
       if (!specs.some((s) => s.bucket === bucket)) specs.push({ bucket, limit, windowMs });
     }
-    const deferred =
-      route.deferredIpCheck && specs.length === 1 && specs[0].mode === 'check' && clientAuthentication;
-    return { specs, clientAuthentication, deferred };
+    return { specs, clientAuthentication };
   }
 
   private resolveLimit(value: LimitValue): number {

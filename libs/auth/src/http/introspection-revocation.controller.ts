@@ -5,7 +5,6 @@ import { ClientIpResolver, OAUTH_API_TAG, Public, requestIdOf } from '@agentauth
 import { OAuthRequestLimits } from '../protocol/oauth-request-limits';
 import { type IntrospectionResponse, IntrospectionService } from '../introspection/introspection.service';
 import { TokenRevocationService } from '../revocation/token-revocation.service';
-import { DeferredIpCheck } from '@agentauth/ratelimit';
 import { OAuthExceptionFilter } from './oauth-exception.filter';
 import { OAuthError } from '../vocabulary/oauth-errors';
 import { presentedClient } from '../protocol/client-authentication';
@@ -48,7 +47,6 @@ export class IntrospectionRevocationController {
 
   @Post('introspect')
   @Public()
-  @DeferredIpCheck()
   @HttpCode(200)
   @Header('Cache-Control', 'no-store')
   @Header('Pragma', 'no-cache')
@@ -69,7 +67,6 @@ export class IntrospectionRevocationController {
 
   @Post('revoke')
   @Public()
-  @DeferredIpCheck()
   @HttpCode(200)
   @Header('Cache-Control', 'no-store')
   @Header('Pragma', 'no-cache')

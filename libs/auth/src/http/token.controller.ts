@@ -4,7 +4,6 @@ import type { Request } from 'express';
 import { OAUTH_API_TAG, Public } from '@agentauth/core';
 import type { TokenResponse } from '../grants/grant-handler';
 import { TokenEndpoint } from '../protocol/token-endpoint';
-import { DeferredIpCheck } from '@agentauth/ratelimit';
 import { OAuthExceptionFilter } from './oauth-exception.filter';
 
 @ApiTags(OAUTH_API_TAG)
@@ -16,7 +15,6 @@ export class TokenController {
   /** The pipeline is `TokenEndpoint` (protocol/): this is its HTTP face. */
   @Post('token')
   @Public()
-  @DeferredIpCheck()
   @HttpCode(200)
   @Header('Cache-Control', 'no-store')
   @Header('Pragma', 'no-cache')

@@ -116,14 +116,11 @@ export class ClientAuthenticator {
       throw error;
     }
     if (!presented) {
-      if (context.allowPublic && presentedClient.claimedClientId !== undefined) {
-        await this.limits.admitted(req);
+      if (context.allowPublic && presentedClient.claimedClientId !== undefined)
         return this.publicClient(req, presentedClient.claimedClientId, context);
-      }
       return this.failed(req, context, 'no_client_authentication');
     }
     if (presented.method === 'private_key_jwt') {
-      await this.limits.admitted(req);
       const startedAtMs = this.clock.nowMs();
       const result = await this.assertions.verify(presented.assertion, presented.clientId);
       if ('failure' in result) {
@@ -134,10 +131,7 @@ export class ClientAuthenticator {
       return { ...client, method: presented.method };
     }
     const { clientId, clientSecret, method } = presented;
-    // The key's cached verification (its revocation read) goes out with the IP's check; acted on after it.
-    const cached = this.cachedVerification(clientId, clientSecret);
-    await this.limits.admitted(req);
-    const result = await this.verify(clientId, clientSecret, cached);
+    const result = await this.verify(clientId, clientSecret);
     if ('failure' in result) {
       return this.failed(req, context, result.failure, isUuid(clientId) ? clientId : undefined, method);
     }
@@ -208,11 +202,12 @@ export class ClientAuthenticator {
   async verify(
     clientId: string,
     rawKey: string,
-    cached = this.cachedVerification(clientId, rawKey),
   ): Promise<{ client: AuthenticatedClient } | { failure: string }> {
     const wellFormed = isUuid(clientId);
-    const hit = await cached;
-    if (hit !== undefined && 'client' in hit) return hit;
+    if (wellFormed) {
+      const hit = await this.cache.lookup(clientId, rawKey);
+      if ('client' in hit) return hit;
+    }
     const startedAtMs = this.clock.nowMs();
     let verified: VerifiedApiKey;
     try {
@@ -226,18 +221,6 @@ export class ClientAuthenticator {
     const client = toClient(verified, startedAtMs);
     await this.cache.store(clientId, rawKey, client);
     return { client };
-  }
-
-  /**
-   * The verified-key cache's answer for a well-formed client id (its read started now), settled: a cache
-   * that cannot answer is a miss, and a lookup nobody awaits (the IP refused) never rejects unhandled.
-   */
-  private cachedVerification(
-    clientId: string,
-    rawKey: string,
-  ): Promise<Awaited<ReturnType<VerifiedKeyCache['lookup']>> | undefined> {
-    if (!isUuid(clientId)) return Promise.resolve(undefined);
-    return this.cache.lookup(clientId, rawKey).catch(() => undefined);
   }
 
   /**

@@ -57,7 +57,6 @@ export class IntrospectionCallers {
         }
         throw error;
       }
-      await this.limits.admitted(req); // the token was only read so far: the IP's check decides first
       // A DPoP-bound token is never a Bearer credential (RFC 9449 §7.2): this endpoint takes no DPoP scheme.
       if (claims.cnf) {
         await this.limits.bearerRefused(req, 'dpop_bound_token_as_bearer');

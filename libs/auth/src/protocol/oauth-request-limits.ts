@@ -8,12 +8,11 @@ import {
   type RefusalSite,
   type RefusalThrottle,
 } from '@agentauth/core';
-import { awaitIpCheck, RateLimitedError, RateLimiterService } from '@agentauth/ratelimit';
+import { RateLimitedError, RateLimiterService } from '@agentauth/ratelimit';
 
 /**
  * The OAuth endpoints' share of CONTRACT §7 (issue 17, findings 1, 5, 6). These routes are `@Public`: the
- * rate-limit guard only checks that the client IP has room — without waiting for the answer, which the
- * endpoint awaits (`admitted`) before it acts on anything — and the endpoint itself decides what counts.
+ * rate-limit guard only checks that the client IP has room, and the endpoint itself decides what counts.
  * - Every request refused before its client is authenticated (malformed body, missing or unknown grant
  *   type, bad client, forged Bearer at introspection) is one request of the IP's bucket — counted through
  *   the authentication guard's own `RefusalThrottle`, BEFORE anything is audited: over the limit it throws
@@ -41,22 +40,11 @@ export class OAuthRequestLimits {
    * when the IP is over its limit: the caller then neither audits nor answers its own error.
    */
   async refusedBeforeAuthentication(req: Request, cause: string): Promise<void> {
-    await this.admitted(req);
     await this.throttle.throttle(siteOf(req), { kind: 'authentication', reason: 'invalid_client', cause });
-  }
-
-  /**
-   * Whether the client IP may still try to authenticate: the rate-limit guard's check, which it started
-   * without waiting on these endpoints (`@DeferredIpCheck`) so that the first revocation reads go out with
-   * it. Over the limit: the RFC 6749-shaped 429. Awaited before anything read is acted on.
-   */
-  admitted(req: Request): Promise<void> {
-    return awaitIpCheck(req);
   }
 
   /** A Bearer credential refused at introspection: counted and audited as the global guard does it. */
   async bearerRefused(req: Request, cause: string): Promise<void> {
-    await this.admitted(req);
     const refusal: AuthenticationRefusal = {
       kind: 'authentication',
       reason: 'invalid_token',
