@@ -87,7 +87,7 @@ typecheck: $(STAMP) ## TypeScript type check (tsc --noEmit)
 bench: build ## Benchmark the hot paths against real PostgreSQL + Redis (BENCH_WITH_PEER=1 adds oidc-provider)
 	BENCH_SKIP_BUILD=1 node bench/run-bench.mjs
 
-bench-ledger: build ## The static route's cost ledger: AgentAuth's HTTP layers added one at a time over bare Nest-Express
+bench-ledger: build ## Cost ledger: the static route layer by layer over bare Nest-Express (LEDGER_ROUTE=introspect etc.: a hot endpoint, LEDGER_BASELINE_DIR: an A/B)
 	BENCH_SKIP_BUILD=1 node bench/ledger.mjs
 
 # The management client's types (libs/sdk/src/management/schema.generated.ts) from a running server's OpenAPI
