@@ -56,7 +56,7 @@ describe('worker maintenance', () => {
 
   it('deactivates an ephemeral agent once expired, revoking its credentials and tokens', async () => {
     const root = await aTree(t);
-    const expiresAt = new Date(Date.now() + 1500);
+    const expiresAt = new Date(Date.now() + 2500);
     const ephemeral = await anAgent(t, root, {
       trust_level: 'ephemeral',
       expires_at: expiresAt.toISOString(),
@@ -76,8 +76,13 @@ describe('worker maintenance', () => {
 
     // Only time kills the token so far: with the API's clock set back before expires_at it is still active.
     // (The worker runs on real time.) What the maintenance run changes is then seen with that clock too.
+    // Set back to the middle of the token's whole-second validity [iat, exp): its exp is expires_at rounded
+    // down, so "expires_at - 1 s" could leave only a few ms before exp on a loaded machine.
     const clock = t.app.get(Clock);
-    const setBack = () => clock.advance(expiresAt.getTime() - 1000 - clock.nowMs());
+    const { iat, exp } = claimsOf(token);
+    const validAtMs = ((iat + exp) / 2) * 1000;
+    expect(exp * 1000 - validAtMs).toBeGreaterThanOrEqual(500);
+    const setBack = () => clock.advance(validAtMs - clock.nowMs());
     setBack();
     expect((await introspect(t, root, token).expect(200)).body).toMatchObject({ active: true });
     expect(await guardStatus(t, token)).toBe(200);
@@ -108,7 +113,7 @@ describe('worker maintenance', () => {
   it('marks expired credentials and purges ended refresh families; a second run changes and records nothing', async () => {
     const root = await aTree(t);
     const agent = await anAgent(t, root, { allowed_scopes: ['agents:read'] });
-    const expiresAt = new Date(Date.now() + 1500);
+    const expiresAt = new Date(Date.now() + 2500);
     const expiring = await aKey(t, root, agent, { expires_at: expiresAt.toISOString() });
     const lasting = await aKey(t, root, agent);
     const newFamily = async () =>
