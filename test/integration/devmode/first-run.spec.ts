@@ -6,7 +6,7 @@ import { freePort, tempDir } from '../../support/api-process';
 
 /**
  * A newcomer's first run (issue #24), on a fresh copy of the repository (sources, Makefile, .env.example and
- * README; node_modules linked, no .env, no dist, no data): `PORT=<port> make run` builds once, starts quietly
+ * README; node_modules linked (the workspace packages to the copy's own), no .env, no dist, no data): `PORT=<port> make run` builds once, starts quietly
  * with the start-up line last, follows PORT everywhere; the README's "Try it in two minutes" block — taken
  * from README.md as it is — runs against it and every step's answer is checked; `make audit-verify` works in
  * the embedded mode; Ctrl-C ends it cleanly. Then the start-up failures a newcomer meets, each of which must
@@ -137,6 +137,26 @@ function fatalLine(run: Output): Record<string, unknown> {
   return fatal[0];
 }
 
+/**
+ * The copy's node_modules: every installed package linked from this repository's, except the workspace
+ * packages (`@agentauth/sdk`, `@agentauth/cli`), which point at the copy's own sources — its `make run` builds
+ * its CLI against the SDK it has just built, not against this repository's `libs/sdk/dist`, which another
+ * test's build may be replacing at that moment.
+ */
+function linkNodeModules(copy: string): void {
+  const installed = path.join(ROOT, 'node_modules');
+  const linked = path.join(copy, 'node_modules');
+  fs.mkdirSync(path.join(linked, '@agentauth'), { recursive: true });
+  for (const entry of fs.readdirSync(installed)) {
+    if (entry === '@agentauth') continue;
+    fs.symlinkSync(path.join(installed, entry), path.join(linked, entry));
+  }
+  for (const workspace of fs.readdirSync(path.join(installed, '@agentauth'))) {
+    const target = fs.readlinkSync(path.join(installed, '@agentauth', workspace)); // e.g. ../../libs/sdk
+    fs.symlinkSync(target, path.join(linked, '@agentauth', workspace), 'dir');
+  }
+}
+
 describe('first run from a fresh copy: make run, the README walkthrough, Ctrl-C, start-up failures', () => {
   jest.setTimeout(300_000);
   const clone = tempDir('first-run');
@@ -153,7 +173,7 @@ describe('first run from a fresh copy: make run, the README walkthrough, Ctrl-C,
         preserveTimestamps: true,
       });
     }
-    fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(clone, 'node_modules'), 'dir');
+    linkNodeModules(clone);
     // `PORT=8100 make run` as the README says, unless 8100 is taken on this machine.
     port = (await portIsFree(8100)) ? 8100 : await freePort();
     base = `http://localhost:${port}`;
