@@ -22,6 +22,7 @@ import { PublicKeyCredentials1764520000000 } from './1764520000000-public-key-cr
 import { Dpop1764520100000 } from './1764520100000-dpop';
 import { ResourceServerDpopRequired1764520200000 } from './1764520200000-resource-server-dpop-required';
 import { AuthorizationCode1764530000000 } from './1764530000000-authorization-code';
+import { AuditAppendJson1764540000000 } from './1764540000000-audit-append-json';
 
 export const MIGRATIONS = [
   AppRole1764400000000,
@@ -47,4 +48,5 @@ export const MIGRATIONS = [
   Dpop1764520100000,
   ResourceServerDpopRequired1764520200000,
   AuthorizationCode1764530000000,
+  AuditAppendJson1764540000000,
 ];

@@ -52,6 +52,28 @@ export function rowToEvent(row: EventRow): RecordedAuditEvent {
   };
 }
 
+/** One event of `audit_append_json`'s batch (migrations/1764540000000-audit-append-json.ts). */
+function batchMember(event: PendingAuditEvent) {
+  const { head, middle, tail } = canonicalEventParts(event);
+  return {
+    id: event.id,
+    occurred_at: event.occurredAt,
+    event_type: event.eventType,
+    outcome: event.outcome,
+    actor_agent_id: event.actorAgentId,
+    on_behalf_of: event.onBehalfOf,
+    target_type: event.targetType,
+    target_id: event.targetId,
+    root_agent_id: event.rootAgentId,
+    ip: event.ip,
+    request_id: event.requestId,
+    details: event.details,
+    head,
+    middle,
+    tail,
+  };
+}
+
 /** Filters of `GET /audit/events`, already validated. */
 export interface AuditEventFilters {
   eventType?: string;
@@ -152,38 +174,20 @@ export class AuditRepository implements OnApplicationShutdown {
   }
 
   /**
-   * Appends `events` to the chain with ONE statement (`audit_append`, its own transaction): under the chain
-   * lock the database reads the head, completes and hashes each event's canonical text (prepared here) and
-   * inserts the new rows with one multi-row INSERT. Idempotent by event id: an event already stored (a retried batch whose first commit was
-   * acknowledged too late) is not written again; its stored place in the chain is returned. Returns the
-   * events in input order.
+   * Appends `events` to the chain with ONE statement (`audit_append_json`, its own transaction): under the
+   * chain lock the database reads the head, completes and hashes each event's canonical text (prepared here)
+   * and inserts the new rows with one multi-row INSERT. The batch travels as one JSON parameter: one native
+   * `JSON.stringify`, where fifteen array parameters cost node-postgres an escaped array literal each
+   * (docs/performance.md, "Fifth session"). Idempotent by event id: an event already stored (a retried batch
+   * whose first commit was acknowledged too late) is not written again; its stored place in the chain is
+   * returned. Returns the events in input order.
    */
   async appendBatch(events: PendingAuditEvent[]): Promise<RecordedAuditEvent[]> {
     if (events.length === 0) return [];
     const writer = await this.writerDataSource();
-    const column = <K extends keyof PendingAuditEvent>(key: K) => events.map((e) => e[key]);
-    const parts = events.map(canonicalEventParts);
     const rows: { id: string; seq: string; prev_hash: string; hash: string }[] = await writer.query(
-      `SELECT id, seq, prev_hash, hash FROM audit_append($1::uuid[], $2::timestamptz[], $3::text[], $4::text[],
-         $5::uuid[], $6::uuid[], $7::text[], $8::text[], $9::uuid[], $10::text[], $11::text[], $12::jsonb[],
-         $13::text[], $14::text[], $15::text[])`,
-      [
-        column('id'),
-        column('occurredAt'),
-        column('eventType'),
-        column('outcome'),
-        column('actorAgentId'),
-        column('onBehalfOf'),
-        column('targetType'),
-        column('targetId'),
-        column('rootAgentId'),
-        column('ip'),
-        column('requestId'),
-        events.map((e) => JSON.stringify(e.details)),
-        parts.map((p) => p.head),
-        parts.map((p) => p.middle),
-        parts.map((p) => p.tail),
-      ],
+      `SELECT id, seq, prev_hash, hash FROM audit_append_json($1::json)`,
+      [JSON.stringify(events.map(batchMember))],
     );
     const placed = new Map(rows.map((row) => [row.id, row]));
     return events.map((event) => {

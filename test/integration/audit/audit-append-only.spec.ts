@@ -145,6 +145,33 @@ describe('audit_events is append-only and hash-chained', () => {
     await expect(audit.verifyChain()).resolves.toMatchObject({ valid: true });
   });
 
+  it('stores a batch byte for byte and in order, whatever characters its text carries', async () => {
+    const repository = t.app.get(AuditRepository);
+    const awkward = `"quoted" \\back\\slash {brace,comma} 'single' NULL \n\t\u2028 ünï 😀 $1 ]]>`;
+    const events = ['NULL', awkward, '', 'plain'].map((text, n) =>
+      prepareAuditEvent(
+        {
+          eventType: 'agent.updated',
+          outcome: n % 2 ? 'failure' : 'success',
+          actorAgentId: n === 0 ? null : randomUUID(),
+          targetType: text,
+          targetId: `${text}#id`,
+          ip: n === 0 ? null : text,
+          requestId: text,
+          details: { text, n, nested: { list: [text, null, 1.5, true], empty: {} }, [text]: n },
+        },
+        randomUUID(),
+        new Date(Date.UTC(2026, 11, 8, 1, 2, 3, n)),
+      ),
+    );
+    const recorded = await repository.appendBatch(events);
+    expect(recorded.map((r) => r.seq)).toEqual(recorded.map((_, i) => recorded[0].seq + i));
+    const stored = await repository.chainPage(recorded[0].seq - 1, events.length);
+    expect(stored).toEqual(recorded);
+    expect(stored.map(({ seq: _s, prevHash: _p, hash: _h, ...content }) => content)).toEqual(events);
+    await expect(audit.verifyChain()).resolves.toMatchObject({ valid: true });
+  });
+
   it('stays one linear chain when several processes write at once (advisory lock)', async () => {
     // A second API instance with its own connection pool, on the same database.
     const other = await createTestApp({ DATABASE_URL: scratch.url });
