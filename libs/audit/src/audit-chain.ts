@@ -74,28 +74,25 @@ export interface CanonicalEventParts {
   tail: string;
 }
 
-/** The members of `fields` as JCS canonical JSON without the braces (`"a":1,"b":2`). */
-function canonicalMembers(fields: Record<string, unknown>): string {
-  return canonicalJson(fields).slice(1, -1);
+/** A text column as a JCS member value (JSON.stringify's string form, or null). */
+function textValue(value: string | null): string {
+  return value == null ? 'null' : JSON.stringify(value);
 }
 
+/**
+ * Written out member by member in their sorted order (only `details` needs the general canonicalJson): the
+ * same text as `canonicalJson` of the whole object — a unit test holds them equal — without sorting keys or
+ * building member arrays for every event on the token path (docs/performance.md, "Fifth session").
+ */
 export function canonicalEventParts(event: PendingAuditEvent): CanonicalEventParts {
-  const before = canonicalMembers({
-    actor_agent_id: event.actorAgentId,
-    details: event.details,
-    event_type: event.eventType,
-    id: event.id,
-    ip: event.ip,
-    occurred_at: event.occurredAt,
-    on_behalf_of: event.onBehalfOf,
-    outcome: event.outcome,
-  });
-  const between = canonicalMembers({ request_id: event.requestId, root_agent_id: event.rootAgentId });
-  const after = canonicalMembers({ target_id: event.targetId, target_type: event.targetType });
   return {
-    head: `{${before},"prev_hash":"`,
-    middle: `",${between},"seq":`,
-    tail: `${after ? `,${after}` : ''}}`,
+    head:
+      `{"actor_agent_id":${textValue(event.actorAgentId)},"details":${canonicalJson(event.details)}` +
+      `,"event_type":${textValue(event.eventType)},"id":${textValue(event.id)},"ip":${textValue(event.ip)}` +
+      `,"occurred_at":${textValue(event.occurredAt)},"on_behalf_of":${textValue(event.onBehalfOf)}` +
+      `,"outcome":${textValue(event.outcome)},"prev_hash":"`,
+    middle: `","request_id":${textValue(event.requestId)},"root_agent_id":${textValue(event.rootAgentId)},"seq":`,
+    tail: `,"target_id":${textValue(event.targetId)},"target_type":${textValue(event.targetType)}}`,
   };
 }
 

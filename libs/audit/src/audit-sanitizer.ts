@@ -32,10 +32,22 @@ function normalizeKey(key: string): string {
     .toLowerCase();
 }
 
+/**
+ * The answers for keys seen before: the code's own `details` keys are a small fixed set, met on every
+ * event. Bounded, because a key may come from a client's input (metadata): past the bound it is computed.
+ */
+const sensitiveKeyMemo = new Map<string, boolean>();
+const SENSITIVE_KEY_MEMO_SIZE = 1000;
+
 /** True when a `details` key names something secret (case-insensitive, camelCase or snake_case). */
 export function isSensitiveKey(key: string): boolean {
-  const k = normalizeKey(key);
-  return SENSITIVE_KEY.test(k) && !SAFE_KEY_SUFFIX.test(k);
+  let sensitive = sensitiveKeyMemo.get(key);
+  if (sensitive === undefined) {
+    const k = normalizeKey(key);
+    sensitive = SENSITIVE_KEY.test(k) && !SAFE_KEY_SUFFIX.test(k);
+    if (sensitiveKeyMemo.size < SENSITIVE_KEY_MEMO_SIZE) sensitiveKeyMemo.set(key, sensitive);
+  }
+  return sensitive;
 }
 
 /**

@@ -57,6 +57,15 @@ describe('isSensitiveKey', () => {
     'error',
     'agent_id',
   ])('keeps %s', (key) => expect(isSensitiveKey(key)).toBe(false));
+
+  it('answers the same for a key seen before and for keys met after many others (its memo is bounded)', () => {
+    for (let i = 0; i < 1500; i++) expect(isSensitiveKey(`field_${i}`)).toBe(false);
+    for (const round of [1, 2]) {
+      expect([round, isSensitiveKey('clientSecret')]).toEqual([round, true]);
+      expect([round, isSensitiveKey('refresh-token-late')]).toEqual([round, true]);
+      expect([round, isSensitiveKey('token_id')]).toEqual([round, false]);
+    }
+  });
 });
 
 describe('sanitizeDetails', () => {
