@@ -17,10 +17,20 @@
 //      BENCH_PEER_TOKEN_URL, BENCH_PEER_INTROSPECT_URL, BENCH_PEER_CLIENT_ID, BENCH_PEER_CLIENT_SECRET,
 //      BENCH_PEER_SCOPE (api:read), BENCH_WITH_PEER=1 (copy ../shared/bench-peer, or BENCH_PEER_DIR, and start oidc-provider),
 //      BENCH_PROFILE=<dir> (CPU-profile every API process during each measured scenario: <dir>/<scenario>-<pid>.cpuprofile;
-//      summarise with `node bench/profile/analyze.mjs <dir>/<scenario>-*.cpuprofile`).
+//      summarise with `node bench/profile/analyze.mjs <dir>/<scenario>-*.cpuprofile`; BENCH_PROFILE_KIND=heap: the
+//      allocations instead, <dir>/<scenario>-<pid>.heapprofile, `node bench/profile/heap-analyze.mjs`).
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash, generateKeyPairSync, randomBytes, randomUUID, sign } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -42,12 +52,17 @@ const API = `${BASE}/api/v1`;
 const ADMIN_URL = env.TEST_PG_ADMIN_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 const REDIS_URL = env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/0';
 const DB_NAME = `agentauth_bench_${process.pid}`;
-const SCENARIOS = (env.BENCH_SCENARIOS ??
-  'static_discovery,client_credentials,client_credentials_cold,client_credentials_private_key_jwt,introspect,bearer_get_agent,bearer_get_agent_dpop,policy_evaluate,refresh_rotate')
+const SCENARIOS = (
+  env.BENCH_SCENARIOS ??
+  'static_discovery,client_credentials,client_credentials_cold,client_credentials_private_key_jwt,introspect,bearer_get_agent,bearer_get_agent_dpop,policy_evaluate,refresh_rotate'
+)
   .split(',')
   .map((s) => s.trim())
   .filter(Boolean);
 const PROFILE_DIR = env.BENCH_PROFILE ? path.resolve(env.BENCH_PROFILE) : undefined;
+// BENCH_PROFILE_KIND=heap: allocations instead of CPU (bench/profile/heap-preload.cjs, <scenario>-<pid>.heapprofile).
+const PROFILE_KIND = env.BENCH_PROFILE_KIND === 'heap' ? 'heap' : 'cpu';
+const PROFILE_EXT = PROFILE_KIND === 'heap' ? 'heapprofile' : 'cpuprofile';
 const ROOTS = 10;
 const AGENTS_PER_ROOT = 100;
 const COLD_KEYS = 1000;
@@ -107,7 +122,9 @@ const serverEnv = {
 let sink;
 async function startOtlpSink() {
   const port = PORT + 100;
-  sink = spawn(process.execPath, [path.join(root, 'bench/otlp-sink.mjs'), String(port)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  sink = spawn(process.execPath, [path.join(root, 'bench/otlp-sink.mjs'), String(port)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   await new Promise((resolve) => sink.stdout.once('data', resolve));
   serverEnv.OTEL_EXPORTER_OTLP_ENDPOINT = `http://127.0.0.1:${port}`;
   // Every request sampled unless the standard sampler variables say otherwise (e.g. 10 %:
@@ -133,10 +150,20 @@ async function startServer() {
   const nodeArgs = [];
   if (PROFILE_DIR) {
     mkdirSync(PROFILE_DIR, { recursive: true });
-    nodeArgs.push('-r', path.join(root, 'bench/profile/preload.cjs'));
+    nodeArgs.push(
+      '-r',
+      path.join(
+        root,
+        PROFILE_KIND === 'heap' ? 'bench/profile/heap-preload.cjs' : 'bench/profile/preload.cjs',
+      ),
+    );
     serverEnv.BENCH_PROFILE_DIR = PROFILE_DIR;
   }
-  server = spawn(process.execPath, [...nodeArgs, 'dist/apps/api/src/main.js'], { cwd: root, env: serverEnv, stdio: ['ignore', 'ignore', 'pipe'] });
+  server = spawn(process.execPath, [...nodeArgs, 'dist/apps/api/src/main.js'], {
+    cwd: root,
+    env: serverEnv,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let stderr = '';
   server.stderr.on('data', (chunk) => {
     stderr = (stderr + chunk).slice(-4000);
@@ -164,7 +191,15 @@ async function measureFloor() {
   const port = PORT + 2;
   floor = spawn(process.execPath, ['dist/bench/floor-app.js'], {
     cwd: root,
-    env: { ...env, PORT: String(port), HOST: '127.0.0.1', FLOOR_BODY_FILE: file, FLOOR_WORKERS: String(API_WORKERS), NODE_ENV: 'production', NODE_OPTIONS: serverEnv.NODE_OPTIONS },
+    env: {
+      ...env,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      FLOOR_BODY_FILE: file,
+      FLOOR_WORKERS: String(API_WORKERS),
+      NODE_ENV: 'production',
+      NODE_OPTIONS: serverEnv.NODE_OPTIONS,
+    },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   await new Promise((resolve, reject) => {
@@ -172,7 +207,13 @@ async function measureFloor() {
     floor.once('exit', (code) => reject(new Error(`floor app exited (${code})`)));
   });
   try {
-    return await measure('nest_express_floor', { target: 'floor', url: `http://127.0.0.1:${port}/.well-known/oauth-authorization-server`, method: 'GET', workers: API_WORKERS, bytes: Buffer.byteLength(body) });
+    return await measure('nest_express_floor', {
+      target: 'floor',
+      url: `http://127.0.0.1:${port}/.well-known/oauth-authorization-server`,
+      method: 'GET',
+      workers: API_WORKERS,
+      bytes: Buffer.byteLength(body),
+    });
   } finally {
     floor.kill('SIGTERM');
     floor = undefined;
@@ -188,7 +229,11 @@ function stopServer() {
 function childPids(pid) {
   if (!pid) return [];
   try {
-    const children = execFileSync('pgrep', ['-P', String(pid)]).toString().split('\n').filter(Boolean).map(Number);
+    const children = execFileSync('pgrep', ['-P', String(pid)])
+      .toString()
+      .split('\n')
+      .filter(Boolean)
+      .map(Number);
     return children.length > 0 ? children : [pid];
   } catch {
     return [pid];
@@ -199,7 +244,11 @@ function childPids(pid) {
 function apiPids() {
   if (!server?.pid) return [];
   try {
-    const children = execFileSync('pgrep', ['-P', String(server.pid)]).toString().split('\n').filter(Boolean).map(Number);
+    const children = execFileSync('pgrep', ['-P', String(server.pid)])
+      .toString()
+      .split('\n')
+      .filter(Boolean)
+      .map(Number);
     return children.length > 0 ? children : [server.pid];
   } catch {
     return [server.pid];
@@ -213,9 +262,9 @@ async function cutProfiles(scenario) {
   for (const pid of pids) process.kill(pid, 'SIGWINCH');
   await new Promise((r) => setTimeout(r, 1500));
   for (const pid of pids) {
-    const file = path.join(PROFILE_DIR, `${pid}.cpuprofile`);
+    const file = path.join(PROFILE_DIR, `${pid}.${PROFILE_EXT}`);
     if (!existsSync(file)) continue;
-    if (scenario) renameSync(file, path.join(PROFILE_DIR, `${scenario}-${pid}.cpuprofile`));
+    if (scenario) renameSync(file, path.join(PROFILE_DIR, `${scenario}-${pid}.${PROFILE_EXT}`));
     else rmSync(file);
   }
 }
@@ -265,7 +314,8 @@ async function call(method, url, { headers = {}, json, form } = {}) {
 
 async function expectOk(promise, what) {
   const res = await promise;
-  if (res.status < 200 || res.status > 299) throw new Error(`${what}: ${res.status} ${JSON.stringify(res.body)}`);
+  if (res.status < 200 || res.status > 299)
+    throw new Error(`${what}: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body;
 }
 
@@ -297,7 +347,11 @@ function es256Jwt(header, payload, privateKey) {
 /** A fresh private_key_jwt client assertion (RFC 7523) for `agentId`: a new jti every call. */
 function clientAssertion(pair, agentId) {
   const now = Math.floor(Date.now() / 1000);
-  return es256Jwt({ typ: 'JWT' }, { iss: agentId, sub: agentId, aud: BASE, jti: randomUUID(), iat: now, exp: now + 60 }, pair.privateKey);
+  return es256Jwt(
+    { typ: 'JWT' },
+    { iss: agentId, sub: agentId, aud: BASE, jti: randomUUID(), iat: now, exp: now + 60 },
+    pair.privateKey,
+  );
 }
 
 /** A fresh DPoP proof (RFC 9449) for `htm htu`, with `ath` when an access token accompanies it. */
@@ -329,21 +383,29 @@ async function seed() {
     expectOk(call('POST', `${API}/agents/bootstrap`, { json: { name: `bench-root-${i}` } }), 'bootstrap'),
   );
   const rootTokens = await pool(roots, 4, (r) =>
-    token(r.agent.id, r.credential.api_key, 'agents:read agents:write credentials:write policies:read policies:write tokens:introspect'),
+    token(
+      r.agent.id,
+      r.credential.api_key,
+      'agents:read agents:write credentials:write policies:read policies:write tokens:introspect',
+    ),
   );
   const agents = [];
-  await pool(roots.map((r, i) => [r, rootTokens[i].access_token]), ROOTS, async ([r, bearer]) => {
-    for (let j = 1; j < AGENTS_PER_ROOT; j++) {
-      const agent = await expectOk(
-        call('POST', `${API}/agents`, {
-          headers: { authorization: `Bearer ${bearer}` },
-          json: { name: `bench-agent-${j}`, allowed_scopes: [SCOPE] },
-        }),
-        'create agent',
-      );
-      agents.push({ root: r, agent, bearer });
-    }
-  });
+  await pool(
+    roots.map((r, i) => [r, rootTokens[i].access_token]),
+    ROOTS,
+    async ([r, bearer]) => {
+      for (let j = 1; j < AGENTS_PER_ROOT; j++) {
+        const agent = await expectOk(
+          call('POST', `${API}/agents`, {
+            headers: { authorization: `Bearer ${bearer}` },
+            json: { name: `bench-agent-${j}`, allowed_scopes: [SCOPE] },
+          }),
+          'create agent',
+        );
+        agents.push({ root: r, agent, bearer });
+      }
+    },
+  );
   const cold = await pool(agents.slice(0, COLD_KEYS), 8, async ({ agent, bearer }) => {
     const key = await expectOk(
       call('POST', `${API}/credentials`, {
@@ -377,13 +439,26 @@ async function seed() {
       if (res.status === 201) policies++;
     });
   }
-  log('seeded', { roots: roots.length, agents: agents.length + roots.length, cold_keys: cold.length, policies, seconds: (Date.now() - started) / 1000 });
+  log('seeded', {
+    roots: roots.length,
+    agents: agents.length + roots.length,
+    cold_keys: cold.length,
+    policies,
+    seconds: (Date.now() - started) / 1000,
+  });
   return { roots, rootTokens, agents, cold, tree0 };
 }
 
 // -------------------------------------------------------------------------------------------- measure
 async function measure(scenario, opts) {
-  const base = { url: opts.url, connections: CONNECTIONS, method: opts.method ?? 'POST', headers: opts.headers, body: opts.body, requests: opts.requests };
+  const base = {
+    url: opts.url,
+    connections: CONNECTIONS,
+    method: opts.method ?? 'POST',
+    headers: opts.headers,
+    body: opts.body,
+    requests: opts.requests,
+  };
   if (WARMUP > 0 && !opts.noWarmup) await autocannon({ ...base, duration: WARMUP });
   if (!opts.target) await cutProfiles();
   const pids = opts.target === 'floor' ? childPids(floor?.pid) : opts.target ? (opts.pids ?? []) : apiPids();
@@ -407,7 +482,10 @@ async function measure(scenario, opts) {
     ...(opts.workers ? { workers: opts.workers, bytes: opts.bytes } : {}),
     ...(floorLine && !opts.target ? { vs_floor: ratio(line0(r), floorLine) } : {}),
     ...(floorLine?.cpu_us_per_request && pids.length > 0 && !opts.target
-      ? { cpu_vs_floor: Math.round((floorLine.cpu_us_per_request / ((cpu * 1e6) / r.requests.total)) * 100) / 100 }
+      ? {
+          cpu_vs_floor:
+            Math.round((floorLine.cpu_us_per_request / ((cpu * 1e6) / r.requests.total)) * 100) / 100,
+        }
       : {}),
   };
   print(line);
@@ -443,7 +521,8 @@ async function measureLoops(scenario, states, step) {
   );
   const seconds = (Date.now() - started) / 1000;
   latencies.sort((a, b) => a - b);
-  const pct = (p) => Math.round(latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? 0);
+  const pct = (p) =>
+    Math.round(latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? 0);
   const line = {
     scenario,
     rps: Math.round((ok / seconds) * 10) / 10,
@@ -470,7 +549,10 @@ async function runScenarios(data, afterScenario = async () => undefined) {
   for (const scenario of SCENARIOS) {
     if (scenario === 'static_discovery') {
       // The floor's route on the API: no data, no authentication; everything it costs above the floor is ours.
-      results[scenario] = await measure(scenario, { url: `${BASE}/.well-known/oauth-authorization-server`, method: 'GET' });
+      results[scenario] = await measure(scenario, {
+        url: `${BASE}/.well-known/oauth-authorization-server`,
+        method: 'GET',
+      });
     } else if (scenario === 'client_credentials') {
       results[scenario] = await measure(scenario, {
         url: `${API}/auth/token`,
@@ -487,7 +569,11 @@ async function runScenarios(data, afterScenario = async () => undefined) {
             method: 'POST',
             setupRequest: (req) => {
               const key = data.cold[i++ % data.cold.length];
-              return { ...req, headers: { ...form, authorization: basic(key.clientId, key.secret) }, body: `grant_type=client_credentials&scope=${enc(SCOPE)}` };
+              return {
+                ...req,
+                headers: { ...form, authorization: basic(key.clientId, key.secret) },
+                body: `grant_type=client_credentials&scope=${enc(SCOPE)}`,
+              };
             },
           },
         ],
@@ -496,7 +582,10 @@ async function runScenarios(data, afterScenario = async () => undefined) {
       // The root's public key (ES256): every request carries a newly signed assertion (its jti is single use).
       const pair = es256Pair();
       await expectOk(
-        call('POST', `${API}/credentials`, { headers: { authorization: `Bearer ${rootBearer}` }, json: { type: 'public_key', jwk: pair.jwk } }),
+        call('POST', `${API}/credentials`, {
+          headers: { authorization: `Bearer ${rootBearer}` },
+          json: { type: 'public_key', jwk: pair.jwk },
+        }),
         'public key',
       );
       const assertionType = enc('urn:ietf:params:oauth:client-assertion-type:jwt-bearer');
@@ -532,7 +621,10 @@ async function runScenarios(data, afterScenario = async () => undefined) {
             method: 'GET',
             setupRequest: (req) => ({
               ...req,
-              headers: { authorization: `DPoP ${bound.access_token}`, dpop: dpopProof(pair, 'GET', url, bound.access_token) },
+              headers: {
+                authorization: `DPoP ${bound.access_token}`,
+                dpop: dpopProof(pair, 'GET', url, bound.access_token),
+              },
             }),
           },
         ],
@@ -554,7 +646,12 @@ async function runScenarios(data, afterScenario = async () => undefined) {
       results[scenario] = await measure(scenario, {
         url: `${API}/policies/evaluate`,
         headers: { 'content-type': 'application/json', authorization: `Bearer ${rootBearer}` },
-        body: JSON.stringify({ agent_id: data.tree0[1], action: SCOPE, resource: '*', context: { ip: '10.1.2.3' } }),
+        body: JSON.stringify({
+          agent_id: data.tree0[1],
+          action: SCOPE,
+          resource: '*',
+          context: { ip: '10.1.2.3' },
+        }),
       });
     } else if (scenario === 'refresh_rotate') {
       // Every connection walks its own refresh family: each response's refresh_token is the next request's.
@@ -618,13 +715,22 @@ async function argon2Reference(cores) {
 // ------------------------------------------------------------------------------------------------ peer
 async function startPeerFromShared() {
   // BENCH_PEER_DIR: where the peer's folder is when it is not beside the checkout (e.g. a git worktree).
-  const shared = env.BENCH_PEER_DIR ? path.resolve(env.BENCH_PEER_DIR) : path.resolve(root, '..', 'shared', 'bench-peer');
+  const shared = env.BENCH_PEER_DIR
+    ? path.resolve(env.BENCH_PEER_DIR)
+    : path.resolve(root, '..', 'shared', 'bench-peer');
   if (!existsSync(shared)) throw new Error(`no ${shared}`);
   const dir = mkdtempSync(path.join(tmpdir(), 'bench-peer-'));
   cpSync(shared, dir, { recursive: true });
-  execFileSync('npm', ['ci', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: path.join(dir, 'peer'), stdio: 'ignore' });
+  execFileSync('npm', ['ci', '--no-audit', '--no-fund', '--loglevel=error'], {
+    cwd: path.join(dir, 'peer'),
+    stdio: 'ignore',
+  });
   const port = PORT + 1;
-  const peer = spawn(process.execPath, ['peer/server.mjs'], { cwd: dir, env: { ...env, NODE_ENV: 'production', PORT: String(port), CLUSTER: '1' }, stdio: 'ignore' });
+  const peer = spawn(process.execPath, ['peer/server.mjs'], {
+    cwd: dir,
+    env: { ...env, NODE_ENV: 'production', PORT: String(port), CLUSTER: '1' },
+    stdio: 'ignore',
+  });
   for (let i = 0; i < 100; i++) {
     try {
       const res = await fetch(`http://127.0.0.1:${port}/.well-known/openid-configuration`);
@@ -677,7 +783,9 @@ async function measurePeerIntrospect(peer) {
 /** The ratios to the peer: throughput, and CPU per request (the peer's over ours: ours excludes PostgreSQL and Redis). */
 function printPeerRatios(ours, peerLines) {
   const cpuRatio = (a, b) =>
-    a?.cpu_us_per_request && b?.cpu_us_per_request ? Math.round((b.cpu_us_per_request / a.cpu_us_per_request) * 100) / 100 : null;
+    a?.cpu_us_per_request && b?.cpu_us_per_request
+      ? Math.round((b.cpu_us_per_request / a.cpu_us_per_request) * 100) / 100
+      : null;
   print({
     ratio_vs_peer: {
       client_credentials: ratio(ours.client_credentials, peerLines.token),
@@ -694,11 +802,16 @@ function printPeerRatios(ours, peerLines) {
 
 // ------------------------------------------------------------------------------------------------ main
 async function main() {
-  if (!env.BENCH_SKIP_BUILD) execFileSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: 'inherit' });
+  if (!env.BENCH_SKIP_BUILD)
+    execFileSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: 'inherit' });
   await admin(`DROP DATABASE IF EXISTS "${DB_NAME}" WITH (FORCE)`);
   await admin(`CREATE DATABASE "${DB_NAME}"`);
   try {
-    execFileSync(process.execPath, ['dist/scripts/migrate.js', 'up'], { cwd: root, env: { ...serverEnv }, stdio: ['ignore', 'ignore', 'inherit'] });
+    execFileSync(process.execPath, ['dist/scripts/migrate.js', 'up'], {
+      cwd: root,
+      env: { ...serverEnv },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
     if (env.BENCH_TRACING === '1') await startOtlpSink();
     else delete serverEnv.OTEL_EXPORTER_OTLP_ENDPOINT; // tracing off, whatever the shell has set
     await startServer();
@@ -733,7 +846,13 @@ async function main() {
       }
       const cores = (await import('node:os')).cpus().length;
       print({ reference: 'rs256_sign_per_s_1core', node_crypto: rsaSignReference(), cores });
-      print({ reference: 'argon2id_verify_per_s_all_cores', node_argon2: await argon2Reference(cores), cores, memory_kib: 19456, time_cost: 2 });
+      print({
+        reference: 'argon2id_verify_per_s_all_cores',
+        node_argon2: await argon2Reference(cores),
+        cores,
+        memory_kib: 19456,
+        time_cost: 2,
+      });
       print({ memory: rssMb() });
       if (peer) printPeerRatios(ours, peerLines);
     } finally {
