@@ -2,15 +2,21 @@
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
 
-/** The CPU time (user + system, seconds) a process has used so far, from /proc; 0 once it has gone. */
-export function cpuSeconds(pid) {
+/** The CPU time a process has used so far (seconds, from /proc): user, system (the kernel's work on its behalf). */
+export function cpuTimes(pid) {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
+    return { user: Number(fields[11]) / 100, system: Number(fields[12]) / 100 };
   } catch {
-    return 0;
+    return { user: 0, system: 0 };
   }
+}
+
+/** The CPU time (user + system, seconds) a process has used so far, from /proc; 0 once it has gone. */
+export function cpuSeconds(pid) {
+  const { user, system } = cpuTimes(pid);
+  return user + system;
 }
 
 /** One statement as the PostgreSQL superuser (creating and dropping the scratch database). */

@@ -4,9 +4,9 @@
 // drives each scenario with autocannon for a fixed duration. First the `nest_express_floor` line: a bare Nest
 // 11 + platform-express app (bench/floor-app.ts, started here, as many processes as the API) serving the API's
 // own discovery document; then one JSON line per scenario (static_discovery is the same route on the API):
-//   {scenario, rps, p50_ms, p99_ms, errors, non2xx, requests, duration_s, connections, cpu_us_per_request,
+//   {scenario, rps, p50_ms, p99_ms, errors, non2xx, requests, duration_s, connections, cpu_us_per_request, sys_us_per_request,
 //    vs_floor, cpu_vs_floor}
-// cpu_us_per_request: the server processes' CPU (user + system, /proc) per answered request.
+// cpu_us_per_request: the server processes' CPU (user + system, /proc) per answered request; sys_us_per_request: its system part.
 // plus a machine reference line (RS256 signatures per second on one core through node:crypto) and, when a
 // peer OAuth server is given (BENCH_PEER_TOKEN_URL …) or started (BENCH_WITH_PEER=1), the peer's lines and
 // the ratios. A benchmark, never a test: it prints numbers and fails only when the service cannot be driven.
@@ -37,7 +37,7 @@ import { fileURLToPath } from 'node:url';
 import argon2 from 'argon2';
 import autocannon from 'autocannon';
 import Redis from 'ioredis';
-import { adminQuery, cpuSeconds, imageNodeOptions } from './bench-support.mjs';
+import { adminQuery, cpuTimes, imageNodeOptions } from './bench-support.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const env = process.env;
@@ -462,9 +462,11 @@ async function measure(scenario, opts) {
   if (WARMUP > 0 && !opts.noWarmup) await autocannon({ ...base, duration: WARMUP });
   if (!opts.target) await cutProfiles();
   const pids = opts.target === 'floor' ? childPids(floor?.pid) : opts.target ? (opts.pids ?? []) : apiPids();
-  const cpu0 = pids.map(cpuSeconds);
+  const times0 = pids.map(cpuTimes);
   const r = await autocannon({ ...base, duration: DURATION });
-  const cpu = pids.reduce((sum, pid, i) => sum + cpuSeconds(pid) - cpu0[i], 0);
+  const times = pids.map(cpuTimes);
+  const cpu = times.reduce((sum, t, i) => sum + t.user + t.system - times0[i].user - times0[i].system, 0);
+  const system = times.reduce((sum, t, i) => sum + t.system - times0[i].system, 0);
   if (!opts.target) await cutProfiles(scenario);
   const line = {
     scenario,
@@ -478,6 +480,9 @@ async function measure(scenario, opts) {
     connections: CONNECTIONS,
     // The API processes' CPU (user + system) per answered request: steadier than rps on a shared machine.
     ...(pids.length > 0 ? { cpu_us_per_request: Math.round((cpu * 1e6) / r.requests.total) } : {}),
+    // …of which the kernel's (system time: sockets; on one machine a loopback send also runs the receiving
+    // side's TCP work — PostgreSQL's, Redis's, the load generator's — in the sender's time).
+    ...(pids.length > 0 ? { sys_us_per_request: Math.round((system * 1e6) / r.requests.total) } : {}),
     ...(opts.target ? { target: opts.target } : {}),
     ...(opts.workers ? { workers: opts.workers, bytes: opts.bytes } : {}),
     ...(floorLine && !opts.target ? { vs_floor: ratio(line0(r), floorLine) } : {}),
