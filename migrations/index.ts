@@ -23,6 +23,7 @@ import { Dpop1764520100000 } from './1764520100000-dpop';
 import { ResourceServerDpopRequired1764520200000 } from './1764520200000-resource-server-dpop-required';
 import { AuthorizationCode1764530000000 } from './1764530000000-authorization-code';
 import { AuditAppendJson1764540000000 } from './1764540000000-audit-append-json';
+import { AuditAppendPrimaryKeyLookup1764540100000 } from './1764540100000-audit-append-primary-key-lookup';
 
 export const MIGRATIONS = [
   AppRole1764400000000,
@@ -49,4 +50,5 @@ export const MIGRATIONS = [
   ResourceServerDpopRequired1764520200000,
   AuthorizationCode1764530000000,
   AuditAppendJson1764540000000,
+  AuditAppendPrimaryKeyLookup1764540100000,
 ];
