@@ -30,6 +30,18 @@ export async function adminQuery(adminUrl, sql) {
   }
 }
 
+/** The server processes of every connection to database `dbName` (PostgreSQL on this machine). */
+export async function databaseBackendPids(adminUrl, dbName) {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query('SELECT pid FROM pg_stat_activity WHERE datname = $1', [dbName]);
+    return rows.map((row) => Number(row.pid));
+  } finally {
+    await client.end();
+  }
+}
+
 /**
  * The image's `NODE_OPTIONS` (deploy/Dockerfile's `ENV … NODE_OPTIONS=…`), so the benches run the API with
  * exactly the V8 settings production gets. `BENCH_NODE_OPTIONS` overrides it (to measure another setting).

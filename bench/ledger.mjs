@@ -6,11 +6,14 @@
 // connections). All the processes run at once; each round loads each of them alone for a short slice, in a new
 // random order, so a shared machine's drifts spread over every layer; per layer the median over the rounds.
 // Prints one JSON line per slice, then the ledger:
-//   {ledger, name, cpu_us_per_request, delta_cpu_us, rps}
+//   {ledger, name, cpu_us_per_request, delta_cpu_us, backing_cpu_us_per_request, rps}
 // cpu_us_per_request = the server process's CPU time (user + system, /proc) over the measured window divided
 // by the requests it answered: what one request costs that process, steadier than rps on a shared machine
 // (rps is printed too). delta = this layer minus the one before it. Work done by Redis (the rate-limit
-// script) is not in it: that runs in redis-server.
+// script) and PostgreSQL is not in it: that is backing_cpu_us_per_request, the CPU of this database's
+// PostgreSQL backends and of redis-server during the slice (only the loaded layer is busy), per request.
+// rps differs between the `api` and `baseline` slots even for the same build (an A/A run: ~15 %): compare
+// CPU, and swap the builds' slots to check a small difference.
 //
 // Env: LEDGER_ROUNDS (8), LEDGER_DURATION (2 s per slice), LEDGER_WARMUP (3 s per process, once), BENCH_CONNECTIONS (32), BENCH_SKIP_BUILD,
 //      LEDGER_PORT (8310), TEST_PG_ADMIN_URL, TEST_REDIS_URL, LEDGER_LAYERS (comma list of indexes / `api`).
@@ -26,7 +29,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import Redis from 'ioredis';
-import { adminQuery, cpuSeconds, imageNodeOptions } from './bench-support.mjs';
+import { adminQuery, cpuSeconds, databaseBackendPids, imageNodeOptions } from './bench-support.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const env = process.env;
@@ -186,7 +189,8 @@ async function post(url, headers, body) {
     const res = await fetch(url, { method: 'POST', headers, body });
     const json = await res.json();
     if (res.ok) return json;
-    if (res.status !== 503 || attempt === 50) throw new Error(`${url}: ${res.status} ${JSON.stringify(json)}`);
+    if (res.status !== 503 || attempt === 50)
+      throw new Error(`${url}: ${res.status} ${JSON.stringify(json)}`);
     await new Promise((r) => setTimeout(r, 200));
   }
 }
@@ -230,8 +234,30 @@ async function seedHotRoute(apiBase) {
   }[LEDGER_ROUTE];
 }
 
-/** One slice of load on one layer's process: its CPU per answered request and its rps. */
+let redisServerPid;
+/**
+ * The processes behind the layers: this database's PostgreSQL backends and the Redis server (both on this
+ * machine). Only the loaded layer is busy during a slice, so their CPU then is that layer's.
+ */
+async function backingPids() {
+  if (redisServerPid === undefined) {
+    const redis = new Redis(REDIS_URL);
+    try {
+      redisServerPid = Number(/process_id:(\d+)/.exec(await redis.info('server'))?.[1] ?? 0);
+    } finally {
+      redis.disconnect();
+    }
+  }
+  return [...(await databaseBackendPids(ADMIN_URL, DB_NAME)), ...(redisServerPid ? [redisServerPid] : [])];
+}
+
+/**
+ * One slice of load on one layer's process: its CPU per answered request, the CPU PostgreSQL and Redis spent
+ * meanwhile per request (`backing`: on this 2-core machine they share the cores with the API), and its rps.
+ */
 async function slice(layer, child, seconds) {
+  const backing = await backingPids();
+  const backing0 = backing.map(cpuSeconds);
   const cpu0 = cpuSeconds(child.pid);
   const hot = LEDGER_ROUTE !== 'static' && layer !== 0 ? hotRequest : undefined;
   const r = await autocannon({
@@ -241,9 +267,14 @@ async function slice(layer, child, seconds) {
     duration: seconds,
   });
   const cpu = cpuSeconds(child.pid) - cpu0;
+  const backingCpu = backing.reduce((sum, pid, i) => sum + Math.max(0, cpuSeconds(pid) - backing0[i]), 0);
   if (r.errors + r.timeouts + r.non2xx > 0)
     throw new Error(`layer ${layer}: ${r.errors} errors, ${r.non2xx} non-2xx`);
-  return { cpu_us_per_request: (cpu * 1e6) / r.requests.total, rps: r['2xx'] / r.duration };
+  return {
+    cpu_us_per_request: (cpu * 1e6) / r.requests.total,
+    backing_cpu_us_per_request: (backingCpu * 1e6) / r.requests.total,
+    rps: r['2xx'] / r.duration,
+  };
 }
 
 function shuffled(xs) {
@@ -300,6 +331,7 @@ async function main() {
             round,
             layer,
             cpu_us_per_request: Math.round(line.cpu_us_per_request),
+            backing_cpu_us_per_request: Math.round(line.backing_cpu_us_per_request),
             rps: Math.round(line.rps),
           });
         }
@@ -325,6 +357,9 @@ async function main() {
           cpu_us_per_request: Math.round(cpu),
           cpu_us_quartiles: quartiles(cpus),
           delta_cpu_us: previous === undefined ? null : Math.round(cpu - previous),
+          backing_cpu_us_per_request: Math.round(
+            median(results.get(layer).map((l) => l.backing_cpu_us_per_request)),
+          ),
           rps: Math.round(median(results.get(layer).map((l) => l.rps))),
         });
         previous = cpu;
