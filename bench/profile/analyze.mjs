@@ -2,6 +2,7 @@
 // Summarises .cpuprofile files: self time by function and by package, and the inclusive time of the frames
 // named on the command line. Usage: node bench/profile/analyze.mjs <file.cpuprofile>... [--top N] [--since-ms T]
 import { readFileSync } from 'node:fs';
+import { packageOf } from './frames.mjs';
 
 const args = process.argv.slice(2);
 const top = Number(args[args.indexOf('--top') + 1]) || 40;
@@ -12,15 +13,6 @@ const selfByPkg = new Map();
 const inclusive = new Map();
 let total = 0;
 
-function pkgOf(url) {
-  if (!url) return '(native/idle)';
-  const m = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
-  if (m) return m[1];
-  if (url.startsWith('node:')) return url.split('/')[0];
-  const d = /dist\/(libs\/[^/]+|apps\/[^/]+)/.exec(url);
-  return d ? d[1] : url.slice(-50);
-}
-
 for (const file of files) {
   const profile = JSON.parse(readFileSync(file, 'utf8'));
   const nodes = new Map(profile.nodes.map((n) => [n.id, n]));
@@ -28,19 +20,26 @@ for (const file of files) {
   for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
   const counts = new Map();
   const deltas = profile.timeDeltas;
-  profile.samples.forEach((id, i) => counts.set(id, (counts.get(id) ?? 0) + (deltas[i + 1] ?? deltas[i] ?? 0)));
+  profile.samples.forEach((id, i) =>
+    counts.set(id, (counts.get(id) ?? 0) + (deltas[i + 1] ?? deltas[i] ?? 0)),
+  );
   for (const [id, us] of counts) {
     const n = nodes.get(id);
     const cf = n.callFrame;
-    const name = `${cf.functionName || '(anon)'} ${pkgOf(cf.url)}:${cf.lineNumber + 1}`;
+    const name = `${cf.functionName || '(anon)'} ${packageOf(cf.url)}:${cf.lineNumber + 1}`;
     selfByFn.set(name, (selfByFn.get(name) ?? 0) + us);
-    const pkg = cf.functionName === '(idle)' ? '(idle)' : cf.functionName === '(garbage collector)' ? '(gc)' : pkgOf(cf.url);
+    const pkg =
+      cf.functionName === '(idle)'
+        ? '(idle)'
+        : cf.functionName === '(garbage collector)'
+          ? '(gc)'
+          : packageOf(cf.url);
     selfByPkg.set(pkg, (selfByPkg.get(pkg) ?? 0) + us);
     total += us;
     const seen = new Set();
     for (let p = id; p !== undefined; p = parent.get(p)) {
       const pcf = nodes.get(p).callFrame;
-      const key = `${pcf.functionName || '(anon)'} ${pkgOf(pcf.url)}`;
+      const key = `${pcf.functionName || '(anon)'} ${packageOf(pcf.url)}`;
       if (seen.has(key)) continue;
       seen.add(key);
       inclusive.set(key, (inclusive.get(key) ?? 0) + us);

@@ -3,6 +3,7 @@
 // and by package, and inclusive (any frame of the allocation's stack). With `--requests N` also bytes per
 // request. Usage: node bench/profile/heap-analyze.mjs <file.heapprofile>... [--top N] [--requests N]
 import { readFileSync } from 'node:fs';
+import { packageOf } from './frames.mjs';
 
 const args = process.argv.slice(2);
 const option = (name) => (args.includes(name) ? Number(args[args.indexOf(name) + 1]) : undefined);
@@ -14,15 +15,6 @@ const self = new Map();
 const byPackage = new Map();
 const inclusive = new Map();
 let total = 0;
-
-function packageOf(url) {
-  if (!url) return '(native)';
-  const m = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
-  if (m) return m[1];
-  if (url.startsWith('node:')) return url.split('/')[0];
-  const d = /dist\/(libs\/[^/]+|apps\/[^/]+)/.exec(url);
-  return d ? d[1] : url.slice(-50);
-}
 
 const add = (map, key, bytes) => map.set(key, (map.get(key) ?? 0) + bytes);
 

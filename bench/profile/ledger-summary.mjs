@@ -5,6 +5,7 @@
 // (`cpu_us_per_request` of the scenario's bench line) — converted to µs per request.
 //   node bench/profile/ledger-summary.mjs [--cpu-us N] <dir>/<scenario>-*.cpuprofile
 import { readFileSync } from 'node:fs';
+import { packageOf } from './frames.mjs';
 
 const args = process.argv.slice(2);
 const cpuUs = args.includes('--cpu-us') ? Number(args[args.indexOf('--cpu-us') + 1]) : undefined;
@@ -60,15 +61,6 @@ const LAYERS = [
   ['other packages', () => true],
 ];
 
-function pkgOf(url) {
-  if (!url) return '(native/idle)';
-  const m = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
-  if (m) return m[1];
-  if (url.startsWith('node:')) return url.split('/')[0];
-  const d = /dist\/(libs\/[^/]+|apps\/[^/]+)/.exec(url);
-  return d ? d[1] : url;
-}
-
 /**
  * The static route's layers by where their code lives: a sample counts for a layer when any frame of its
  * stack is in one of the layer's files (inclusive time, each sample once per layer). Continuations after an
@@ -82,7 +74,10 @@ const STACK_LAYERS = [
   ['content-type check', /http\/content-type\.middleware\.js/],
   ['body parsing', /http\/body-parsers\.js|node_modules\/body-parser\//],
   ['authentication guard', /auth-metadata\/auth\.guard\.js/],
-  ['rate-limit guard (its JS; the Redis reply is under ioredis)', /ratelimit\/src\/rate-limit\.guard\.js|rate-limiter\.service\.js/],
+  [
+    'rate-limit guard (its JS; the Redis reply is under ioredis)',
+    /ratelimit\/src\/rate-limit\.guard\.js|rate-limiter\.service\.js/,
+  ],
   ['ioredis (commands, replies)', /node_modules\/ioredis\/|redis-parser/],
   ['audit interceptor', /audit\/src\/audit\.interceptor\.js/],
   ['Nest interceptor chain (AsyncResource.bind)', /interceptors-consumer\.js/],
@@ -117,12 +112,13 @@ for (const file of files) {
     const us = deltas[i + 1] ?? deltas[i] ?? 0;
     const cf = nodes.get(id).callFrame;
     const fn = cf.functionName;
-    const pkg = fn === '(program)' ? '(program)' : pkgOf(cf.url);
+    const pkg = fn === '(program)' ? '(program)' : packageOf(cf.url);
     const [layer] = LAYERS.find(([, test]) => test(pkg, fn));
     byLayer.set(layer, byLayer.get(layer) + us);
     if (layer === 'other packages') otherPackages.set(pkg, (otherPackages.get(pkg) ?? 0) + us);
     if (layer !== 'idle') busy += us;
-    if (layer !== 'idle') for (const name of layersOfNode(id)) byStackLayer.set(name, byStackLayer.get(name) + us);
+    if (layer !== 'idle')
+      for (const name of layersOfNode(id)) byStackLayer.set(name, byStackLayer.get(name) + us);
   });
 }
 
@@ -143,7 +139,9 @@ if (otherPackages.size > 0) {
   );
 }
 
-console.log(`\n| piece (inclusive: any frame of the sample's stack in its code) | share of busy CPU |${cpuUs ? ' µs per request |' : ''}`);
+console.log(
+  `\n| piece (inclusive: any frame of the sample's stack in its code) | share of busy CPU |${cpuUs ? ' µs per request |' : ''}`,
+);
 console.log(`|---|---|${cpuUs ? '---|' : ''}`);
 for (const [name, us] of byStackLayer) {
   const share = us / busy;
